@@ -1,0 +1,85 @@
+"""Settings: defaults here, a profile on top (APP_ENV), then environment variables.
+
+Every setting an operator may change is listed in DEFAULTS with its type; the README's
+configuration table is this dictionary.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "APP_ENV": "development",
+    "SECRET_KEY": "dev-only-not-secret",
+    "DATABASE_URL": "sqlite:///instance/marketplace.sqlite",
+    "REDIS_URL": "",
+    "CORS_ORIGINS": "*",
+    "TOKEN_TTL": 7 * 24 * 3600,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "MAX_UPLOAD_LENGTH": 32 * 1024 * 1024,
+    "TOKEN_RATE_LIMIT": "10 per minute",
+    "MAX_RATE_AGE": 3 * 24 * 3600,
+    "ORDER_RESERVATION_MINUTES": 30,
+    "PLATFORM_COMMISSION_BPS": 800,
+    "PAYMENT_GATEWAYS": "manual,stripe",
+    "STRIPE_API_KEY": "",
+    "STRIPE_WEBHOOK_SECRET": "",
+    "STRIPE_API_BASE": "",
+    "STRIPE_WEBHOOK_TOLERANCE": 300,
+    "DOCUMENT_STORE": "instance/documents",
+    "LOG_LEVEL": "INFO",
+    "PASSWORD_HASH_MEMORY_KIB": 65536,
+    "PASSWORD_HASH_TIME_COST": 3,
+}
+
+PROFILES: dict[str, dict[str, Any]] = {
+    "development": {},
+    "test": {
+        "TOKEN_RATE_LIMIT": "1000 per minute",
+        "PASSWORD_HASH_MEMORY_KIB": 1024,
+        "PASSWORD_HASH_TIME_COST": 1,
+    },
+    "production": {"CORS_ORIGINS": ""},
+}
+
+# Settings a production start must be given explicitly: a default would be a security hole.
+PRODUCTION_SECRETS = ("SECRET_KEY", "DATABASE_URL", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET")
+
+
+class ConfigurationError(RuntimeError):
+    """Raised at start when the configuration cannot run safely."""
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Merge defaults, the APP_ENV profile, environment variables and explicit overrides."""
+    env = os.environ if environ is None else environ
+    profile = (overrides or {}).get("APP_ENV") or env.get("APP_ENV") or DEFAULTS["APP_ENV"]
+    if profile not in PROFILES:
+        raise ConfigurationError(f"APP_ENV={profile!r} is not one of {sorted(PROFILES)}")
+    settings = {**DEFAULTS, **PROFILES[profile], "APP_ENV": profile}
+    for key, default in DEFAULTS.items():
+        if key in env and key != "APP_ENV":
+            settings[key] = _coerce(key, env[key], default)
+    settings.update(overrides or {})
+    if profile == "production":
+        missing = [key for key in PRODUCTION_SECRETS if not env.get(key) and not (overrides or {}).get(key)]
+        if missing:
+            raise ConfigurationError(
+                "production start refused: set " + ", ".join(missing) + " in the environment"
+            )
+    return settings
+
+
+def _coerce(key: str, raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ConfigurationError(f"{key} must be a whole number, got {raw!r}") from exc
+    return raw

@@ -1,0 +1,100 @@
+"""Silk Road Marketplace: create_app is the one place that wires settings, database, i18n and API."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, g, has_request_context
+from flask.typing import ResponseReturnValue
+from flask_cors import CORS
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import load_settings
+from marketplace.db import make_engine, make_session_factory
+
+
+class MarketplaceFlask(Flask):
+    """Flask that commits the request's unit of work when, and only when, the view succeeded.
+
+    Committing here rather than in after_request means a failed commit (a constraint the
+    database enforces) still reaches the error handlers and becomes a problem+json answer.
+    """
+
+    def dispatch_request(self) -> ResponseReturnValue:
+        result = super().dispatch_request()
+        session = g.get("db")
+        if session is not None:
+            session.commit()
+        return result
+
+
+class JsonLogFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if has_request_context():
+            entry["request_id"] = g.get("request_id")
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def _configure_logging(level: str) -> None:
+    root = logging.getLogger("marketplace")
+    if not any(isinstance(h.formatter, JsonLogFormatter) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonLogFormatter())
+        root.addHandler(handler)
+    root.setLevel(level)
+    root.propagate = False
+
+
+def create_app(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    session_factory: sessionmaker[Session] | None = None,
+) -> MarketplaceFlask:
+    """Build the application; tests pass a session factory bound to their own transaction."""
+    settings = load_settings(overrides=overrides)
+    app = MarketplaceFlask(__name__, static_folder=None)
+    app.config.update(
+        SECRET_KEY=settings["SECRET_KEY"],
+        MAX_CONTENT_LENGTH=settings["MAX_CONTENT_LENGTH"],
+        MARKETPLACE=settings,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    _configure_logging(settings["LOG_LEVEL"])
+
+    if session_factory is None:
+        engine = make_engine(settings["DATABASE_URL"])
+        session_factory = make_session_factory(engine)
+    app.extensions["marketplace"] = {"session_factory": session_factory}
+
+    origins = [o.strip() for o in settings["CORS_ORIGINS"].split(",") if o.strip()]
+    if origins:
+        CORS(
+            app,
+            resources={r"/api/*": {"origins": origins}},
+            expose_headers=["ETag", "X-Request-ID", "Content-Language", "Retry-After"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match", "Accept-Language", "X-Request-ID"],
+            max_age=600,
+        )
+
+    from marketplace.api import init_api
+    from marketplace.api.ratelimit import init_limiter
+    from marketplace.cli import register_commands
+
+    init_api(app)
+    init_limiter(app, settings)
+    register_commands(app)
+    return app

@@ -1,0 +1,112 @@
+"""Users, their API tokens, and the organisations (sellers, brokerages) they belong to."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.db import Base, country_code, created_at, uuid_pk
+
+
+class OrganisationKind(enum.StrEnum):
+    SELLER = "seller"
+    BROKERAGE = "brokerage"
+
+
+class Role(enum.StrEnum):
+    OWNER = "owner"
+    MEMBER = "member"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[uuid_pk]
+    email: Mapped[str] = mapped_column(String(254))
+    # Lower-cased copy: emails are unique case-insensitively on every backend.
+    email_key: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    locale: Mapped[str] = mapped_column(String(35), default="en")
+    country: Mapped[str | None] = mapped_column(String(2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    is_operator: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[created_at]
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user", lazy="raise")
+
+
+class ApiToken(Base):
+    """An opaque bearer token; only its SHA-256 is stored, so a database leak grants nothing."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[uuid_pk]
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[created_at]
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+
+
+class Organisation(Base):
+    """A seller (an SME that lists goods) or a customs brokerage; both have owners and members."""
+
+    __tablename__ = "organisations"
+    __table_args__ = (
+        CheckConstraint("kind IN ('seller', 'brokerage')", name="kind"),
+        Index("ix_organisations_kind_country", "kind", "country"),
+    )
+
+    id: Mapped[uuid_pk]
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[country_code]
+    address: Mapped[dict[str, Any]] = mapped_column(JSON)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    locale: Mapped[str | None] = mapped_column(String(35))
+    tax_id: Mapped[str | None] = mapped_column(String(64))
+    eori: Mapped[str | None] = mapped_column(String(32))
+    licence_number: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[created_at]
+
+    members: Mapped[list[Membership]] = relationship(back_populates="organisation", lazy="raise")
+    served_countries: Mapped[list[BrokerageCountry]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="BrokerageCountry.country"
+    )
+
+    @property
+    def countries(self) -> list[str]:
+        return [row.country for row in self.served_countries]
+
+
+class BrokerageCountry(Base):
+    """A country a brokerage clears goods into: a row each, so `?country=` is an indexed lookup."""
+
+    __tablename__ = "brokerage_countries"
+
+    organisation_id: Mapped[str] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    country: Mapped[str] = mapped_column(String(2), primary_key=True, index=True)
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "user_id"),
+        CheckConstraint("role IN ('owner', 'member')", name="role"),
+    )
+
+    id: Mapped[uuid_pk]
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[created_at]
+
+    user: Mapped[User] = relationship(back_populates="memberships", lazy="raise")
+    organisation: Mapped[Organisation] = relationship(back_populates="members", lazy="joined")

@@ -1,0 +1,184 @@
+"""The HTTP layer: flask-smorest Api, request lifecycle hooks and problem+json error handling."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import swagger_ui_bundle
+from flask import Flask, Response, g, request, send_from_directory
+from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+from werkzeug.exceptions import HTTPException
+
+from marketplace import i18n
+from marketplace.api import context
+from marketplace.api.problems import PROBLEM_TYPE, flatten_messages, problem
+from marketplace.api.schemas import ProblemSchema
+from marketplace.errors import DomainError
+
+log = logging.getLogger("marketplace.api")
+
+API_PREFIX = "/api/v1"
+JSON_TYPES = frozenset({"application/json"})
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def accepts(*mimetypes: str) -> Callable[[F], F]:
+    """Declare the body types a view takes (JSON by default); anything else is a 415."""
+
+    def mark(view: F) -> F:
+        view._accepts = frozenset(mimetypes)  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+class MarketplaceApi(Api):
+    """flask-smorest's Api with every error documented and answered as problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        import http
+
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        default: dict[str, Any] = {"description": "Problem details", "schema": self.ERROR_SCHEMA}
+        prepare_response(default, self.spec, PROBLEM_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
+
+    def handle_http_exception(self, error: HTTPException) -> Response:
+        status = error.code or 500
+        data = getattr(error, "data", None) or {}
+        messages = data.get("errors") or data.get("messages")
+        errors = None
+        if messages:
+            # webargs nests messages under the location ("json", "query"): the field path is enough.
+            if isinstance(messages, dict) and set(messages) <= {"json", "query", "form", "headers", "files", "view_args"}:
+                merged: dict[str, Any] = {}
+                for value in messages.values():
+                    merged.update(value if isinstance(value, dict) else {"body": value})
+                messages = merged
+            errors = flatten_messages(messages)
+            if status == 400 and errors == {"body": ["Invalid JSON body."]}:
+                errors = None
+        headers = dict(data.get("headers") or {})
+        if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+            headers["Allow"] = ", ".join(error.valid_methods)
+        if status == 429 and getattr(error, "retry_after", None):
+            headers["Retry-After"] = str(error.retry_after)  # type: ignore[attr-defined]
+        return problem(status, errors=errors, headers=headers)
+
+
+def _handle_domain_error(error: DomainError) -> Response:
+    return problem(
+        error.status, code=error.error_code, detail=error.detail, errors=error.errors, extra=error.extra
+    )
+
+
+def _handle_unexpected(error: Exception) -> Response:
+    if isinstance(error, HTTPException):
+        api: MarketplaceApi = context.extension("api")
+        return api.handle_http_exception(error)
+    log.exception("unhandled error", extra={"request_id": g.get("request_id")})
+    return problem(500)
+
+
+def _before_request() -> Response | None:
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    explicit = request.args.get("locale")
+    accepted = [(tag, quality) for tag, quality in request.accept_languages]
+    locale = i18n.negotiate(explicit, accepted, None)
+    if locale == i18n.DEFAULT_LOCALE and not explicit and not accepted and context.bearer_token():
+        try:
+            user = context.current_user()
+        except DomainError:
+            user = None
+        if user is not None:
+            locale = i18n.negotiate(None, [], user.locale)
+    i18n.set_locale(locale)
+    g.locale = locale
+    return _check_content_type()
+
+
+def _check_content_type() -> Response | None:
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return None
+    has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding") == "chunked"
+    if not has_body:
+        return None
+    view = context.current_app.view_functions.get(request.endpoint or "")
+    allowed = getattr(view, "_accepts", JSON_TYPES)
+    if request.mimetype not in allowed:
+        return problem(415, extra={"accepted": sorted(allowed)})
+    return None
+
+
+def _after_request(response: Response) -> Response:
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    response.headers.setdefault("Content-Language", g.get("locale", i18n.DEFAULT_LOCALE))
+    response.vary.add("Accept-Language")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Cross-Origin-Resource-Policy", "same-site")
+    if request.path.startswith(f"{API_PREFIX}/docs"):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; img-src 'self' data:",
+        )
+    else:
+        response.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+    return response
+
+
+def _swagger_assets(filename: str) -> Response:
+    return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)
+
+
+def init_api(app: Flask) -> MarketplaceApi:
+    app.config.update(
+        API_TITLE="Silk Road Marketplace",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=API_PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL=f"{API_PREFIX}/docs/assets/",
+        API_SPEC_OPTIONS={
+            "servers": [{"url": "/"}],
+            "info": {
+                "description": "Cross-border marketplace API: catalogue, orders, payments, customs.",
+            },
+            "components": {
+                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}
+            },
+        },
+    )
+    api = MarketplaceApi(app)
+    app.extensions["marketplace"]["api"] = api
+    app.add_url_rule(f"{API_PREFIX}/docs/assets/<path:filename>", "swagger_assets", _swagger_assets)
+    app.before_request(_before_request)
+    app.after_request(_after_request)
+    app.teardown_request(context.close_session)
+    app.register_error_handler(DomainError, _handle_domain_error)
+    app.register_error_handler(Exception, _handle_unexpected)
+
+    from marketplace.api import accounts, health
+
+    for module in (health, accounts):
+        api.register_blueprint(module.blp, url_prefix=API_PREFIX if module is not health else None)
+    return api

@@ -1,0 +1,102 @@
+"""The one place that touches flask.g and current_app: the request's session, caller and settings."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import current_app, g, request
+from sqlalchemy.orm import Session
+
+from marketplace.accounts import services as accounts
+from marketplace.accounts.models import User
+from marketplace.db import utcnow
+from marketplace.errors import Unauthorized
+
+
+def extension(name: str) -> Any:
+    return current_app.extensions["marketplace"][name]
+
+
+def settings() -> dict[str, Any]:
+    return current_app.config["MARKETPLACE"]
+
+
+def db() -> Session:
+    """The request's session, opened on first use; committed when the view succeeds."""
+    if "db" not in g:
+        g.db = extension("session_factory")()
+    session: Session = g.db
+    return session
+
+
+def close_session(error: BaseException | None) -> None:
+    session: Session | None = g.pop("db", None)
+    if session is not None:
+        if error is not None:
+            session.rollback()
+        session.close()
+
+
+def commit() -> None:
+    session: Session | None = g.get("db")
+    if session is not None:
+        session.commit()
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def current_user() -> User | None:
+    """The authenticated caller, or None; a token that is present but bad is a 401."""
+    if "user" not in g:
+        token = bearer_token()
+        if token is None:
+            if request.headers.get("Authorization"):
+                raise Unauthorized(code="invalid_token")
+            g.user = None
+        else:
+            user = accounts.authenticate(db(), token, utcnow())
+            if user is None:
+                raise Unauthorized(code="invalid_token")
+            g.user = user
+    found: User | None = g.user
+    return found
+
+
+def require_user() -> User:
+    user = current_user()
+    if user is None:
+        raise Unauthorized()
+    return user
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def user_required(view: F) -> F:
+    """Refuse anonymous callers before the body is even parsed, and document the bearer scheme.
+
+    Place it directly under the route decorator, above flask-smorest's arguments/response.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        require_user()
+        return view(*args, **kwargs)
+
+    apidoc = wrapper.__dict__.setdefault("_apidoc", {})
+    apidoc.setdefault("manual_doc", {})["security"] = [{"bearer": []}]
+    return wrapper  # type: ignore[return-value]
+
+
+def current_token_hash() -> str:
+    token = bearer_token()
+    assert token is not None
+    return accounts.hash_token(token)

@@ -1,0 +1,134 @@
+"""Schemas shared by every resource: problems, pagination, common field types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from babel import Locale
+from babel.numbers import list_currencies
+from marshmallow import fields, validate
+
+from marketplace.i18n import N_, parse_tag
+
+# CLDR territories minus its groupings and placeholders (EU, UN, ZZ "unknown region", ...).
+_NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}
+_COUNTRIES = frozenset(
+    str(code)
+    for code in Locale("en").territories
+    if len(str(code)) == 2 and str(code).isalpha() and code not in _NOT_COUNTRIES
+)
+_CURRENCIES = frozenset(list_currencies())
+
+
+class StrictSchema(ma.Schema):
+    """Unknown fields are an error, not silently dropped: a typo must not look like success."""
+
+    class Meta:
+        unknown = ma.RAISE
+        ordered = True
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details, with a stable machine code and per-field messages."""
+
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    code = fields.String(required=True, metadata={"description": "Stable machine-readable code"})
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "Messages per field path"},
+    )
+
+
+class PageArgsSchema(StrictSchema):
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=512))
+
+
+def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
+    """`{"items": [...], "next_cursor": ...}` around an item schema."""
+    attrs: dict[str, Any] = {
+        "items": fields.List(fields.Nested(item_schema), required=True),
+        "next_cursor": fields.String(allow_none=True, required=True),
+    }
+    return type(name, (ma.Schema,), attrs)
+
+
+def text(max_length: int, *, required: bool = True, **kwargs: Any) -> fields.String:
+    """A required string that may not be blank and is bounded in length."""
+    return fields.String(
+        required=required, validate=validate.Length(min=1, max=max_length), **kwargs
+    )
+
+
+def _one_of(choices: frozenset[str], error: str) -> validate.Validator:
+    def check(value: str) -> None:
+        if value not in choices:
+            raise ma.ValidationError(error)
+
+    return check  # type: ignore[return-value]
+
+
+def _known_locale(value: str) -> None:
+    if parse_tag(value) is None:
+        raise ma.ValidationError(N_("Not a valid language tag."))
+
+
+class Country(fields.String):
+    """ISO 3166-1 alpha-2, upper case."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            validate=_one_of(_COUNTRIES, N_("Not a valid country code.")),
+            metadata={"example": "KZ", "pattern": "^[A-Z]{2}$"},
+            **kwargs,
+        )
+
+
+class CurrencyCode(fields.String):
+    """ISO 4217 alphabetic code, upper case."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            validate=_one_of(_CURRENCIES, N_("Not a valid currency code.")),
+            metadata={"example": "KZT", "pattern": "^[A-Z]{3}$"},
+            **kwargs,
+        )
+
+
+class LocaleTag(fields.String):
+    """A BCP 47 language tag such as zh-Hans or kk."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            validate=[
+                validate.Length(max=35),
+                validate.Regexp(
+                    r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", error=N_("Not a valid language tag.")
+                ),
+                _known_locale,
+            ],
+            metadata={"example": "zh-Hans"},
+            **kwargs,
+        )
+
+
+class AddressSchema(StrictSchema):
+    line1 = text(200)
+    line2 = text(200, required=False)
+    city = text(100)
+    region = text(100, required=False)
+    postal_code = text(20, required=False)
+    country = Country(required=True)
+
+
+def is_country(code: str) -> bool:
+    return code in _COUNTRIES
+
+
+def is_currency(code: str) -> bool:
+    return code in _CURRENCIES

@@ -1,0 +1,107 @@
+"""Operator commands: `flask db ...`, `flask users grant-operator`, `flask demo load`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from alembic import command
+from alembic.config import Config
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy.orm import Session
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def _session() -> Session:
+    session: Session = current_app.extensions["marketplace"]["session_factory"]()
+    return session
+
+
+def _database_url() -> str:
+    url: str = current_app.config["MARKETPLACE"]["DATABASE_URL"]
+    return url
+
+
+db_group = AppGroup("db", help="Database schema migrations (Alembic).")
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    command.upgrade(alembic_config(_database_url()), revision)
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION ('base' for an empty database)."""
+    command.downgrade(alembic_config(_database_url()), revision)
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str) -> None:
+    """Autogenerate a migration from the models' difference to the database."""
+    command.revision(alembic_config(_database_url()), message=message, autogenerate=True)
+
+
+users_group = AppGroup("users", help="User administration.")
+
+
+@users_group.command("grant-operator")
+@click.argument("email")
+def grant_operator(email: str) -> None:
+    """Give EMAIL the operator role (never possible through the API)."""
+    from marketplace.accounts.services import grant_operator as grant
+    from marketplace.errors import NotFound
+
+    with _session() as session:
+        try:
+            grant(session, email)
+        except NotFound as exc:
+            raise click.ClickException(f"no account uses {email}") from exc
+        session.commit()
+    click.echo(f"{email} is now an operator")
+
+
+reference_group = AppGroup("reference", help="Reference data (HS codes, customs rules, ...).")
+
+
+@reference_group.command("load")
+def reference_load() -> None:
+    """Load or refresh the reference data shipped with the code."""
+    from marketplace.reference import load_all
+
+    with _session() as session:
+        lines = load_all(session)
+        session.commit()
+    click.echo("\n".join(lines))
+
+
+demo_group = AppGroup("demo", help="Demonstration data.")
+
+
+@demo_group.command("load")
+def demo_load() -> None:
+    """Load the demo marketplace (safe to run again: nothing is duplicated)."""
+    from marketplace.demo import load_demo
+
+    with _session() as session:
+        summary = load_demo(session, current_app.config["MARKETPLACE"])
+        session.commit()
+    click.echo(summary)
+
+
+def register_commands(app: Flask) -> None:
+    for group in (db_group, users_group, reference_group, demo_group):
+        app.cli.add_command(group)

@@ -1,0 +1,90 @@
+"""HS nomenclature: loading the shipped edition and validating the codes sellers give.
+
+The first six digits are the internationally agreed subheading and must exist in the edition;
+digits 7-10 are national tariff extensions, kept as given and never invented by padding.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from marketplace.customs.models import HsCode
+from marketplace.errors import Invalid
+from marketplace.i18n import _
+
+EDITION = "HS2022"
+DATA_DIR = Path(__file__).resolve().parent / "data" / "hs2022"
+_SEPARATORS = re.compile(r"[\s.]")
+
+
+class HsCodeInvalid(Invalid):
+    code = "hs_code_invalid"
+    default_detail = _("This is not a valid HS code.")
+
+
+@dataclass(frozen=True)
+class HsLookup:
+    code: str
+    valid: bool
+    level: int | None
+    description: str | None
+
+
+def load_nomenclature(session: Session) -> int:
+    """Replace the stored edition with the shipped file when their sizes differ; returns rows."""
+    with (DATA_DIR / "harmonized-system.csv").open(encoding="utf-8-sig") as handle:
+        rows = [
+            {
+                "code": row["hscode"],
+                "level": int(row["level"]),
+                "description": row["description"],
+                "parent": None if row["parent"] == "TOTAL" else row["parent"],
+                "section": row["section"],
+                "edition": EDITION,
+            }
+            for row in csv.DictReader(handle)
+            if row["hscode"] != "TOTAL"  # the file's grand-total line is not a code
+        ]
+    stored = session.scalar(select(func.count()).select_from(HsCode).where(HsCode.edition == EDITION))
+    if stored == len(rows):
+        return stored
+    session.execute(delete(HsCode))
+    session.execute(insert(HsCode), rows)
+    return len(rows)
+
+
+def normalize(raw: str) -> str:
+    """'0902.10 00' -> '09021000'; raises HsCodeInvalid for anything not 6-10 digits."""
+    code = _SEPARATORS.sub("", raw or "")
+    if not code.isascii() or not code.isdigit() or not 6 <= len(code) <= 10:
+        raise HsCodeInvalid(
+            _("An HS code has 6 to 10 digits (dots and spaces are allowed)."),
+            errors={"hs_code": [_("An HS code has 6 to 10 digits (dots and spaces are allowed).")]},
+        )
+    return code
+
+
+def validate(session: Session, raw: str) -> str:
+    """The normalized code if its first six digits are a real subheading of the edition."""
+    code = normalize(raw)
+    exists = session.scalar(select(HsCode.code).where(HsCode.code == code[:6], HsCode.level == 6))
+    if exists is None:
+        message = _("%(code)s is not a subheading of the Harmonized System (%(edition)s).",
+                    code=code[:6], edition=EDITION)
+        raise HsCodeInvalid(message, errors={"hs_code": [message]})
+    return code
+
+
+def lookup(session: Session, raw: str) -> HsLookup:
+    """What a code means: its subheading's description, or valid=False."""
+    code = normalize(raw)
+    entry = session.get(HsCode, code[:6])
+    if entry is None or entry.level != 6:
+        return HsLookup(code=code, valid=False, level=None, description=None)
+    return HsLookup(code=code, valid=True, level=len(code), description=entry.description)

@@ -1,0 +1,20 @@
+"""The demo marketplace that `make run` serves: each domain adds its part, in dependency order.
+
+Every step looks up what it would create first, so loading twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from marketplace.accounts import demo as accounts_demo
+
+
+def load_demo(session: Session, settings: dict[str, Any]) -> str:
+    lines = []
+    for step in (accounts_demo.load,):
+        lines.append(step(session, settings))
+        session.flush()
+    return "\n".join(lines)

@@ -1,0 +1,9 @@
+"""Every domain's models, imported so that the metadata (for Alembic and tests) is complete."""
+
+from marketplace.accounts import models as accounts_models
+from marketplace.customs import models as customs_models
+from marketplace.db import Base
+
+metadata = Base.metadata
+
+__all__ = ["accounts_models", "customs_models", "metadata"]

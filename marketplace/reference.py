@@ -1,0 +1,14 @@
+"""Reference data shipped with the code (HS nomenclature, ...), loaded into the database.
+
+`flask reference load` runs every loader; each is idempotent, so it is safe after every deploy.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from marketplace.customs import hs
+
+
+def load_all(session: Session) -> list[str]:
+    return [f"HS nomenclature ({hs.EDITION}): {hs.load_nomenclature(session)} entries"]

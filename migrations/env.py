@@ -1,0 +1,42 @@
+"""Alembic environment: the models' metadata, the URL from our configuration, safe timeouts."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Connection
+
+from marketplace.db import make_engine
+from marketplace.models import metadata
+
+config = context.config
+
+
+def run_migrations(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        # A migration waiting on a lock must not stall the live application behind it.
+        connection.exec_driver_sql("SET lock_timeout = '10s'")
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+        compare_server_default=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def main() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        run_migrations(connection)
+        return
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+    with engine.connect() as connection:
+        run_migrations(connection)
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline (SQL script) migrations are not supported; run against a database")
+main()

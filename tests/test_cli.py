@@ -1,0 +1,33 @@
+"""Operator commands."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import User
+from tests.helpers import Api
+
+
+def test_grant_operator_is_only_possible_from_the_cli(app: Flask, api: Api, session: Session) -> None:
+    caller = api.user(email="ops@example.test")
+    assert api.patch("/me", json={"is_operator": True}, as_=caller).status_code == 422
+    result = app.test_cli_runner().invoke(args=["users", "grant-operator", "OPS@example.test"])
+    assert result.exit_code == 0, result.output
+    assert session.scalar(select(User.is_operator).where(User.id == caller.id)) is True
+    assert api.get("/me", as_=caller).get_json()["is_operator"] is True
+
+
+def test_grant_operator_to_an_unknown_email_fails_loudly(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["users", "grant-operator", "ghost@example.test"])
+    assert result.exit_code != 0 and "no account" in result.output
+
+
+def test_demo_data_loads_twice_without_duplicates(app: Flask, session: Session) -> None:
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    count = session.query(User).count()
+    second = runner.invoke(args=["demo", "load"])
+    assert second.exit_code == 0, second.output
+    assert session.query(User).count() == count
