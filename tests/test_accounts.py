@@ -121,6 +121,8 @@ def test_seller_owner_member_and_stranger(api: Api) -> None:
     assert_problem(
         api.post(f"/sellers/{seller['id']}/members", json={"email": stranger.email, "role": "owner"}, as_=stranger), 404
     )
+    half_address = {"address": {"city": "Hangzhou", "country": "CN"}}
+    assert_problem(api.patch(f"/sellers/{seller['id']}", json=half_address, as_=owner), 422)
     renamed = api.patch(f"/sellers/{seller['id']}", json={"name": "West Lake Tea"}, as_=owner)
     assert renamed.status_code == 200 and renamed.get_json()["name"] == "West Lake Tea"
 
@@ -137,7 +139,7 @@ def test_adding_members_validates_people_and_roles(api: Api) -> None:
     owner, colleague = api.user(), api.user()
     seller = api.seller(owner)
     path = f"/sellers/{seller['id']}/members"
-    assert_problem(api.post(path, json={"email": "ghost@example.test", "role": "member"}, as_=owner), 422, "unknown_user")
+    assert_problem(api.post(path, json={"email": "ghost@example.test", "role": "member"}, as_=owner), 404, "unknown_user")
     assert_problem(api.post(path, json={"email": colleague.email, "role": "admin"}, as_=owner), 422)
     assert api.post(path, json={"email": colleague.email, "role": "member"}, as_=owner).status_code == 201
     assert_problem(api.post(path, json={"email": colleague.email, "role": "owner"}, as_=owner), 409, "already_member")

@@ -150,3 +150,9 @@ def test_environment_overrides_defaults_with_types() -> None:
     assert settings["TOKEN_TTL"] == 60 and settings["CORS_ORIGINS"] == "https://a.example"
     with pytest.raises(ConfigurationError):
         load_settings({"TOKEN_TTL": "soon"})
+
+
+def test_a_required_json_body_that_is_missing_is_a_400(api: Api) -> None:
+    caller = api.user()
+    assert_problem(api.patch("/me", as_=caller), 400, "body_required")
+    assert_problem(api.post("/auth/register"), 400, "body_required")

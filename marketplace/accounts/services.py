@@ -23,7 +23,7 @@ from marketplace.accounts.models import (
     Role,
     User,
 )
-from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from marketplace.errors import Conflict, Forbidden, NotFound, Unauthorized
 from marketplace.i18n import _
 
 # Verified against when the email is unknown, so a miss costs as much time as a wrong password.
@@ -239,7 +239,7 @@ def add_member(
     invitee = session.scalar(select(User).where(User.email_key == normalize_email(email)))
     if invitee is None:
         message = _("No account uses this email address; ask them to register first.")
-        raise Invalid(message, code="unknown_user", errors={"email": [message]})
+        raise NotFound(message, code="unknown_user", errors={"email": [message]})
     existing = session.scalar(
         select(Membership).where(
             Membership.organisation_id == organisation.id, Membership.user_id == invitee.id

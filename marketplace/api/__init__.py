@@ -19,6 +19,7 @@ from marketplace.api import context
 from marketplace.api.problems import PROBLEM_TYPE, flatten_messages, problem
 from marketplace.api.schemas import ProblemSchema
 from marketplace.errors import DomainError
+from marketplace.i18n import _
 
 log = logging.getLogger("marketplace.api")
 
@@ -112,14 +113,32 @@ def _before_request() -> Response | None:
     return _check_content_type()
 
 
+def _view_for_request() -> Any:
+    view = context.current_app.view_functions.get(request.endpoint or "")
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        return getattr(view_class, request.method.lower(), None)
+    return view
+
+
+def _requires_json_body(view: Any) -> bool:
+    parameters = getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", [])
+    return any(p.get("in") == "json" and p.get("required") for p in parameters)
+
+
 def _check_content_type() -> Response | None:
+    """A body of the wrong type is a 415; a required JSON body that is absent is a 400."""
     if request.method not in ("POST", "PUT", "PATCH"):
         return None
+    view = _view_for_request()
     has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding") == "chunked"
     if not has_body:
+        if _requires_json_body(view):
+            return problem(400, code="body_required", detail=_("This request needs a JSON body."))
         return None
-    view = context.current_app.view_functions.get(request.endpoint or "")
-    allowed = getattr(view, "_accepts", JSON_TYPES)
+    allowed: frozenset[str] = getattr(view, "_accepts", None) or getattr(
+        context.current_app.view_functions.get(request.endpoint or ""), "_accepts", JSON_TYPES
+    )
     if request.mimetype not in allowed:
         return problem(415, extra={"accepted": sorted(allowed)})
     return None

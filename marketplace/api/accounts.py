@@ -32,6 +32,14 @@ PASSWORD = fields.String(
 EMAIL = fields.Email(required=True, validate=validate.Length(max=254))
 
 
+def eori_field() -> fields.String:
+    """An EU/UK Economic Operators Registration and Identification number: country + up to 15."""
+    return fields.String(
+        allow_none=True,
+        validate=validate.Regexp(r"^[A-Z]{2}[A-Za-z0-9]{1,15}$", error=N_("Not a valid EORI number.")),
+    )
+
+
 class RegisterSchema(StrictSchema):
     email = EMAIL
     password = PASSWORD
@@ -83,14 +91,19 @@ class SellerCreateSchema(StrictSchema):
     currency = CurrencyCode(required=True)
     locale = LocaleTag(required=True)
     tax_id = text(64, required=False, allow_none=True)
-    eori = fields.String(
-        allow_none=True,
-        validate=validate.Regexp(r"^[A-Z]{2}[A-Za-z0-9]{1,15}$", error=N_("Not a valid EORI number.")),
-    )
+    eori = eori_field()
 
 
-class SellerPatchSchema(SellerCreateSchema):
-    """Any subset of the creation fields."""
+class SellerPatchSchema(StrictSchema):
+    """Any subset of the creation fields; a new address replaces the old one whole."""
+
+    name = text(200, required=False)
+    country = Country()
+    address = fields.Nested(AddressSchema)
+    currency = CurrencyCode()
+    locale = LocaleTag()
+    tax_id = text(64, required=False, allow_none=True)
+    eori = eori_field()
 
 
 class SellerPublicSchema(StrictSchema):
@@ -236,7 +249,7 @@ class Seller(MethodView):
         return services.get_organisation(context.db(), seller_id, OrganisationKind.SELLER)
 
     @context.user_required
-    @blp.arguments(SellerPatchSchema(partial=True))
+    @blp.arguments(SellerPatchSchema)
     @blp.response(200, SellerPrivateSchema)
     def patch(self, body: dict[str, Any], seller_id: str) -> Organisation:
         """Change a seller's details (owners only)."""

@@ -6,10 +6,10 @@ from typing import Any
 
 import marshmallow as ma
 from babel import Locale
-from babel.numbers import list_currencies
 from marshmallow import fields, validate
 
-from marketplace.i18n import N_, parse_tag
+from marketplace.i18n import N_
+from marketplace.money.currencies import known_currencies
 
 # CLDR territories minus its groupings and placeholders (EU, UN, ZZ "unknown region", ...).
 _NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}
@@ -18,7 +18,6 @@ _COUNTRIES = frozenset(
     for code in Locale("en").territories
     if len(str(code)) == 2 and str(code).isalpha() and code not in _NOT_COUNTRIES
 )
-_CURRENCIES = frozenset(list_currencies())
 
 
 class StrictSchema(ma.Schema):
@@ -65,26 +64,13 @@ def text(max_length: int, *, required: bool = True, **kwargs: Any) -> fields.Str
     )
 
 
-def _one_of(choices: frozenset[str], error: str) -> validate.Validator:
-    def check(value: str) -> None:
-        if value not in choices:
-            raise ma.ValidationError(error)
-
-    return check  # type: ignore[return-value]
-
-
-def _known_locale(value: str) -> None:
-    if parse_tag(value) is None:
-        raise ma.ValidationError(N_("Not a valid language tag."))
-
-
 class Country(fields.String):
     """ISO 3166-1 alpha-2, upper case."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
-            validate=_one_of(_COUNTRIES, N_("Not a valid country code.")),
-            metadata={"example": "KZ", "pattern": "^[A-Z]{2}$"},
+            validate=validate.OneOf(sorted(_COUNTRIES), error=N_("Not a valid country code.")),
+            metadata={"example": "KZ"},
             **kwargs,
         )
 
@@ -94,8 +80,10 @@ class CurrencyCode(fields.String):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
-            validate=_one_of(_CURRENCIES, N_("Not a valid currency code.")),
-            metadata={"example": "KZT", "pattern": "^[A-Z]{3}$"},
+            validate=validate.OneOf(
+                sorted(known_currencies()), error=N_("Not a valid currency code.")
+            ),
+            metadata={"example": "KZT"},
             **kwargs,
         )
 
@@ -110,7 +98,6 @@ class LocaleTag(fields.String):
                 validate.Regexp(
                     r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", error=N_("Not a valid language tag.")
                 ),
-                _known_locale,
             ],
             metadata={"example": "zh-Hans"},
             **kwargs,
@@ -124,11 +111,3 @@ class AddressSchema(StrictSchema):
     region = text(100, required=False)
     postal_code = text(20, required=False)
     country = Country(required=True)
-
-
-def is_country(code: str) -> bool:
-    return code in _COUNTRIES
-
-
-def is_currency(code: str) -> bool:
-    return code in _CURRENCIES
