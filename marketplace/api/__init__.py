@@ -136,9 +136,10 @@ def _check_content_type() -> Response | None:
         if _requires_json_body(view):
             return problem(400, code="body_required", detail=_("This request needs a JSON body."))
         return None
-    allowed: frozenset[str] = getattr(view, "_accepts", None) or getattr(
-        context.current_app.view_functions.get(request.endpoint or ""), "_accepts", JSON_TYPES
-    )
+    endpoint_view = context.current_app.view_functions.get(request.endpoint or "")
+    allowed: frozenset[str] = JSON_TYPES
+    for candidate in (view, endpoint_view):
+        allowed = getattr(candidate, "_accepts", None) or allowed
     if request.mimetype not in allowed:
         return problem(415, extra={"accepted": sorted(allowed)})
     return None
@@ -196,8 +197,12 @@ def init_api(app: Flask) -> MarketplaceApi:
     app.register_error_handler(DomainError, _handle_domain_error)
     app.register_error_handler(Exception, _handle_unexpected)
 
-    from marketplace.api import accounts, health
+    from marketplace.api import accounts, health, money
 
-    for module in (health, accounts):
+    for module in (
+        health,
+        accounts,
+        money,
+    ):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX if module is not health else None)
     return api
