@@ -3,7 +3,8 @@
 from marketplace.accounts import models as accounts_models
 from marketplace.customs import models as customs_models
 from marketplace.db import Base
+from marketplace.payments import models as payments_models
 
 metadata = Base.metadata
 
-__all__ = ["accounts_models", "customs_models", "metadata"]
+__all__ = ["accounts_models", "customs_models", "metadata", "payments_models"]
