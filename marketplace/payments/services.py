@@ -82,6 +82,9 @@ def start_payment(
 ) -> StartedPayment:
     """Create the payment at the gateway in the order currency and record it as ours.
 
+    The recorded amount is what the gateway takes: for a three-decimal currency at Stripe that is
+    the amount rounded to the nearest ten thousandths, so it may differ from `amount` by 0.005.
+
     The gateway call carries the idempotency key, so a retry after a lost answer finds the same
     remote payment instead of charging twice.
     """
@@ -99,15 +102,17 @@ def start_payment(
             metadata={"order_id": order_id, **(metadata or {})},
         )
     )
+    # What the gateway will really take: a three-decimal amount at Stripe is rounded to the ten.
+    taken = result.amount if result.amount.currency == amount.currency else amount
     payment = Payment(
         order_id=order_id,
         gateway=gateway.name,
         reference=result.reference,
         idempotency_key=idempotency_key,
         status=result.status.value,
-        amount_minor=amount.minor,
+        amount_minor=taken.minor,
         refunded_minor=0,
-        currency=amount.currency,
+        currency=taken.currency,
     )
     session.add(payment)
     try:
@@ -185,17 +190,19 @@ def refund_payment(
     result = gateway.refund_payment(
         RefundPayment(reference=payment.reference, amount=amount, reason=reason, idempotency_key=idempotency_key)
     )
+    # Record what the gateway refunded (its rounding), capped by what remains: never more than paid.
+    refunded = min(result.amount.minor if result.amount.currency == amount.currency else amount.minor, remaining)
     refund = PaymentRefund(
         payment_id=payment.id,
         reference=result.reference,
         shipment_id=shipment_id,
-        amount_minor=amount.minor,
+        amount_minor=refunded,
         currency=amount.currency,
         reason=reason,
         status=result.status.value,
     )
     session.add(refund)
-    _add_refunded(session, payment, amount.minor, listeners, shipment_id=shipment_id)
+    _add_refunded(session, payment, refunded, listeners, shipment_id=shipment_id)
     return refund
 
 
