@@ -249,8 +249,9 @@ def _insert_once(session: Session, record_id: str, gateway_name: str, event: Web
             received_at=utcnow(),
         )
         .on_conflict_do_nothing(index_elements=["gateway", "event_id"])
+        .returning(WebhookEventRecord.id)
     )
-    return session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
+    return session.execute(statement).scalar() is not None
 
 
 def _apply(
