@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 from alembic import command
@@ -102,6 +103,28 @@ def demo_load() -> None:
     click.echo(summary)
 
 
+payments_group = AppGroup("payments", help="Seller payouts.")
+
+
+@payments_group.command("export-payouts")
+@click.argument("output", type=click.File("w", encoding="utf-8"), default="-")
+def export_payouts(output: Any) -> None:
+    """Write every bank-transfer payout not yet exported as CSV to OUTPUT, and mark them exported."""
+    from marketplace.db import utcnow
+    from marketplace.payments.ledger import export_bank_payouts
+
+    with _session() as session:
+        text = export_bank_payouts(session, utcnow())
+        session.commit()
+    output.write(text)
+
+
 def register_commands(app: Flask) -> None:
-    for group in (db_group, users_group, reference_group, demo_group):
+    for group in (
+        db_group,
+        users_group,
+        reference_group,
+        demo_group,
+        payments_group,
+    ):
         app.cli.add_command(group)

@@ -83,7 +83,18 @@ def payment_view(payment: Payment) -> dict[str, Any]:
 @blp.route("/webhooks/stripe", methods=["POST"])
 @accepts("application/json")
 @blp.response(200, WebhookAckSchema)
-@blp.alt_response(400, description="Missing, wrong or expired Stripe-Signature")
+@blp.alt_response(400, response="BAD_REQUEST", description="Missing, wrong or expired Stripe-Signature")
+@blp.doc(
+    parameters=[{"in": "header", "name": "Stripe-Signature", "required": True, "schema": {"type": "string"}}],
+    requestBody={
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "description": "A Stripe event, verified byte for byte"}
+            }
+        },
+    },
+)
 def stripe_webhook() -> dict[str, Any]:
     """Stripe's events: signature checked over the raw body, each event applied once."""
     gateway = _gateway("stripe")

@@ -8,6 +8,7 @@ import io
 from collections.abc import Callable
 
 import pytest
+from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -107,3 +108,18 @@ def test_every_sellers_ledger_sums_to_zero_against_payments_and_refunds(
     )
     assert owed_to_sellers + commission == net_paid
     assert ledger.seller_balance(session, first_seller).payable == Money.of("41.40", EUR)  # (60 - 15) * 0.92
+
+
+def test_operators_export_bank_payouts_from_the_cli(
+    app: Flask, session: Session, seller_factory: Callable[..., str]
+) -> None:
+    seller_id = seller_factory(EUR)
+    ledger.record_sale(session, seller_id=seller_id, amount=Money.of("25.00", EUR), commission_bps=800, shipment_id="s-cli")
+    payout = ledger.create_payout(session, seller_id=seller_id, amount=Money.of("23.00", EUR), method=PayoutMethod.BANK_TRANSFER)
+    session.commit()
+
+    result = app.test_cli_runner().invoke(args=["payments", "export-payouts"])
+
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert [(r["payout_id"], r["amount"]) for r in rows] == [(payout.id, "23.00")]
