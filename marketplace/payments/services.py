@@ -83,7 +83,7 @@ def start_payment(
     """Create the payment at the gateway in the order currency and record it as ours.
 
     The recorded amount is what the gateway takes: for a three-decimal currency at Stripe that is
-    the amount rounded to the nearest ten thousandths, so it may differ from `amount` by 0.005.
+    the amount rounded half-up to a multiple of 0.010, so it may differ from `amount` by 0.005.
 
     The gateway call carries the idempotency key, so a retry after a lost answer finds the same
     remote payment instead of charging twice.
