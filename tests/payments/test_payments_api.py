@@ -11,10 +11,10 @@ from marketplace.payments import ledger, services
 from marketplace.payments.adapters.manual import ManualGateway
 from marketplace.payments.gateway import PaymentStatus, WebhookAction
 from marketplace.payments.services import PaymentChange
-from tests.helpers import Api, assert_problem
+from tests.helpers import Api, Caller, assert_problem
 
 
-def _operator(api: Api, session: Session) -> object:
+def _operator(api: Api, session: Session) -> Caller:
     caller = api.user("Operator")
     session.execute(update(User).where(User.id == caller.id).values(is_operator=True))
     return caller

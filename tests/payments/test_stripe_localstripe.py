@@ -15,6 +15,7 @@ import stripe
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from marketplace.errors import Conflict, Invalid
 from marketplace.money import Money
 from marketplace.payments import ledger, services
 from marketplace.payments.adapters.stripe import StripeGateway
@@ -176,13 +177,13 @@ def test_a_refund_above_what_remains_is_a_409_and_reaches_no_gateway(
     listeners = app.extensions["marketplace"]["payment_listeners"]
     services.capture_payment(session, stripe_gateway, started.payment.id, listeners)
     before = len(store)
-    with pytest.raises(services.Conflict) as refused:
+    with pytest.raises(Conflict) as refused:
         services.refund_payment(
             session, stripe_gateway, payment_id=started.payment.id, amount=Money.of("20.01", "EUR"),
             reason="too much", idempotency_key="refund-too-much", listeners=listeners,
         )
     assert refused.value.error_code == "refund_exceeds_payment"
-    with pytest.raises(services.Invalid) as wrong_currency:
+    with pytest.raises(Invalid) as wrong_currency:
         services.refund_payment(
             session, stripe_gateway, payment_id=started.payment.id, amount=Money.of("5.00", "USD"),
             reason="wrong currency", idempotency_key="refund-usd", listeners=listeners,
@@ -198,7 +199,7 @@ def test_connect_payout_goes_through_our_fake_connect_endpoint(
     seller_id = seller_factory("EUR")
     ledger.record_sale(session, seller_id=seller_id, amount=Money.of("100.00", "EUR"), commission_bps=800,
                        shipment_id="shipment-connect")
-    with pytest.raises(services.Conflict):
+    with pytest.raises(Conflict):
         ledger.pay_out_by_connect(session, stripe_gateway, seller_id=seller_id, amount=Money.of("10.00", "EUR"))
     ledger.set_stripe_account(session, seller_id, "acct_fake_seller")
 
