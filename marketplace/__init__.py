@@ -57,6 +57,15 @@ def _configure_logging(level: str) -> None:
     root.propagate = False
 
 
+def _wire_payments(app: Flask, settings: Mapping[str, Any]) -> None:
+    """The payment gateways PAYMENT_GATEWAYS enables, and who hears about payment changes."""
+    from marketplace.payments.adapters import build_gateways
+    from marketplace.payments.listeners import payment_listeners
+
+    app.extensions["marketplace"]["payment_gateways"] = build_gateways(settings)
+    app.extensions["marketplace"]["payment_listeners"] = payment_listeners()
+
+
 def create_app(
     overrides: Mapping[str, Any] | None = None,
     *,
@@ -79,6 +88,7 @@ def create_app(
         engine = make_engine(settings["DATABASE_URL"])
         session_factory = make_session_factory(engine)
     app.extensions["marketplace"] = {"session_factory": session_factory}
+    _wire_payments(app, settings)
 
     origins = [o.strip() for o in settings["CORS_ORIGINS"].split(",") if o.strip()]
     if origins:

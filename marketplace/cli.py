@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 from alembic import command
@@ -125,6 +126,20 @@ def rates_import(file_or_url: str) -> None:
             f"rate set {rate_set.id}: {own} {rate_set.source} rates of {rate_set.as_of} "
             f"({rate_set.base} base), {len(rate_set.rates) - own} carried from other sources"
         )
+payments_group = AppGroup("payments", help="Seller payouts.")
+
+
+@payments_group.command("export-payouts")
+@click.argument("output", type=click.File("w", encoding="utf-8"), default="-")
+def export_payouts(output: Any) -> None:
+    """Write every bank-transfer payout not yet exported as CSV to OUTPUT, and mark them exported."""
+    from marketplace.db import utcnow
+    from marketplace.payments.ledger import export_bank_payouts
+
+    with _session() as session:
+        text = export_bank_payouts(session, utcnow())
+        session.commit()
+    output.write(text)
 
 
 def register_commands(app: Flask) -> None:
@@ -134,5 +149,6 @@ def register_commands(app: Flask) -> None:
         reference_group,
         demo_group,
         rates_group,
+        payments_group,
     ):
         app.cli.add_command(group)

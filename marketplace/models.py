@@ -4,6 +4,7 @@ from marketplace.accounts import models as accounts_models
 from marketplace.customs import models as customs_models
 from marketplace.db import Base
 from marketplace.money import models as money_models
+from marketplace.payments import models as payments_models
 
 metadata = Base.metadata
 
@@ -12,4 +13,5 @@ __all__ = [
     "customs_models",
     "metadata",
     "money_models",
+    "payments_models",
 ]

@@ -27,6 +27,7 @@ TITLES: dict[int, Any] = {
     422: _("Unprocessable content"),
     429: _("Too many requests"),
     500: _("Internal server error"),
+    502: _("Bad gateway"),
     503: _("Service unavailable"),
 }
 
@@ -44,6 +45,7 @@ DETAILS: dict[int, Any] = {
     422: _("Some fields are invalid."),
     429: _("Too many requests: slow down and try again later."),
     500: _("Something went wrong on our side. It has been logged."),
+    502: _("An outside service did not answer as expected."),
     503: _("The service is temporarily unavailable."),
 }
 
@@ -61,6 +63,7 @@ CODES: dict[int, str] = {
     422: "invalid",
     429: "rate_limited",
     500: "internal_error",
+    502: "bad_gateway",
     503: "unavailable",
 }
 

@@ -1,0 +1,1 @@
+"""Payments: the gateway interface and its adapters, payment records, webhooks applied once, the sellers' ledger."""

@@ -1,0 +1,162 @@
+"""The payment-gateway interface, in our own vocabulary.
+
+Every gateway (Stripe, manual bank transfer) answers with these dataclasses and enums, so nothing
+provider-shaped leaks past its adapter. Each method takes one input object: adding a field later
+does not change every call site.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from marketplace.errors import DomainError, Invalid
+from marketplace.i18n import _
+from marketplace.money import Money
+
+
+class PaymentStatus(enum.StrEnum):
+    PENDING = "pending"
+    REQUIRES_ACTION = "requires_action"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    CANCELLED = "cancelled"
+
+
+class WebhookAction(enum.StrEnum):
+    """What a gateway event means to us; every other event type is IGNORED (and acknowledged)."""
+
+    PAYMENT_SUCCEEDED = "payment_succeeded"
+    PAYMENT_FAILED = "payment_failed"
+    REFUNDED = "refunded"
+    IGNORED = "ignored"
+
+
+@dataclass(frozen=True, slots=True)
+class CreatePayment:
+    amount: Money
+    idempotency_key: str
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CapturePayment:
+    """Take `amount` (at most what was authorised) of a payment the buyer has made."""
+
+    reference: str
+    amount: Money
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefundPayment:
+    reference: str
+    amount: Money
+    reason: str
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRequest:
+    """The request exactly as received: the signature covers the raw bytes, not parsed JSON."""
+
+    payload: bytes
+    signature: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentResult:
+    reference: str
+    status: PaymentStatus
+    amount: Money
+    client_secret: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundResult:
+    reference: str
+    payment_reference: str
+    amount: Money
+    status: PaymentStatus
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEvent:
+    """A verified gateway event. `amount` is the paid amount, or for REFUNDED the total refunded so far."""
+
+    event_id: str
+    event_type: str
+    action: WebhookAction
+    occurred_at: dt.datetime
+    payment_reference: str | None = None
+    amount: Money | None = None
+    failure_code: str | None = None
+
+
+@runtime_checkable
+class PaymentGateway(Protocol):
+    """A way to take the buyer's money: create, capture, refund, and read the gateway's webhooks."""
+
+    name: str
+
+    def supports_currency(self, currency: str) -> bool: ...
+
+    def create_payment(self, request: CreatePayment) -> PaymentResult: ...
+
+    def capture_payment(self, request: CapturePayment) -> PaymentResult: ...
+
+    def refund_payment(self, request: RefundPayment) -> RefundResult: ...
+
+    def parse_webhook(self, request: WebhookRequest) -> WebhookEvent: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TransferToSeller:
+    """Money moved from the platform's balance to a seller's connected account."""
+
+    destination_account: str
+    amount: Money
+    idempotency_key: str
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TransferResult:
+    reference: str
+    amount: Money
+
+
+@runtime_checkable
+class SellerTransfers(Protocol):
+    """Gateways that can pay a seller directly (Stripe Connect); others are paid by bank export."""
+
+    def transfer_to_seller(self, request: TransferToSeller) -> TransferResult: ...
+
+
+class CurrencyNotSupported(Invalid):
+    code = "currency_not_supported_by_gateway"
+    default_detail = _("This payment method does not accept this currency.")
+
+
+class WebhookSignatureInvalid(DomainError):
+    status = 400
+    code = "webhook_signature_invalid"
+    default_detail = _("The webhook signature is missing, wrong or too old.")
+
+
+class GatewayError(DomainError):
+    """The gateway refused or could not be reached; nothing was recorded on our side."""
+
+    status = 502
+    code = "payment_gateway_error"
+    default_detail = _("The payment provider could not complete the request. Try again later.")
+
+
+class UnknownGateway(Invalid):
+    code = "payment_gateway_unknown"
+    default_detail = _("This payment method is not available.")
