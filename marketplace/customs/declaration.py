@@ -38,10 +38,13 @@ def upu_threshold() -> FormThreshold:
 
 
 def choose_form(contents_value: Money, rates: RateTable, threshold: FormThreshold | None = None) -> Form:
-    """CN22 when the contents are worth less than the threshold (converted with `rates`), else CN23."""
+    """CN22 when the contents are worth less than the threshold (converted with `rates`), else CN23.
+
+    The comparison is exact: rounding to SDR cents first would send 299.996 SDR to the CN 23 side.
+    """
     line = threshold or upu_threshold()
-    value = rates.convert(contents_value, line.below.currency)
-    return "CN22" if value < line.below else "CN23"
+    value = contents_value.amount * rates.cross_rate(contents_value.currency, line.below.currency)
+    return "CN22" if value < line.below.amount else "CN23"
 
 
 @dataclass(frozen=True)
