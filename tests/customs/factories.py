@@ -5,7 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from marketplace.customs.declaration import Declaration, DeclarationItem, Exporter, Importer, build_declaration
+from marketplace.customs.declaration import (
+    Declaration,
+    DeclarationItem,
+    Exporter,
+    Importer,
+    build_declaration,
+)
 from marketplace.money import Money, RateTable
 
 # 1 EUR buys these; 1 XDR is worth about 1.2 EUR, so 300 XDR is about 2 845 CNY.

@@ -39,9 +39,10 @@ class FontFile:
 
 
 LATIN = FontFile("DocSans", "DejaVuSans.ttf", "fonts-dejavu-core")
-LATIN_BOLD = FontFile("DocSansBold", "DejaVuSans-Bold.ttf", "fonts-dejavu-core")
 CJK = FontFile("DocCJK", "wqy-microhei.ttc", "fonts-wqy-microhei")
-FONTS = (LATIN, LATIN_BOLD, CJK)
+# One face per script and no bold: every extra face is one more subset to build and embed in
+# every document, and subsetting is most of a document's cost.
+FONTS = (LATIN, CJK)
 
 
 class FontsMissing(RuntimeError):
@@ -92,7 +93,7 @@ def register() -> None:
 
 @functools.cache
 def _cmap(name: str) -> frozenset[int]:
-    face = pdfmetrics.getFont(name).face  # type: ignore[attr-defined]
+    face = pdfmetrics.getFont(name).face
     return frozenset(face.charToGlyph)
 
 
@@ -113,10 +114,9 @@ def _font_for(char: str, order: tuple[str, str]) -> str:
 
 
 @functools.lru_cache(maxsize=16384)
-def runs(text: str, bold: bool = False) -> tuple[tuple[str, str], ...]:
+def runs(text: str) -> tuple[tuple[str, str], ...]:
     """(font name, text) runs: a string with CJK in it prefers the CJK font for every glyph it has."""
-    latin = LATIN_BOLD.name if bold else LATIN.name
-    order = (CJK.name, latin) if any(_is_cjk(c) for c in text) else (latin, CJK.name)
+    order = (CJK.name, LATIN.name) if any(_is_cjk(c) for c in text) else (LATIN.name, CJK.name)
     found: list[tuple[str, str]] = []
     current = ""
     start = 0
@@ -132,5 +132,5 @@ def runs(text: str, bold: bool = False) -> tuple[tuple[str, str], ...]:
 
 
 @functools.lru_cache(maxsize=16384)
-def width(text: str, size: float, bold: bool = False) -> float:
-    return sum(pdfmetrics.stringWidth(part, font, size) for font, part in runs(text, bold))
+def width(text: str, size: float) -> float:
+    return sum(pdfmetrics.stringWidth(part, font, size) for font, part in runs(text))

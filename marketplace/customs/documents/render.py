@@ -108,7 +108,7 @@ class _Writer:
         return [own] if own == english else [own, english]
 
     def text(self, x: float, width: float, y: float, text: str, *, size: float = BODY,
-             align: Align = "left", bold: bool = False) -> None:
+             align: Align = "left") -> None:
         if not text:
             return
         if self.rtl:
@@ -116,9 +116,9 @@ class _Writer:
             align = "right" if align == "left" else "left"
         shown = visual(text, self.rtl)
         if align == "right":
-            x += width - fonts.width(shown, size, bold)
+            x += width - fonts.width(shown, size)
         out = self.canvas.beginText(x, y)
-        for font, part in fonts.runs(shown, bold):
+        for font, part in fonts.runs(shown):
             out.setFont(font, size)
             out.textOut(part)
         self.canvas.drawText(out)
@@ -156,7 +156,7 @@ def wrap(text: str, width: float, size: float = BODY) -> list[str]:
 def _header(writer: _Writer, kind: Kind, declaration: Declaration) -> None:
     width = PAGE_WIDTH - 2 * MARGIN
     title = writer.labels(kind)
-    writer.text(MARGIN, width, writer.y - 14, title[0], size=14, bold=True)
+    writer.text(MARGIN, width, writer.y - 14, title[0], size=15)
     if len(title) > 1:
         writer.text(MARGIN, width, writer.y - 26, title[1], size=9)
     writer.y -= 40
@@ -204,7 +204,7 @@ def _table_head(writer: _Writer, columns: Sequence[Column], description_width: f
         for offset, text in enumerate(writer.labels(key)):
             for line_number, part in enumerate(wrap(text, width - 4 - pad, SMALL)[:2]):
                 writer.text(x + pad, width - 4 - pad, writer.y - (offset * 2 + line_number) * 7, part,
-                            size=SMALL, align=align)  # type: ignore[arg-type]
+                            size=SMALL, align=align)
         x += width
     writer.y -= 30
     writer.line(MARGIN, PAGE_WIDTH - 2 * MARGIN, writer.y + LEADING - 1)
@@ -238,7 +238,7 @@ def _footer(writer: _Writer, kind: Kind, declaration: Declaration) -> None:
     writer.y -= 4
     for key, value in _totals(kind, declaration, writer.language):
         writer.labelled(MARGIN + width / 3, width / 2, writer.y, key)
-        writer.text(MARGIN + width * 5 / 6, width / 6, writer.y, value, align="right", bold=True)
+        writer.text(MARGIN + width * 5 / 6, width / 6, writer.y, value, align="right")
         writer.y -= LEADING + 1
     if kind == "packing_list":
         return

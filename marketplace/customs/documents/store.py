@@ -9,6 +9,7 @@ version instead of adding a copy, so a retried payment webhook cannot multiply d
 from __future__ import annotations
 
 import hashlib
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -108,7 +109,7 @@ def current_documents(session: Session, shipment_id: str) -> list[CustomsDocumen
     if forms:
         newest_form = max(forms, key=lambda d: (d.created_at, d.version)).kind
         latest = {key: d for key, d in latest.items() if d.kind not in FORM_KINDS or d.kind == newest_form}
-    return sorted(latest.values(), key=lambda d: (KINDS.index(d.kind), d.language))  # type: ignore[arg-type]
+    return sorted(latest.values(), key=lambda d: (KINDS.index(d.kind), d.language))
 
 
 def get_document(
