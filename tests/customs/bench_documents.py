@@ -13,7 +13,12 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from marketplace.customs.documents.render import render
-from marketplace.customs.documents.store import document_languages, get_document, issue_all, kinds_for
+from marketplace.customs.documents.store import (
+    document_languages,
+    get_document,
+    issue_all,
+    kinds_for,
+)
 from marketplace.db import make_engine, new_id
 from marketplace.models import metadata
 from tests.customs.factories import declaration

@@ -119,3 +119,14 @@ def test_fonts_are_found_in_a_folder_named_by_the_environment(monkeypatch: pytes
     (tmp_path / "cjk" / fonts.CJK.filename).symlink_to(installed)
     monkeypatch.setenv("DOCUMENT_FONT_DIRS", str(tmp_path))
     assert fonts.locate(fonts.CJK) == tmp_path / "cjk" / fonts.CJK.filename
+
+
+def test_text_wider_than_its_column_wraps_inside_it() -> None:
+    from marketplace.customs.documents.render import wrap
+
+    fonts.register()
+    long_word = "SKU-" + "X" * 120
+    lines = wrap(f"Tea {long_word} 西湖龙井绿茶特级西湖龙井绿茶特级西湖龙井绿茶特级", 100)
+    assert len(lines) > 3
+    assert all(fonts.width(line, 7.5) <= 100 for line in lines)
+    assert "".join(lines).replace(" ", "") == f"Tea{long_word}西湖龙井绿茶特级西湖龙井绿茶特级西湖龙井绿茶特级"

@@ -136,12 +136,25 @@ class _Writer:
         self.canvas.line(x, y, x + width, y)
 
 
+def _pieces(token: str, width: float, size: float) -> list[str]:
+    """A word wider than the column (a long SKU, a URL) cut into pieces that fit."""
+    if fonts.width(token, size) <= width:
+        return [token]
+    pieces, current = [], ""
+    for char in token:
+        if current and fonts.width(current + char, size) > width:
+            pieces.append(current)
+            current = ""
+        current += char
+    return [*pieces, current]
+
+
 def wrap(text: str, width: float, size: float = BODY) -> list[str]:
-    """Logical lines that fit `width`: breaks at spaces, or between CJK characters."""
+    """Logical lines that fit `width`: breaks at spaces, between CJK characters, inside overlong words."""
     lines: list[str] = []
     current = ""
     used = 0.0
-    for token in tokens(text):
+    for token in (piece for word in tokens(text) for piece in _pieces(word, width, size)):
         extent = fonts.width(token, size)
         if current and not token.isspace() and used + extent > width:
             lines.append(current.rstrip())
