@@ -210,16 +210,18 @@ def _header(writer: _Writer, kind: Kind, declaration: Declaration) -> None:
 
 
 def _table_head(writer: _Writer, columns: Sequence[Column], description_width: float) -> None:
+    """Column titles in both languages, each wrapped whole within its column."""
     x = MARGIN
     keys = [("description", description_width, "left"), *((c.key, c.width, c.align) for c in columns)]
+    deepest = 0
     for key, width, align in keys:
         pad = 6 if align == "left" and key != "description" else 0
-        for offset, text in enumerate(writer.labels(key)):
-            for line_number, part in enumerate(wrap(text, width - 4 - pad, SMALL)[:2]):
-                writer.text(x + pad, width - 4 - pad, writer.y - (offset * 2 + line_number) * 7, part,
-                            size=SMALL, align=align)
+        lines = [part for text in writer.labels(key) for part in wrap(text, width - 4 - pad, SMALL - 0.5)]
+        for number, part in enumerate(lines):
+            writer.text(x + pad, width - 4 - pad, writer.y - number * 6.5, part, size=SMALL - 0.5, align=align)
+        deepest = max(deepest, len(lines))
         x += width
-    writer.y -= 30
+    writer.y -= deepest * 6.5 + 8
     writer.line(MARGIN, PAGE_WIDTH - 2 * MARGIN, writer.y + LEADING - 1)
 
 
