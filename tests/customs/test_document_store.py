@@ -5,10 +5,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import threading
+import time
 import zipfile
 from dataclasses import replace
 
 import pytest
+from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session
 
 from marketplace.customs.declaration import Declaration
@@ -163,3 +166,32 @@ def test_documents_are_kept_per_shipment(session: Session) -> None:
     issue(session, second, "cn22", "en", declaration(1))
     assert [d.shipment_id for d in list_documents(session, first)] == [first]
     assert session.query(CustomsDocument).filter_by(shipment_id=second).count() == 1
+
+
+@pytest.mark.postgres_only
+def test_two_requests_issuing_at_once_get_consecutive_versions(engine: Engine) -> None:
+    """The second insert waits on the first's unique key, then takes the next version."""
+    shipment_id = new_id()
+    first_session, second_session = Session(engine), Session(engine)
+    outcome: dict[str, int] = {}
+    try:
+        issue(first_session, shipment_id, "cn22", "en", declaration(1))
+
+        def second() -> None:
+            document = issue(second_session, shipment_id, "cn22", "en", corrected(declaration(1), "0902300000"))
+            outcome["version"] = document.version
+            second_session.commit()
+
+        racer = threading.Thread(target=second)
+        racer.start()
+        time.sleep(0.5)  # the racer is now blocked on the first transaction's row
+        first_session.commit()
+        racer.join(timeout=30)
+        assert outcome == {"version": 2}
+        assert [d.version for d in list_documents(first_session, shipment_id)] == [1, 2]
+    finally:
+        first_session.rollback()
+        first_session.execute(delete(CustomsDocument).where(CustomsDocument.shipment_id == shipment_id))
+        first_session.commit()
+        first_session.close()
+        second_session.close()

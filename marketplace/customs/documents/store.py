@@ -11,21 +11,28 @@ from __future__ import annotations
 import hashlib
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace.customs.declaration import Declaration
 from marketplace.customs.documents.render import KINDS, Kind, render
 from marketplace.customs.documents.text import LANGUAGES, document_language
 from marketplace.customs.models import CustomsDocument
-from marketplace.errors import NotFound
+from marketplace.errors import Conflict, NotFound
 from marketplace.i18n import _
 
 FORM_KINDS = frozenset({"cn22", "cn23"})
+ISSUE_ATTEMPTS = 3
 
 
 class DocumentNotFound(NotFound):
     code = "document_not_found"
     default_detail = _("This shipment has no such document.")
+
+
+class DocumentsBusy(Conflict):
+    code = "documents_busy"
+    default_detail = _("The shipment's documents are being issued by another request; try again.")
 
 
 def document_languages(exporter_locale: str | None) -> tuple[str, ...]:
@@ -57,21 +64,28 @@ def issue(session: Session, shipment_id: str, kind: Kind, language: str, declara
         raise ValueError(f"documents are not printed in {language!r}")
     content = render(kind, language, declaration)
     digest = hashlib.sha256(content).hexdigest()
-    current = _latest(session, shipment_id, kind, language)
-    if current is not None and current.sha256 == digest:
-        return current
-    document = CustomsDocument(
-        shipment_id=shipment_id,
-        kind=kind,
-        language=language,
-        version=1 if current is None else current.version + 1,
-        sha256=digest,
-        size=len(content),
-        content=content,
-    )
-    session.add(document)
-    session.flush()
-    return document
+    for _attempt in range(ISSUE_ATTEMPTS):
+        current = _latest(session, shipment_id, kind, language)
+        if current is not None and current.sha256 == digest:
+            return current
+        document = CustomsDocument(
+            shipment_id=shipment_id,
+            kind=kind,
+            language=language,
+            version=1 if current is None else current.version + 1,
+            sha256=digest,
+            size=len(content),
+            content=content,
+        )
+        try:
+            # Another request may take this version number first (a webhook retry racing a
+            # correction); the unique key refuses ours, and we look again at what is now current.
+            with session.begin_nested():
+                session.add(document)
+        except IntegrityError:
+            continue
+        return document
+    raise DocumentsBusy()
 
 
 def issue_all(
