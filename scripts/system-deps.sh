@@ -6,6 +6,12 @@ set -euo pipefail
 
 PACKAGES=(fonts-dejavu-core fonts-wqy-microhei)
 
+if ! command -v dpkg-query >/dev/null 2>&1; then
+  echo "system-deps: not a Debian-like system; make sure these fonts are installed: ${PACKAGES[*]}" >&2
+  echo "  (the app searches the usual font folders and DOCUMENT_FONT_DIRS, and says what is missing)" >&2
+  exit 0
+fi
+
 missing=()
 for package in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
@@ -15,8 +21,7 @@ done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "system-deps: install these packages (or their fonts) by hand: ${missing[*]}" >&2
-  echo "  (the app looks in /usr/share/fonts and the folders named by DOCUMENT_FONT_DIRS)" >&2
+  echo "system-deps: install these packages by hand: ${missing[*]}" >&2
   exit 1
 fi
 SUDO=""
