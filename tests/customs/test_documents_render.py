@@ -11,6 +11,7 @@ import pytest
 from marketplace.customs.documents import fonts
 from marketplace.customs.documents.render import KINDS, render
 from marketplace.customs.documents.text import LANGUAGES, document_language, label_keys, visual
+from marketplace.money import Money
 from tests.customs.factories import ARABIC, CHINESE, HS_CODES, declaration
 from tests.customs.pdf import page_count, pdf_text
 
@@ -130,3 +131,19 @@ def test_text_wider_than_its_column_wraps_inside_it() -> None:
     assert len(lines) > 3
     assert all(fonts.width(line, 7.5) <= 100 for line in lines)
     assert "".join(lines).replace(" ", "") == f"Tea{long_word}西湖龙井绿茶特级西湖龙井绿茶特级西湖龙井绿茶特级"
+
+
+def test_a_yen_shipment_without_tax_ids_renders_whole_yen_amounts() -> None:
+    shipment = declaration(2)
+    items = tuple(
+        replace(item, unit_value=Money.of("1500", "JPY"), total_value=Money.of("3000", "JPY")) for item in shipment.items
+    )
+    shipment = replace(
+        shipment, currency="JPY", items=items, total_value=Money.of("6000", "JPY"),
+        shipping=Money.of("800", "JPY"), insurance=Money.zero("JPY"), duties=Money.zero("JPY"),
+        taxes=Money.zero("JPY"), de_minimis=True, exporter=replace(shipment.exporter, tax_id=None, eori=None),
+    )
+    text = pdf_text(render("commercial_invoice", "en", shipment))
+    assert "6800 JPY" in text and "1500" in text
+    assert "EORI" not in text and "Tax ID" not in text
+    assert "De minimis relief applied" in text
