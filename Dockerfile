@@ -4,7 +4,9 @@ FROM python:3.11-slim AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     APP_ENV=production HOST=0.0.0.0 PORT=8000 FLASK_APP=wsgi:app
 
-# Fonts that cover Latin, Cyrillic, Arabic and CJK for the customs documents; curl for HEALTHCHECK.
+# Fonts for the customs documents (the same list as scripts/system-deps.sh): DejaVu Sans for Latin,
+# Cyrillic and Arabic, WenQuanYi Micro Hei for Chinese; marketplace/customs/documents/fonts.py finds
+# them under /usr/share/fonts. curl for HEALTHCHECK.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends fonts-dejavu-core fonts-wqy-microhei curl \
  && rm -rf /var/lib/apt/lists/*
