@@ -7,8 +7,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from marketplace.catalogue import categories
 from marketplace.customs import hs
 
 
 def load_all(session: Session) -> list[str]:
-    return [f"HS nomenclature ({hs.EDITION}): {hs.load_nomenclature(session)} entries"]
+    return [
+        f"HS nomenclature ({hs.EDITION}): {hs.load_nomenclature(session)} entries",
+        f"catalogue categories: {categories.load_categories(session)} nodes",
+    ]
