@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import asdict
 from typing import Any
 
 import marshmallow as ma
-from flask import Response, json, request
+from flask import Response, request
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from marketplace.api import context
-from marketplace.api.listings import current_rates
+from marketplace.api import listings
 from marketplace.api.money_fields import MoneyOutputSchema, money_to_api
 from marketplace.api.schemas import Country, CurrencyCode, LocaleTag, StrictSchema
 from marketplace.catalogue import browse, categories, locales
@@ -132,7 +133,7 @@ def _bound(name: str, raw: str | None, currency: str | None) -> Any:
 
 def _cached(payload: dict[str, Any], content_language: str) -> Response:
     """JSON with a strong ETag of its bytes; a matching If-None-Match gets a bodiless 304."""
-    body = json.dumps(payload).encode()
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     tag = hashlib.blake2b(body, digest_size=16).hexdigest()
     response = Response(body, mimetype="application/json")
     response.set_etag(tag)
@@ -170,7 +171,7 @@ def catalogue(query: dict[str, Any]) -> Response:
            "min_price": _bound("min_price", query["min_price"], currency),
            "max_price": _bound("max_price", query["max_price"], currency)}
     )
-    page = browse.browse(context.db(), request_query, current_rates())
+    page = browse.browse(context.db(), request_query, listings.current_rates())
     ui = current_locale()
     payload = {
         "items": [_item_api(item, ui) for item in page.items],
@@ -190,7 +191,7 @@ def catalogue_item(query: dict[str, Any], listing_id: str) -> Response:
     """One published listing as buyers see it."""
     item = browse.item(
         context.db(), listing_id, locale=content_locale(query["locale"]),
-        currency=display_currency(query["currency"]), rates=current_rates(),
+        currency=display_currency(query["currency"]), rates=listings.current_rates(),
     )
     return _cached(_item_api(item, current_locale()), item.locale)
 

@@ -72,3 +72,10 @@ def other_shop(api: Api) -> Shop:
         address={"line1": "1 Abay", "city": "Almaty", "country": "KZ"},
     )
     return Shop(api, owner, seller)
+
+
+@pytest.fixture
+def rates(monkeypatch: pytest.MonkeyPatch) -> RateTable:
+    """The application converts with RATES."""
+    monkeypatch.setattr("marketplace.api.listings.current_rates", lambda: RATES)
+    return RATES
