@@ -230,6 +230,8 @@ def browse(session: Session, query: CatalogueQuery, rates: RateTable | None) -> 
     statement = _columns(chain, dialect)
     where = _filters(query, rates, dialect)
     score = None
+    if query.q and query.q.strip() and not words:
+        where.append(false())  # only punctuation: nothing can match it
     if words:
         where.append(search.match(words, dialect))
         score = search.relevance(words, dialect)
