@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts import demo as accounts_demo
 from marketplace.catalogue import demo as catalogue_demo
+from marketplace.money import demo as money_demo
 
 
 def load_demo(session: Session, settings: dict[str, Any]) -> str:
     lines = []
     for step in (
         accounts_demo.load,
+        money_demo.load,
         catalogue_demo.load,
     ):
         lines.append(step(session, settings))
