@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import asdict
@@ -18,7 +19,7 @@ from marketplace.api.schemas import Country, CurrencyCode, LocaleTag, StrictSche
 from marketplace.catalogue import browse, categories, locales
 from marketplace.errors import DomainError, Invalid
 from marketplace.i18n import current_locale
-from marketplace.money import parse_amount
+from marketplace.money import Money, parse_amount
 
 blp = Blueprint("catalogue", __name__, description="The public catalogue, localized and converted")
 
@@ -148,13 +149,29 @@ def _cached(payload: dict[str, Any], content_language: str) -> Response:
     return response
 
 
+@functools.lru_cache(maxsize=65536)
+def _money(money: Money, locale: str) -> dict[str, str]:
+    """The API shape of an amount with `formatted`; CLDR formatting is the costly part of a page."""
+    return money_to_api(money, formatted=True, locale=locale)
+
+
 def _item_api(item: browse.CatalogueItem, locale: str) -> dict[str, Any]:
-    data = asdict(item)
-    data["price"] = money_to_api(item.price, formatted=True, locale=locale)
-    data["list_price"] = money_to_api(item.list_price, formatted=True, locale=locale)
-    for private in ("stock", "created_at"):
-        data.pop(private)
-    return data
+    return {
+        "id": item.id,
+        "seller": item.seller,
+        "title": item.title,
+        "description": item.description,
+        "locale": item.locale,
+        "translated": item.translated,
+        "price": _money(item.price, locale),
+        "list_price": _money(item.list_price, locale),
+        "in_stock": item.in_stock,
+        "category": item.category,
+        "origin_country": item.origin_country,
+        "hs_code": item.hs_code,
+        "ships_to": item.ships_to,
+        "weight_grams": item.weight_grams,
+    }
 
 
 @blp.route("/catalogue", methods=["GET"])

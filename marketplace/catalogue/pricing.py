@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, localcontext
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -108,14 +108,26 @@ def _shown(units: int, currency: str, display: str, rates: RateTable) -> Decimal
     return rates.convert(Money.from_minor(units, currency), display).amount
 
 
-def _estimate(bound: Money, currency: str, rates: RateTable) -> int:
-    exact = bound.amount * rates.rate(currency) / rates.rate(bound.currency)
-    return int(exact.scaleb(minor_units(currency)).to_integral_value(rounding=ROUND_CEILING))
+def _per_unit(currency: str, display: str, rates: RateTable) -> Decimal:
+    """Display minor units per listing minor unit, before rounding (as RateTable.convert computes)."""
+    with localcontext() as context:
+        context.prec = 40
+        factor = rates.rate(display) / rates.rate(currency)
+        return factor.scaleb(minor_units(display) - minor_units(currency))
+
+
+def _solve(bound: Money, currency: str, rates: RateTable, offset: Decimal) -> int:
+    """ceil((bound in display minor units + offset) / per-unit factor): the rounding boundary."""
+    with localcontext() as context:
+        context.prec = 40
+        target = bound.amount.scaleb(minor_units(bound.currency)) + offset
+        return int((target / _per_unit(currency, bound.currency, rates)).to_integral_value(ROUND_CEILING))
 
 
 def _smallest_at_least(bound: Money, currency: str, rates: RateTable) -> int:
-    """The least minor-unit price whose display price is >= bound (the estimate, nudged)."""
-    units = max(_estimate(bound, currency, rates), 0)
+    """The least minor-unit price shown at `bound` or more: half-up rounding reaches the bound
+    from bound - 0.5 display minor units; checked against RateTable.convert and nudged."""
+    units = max(_solve(bound, currency, rates, Decimal("-0.5")), 0)
     while units > 0 and _shown(units - 1, currency, bound.currency, rates) >= bound.amount:
         units -= 1
     while _shown(units, currency, bound.currency, rates) < bound.amount:
@@ -124,8 +136,8 @@ def _smallest_at_least(bound: Money, currency: str, rates: RateTable) -> int:
 
 
 def _largest_at_most(bound: Money, currency: str, rates: RateTable) -> int:
-    """The greatest minor-unit price whose display price is <= bound; -1 when none is."""
-    units = max(_estimate(bound, currency, rates), 0)
+    """The greatest minor-unit price shown at `bound` or less; -1 when none is."""
+    units = max(_solve(bound, currency, rates, Decimal("0.5")) - 1, -1)
     while _shown(units + 1, currency, bound.currency, rates) <= bound.amount:
         units += 1
     while units >= 0 and _shown(units, currency, bound.currency, rates) > bound.amount:
