@@ -300,11 +300,11 @@ def estimate(
         extra_duty = b.to_local(flat.amount * count)
         limit = b.threshold_text(flat.max_value) if flat.max_value else ""
         texts = {
-            FlatDutyUnit.SUBHEADING: _("Flat duty of %(amount)s per distinct tariff subheading for parcels up to %(threshold)s: %(count)s × = %(duty)s.",
+            FlatDutyUnit.SUBHEADING: _("Flat duty for parcels up to %(threshold)s: %(count)s distinct tariff subheading(s) × %(amount)s = %(duty)s.",
                                        amount=_fmt(flat.amount), threshold=limit, count=count, duty=_fmt(extra_duty)),
-            FlatDutyUnit.ITEM: _("Flat duty of %(amount)s per item for parcels up to %(threshold)s: %(count)s × = %(duty)s.",
+            FlatDutyUnit.ITEM: _("Flat duty for parcels up to %(threshold)s: %(count)s item(s) × %(amount)s = %(duty)s.",
                                  amount=_fmt(flat.amount), threshold=limit, count=count, duty=_fmt(extra_duty)),
-            FlatDutyUnit.LINE: _("Flat duty of %(amount)s per line for parcels up to %(threshold)s: %(count)s × = %(duty)s.",
+            FlatDutyUnit.LINE: _("Flat duty for parcels up to %(threshold)s: %(count)s line(s) × %(amount)s = %(duty)s.",
                                  amount=_fmt(flat.amount), threshold=limit, count=count, duty=_fmt(extra_duty)),
         }
         b.note("flat_duty", texts[flat.per])
