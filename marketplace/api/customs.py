@@ -149,7 +149,7 @@ class LineEstimateSchema(StrictSchema):
     origin_country = fields.String(required=True)
     quantity = fields.Integer(required=True)
     value = fields.Nested(MoneyOutputSchema, required=True)
-    duty_rate = fields.Decimal(as_string=True, allow_none=True, required=True, metadata={"description": "Percent; null when no ad valorem duty applied"})
+    duty_rate = fields.Decimal(as_string=True, allow_none=True, required=True, metadata={"type": "string", "example": "12", "description": "Percent; null when no ad valorem duty applied"})
     duty = fields.Nested(MoneyOutputSchema, required=True)
 
 

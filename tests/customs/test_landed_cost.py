@@ -167,7 +167,10 @@ def test_worked_example(session: Session, case: Example) -> None:
         Money.zero(local) if case.incoterm is Incoterm.DDP else charges)
     assert estimate.payable_at_checkout.local == at_checkout
     assert estimate.due_on_delivery.local == on_delivery
-    assert estimate.duties_and_taxes.requested == RATES.convert(charges, "EUR")
+    requested = estimate.duties_and_taxes.requested
+    assert requested == RATES.convert(Money.of(case.duties, local), "EUR") + RATES.convert(Money.of(case.taxes, local), "EUR")
+    assert estimate.payable_at_checkout.requested + estimate.due_on_delivery.requested == requested
+    assert estimate.landed_cost.requested == estimate.goods.requested + estimate.shipping.requested + requested
     assert estimate.rule is not None and estimate.rule.source.startswith("http")
     assert any(note.code == "rule" for note in estimate.explanations)
 
@@ -196,7 +199,8 @@ def test_customs_value_is_cif_in_the_eu_and_fob_in_the_us(session: Session) -> N
 def test_amounts_come_in_the_destination_and_the_requested_currency(session: Session) -> None:
     estimate = estimate_for(session, "GB", "2026-03-01", [line(CARPET, "500 GBP", origin="TR")], "40 GBP", currency="KZT")
     assert estimate.currency == "GBP" and estimate.requested_currency == "KZT"
-    # 159.84 GBP x 550 / 0.85 = 103,425.88 KZT
+    # duty 43.20 GBP x 550 / 0.85 = 27,952.94 KZT; VAT 116.64 GBP = 75,472.94 KZT; sum 103,425.88
+    assert estimate.duties.requested == Money.of("27952.94", "KZT")
     assert estimate.duties_and_taxes.requested == Money.of("103425.88", "KZT")
     assert estimate.fx.as_of == RATES.as_of
 
