@@ -4,6 +4,7 @@ from marketplace.accounts import models as accounts_models
 from marketplace.catalogue import models as catalogue_models
 from marketplace.customs import models as customs_models
 from marketplace.db import Base
+from marketplace.money import models as money_models
 
 metadata = Base.metadata
 
@@ -16,4 +17,11 @@ def include_object(
     """Autogenerate's filter: skip database objects that migrations create by hand (FTS, GIN)."""
     return not (reflected and name is not None and name.startswith(_UNMANAGED))
 
-__all__ = ["accounts_models", "catalogue_models", "customs_models", "include_object", "metadata"]
+__all__ = [
+    "accounts_models",
+    "catalogue_models",
+    "customs_models",
+    "include_object",
+    "metadata",
+    "money_models",
+]
