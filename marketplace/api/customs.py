@@ -39,6 +39,7 @@ class HsCodeSchema(StrictSchema):
 @blp.route("/hs-codes/<code>", methods=["GET"])
 @blp.arguments(HsCodeQuerySchema, location="query")
 @blp.response(200, HsCodeSchema)
+@blp.alt_response(422, "UNPROCESSABLE_ENTITY", description="Malformed code: `hs_code_invalid`")
 def get_hs_code(query: dict[str, Any], code: str) -> dict[str, Any]:
     """Check and describe an HS code.
 
@@ -82,6 +83,8 @@ class Rules(MethodView):
     @context.user_required
     @blp.arguments(RuleQuerySchema, location="query")
     @blp.response(200, RuleListSchema)
+    @blp.alt_response(401, "UNAUTHORIZED")
+    @blp.alt_response(403, "FORBIDDEN", description="`operator_required`")
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """List destination rule records (operators only), by destination and start date."""
         found = rules.list_rules(context.db(), context.require_user(), **query)
@@ -90,6 +93,9 @@ class Rules(MethodView):
     @context.user_required
     @blp.arguments(rules.RuleSchema)
     @blp.response(201, RuleRecordSchema)
+    @blp.alt_response(401, "UNAUTHORIZED")
+    @blp.alt_response(403, "FORBIDDEN", description="`operator_required`")
+    @blp.alt_response(409, "CONFLICT", description="`customs_rule_overlap`")
     def post(self, rule: rules.Rule) -> dict[str, Any]:
         """Add a rule record, e.g. a new validity period after a change in the law (operators only).
 
@@ -103,6 +109,9 @@ class Rules(MethodView):
 class RuleRecord(MethodView):
     @context.user_required
     @blp.response(200, RuleRecordSchema)
+    @blp.alt_response(401, "UNAUTHORIZED")
+    @blp.alt_response(403, "FORBIDDEN", description="`operator_required`")
+    @blp.alt_response(404, "NOT_FOUND")
     def get(self, rule_id: str) -> dict[str, Any]:
         """One rule record (operators only)."""
         return _record(rules.get_rule(context.db(), context.require_user(), rule_id))
@@ -110,6 +119,10 @@ class RuleRecord(MethodView):
     @context.user_required
     @blp.arguments(rules.RuleSchema)
     @blp.response(200, RuleRecordSchema)
+    @blp.alt_response(401, "UNAUTHORIZED")
+    @blp.alt_response(403, "FORBIDDEN", description="`operator_required`")
+    @blp.alt_response(404, "NOT_FOUND")
+    @blp.alt_response(409, "CONFLICT", description="`customs_rule_overlap`")
     def put(self, rule: rules.Rule, rule_id: str) -> dict[str, Any]:
         """Replace a rule record (operators only).
 
@@ -275,6 +288,9 @@ class BasketQuoteSchema(StrictSchema):
 @blp.route("/landed-cost", methods=["GET"])
 @blp.arguments(LandedCostQuerySchema, location="query")
 @blp.response(200, BasketQuoteSchema)
+@blp.alt_response(404, "NOT_FOUND", description="`listing_not_found`")
+@blp.alt_response(409, "CONFLICT", description="`rates_unavailable`: no exchange rates loaded")
+@blp.alt_response(422, "UNPROCESSABLE_ENTITY", description="`no_customs_rule`, `not_shipped_to`, `hs_code_invalid` or invalid query")
 def landed_cost(query: dict[str, Any]) -> dict[str, Any]:
     """Duties and import taxes for listings shipped to a country, with the rules and thresholds applied.
 
