@@ -177,13 +177,15 @@ def init_api(app: Flask) -> MarketplaceApi:
     app.register_error_handler(DomainError, _handle_domain_error)
     app.register_error_handler(Exception, _handle_unexpected)
 
-    from marketplace.api import accounts, customs, health, money
+    from marketplace.api import accounts, catalogue, customs, health, listings, money
 
     for module in (
         health,
         accounts,
         customs,
         money,
+        listings,
+        catalogue,
     ):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX if module is not health else None)
     return api
