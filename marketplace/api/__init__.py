@@ -177,11 +177,12 @@ def init_api(app: Flask) -> MarketplaceApi:
     app.register_error_handler(DomainError, _handle_domain_error)
     app.register_error_handler(Exception, _handle_unexpected)
 
-    from marketplace.api import accounts, catalogue, health, listings, money
+    from marketplace.api import accounts, catalogue, customs, health, listings, money
 
     for module in (
         health,
         accounts,
+        customs,
         money,
         listings,
         catalogue,
