@@ -168,11 +168,12 @@ def seed(url: str) -> tuple[list[str], Any]:
         description = f"{names[language]} — {country}, {category}"
         everywhere = rng.random() < 0.5
         created = now - dt.timedelta(seconds=rng.randrange(365 * 86400))
+        status = "published" if rng.random() < 0.97 else "draft"
         listings.append((
             listing_id, seller_id, f"B{n:06d}", language, title, description, category, price_minor,
             currency, pricing.normalized(price_minor, currency, rates), rng.choice([0] + [rng.randrange(1, 500)] * 9),
             rng.randrange(100, 5000), hs_code, country, everywhere,
-            "published" if rng.random() < 0.97 else "draft",
+            status,
             " " + " ".join(titles) + f" {search.SEPARATOR} " + " ".join(descriptions) + " ", created, created,
         ))
         for loc in texts[1:]:
@@ -181,7 +182,7 @@ def seed(url: str) -> tuple[list[str], Any]:
         if not everywhere:
             for destination in rng.sample(["KZ", "UZ", "RU", "TR", "AE", "CN", "DE", "PK", "KG", "AZ"], 3):
                 destinations.append((listing_id, destination))
-        if n % 500 == 0:
+        if n % 500 == 0 and status == "published":
             sample.append(listing_id)
 
     with psycopg.connect(url) as connection:

@@ -76,6 +76,30 @@ class CatalogueItemSchema(ma.Schema):
     weight_grams = fields.Integer(required=True)
 
 
+class LandedCostTotalsSchema(ma.Schema):
+    goods = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
+    shipping = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
+    duties = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
+    taxes = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
+    duties_and_taxes = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
+    landed_cost = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
+
+
+class LandedCostBlockSchema(ma.Schema):
+    destination = fields.String(required=True)
+    incoterm = fields.String(required=True)
+    available = fields.Boolean(required=True)
+    shipping_known = fields.Boolean(required=True, metadata={"description": "False: shipping counted as zero"})
+    totals = fields.Nested(LandedCostTotalsSchema, allow_none=True, required=True,
+                           metadata={"description": "One unit, in the display currency"})
+    code = fields.String(allow_none=True, required=True, metadata={"description": "Why there is no estimate"})
+    detail = fields.String(allow_none=True, required=True)
+
+
+class CatalogueDetailSchema(CatalogueItemSchema):
+    landed_cost = fields.Nested(LandedCostBlockSchema, metadata={"description": "Only with ?ship_to="})
+
+
 class CataloguePageSchema(ma.Schema):
     items = fields.List(fields.Nested(CatalogueItemSchema), required=True)
     next_cursor = fields.String(allow_none=True, required=True)
@@ -201,15 +225,34 @@ def catalogue(query: dict[str, Any]) -> Response:
 
 @blp.route("/catalogue/<listing_id>", methods=["GET"])
 @blp.arguments(ItemQuerySchema, location="query")
-@blp.response(200, CatalogueItemSchema, headers={"ETag": {"schema": {"type": "string"}}})
+@blp.response(200, CatalogueDetailSchema, headers={"ETag": {"schema": {"type": "string"}}})
 @blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
 def catalogue_item(query: dict[str, Any], listing_id: str) -> Response:
     """One published listing as buyers see it."""
     item = browse.item(
         context.db(), listing_id, locale=content_locale(query["locale"]),
         currency=display_currency(query["currency"]), rates=listings.current_rates(),
+        ship_to=query["ship_to"],
     )
-    return _cached(_item_api(item, current_locale()), item.locale)
+    data = _item_api(item, current_locale())
+    if item.landed_cost is not None:
+        data["landed_cost"] = _landed_cost_api(item.landed_cost, current_locale())
+    return _cached(data, item.locale)
+
+
+def _landed_cost_api(block: browse.LandedCost, locale: str) -> dict[str, Any]:
+    error = block.unavailable
+    return {
+        "destination": block.destination,
+        "incoterm": block.incoterm,
+        "available": error is None,
+        "shipping_known": block.shipping_known,
+        "totals": None if block.totals is None else {
+            name: _money(amount, locale) for name, amount in block.totals.items()
+        },
+        "code": None if error is None else error.error_code,
+        "detail": None if error is None else str(error.detail),
+    }
 
 
 @blp.route("/categories", methods=["GET"])

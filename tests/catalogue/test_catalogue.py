@@ -201,3 +201,16 @@ def test_a_catalogue_page_costs_the_same_queries_whatever_its_size(
     counts = {run(limit) for limit in (1, 5, 12)}
     counts |= {run(limit, q="чай", ship_to="KZ") for limit in (1, 12)}
     assert len(counts) == 1 and counts.pop() <= 3, statements
+
+
+def test_detail_with_ship_to_adds_the_customs_landed_cost_estimate(api: Api, shop: Shop, rates: RateTable) -> None:
+    listing = shop.listing(ships_to=["KZ", "TR"], price={"amount": "800.00", "currency": "CNY"})
+    item = api.get(f"/catalogue/{listing['id']}", query_string={"ship_to": "TR", "currency": "EUR"}).get_json()
+    block = item["landed_cost"]
+    assert block["destination"] == "TR" and block["available"] is True, block
+    assert block["totals"]["goods"]["amount"] == "100.00" and block["totals"]["goods"]["currency"] == "EUR"
+    assert float(block["totals"]["landed_cost"]["amount"]) >= 100
+    plain = api.get(f"/catalogue/{listing['id']}").get_json()
+    assert "landed_cost" not in plain
+    elsewhere = api.get(f"/catalogue/{listing['id']}", query_string={"ship_to": "BR"}).get_json()["landed_cost"]
+    assert elsewhere["available"] is False and elsewhere["code"] and elsewhere["totals"] is None
