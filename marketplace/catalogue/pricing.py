@@ -15,7 +15,7 @@ import hashlib
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, localcontext
 
-from sqlalchemy import select, update
+from sqlalchemy import BigInteger, Numeric, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from marketplace.catalogue.models import Listing, PriceBasis
@@ -44,14 +44,20 @@ def refresh_normalized_prices(session: Session, rates: RateTable) -> int:
     """Recompute every listing's `price_norm` for a new rate table; returns listings updated.
 
     Call it when rates change (the catalogue also does so itself, once per process and rate
-    table, through `ensure_normalized`).
+    table, through `ensure_normalized`). PostgreSQL does it in one exact NUMERIC UPDATE per
+    currency; SQLite (no exact decimals in SQL) computes in Python and updates by key.
     """
-    rows = session.execute(select(Listing.id, Listing.price_minor, Listing.currency)).all()
-    changes = [
-        {"id": row.id, "price_norm": normalized(row.price_minor, row.currency, rates)} for row in rows
-    ]
-    for start in range(0, len(changes), 5000):
-        session.execute(update(Listing), changes[start : start + 5000])
+    if session.get_bind().dialect.name == "postgresql":
+        updated = _refresh_in_sql(session, rates)
+    else:
+        rows = session.execute(select(Listing.id, Listing.price_minor, Listing.currency)).all()
+        changes = [
+            {"id": row.id, "price_norm": normalized(row.price_minor, row.currency, rates)}
+            for row in rows
+        ]
+        for start in range(0, len(changes), 5000):
+            session.execute(update(Listing), changes[start : start + 5000])
+        updated = len(changes)
     key = rates_key(rates)
     basis = session.get(PriceBasis, 1)
     if basis is None:
@@ -59,7 +65,24 @@ def refresh_normalized_prices(session: Session, rates: RateTable) -> int:
     else:
         basis.rates_key, basis.refreshed_at = key, utcnow()
     session.flush()
-    return len(changes)
+    return updated
+
+
+def _refresh_in_sql(session: Session, rates: RateTable) -> int:
+    known = {rates.base, *rates.rates}
+    updated = 0
+    for currency in session.scalars(select(Listing.currency).distinct()):
+        if currency in known:
+            factor = Decimal(1).scaleb(NORM_DIGITS - minor_units(currency)) / rates.rate(currency)
+            value = func.round(cast(Listing.price_minor, Numeric) * cast(factor, Numeric))
+            statement = update(Listing).where(Listing.currency == currency).values(
+                price_norm=cast(value, BigInteger)
+            )
+        else:
+            statement = update(Listing).where(Listing.currency == currency).values(price_norm=None)
+        result = session.execute(statement.execution_options(synchronize_session=False))
+        updated += result.rowcount  # type: ignore[attr-defined]
+    return updated
 
 
 def ensure_normalized(session: Session, rates: RateTable | None) -> None:
