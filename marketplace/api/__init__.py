@@ -165,6 +165,11 @@ def _after_request(response: Response) -> Response:
     return response
 
 
+def _reset_locale(_error: BaseException | None) -> None:
+    """A worker thread serves many callers: the next one must not inherit this one's language."""
+    i18n.set_locale(i18n.DEFAULT_LOCALE)
+
+
 def _swagger_assets(filename: str) -> Response:
     return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)
 
@@ -194,16 +199,20 @@ def init_api(app: Flask) -> MarketplaceApi:
     app.before_request(_before_request)
     app.after_request(_after_request)
     app.teardown_request(context.close_session)
+    app.teardown_request(_reset_locale)
     app.register_error_handler(DomainError, _handle_domain_error)
     app.register_error_handler(Exception, _handle_unexpected)
 
-    from marketplace.api import accounts, health, money, payments
+    from marketplace.api import accounts, catalogue, customs, health, listings, money, payments
 
     for module in (
         health,
         accounts,
+        customs,
         money,
         payments,
+        listings,
+        catalogue,
     ):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX if module is not health else None)
     return api

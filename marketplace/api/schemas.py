@@ -5,19 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from babel import Locale
 from marshmallow import fields, validate
 
+from marketplace.countries import COUNTRIES
 from marketplace.i18n import N_
 from marketplace.money.currencies import known_currencies
-
-# CLDR territories minus its groupings and placeholders (EU, UN, ZZ "unknown region", ...).
-_NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}
-_COUNTRIES = frozenset(
-    str(code)
-    for code in Locale("en").territories
-    if len(str(code)) == 2 and str(code).isalpha() and code not in _NOT_COUNTRIES
-)
 
 
 class StrictSchema(ma.Schema):
@@ -69,7 +61,7 @@ class Country(fields.String):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
-            validate=validate.OneOf(sorted(_COUNTRIES), error=N_("Not a valid country code.")),
+            validate=validate.OneOf(sorted(COUNTRIES), error=N_("Not a valid country code.")),
             metadata={"example": "KZ"},
             **kwargs,
         )
