@@ -1,15 +1,27 @@
 """Every domain's models, imported so that the metadata (for Alembic and tests) is complete."""
 
 from marketplace.accounts import models as accounts_models
+from marketplace.catalogue import models as catalogue_models
 from marketplace.customs import models as customs_models
 from marketplace.db import Base
 from marketplace.orders import models as orders_models
 
 metadata = Base.metadata
 
+_UNMANAGED = catalogue_models.UNMANAGED_OBJECTS
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object | None
+) -> bool:
+    """Autogenerate's filter: skip database objects that migrations create by hand (FTS, GIN)."""
+    return not (reflected and name is not None and name.startswith(_UNMANAGED))
+
 __all__ = [
     "accounts_models",
+    "catalogue_models",
     "customs_models",
+    "include_object",
     "metadata",
     "orders_models",
 ]

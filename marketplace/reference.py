@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from marketplace.customs import hs
+from marketplace.customs import hs, rules
 
 
 def load_all(session: Session) -> list[str]:
-    return [f"HS nomenclature ({hs.EDITION}): {hs.load_nomenclature(session)} entries"]
+    return [
+        f"HS nomenclature ({hs.EDITION}): {hs.load_nomenclature(session)} entries",
+        f"customs destination rules: {rules.load_rules(session)} records",
+    ]

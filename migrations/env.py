@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from marketplace.db import make_engine
-from marketplace.models import metadata
+from marketplace.models import include_object, metadata
 
 config = context.config
 
@@ -21,6 +21,7 @@ def run_migrations(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         compare_server_default=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

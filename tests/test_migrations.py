@@ -9,7 +9,7 @@ from sqlalchemy import inspect
 
 from marketplace.cli import alembic_config
 from marketplace.db import make_engine
-from marketplace.models import metadata
+from marketplace.models import include_object, metadata
 from tests.database import fresh_database
 
 
@@ -23,7 +23,11 @@ def test_upgrade_to_head_gives_the_models_schema_and_downgrade_empties_it() -> N
                 command.upgrade(config, "head")
             with engine.connect() as connection:
                 context = MigrationContext.configure(
-                    connection, opts={"compare_type": True, "compare_server_default": True}
+                    connection, opts={
+                        "compare_type": True,
+                        "compare_server_default": True,
+                        "include_object": include_object,
+                    },
                 )
                 assert compare_metadata(context, metadata) == []
             with engine.begin() as connection:

@@ -6,10 +6,10 @@ from typing import Any
 
 import marshmallow as ma
 from babel import Locale
-from babel.numbers import list_currencies
 from marshmallow import fields, validate
 
 from marketplace.i18n import N_, parse_tag
+from marketplace.money.currencies import known_currencies
 
 # CLDR territories minus its groupings and placeholders (EU, UN, ZZ "unknown region", ...).
 _NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}
@@ -18,7 +18,8 @@ _COUNTRIES = frozenset(
     for code in Locale("en").territories
     if len(str(code)) == 2 and str(code).isalpha() and code not in _NOT_COUNTRIES
 )
-_CURRENCIES = frozenset(list_currencies())
+# The active ISO 4217 table Money accepts (CLDR also lists withdrawn codes such as HRK).
+_CURRENCIES = known_currencies()
 
 
 class StrictSchema(ma.Schema):
@@ -90,7 +91,7 @@ class Country(fields.String):
 
 
 class CurrencyCode(fields.String):
-    """ISO 4217 alphabetic code, upper case."""
+    """Active ISO 4217 alphabetic code, upper case (marketplace/money/data/iso4217.csv)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(

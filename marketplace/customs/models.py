@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+import datetime as dt
+from typing import Any
 
-from marketplace.db import Base
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.db import Base, country_code, created_at, utcnow, uuid_pk
 
 
 class HsCode(Base):
@@ -19,3 +22,44 @@ class HsCode(Base):
     parent: Mapped[str | None] = mapped_column(String(6))
     section: Mapped[str] = mapped_column(String(5))
     edition: Mapped[str] = mapped_column(String(10))
+
+
+class CustomsRule(Base):
+    """One destination's import rules for one validity period.
+
+    The full record (thresholds, rates, regimes) is the JSON `body`, validated by
+    `customs.rules.RuleSchema`; the columns beside it are what queries and people look for.
+    `edited_by` is empty while the row is as shipped in the data files: the loader refreshes
+    such rows and never overwrites a row an operator changed.
+    """
+
+    __tablename__ = "customs_rules"
+    __table_args__ = (UniqueConstraint("destination", "valid_from"),)
+
+    id: Mapped[uuid_pk]
+    destination: Mapped[str] = mapped_column(String(8))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(500))
+    checked_on: Mapped[dt.date] = mapped_column(Date)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    edited_by: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[created_at]
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    countries: Mapped[list[CustomsRuleCountry]] = relationship(
+        back_populates="rule", cascade="all, delete-orphan", order_by="CustomsRuleCountry.country"
+    )
+
+
+class CustomsRuleCountry(Base):
+    """A country a rule covers (a customs union's rule covers each member)."""
+
+    __tablename__ = "customs_rule_countries"
+
+    rule_id: Mapped[str] = mapped_column(
+        ForeignKey("customs_rules.id", ondelete="CASCADE"), primary_key=True
+    )
+    country: Mapped[country_code] = mapped_column(primary_key=True, index=True)
+
+    rule: Mapped[CustomsRule] = relationship(back_populates="countries")

@@ -6,10 +6,15 @@ an amount is rounded (half-up, to the currency's minor units).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from typing import Any
 
+from marketplace.errors import Invalid
+from marketplace.i18n import _
 from marketplace.money.currencies import UnknownCurrency, is_known, minor_units, quantum
 
 
@@ -109,3 +114,95 @@ class Money:
         """The API shape: a string with exactly the currency's minor-unit digits."""
         rounded = self.quantize()
         return {"amount": format(rounded.amount, "f"), "currency": self.currency}
+
+
+class InvalidAmount(Invalid):
+    """An API amount that is not an exact decimal string acceptable for its currency."""
+
+    code = "amount_invalid"
+    default_detail = _("Not a valid amount: send a decimal string such as \"12.50\".")
+
+
+AMOUNT_NOT_A_STRING = _("Amounts are decimal strings such as \"12.50\", not numbers.")
+
+# Canonical decimal notation only: no sign but an optional leading minus, no leading zeros, no
+# exponent, no spaces, ASCII digits only (Python's \d would also take Arabic-Indic digits).
+_AMOUNT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+# Integer digits beyond this are refused: 10**15 major units of a 3-decimal currency still fits
+# in a signed 64-bit count of minor units, the storage form.
+MAX_INTEGER_DIGITS = 15
+_MAX_LENGTH = MAX_INTEGER_DIGITS + 1 + 1 + 4
+
+
+def parse_amount(
+    value: object, currency: str, *, allow_negative: bool = False, allow_zero: bool = True
+) -> Money:
+    """An API amount ("12.50") as Money, refusing anything that is not exact and canonical.
+
+    JSON numbers are refused (a float has already lost digits by the time it is parsed); so are
+    exponents, NaN and Infinity, surrounding or inner whitespace, a plus sign, leading zeros, more
+    decimals than the currency has, and absurd sizes. Fewer decimals than the currency has ("12"
+    for EUR) are exact and accepted. The result is quantized to the currency.
+    """
+    if not is_known(currency):
+        raise Invalid(_("Not a valid currency code."), code="currency_unknown")
+    digits = minor_units(currency)
+    if not isinstance(value, str):
+        raise InvalidAmount(AMOUNT_NOT_A_STRING)
+    if len(value) > _MAX_LENGTH + digits or _AMOUNT.fullmatch(value) is None:
+        raise InvalidAmount()
+    whole, _point, fraction = value.lstrip("-").partition(".")
+    if len(fraction) > digits:
+        raise InvalidAmount(
+            _(
+                "%(currency)s amounts have at most %(digits)s decimal places.",
+                currency=currency,
+                digits=digits,
+            ),
+            extra={"max_decimals": digits},
+        )
+    if len(whole) > MAX_INTEGER_DIGITS:
+        raise InvalidAmount(_("The amount is too large."))
+    amount = Decimal(value)
+    if amount.is_zero():
+        if value.startswith("-"):
+            raise InvalidAmount()
+        if not allow_zero:
+            raise InvalidAmount(_("The amount must not be zero."))
+    if amount < 0 and not allow_negative:
+        raise InvalidAmount(_("The amount must not be negative."))
+    return Money(amount, currency).quantize()
+
+
+def allocate(total: Money, weights: Sequence[int | Decimal]) -> list[Money]:
+    """Split `total` over parts in proportion to `weights`, losing no minor unit.
+
+    Largest remainder: each part gets the floor of its exact share in minor units, and the units
+    left over go one each to the parts with the largest fractional remainders (earlier parts win
+    ties), so the parts always add up to the total exactly. Zero weights get nothing.
+    """
+    if not total.is_quantized():
+        raise ValueError(f"{total} must be quantized before it is allocated")
+    if not weights:
+        raise ValueError("allocate needs at least one weight")
+    exact: list[Fraction] = []
+    for weight in weights:
+        if isinstance(weight, bool) or not isinstance(weight, int | Decimal):
+            raise TypeError("allocation weights are int or Decimal")
+        if isinstance(weight, Decimal) and not weight.is_finite():
+            raise ValueError("allocation weights must be finite")
+        if weight < 0:
+            raise ValueError("allocation weights must not be negative")
+        exact.append(Fraction(weight))
+    weight_sum = sum(exact, Fraction(0))
+    if weight_sum == 0:
+        raise ValueError("allocation weights must not all be zero")
+    units = abs(total.minor)
+    shares = [units * weight / weight_sum for weight in exact]
+    parts = [share.numerator // share.denominator for share in shares]
+    leftover = units - sum(parts)
+    by_remainder = sorted(range(len(shares)), key=lambda i: (-(shares[i] - parts[i]), i))
+    for index in by_remainder[:leftover]:
+        parts[index] += 1
+    sign = -1 if total.is_negative() else 1
+    return [Money.from_minor(sign * part, total.currency) for part in parts]

@@ -1,0 +1,1 @@
+"""Catalogue: sellers' listings, their translations, categories, CSV import and public browsing."""

@@ -1,0 +1,425 @@
+"""Landed cost: the duties and import taxes a parcel will pay, and why, before the buyer pays.
+
+Pure domain code: a shipment and a rate table in, an estimate out, in the destination's currency
+and in the currency the buyer asked for. The rule in force on the day is chosen from the
+database (`customs.rules`); every step that changes the amount adds an explanation line the buyer
+can read, and the rule's source and checked date travel with the estimate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from marketplace.customs import hs
+from marketplace.customs.rules import (
+    FlatDutyUnit,
+    Rule,
+    SaleRegime,
+    ThresholdBasis,
+    ValueBasis,
+    rule_for,
+    rule_in_force,
+)
+from marketplace.errors import Invalid
+from marketplace.i18n import _
+from marketplace.money import Money, RateTable, is_known
+
+HUNDRED = Decimal(100)
+
+
+class Incoterm(StrEnum):
+    """DDP: the buyer pays duties and taxes at checkout; DAP: they are due on delivery."""
+
+    DAP = "DAP"
+    DDP = "DDP"
+
+
+@dataclass(frozen=True)
+class ShipmentLine:
+    hs_code: str
+    origin_country: str
+    unit_value: Money
+    quantity: int
+    unit_weight_grams: int
+
+
+@dataclass(frozen=True)
+class LandedCostInput:
+    """One parcel: lines, the shipping charged, where it goes, on which day, under which incoterm.
+
+    `ship_from` is the seller's country; a parcel that does not leave the customs territory pays
+    no import charges.
+    """
+
+    destination: str
+    date: dt.date
+    incoterm: Incoterm
+    lines: Sequence[ShipmentLine]
+    shipping: Money
+    currency: str
+    ship_from: str | None = None
+
+
+@dataclass(frozen=True)
+class Amounts:
+    """One amount in the destination's currency and in the requested one."""
+
+    local: Money
+    requested: Money
+
+
+@dataclass(frozen=True)
+class Explanation:
+    code: str
+    text: Any  # a lazy gettext message: rendered in the locale current when it is shown
+
+
+@dataclass(frozen=True)
+class LineEstimate:
+    hs_code: str
+    origin_country: str
+    quantity: int
+    value: Money
+    duty_rate: Decimal | None
+    duty: Money
+
+
+@dataclass(frozen=True)
+class Threshold:
+    amount: Money
+    applied: bool
+
+
+@dataclass(frozen=True)
+class AppliedRule:
+    id: str
+    destination: str
+    name: str
+    valid_from: dt.date
+    valid_to: dt.date | None
+    source: str
+    checked_on: dt.date
+
+
+@dataclass(frozen=True)
+class FxUsed:
+    base: str
+    as_of: dt.date
+    source: str
+
+
+@dataclass(frozen=True)
+class LandedCostEstimate:
+    destination: str
+    date: dt.date
+    incoterm: Incoterm
+    currency: str
+    requested_currency: str
+    rule: AppliedRule | None
+    goods: Amounts
+    shipping: Amounts
+    customs_value: Amounts
+    duties: Amounts
+    taxes: Amounts
+    duties_and_taxes: Amounts
+    payable_at_checkout: Amounts
+    due_on_delivery: Amounts
+    landed_cost: Amounts
+    duty_de_minimis: Threshold | None
+    tax_de_minimis: Threshold | None
+    collected_at_sale: str | None
+    lines: tuple[LineEstimate, ...]
+    explanations: tuple[Explanation, ...]
+    fx: FxUsed
+
+
+def estimate_landed_cost(
+    session: Session, shipment: LandedCostInput, rates: RateTable
+) -> LandedCostEstimate:
+    """Validate the shipment, find the destination's rule in force that day and estimate."""
+    lines = _validated_lines(session, shipment)
+    shipment = LandedCostInput(**{**shipment.__dict__, "lines": lines})
+    if shipment.ship_from == shipment.destination:
+        return _domestic(shipment, rates, None)
+    row = rule_in_force(session, shipment.destination, shipment.date)
+    rule = rule_for(row)
+    applied = AppliedRule(
+        id=row.id, destination=rule.destination, name=rule.name, valid_from=rule.valid_from,
+        valid_to=rule.valid_to, source=rule.source, checked_on=rule.checked_on,
+    )
+    if shipment.ship_from in rule.countries:
+        return _domestic(shipment, rates, applied)
+    return estimate(rule, applied, shipment, rates)
+
+
+def _validated_lines(session: Session, shipment: LandedCostInput) -> list[ShipmentLine]:
+    errors: dict[str, list[Any]] = {}
+    if not shipment.lines:
+        errors["lines"] = [_("A shipment needs at least one line.")]
+    if not is_known(shipment.currency):
+        errors["currency"] = [_("Not a valid currency code.")]
+    if shipment.shipping.is_negative():
+        errors["shipping"] = [_("Must not be negative.")]
+    lines = []
+    for index, line in enumerate(shipment.lines):
+        try:
+            code = hs.validate(session, line.hs_code)
+        except hs.HsCodeInvalid as exc:
+            errors[f"lines.{index}.hs_code"] = list(exc.errors.get("hs_code", [exc.detail]))
+            code = line.hs_code
+        if line.quantity < 1:
+            errors[f"lines.{index}.quantity"] = [_("Must be at least 1.")]
+        if line.unit_value.is_negative():
+            errors[f"lines.{index}.unit_value"] = [_("Must not be negative.")]
+        if line.unit_weight_grams < 0:
+            errors[f"lines.{index}.unit_weight_grams"] = [_("Must not be negative.")]
+        lines.append(ShipmentLine(code, line.origin_country, line.unit_value, line.quantity, line.unit_weight_grams))
+    if errors:
+        bad_code = any(key.endswith("hs_code") for key in errors)
+        raise Invalid(errors=errors, code="hs_code_invalid" if bad_code else None)
+    return lines
+
+
+def _fmt(money: Money) -> str:
+    return f"{money.quantize().amount} {money.currency}"
+
+
+def _pct(rate: Decimal) -> str:
+    return format(rate.normalize(), "f")
+
+
+class _Builder:
+    """Collects amounts in the destination currency and the explanation lines."""
+
+    def __init__(self, rates: RateTable, local: str, requested: str) -> None:
+        self.rates = rates
+        self.local = local
+        self.requested = requested
+        self.notes: list[Explanation] = []
+
+    def to_local(self, money: Money) -> Money:
+        return self.rates.convert(money, self.local)
+
+    def both(self, money: Money) -> Amounts:
+        return Amounts(money.quantize(), self.rates.convert(money, self.requested))
+
+    def threshold_text(self, threshold: Money) -> str:
+        if threshold.currency == self.local:
+            return _fmt(threshold)
+        return f"{_fmt(threshold)} (≈ {_fmt(self.to_local(threshold))})"
+
+    def note(self, code: str, text: Any) -> None:
+        self.notes.append(Explanation(code, text))
+
+
+def _domestic(shipment: LandedCostInput, rates: RateTable, applied: AppliedRule | None) -> LandedCostEstimate:
+    """No border is crossed: no duties or import taxes."""
+    local = shipment.currency
+    builder = _Builder(rates, local, shipment.currency)
+    goods = _sum((builder.to_local(line.unit_value * line.quantity) for line in shipment.lines), local)
+    shipping = builder.to_local(shipment.shipping)
+    zero = Money.zero(local)
+    builder.note("domestic", _("The parcel does not leave the customs territory: no duties or import taxes."))
+    return _assemble(builder, shipment, applied, goods, shipping, goods, zero, zero, zero, None, None, None, [])
+
+
+def _sum(amounts: Any, currency: str) -> Money:
+    total = Money.zero(currency)
+    for amount in amounts:
+        total = total + amount
+    return total
+
+
+def estimate(
+    rule: Rule, applied: AppliedRule, shipment: LandedCostInput, rates: RateTable
+) -> LandedCostEstimate:
+    """The arithmetic of one rule; no database access (unit-testable with any Rule)."""
+    country = rule.countries[shipment.destination]
+    local = country.currency
+    b = _Builder(rates, local, shipment.currency)
+    b.note("rule", _("Rules for %(destination)s in force from %(valid_from)s (source: %(source)s, checked on %(checked_on)s).",
+                     destination=rule.name, valid_from=rule.valid_from.isoformat(), source=rule.source,
+                     checked_on=rule.checked_on.isoformat()))
+
+    values = [b.to_local(line.unit_value * line.quantity) for line in shipment.lines]
+    goods = _sum(values, local)
+    shipping = b.to_local(shipment.shipping)
+    cif = rule.customs_value_basis is ValueBasis.CIF
+    customs_value = goods + shipping if cif else goods
+    if cif:
+        b.note("customs_value_cif", _("Customs value %(value)s: goods plus shipping (CIF).", value=_fmt(customs_value)))
+    else:
+        b.note("customs_value_fob", _("Customs value %(value)s: goods only, shipping excluded (FOB).", value=_fmt(customs_value)))
+    compared = goods if rule.threshold_basis is ThresholdBasis.GOODS else customs_value
+    weight_grams = sum(line.unit_weight_grams * line.quantity for line in shipment.lines)
+
+    # The customs value of each line: its goods plus, under CIF, its share of the shipping.
+    def line_value(index: int) -> Money:
+        if not cif or goods.is_zero():
+            return values[index]
+        return values[index] + shipping * (values[index].amount / goods.amount)
+
+    sale: SaleRegime | None = None
+    if rule.collected_at_sale and compared <= b.to_local(rule.collected_at_sale.threshold):
+        sale = rule.collected_at_sale
+
+    line_duties: list[tuple[Decimal | None, Money]] = [(None, Money.zero(local)) for _line in shipment.lines]
+    extra_duty = Money.zero(local)
+    duty_threshold: Threshold | None = None
+    taxes_included = rule.taxes_included_in_duty
+
+    def ad_valorem(rate_of: Callable[[ShipmentLine], Decimal]) -> None:
+        for index, line in enumerate(shipment.lines):
+            rate = rate_of(line)
+            base = line_value(index)
+            duty = (base * (rate / HUNDRED)).quantize()
+            line_duties[index] = (rate, duty)
+            b.note("duty_line", _("HS %(code)s: duty %(rate)s%% of %(value)s = %(duty)s.", code=line.hs_code,
+                                  rate=_pct(rate), value=_fmt(base), duty=_fmt(duty)))
+
+    single = rule.single_rate
+    flat = rule.flat_duty
+    if single and compared <= b.to_local(single.threshold):
+        taxes_included = True
+        b.note("single_rate", _("Value %(value)s is at or below %(threshold)s: the %(regime)s applies instead of duty and import taxes.",
+                                value=_fmt(compared), threshold=b.threshold_text(single.threshold), regime=single.name))
+        ad_valorem(lambda line: single.origin_rates.get(line.origin_country, single.rate))
+    elif flat and (flat.max_value is None or compared <= b.to_local(flat.max_value)):
+        count = {
+            FlatDutyUnit.SUBHEADING: len({line.hs_code[:6] for line in shipment.lines}),
+            FlatDutyUnit.ITEM: sum(line.quantity for line in shipment.lines),
+            FlatDutyUnit.LINE: len(shipment.lines),
+        }[flat.per]
+        extra_duty = b.to_local(flat.amount * count)
+        limit = b.threshold_text(flat.max_value) if flat.max_value else ""
+        texts = {
+            FlatDutyUnit.SUBHEADING: _("Flat duty of %(amount)s per distinct tariff subheading for parcels up to %(threshold)s: %(count)s × = %(duty)s.",
+                                       amount=_fmt(flat.amount), threshold=limit, count=count, duty=_fmt(extra_duty)),
+            FlatDutyUnit.ITEM: _("Flat duty of %(amount)s per item for parcels up to %(threshold)s: %(count)s × = %(duty)s.",
+                                 amount=_fmt(flat.amount), threshold=limit, count=count, duty=_fmt(extra_duty)),
+            FlatDutyUnit.LINE: _("Flat duty of %(amount)s per line for parcels up to %(threshold)s: %(count)s × = %(duty)s.",
+                                 amount=_fmt(flat.amount), threshold=limit, count=count, duty=_fmt(extra_duty)),
+        }
+        b.note("flat_duty", texts[flat.per])
+    elif rule.duty_de_minimis is not None:
+        threshold_local = b.to_local(rule.duty_de_minimis)
+        excluded = sorted({line.origin_country for line in shipment.lines} & set(rule.duty_de_minimis_excluded_origins))
+        if excluded:
+            duty_threshold = Threshold(rule.duty_de_minimis, applied=False)
+            b.note("duty_de_minimis_excluded", _("The duty threshold of %(threshold)s does not apply to goods from %(origins)s: duty is due.",
+                                                 threshold=b.threshold_text(rule.duty_de_minimis), origins=", ".join(excluded)))
+            ad_valorem(lambda line: rule.duty_rate(line.hs_code))
+        elif rule.duty_on_excess_only:
+            excess = compared - threshold_local if compared > threshold_local else Money.zero(local)
+            allowance = rule.weight_allowance_grams
+            over_grams = max(0, weight_grams - allowance) if allowance else 0
+            duty_threshold = Threshold(rule.duty_de_minimis, applied=excess.is_zero() and over_grams == 0)
+            if duty_threshold.applied:
+                b.note("allowance_within", _("Value %(value)s is within the personal allowance of %(threshold)s: no duty or import taxes.",
+                                             value=_fmt(compared), threshold=b.threshold_text(rule.duty_de_minimis)))
+            else:
+                duty = (excess * (rule.default_duty_rate / HUNDRED)).quantize()
+                b.note("allowance_excess", _("Duty of %(rate)s%% on the %(excess)s above the personal allowance of %(threshold)s: %(duty)s.",
+                                             rate=_pct(rule.default_duty_rate), excess=_fmt(excess),
+                                             threshold=b.threshold_text(rule.duty_de_minimis), duty=_fmt(duty)))
+                if over_grams and rule.min_duty_per_excess_kg is not None and allowance:
+                    minimum = b.to_local(rule.min_duty_per_excess_kg * (Decimal(over_grams) / 1000))
+                    b.note("allowance_weight", _("The parcel weighs %(weight)s kg, more than %(limit)s kg: at least %(per_kg)s per extra kg, %(minimum)s.",
+                                                 weight=_pct(Decimal(weight_grams) / 1000), limit=_pct(Decimal(allowance) / 1000),
+                                                 per_kg=_fmt(rule.min_duty_per_excess_kg), minimum=_fmt(minimum)))
+                    duty = max(duty, minimum)
+                extra_duty = duty
+        elif compared <= threshold_local:
+            duty_threshold = Threshold(rule.duty_de_minimis, applied=True)
+            b.note("duty_de_minimis_below", _("Value %(value)s is at or below the duty threshold of %(threshold)s: no duty.",
+                                              value=_fmt(compared), threshold=b.threshold_text(rule.duty_de_minimis)))
+        else:
+            duty_threshold = Threshold(rule.duty_de_minimis, applied=False)
+            b.note("duty_de_minimis_above", _("Value %(value)s is above the duty threshold of %(threshold)s: duty is due.",
+                                              value=_fmt(compared), threshold=b.threshold_text(rule.duty_de_minimis)))
+            ad_valorem(lambda line: rule.duty_rate(line.hs_code))
+    elif sale and sale.duty_rate is not None:
+        rate = sale.duty_rate
+        b.note("sale_regime_duty", _("Under the %(regime)s the duty rate is %(rate)s%%.", regime=sale.name, rate=_pct(rate)))
+        ad_valorem(lambda line: rate)
+    else:
+        b.note("no_duty_de_minimis", _("%(destination)s has no duty-free threshold: duty is due on every parcel.", destination=rule.name))
+        ad_valorem(lambda line: rule.duty_rate(line.hs_code))
+
+    duties = _sum((duty for _rate, duty in line_duties), local) + extra_duty
+
+    taxes = Money.zero(local)
+    taxes_at_sale = False
+    tax_threshold: Threshold | None = None
+    vat = rule.countries[shipment.destination].vat_rate
+    tax_base = customs_value + duties
+    if not cif and rule.tax_base_includes_shipping:
+        tax_base = tax_base + shipping
+    if taxes_included:
+        b.note("taxes_included", _("The duty is a single payment that includes import taxes: no separate VAT."))
+    elif vat.is_zero():
+        b.note("no_import_tax", _("%(destination)s charges no import VAT or GST (local sales taxes are not included).", destination=rule.name))
+    elif sale:
+        rate = vat * sale.tax_rate_factor
+        taxes = (tax_base * (rate / HUNDRED)).quantize()
+        taxes_at_sale = True
+        b.note("tax_at_sale", _("Value %(value)s is at or below %(threshold)s (%(regime)s): %(rate)s%% VAT/GST on %(base)s, %(tax)s, is collected at checkout.",
+                                value=_fmt(compared), threshold=b.threshold_text(sale.threshold), regime=sale.name,
+                                rate=_pct(rate), base=_fmt(tax_base), tax=_fmt(taxes)))
+    elif rule.tax_de_minimis is not None and compared <= b.to_local(rule.tax_de_minimis):
+        tax_threshold = Threshold(rule.tax_de_minimis, applied=True)
+        b.note("tax_de_minimis_below", _("Value %(value)s is at or below the tax threshold of %(threshold)s: no import tax.",
+                                         value=_fmt(compared), threshold=b.threshold_text(rule.tax_de_minimis)))
+    else:
+        if rule.tax_de_minimis is not None:
+            tax_threshold = Threshold(rule.tax_de_minimis, applied=False)
+        taxes = (tax_base * (vat / HUNDRED)).quantize()
+        b.note("import_tax", _("Import VAT/GST of %(rate)s%% on %(base)s (customs value plus duty): %(tax)s.",
+                               rate=_pct(vat), base=_fmt(tax_base), tax=_fmt(taxes)))
+    if tax_threshold is None and rule.tax_de_minimis is not None and (taxes_included or taxes_at_sale):
+        tax_threshold = Threshold(rule.tax_de_minimis, applied=False)
+
+    estimates = [
+        LineEstimate(line.hs_code, line.origin_country, line.quantity, values[index], rate, duty)
+        for index, (line, (rate, duty)) in enumerate(zip(shipment.lines, line_duties, strict=True))
+    ]
+    return _assemble(b, shipment, applied, goods, shipping, customs_value, duties, taxes,
+                     taxes if taxes_at_sale else Money.zero(local), duty_threshold, tax_threshold,
+                     sale.name if sale else None, estimates)
+
+
+def _assemble(
+    b: _Builder, shipment: LandedCostInput, applied: AppliedRule | None, goods: Money, shipping: Money,
+    customs_value: Money, duties: Money, taxes: Money, taxes_at_sale: Money,
+    duty_threshold: Threshold | None, tax_threshold: Threshold | None, sale: str | None,
+    lines: list[LineEstimate],
+) -> LandedCostEstimate:
+    """Split what is paid at checkout from what is due on delivery, and convert every amount."""
+    charges = duties + taxes
+    if shipment.incoterm is Incoterm.DDP:
+        at_checkout, on_delivery = charges, Money.zero(b.local)
+        if not charges.is_zero():
+            b.note("ddp", _("Delivered duty paid (DDP): duties and taxes are paid at checkout."))
+    else:
+        at_checkout, on_delivery = taxes_at_sale, charges - taxes_at_sale
+        if not on_delivery.is_zero():
+            b.note("dap", _("Delivered at place (DAP): %(amount)s of duties and taxes is due on delivery; carriers may add a handling fee.",
+                            amount=_fmt(on_delivery)))
+    return LandedCostEstimate(
+        destination=shipment.destination, date=shipment.date, incoterm=shipment.incoterm,
+        currency=b.local, requested_currency=shipment.currency, rule=applied,
+        goods=b.both(goods), shipping=b.both(shipping), customs_value=b.both(customs_value),
+        duties=b.both(duties), taxes=b.both(taxes), duties_and_taxes=b.both(charges),
+        payable_at_checkout=b.both(at_checkout), due_on_delivery=b.both(on_delivery),
+        landed_cost=b.both(goods + shipping + charges),
+        duty_de_minimis=duty_threshold, tax_de_minimis=tax_threshold, collected_at_sale=sale,
+        lines=tuple(lines), explanations=tuple(b.notes),
+        fx=FxUsed(b.rates.base, b.rates.as_of, b.rates.source),
+    )
