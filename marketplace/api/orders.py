@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
-from decimal import Decimal
 from typing import Any
 
 import marshmallow as ma
@@ -14,6 +12,7 @@ from marshmallow import fields, validate
 
 from marketplace.api import context
 from marketplace.api.idempotency import idempotent
+from marketplace.api.money_fields import MoneyField, MoneyOutputSchema
 from marketplace.api.schemas import (
     AddressSchema,
     Country,
@@ -26,35 +25,11 @@ from marketplace.api.schemas import (
 )
 from marketplace.db import utcnow
 from marketplace.i18n import N_
-from marketplace.money import Money, minor_units
+from marketplace.money import Money
 from marketplace.orders import checkout, services, shipping
 from marketplace.orders.models import Incoterm, OrderLine, OrderStatus, Shipment, ShipmentStatus
 
 blp = Blueprint("orders", __name__, description="Orders, shipments and shipping rates")
-
-_AMOUNT = re.compile(r"^\d{1,15}(\.\d{1,4})?$")
-
-
-class MoneyInSchema(StrictSchema):
-    """`{"amount": "12.50", "currency": "CNY"}`: a decimal string, never a float."""
-
-    amount = fields.String(required=True, metadata={"example": "12.50"})
-    currency = CurrencyCode(required=True)
-
-    @ma.post_load
-    def to_money(self, data: dict[str, Any], **_kwargs: Any) -> Money:
-        amount, currency = data["amount"], data["currency"]
-        if not _AMOUNT.match(amount):
-            raise ma.ValidationError(N_("Not a valid amount."), "amount")
-        digits = len(amount.partition(".")[2])
-        if digits > minor_units(currency):
-            raise ma.ValidationError(N_("Too many decimal places for this currency."), "amount")
-        return Money(Decimal(amount), currency)
-
-
-class MoneySchema(ma.Schema):
-    amount = fields.String(required=True, metadata={"example": "12.50"})
-    currency = fields.String(required=True, metadata={"example": "CNY"})
 
 
 def _destination(value: str) -> None:
@@ -69,8 +44,8 @@ class ShippingRateRowSchema(StrictSchema):
         validate=validate.Length(min=1, max=250),
         metadata={"example": ["KZ", "UZ"]},
     )
-    base = fields.Nested(MoneyInSchema, required=True)
-    per_kg = fields.Nested(MoneyInSchema, required=True)
+    base = MoneyField(required=True)
+    per_kg = MoneyField(required=True)
 
     @ma.post_load
     def to_row(self, data: dict[str, Any], **_kwargs: Any) -> shipping.RateRow:
@@ -79,8 +54,8 @@ class ShippingRateRowSchema(StrictSchema):
 
 class ShippingRateOutSchema(ma.Schema):
     countries = fields.List(fields.String(), required=True)
-    base = fields.Nested(MoneySchema, required=True)
-    per_kg = fields.Nested(MoneySchema, required=True)
+    base = fields.Nested(MoneyOutputSchema, required=True)
+    per_kg = fields.Nested(MoneyOutputSchema, required=True)
 
 
 def _rows_out(rows: list[shipping.RateRow]) -> list[dict[str, Any]]:
@@ -153,9 +128,9 @@ class OrderLineSchema(ma.Schema):
     origin_country = fields.String(required=True)
     weight_grams = fields.Integer(required=True)
     quantity = fields.Integer(required=True)
-    unit_price = fields.Nested(MoneySchema, required=True, metadata={"description": "In the order currency"})
-    unit_price_seller = fields.Nested(MoneySchema, required=True, metadata={"description": "In the seller's currency"})
-    total = fields.Nested(MoneySchema, required=True)
+    unit_price = fields.Nested(MoneyOutputSchema, required=True, metadata={"description": "In the order currency"})
+    unit_price_seller = fields.Nested(MoneyOutputSchema, required=True, metadata={"description": "In the seller's currency"})
+    total = fields.Nested(MoneyOutputSchema, required=True)
 
 
 class ShipmentSummarySchema(ma.Schema):
@@ -168,12 +143,12 @@ class ShipmentSummarySchema(ma.Schema):
     from_country = fields.String(required=True)
     to_country = fields.String(required=True)
     weight_grams = fields.Integer(required=True)
-    goods = fields.Nested(MoneySchema, required=True)
-    shipping = fields.Nested(MoneySchema, required=True)
-    duties = fields.Nested(MoneySchema, required=True)
-    taxes = fields.Nested(MoneySchema, required=True)
-    goods_seller = fields.Nested(MoneySchema, required=True, metadata={"description": "In the seller's currency"})
-    shipping_seller = fields.Nested(MoneySchema, required=True, metadata={"description": "In the seller's currency"})
+    goods = fields.Nested(MoneyOutputSchema, required=True)
+    shipping = fields.Nested(MoneyOutputSchema, required=True)
+    duties = fields.Nested(MoneyOutputSchema, required=True)
+    taxes = fields.Nested(MoneyOutputSchema, required=True)
+    goods_seller = fields.Nested(MoneyOutputSchema, required=True, metadata={"description": "In the seller's currency"})
+    shipping_seller = fields.Nested(MoneyOutputSchema, required=True, metadata={"description": "In the seller's currency"})
     de_minimis = fields.Boolean(required=True)
     carrier = fields.String(allow_none=True, required=True)
     tracking_number = fields.String(allow_none=True, required=True)
@@ -181,16 +156,16 @@ class ShipmentSummarySchema(ma.Schema):
 
 
 class TotalsSchema(ma.Schema):
-    goods = fields.Nested(MoneySchema, required=True)
-    shipping = fields.Nested(MoneySchema, required=True)
-    duties = fields.Nested(MoneySchema, required=True)
-    taxes = fields.Nested(MoneySchema, required=True)
+    goods = fields.Nested(MoneyOutputSchema, required=True)
+    shipping = fields.Nested(MoneyOutputSchema, required=True)
+    duties = fields.Nested(MoneyOutputSchema, required=True)
+    taxes = fields.Nested(MoneyOutputSchema, required=True)
     grand_total = fields.Nested(
-        MoneySchema, required=True,
+        MoneyOutputSchema, required=True,
         metadata={"description": "What the buyer pays now: goods + shipping, plus duties and taxes under DDP"},
     )
     due_on_delivery = fields.Nested(
-        MoneySchema, required=True, metadata={"description": "Duties and taxes the buyer pays on delivery (DAP)"}
+        MoneyOutputSchema, required=True, metadata={"description": "Duties and taxes the buyer pays on delivery (DAP)"}
     )
 
 

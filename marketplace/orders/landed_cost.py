@@ -42,10 +42,15 @@ class ShipmentForCustoms:
 
 @dataclass(frozen=True)
 class LandedCost:
-    """Duties and import taxes of one parcel, rounded to the order currency."""
+    """Duties and import taxes of one parcel, rounded to the order currency.
+
+    `collected` is the part the buyer pays at checkout: all of it under DDP; under DAP only what
+    the destination has collected at sale (the rest is due on delivery).
+    """
 
     duties: Money
     taxes: Money
+    collected: Money
     de_minimis: bool = False
     detail: dict[str, Any] = field(default_factory=dict)
 
@@ -57,4 +62,4 @@ class LandedCostEstimator(Protocol):
 def no_duties(session: Session, shipment: ShipmentForCustoms) -> LandedCost:
     """No duties or taxes: the stand-in until a destination's rules are known."""
     zero = Money.zero(shipment.currency)
-    return LandedCost(duties=zero, taxes=zero, detail={"rules": "none"})
+    return LandedCost(duties=zero, taxes=zero, collected=zero, detail={"rules": "none"})

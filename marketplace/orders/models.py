@@ -183,6 +183,9 @@ class Shipment(Base):
     shipping_minor: Mapped[minor_units]
     duties_minor: Mapped[minor_units]
     taxes_minor: Mapped[minor_units]
+    # The part of duties and taxes the buyer pays at checkout (all under DDP; under DAP only what
+    # the destination collects at sale, e.g. the EU's IOSS VAT); the rest is due on delivery.
+    collected_minor: Mapped[minor_units]
     seller_currency: Mapped[str] = mapped_column(String(3))
     goods_seller_minor: Mapped[minor_units]
     shipping_seller_minor: Mapped[minor_units]

@@ -128,20 +128,21 @@ class Totals:
         }
 
 
-def totals_of(currency: str, incoterm: str, shipments: Iterable[Shipment]) -> Totals:
+def totals_of(currency: str, shipments: Iterable[Shipment]) -> Totals:
     """Sums in minor units, so the parts add up to the grand total exactly.
 
-    DDP: the buyer pays duties and taxes with the order. DAP: they are shown, and due on delivery.
+    DDP: the buyer pays duties and taxes with the order. DAP: they are shown, and due on delivery
+    (less anything the destination collects at sale).
     """
-    goods = shipping_ = duties = taxes = 0
+    goods = shipping_ = duties = taxes = collected = 0
     for shipment in shipments:
         goods += shipment.goods_minor
         shipping_ += shipment.shipping_minor
         duties += shipment.duties_minor
         taxes += shipment.taxes_minor
-    ddp = incoterm == Incoterm.DDP.value
-    grand_total = goods + shipping_ + (duties + taxes if ddp else 0)
-    due = 0 if ddp else duties + taxes
+        collected += shipment.collected_minor
+    grand_total = goods + shipping_ + collected
+    due = duties + taxes - collected
 
     def money(units: int) -> Money:
         return Money.from_minor(units, currency)
@@ -163,7 +164,7 @@ class OrderView:
 
     @property
     def totals(self) -> Totals:
-        return totals_of(self.order.currency, self.order.incoterm, self.shipments)
+        return totals_of(self.order.currency, self.shipments)
 
 
 @dataclass
@@ -206,7 +207,7 @@ def place_order(
     sellers = {
         seller.id: seller
         for seller in session.scalars(
-            select(Organisation).where(Organisation.id.in_({l.seller_id for l in listings.values()}))
+            select(Organisation).where(Organisation.id.in_({listing.seller_id for listing in listings.values()}))
         )
     }
     price_lists = shipping.rates_to(session, sellers, country)
@@ -248,7 +249,7 @@ def place_order(
         lines.extend(shipment_lines)
     lines.sort(key=lambda line: line.position)
 
-    totals = totals_of(currency, request.incoterm, shipments)
+    totals = totals_of(currency, shipments)
     order.goods_minor = totals.goods.minor
     order.shipping_minor = totals.shipping.minor
     order.duties_minor = totals.duties.minor
@@ -258,18 +259,8 @@ def place_order(
     _reserve_stock(session, {line.listing_id: line.quantity for line in request.lines})
 
     fx = _copy_rates(rates.table, currency, {s.currency for s in sellers.values() if s.currency})
-    session.add(order)
-    session.flush()
-    for item in fx:
-        item.order_id = order.id
-    for shipment in shipments:
-        shipment.order_id = order.id
-    session.add_all([*fx, *shipments])
-    session.flush()
-    for line in lines:
-        line.order_id = order.id
-        line.shipment_id = line.shipment.id
-    session.add_all(lines)
+    order.fx = fx
+    session.add(order)  # shipments and lines come along through their relationships
     session.flush()
     return OrderView(order=order, shipments=shipments, lines=lines, fx=fx, whole=True)
 
@@ -423,6 +414,7 @@ def _price_shipment(
         shipping_minor=shipping_cost.minor,
         duties_minor=landed.duties.minor,
         taxes_minor=landed.taxes.minor,
+        collected_minor=landed.collected.minor,
         seller_currency=seller_currency,
         goods_seller_minor=goods_seller.minor,
         shipping_seller_minor=exact_shipping.quantize().minor,
@@ -430,15 +422,19 @@ def _price_shipment(
         landed_cost=landed.detail,
         created_at=order.created_at,
     )
+    shipment.order = order
     for line in lines:
         line.shipment = shipment
+        line.order = order
     return shipment, lines
 
 
 def _check_landed_cost(landed: LandedCost, currency: str) -> None:
-    for amount in (landed.duties, landed.taxes):
+    for amount in (landed.duties, landed.taxes, landed.collected):
         if amount.currency != currency or not amount.is_quantized() or amount.is_negative():
             raise ValueError(f"landed-cost estimate {amount} is not a rounded {currency} amount")
+    if landed.collected > landed.duties + landed.taxes:
+        raise ValueError("more duties and taxes collected at checkout than there are")
 
 
 def _copy_rates(table: RateTable, currency: str, seller_currencies: set[str]) -> list[OrderFx]:
@@ -474,9 +470,12 @@ def _reserve_stock(session: Session, wanted: Mapping[str, int]) -> None:
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 short.append(listing_id)
         if short:
-            available = dict(
-                session.execute(select(Listing.id, Listing.stock).where(Listing.id.in_(short))).tuples()
-            )
+            available = {
+                listing_id: stock
+                for listing_id, stock in session.execute(
+                    select(Listing.id, Listing.stock).where(Listing.id.in_(short))
+                )
+            }
             raise InsufficientStock(
                 extra={
                     "lines": [
@@ -497,7 +496,7 @@ def _release_stock(session: Session, order_ids: Sequence[str]) -> None:
         .where(OrderLine.order_id.in_(order_ids))
         .group_by(OrderLine.listing_id)
         .order_by(OrderLine.listing_id)
-    ).tuples()
+    )
     for listing_id, quantity in rows.all():
         session.execute(
             update(Listing)
