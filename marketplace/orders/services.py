@@ -648,7 +648,7 @@ def _require_status(order: Order, action: str, *allowed: OrderStatus) -> None:
     if order.status not in {status.value for status in allowed}:
         raise InvalidTransition(
             _("An order that is %(status)s cannot be changed this way.", status=order.status),
-            extra={"status": order.status, "action": action},
+            extra={"order_status": order.status, "action": action},
         )
 
 
@@ -818,7 +818,7 @@ def dispatch(
     if shipment.status != ShipmentStatus.READY.value:
         raise InvalidTransition(
             _("A shipment that is %(status)s cannot be dispatched.", status=shipment.status),
-            extra={"status": shipment.status, "action": "dispatch"},
+            extra={"shipment_status": shipment.status, "action": "dispatch"},
         )
     _require_status(order, "dispatch", OrderStatus.PAID, OrderStatus.PARTIALLY_SHIPPED)
     shipment.status = ShipmentStatus.DISPATCHED.value
@@ -850,7 +850,7 @@ def designate_broker(
     if view.shipment.status == ShipmentStatus.CANCELLED.value:
         raise InvalidTransition(
             _("A shipment that is %(status)s cannot be changed.", status=view.shipment.status),
-            extra={"status": view.shipment.status, "action": "designate_broker"},
+            extra={"shipment_status": view.shipment.status, "action": "designate_broker"},
         )
     view.shipment.brokerage_id = _brokerage_for(session, brokerage_id, view.shipment.to_country)
     session.flush()
