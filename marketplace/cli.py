@@ -1,4 +1,4 @@
-"""Operator commands: `flask db ...`, `flask users grant-operator`, `flask demo load`."""
+"""Operator commands: `flask db ...`, `flask users grant-operator`, `flask demo load`, `flask rates import`."""
 
 from __future__ import annotations
 
@@ -102,6 +102,31 @@ def demo_load() -> None:
     click.echo(summary)
 
 
+rates_group = AppGroup("rates", help="Exchange rates.")
+
+
+@rates_group.command("import")
+@click.argument("file_or_url")
+def rates_import(file_or_url: str) -> None:
+    """Import the ECB reference rates (eurofxref-daily.xml) from a file or an http(s) URL."""
+    from marketplace.db import utcnow
+    from marketplace.errors import DomainError
+    from marketplace.money.services import import_rates
+    from marketplace.money.sources import EcbXml
+
+    with _session() as session:
+        try:
+            rate_set = import_rates(session, EcbXml(file_or_url), utcnow())
+        except DomainError as exc:
+            raise click.ClickException(f"{file_or_url}: {exc.detail}") from exc
+        session.commit()
+        own = sum(1 for rate in rate_set.rates if rate.source == rate_set.source)
+        click.echo(
+            f"rate set {rate_set.id}: {own} {rate_set.source} rates of {rate_set.as_of} "
+            f"({rate_set.base} base), {len(rate_set.rates) - own} carried from other sources"
+        )
+
+
 orders_group = AppGroup("orders", help="Order housekeeping (run `expire` from a scheduler).")
 
 
@@ -125,6 +150,7 @@ def register_commands(app: Flask) -> None:
         users_group,
         reference_group,
         demo_group,
+        rates_group,
         orders_group,
     ):
         app.cli.add_command(group)

@@ -10,11 +10,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from marketplace.accounts import demo as accounts_demo
+from marketplace.money import demo as money_demo
 
 
 def load_demo(session: Session, settings: dict[str, Any]) -> str:
     lines = []
-    for step in (accounts_demo.load,):
+    for step in (
+        accounts_demo.load,
+        money_demo.load,
+    ):
         lines.append(step(session, settings))
         session.flush()
     return "\n".join(lines)

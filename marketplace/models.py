@@ -4,6 +4,7 @@ from marketplace.accounts import models as accounts_models
 from marketplace.catalogue import models as catalogue_models
 from marketplace.customs import models as customs_models
 from marketplace.db import Base
+from marketplace.money import models as money_models
 from marketplace.orders import models as orders_models
 
 metadata = Base.metadata
@@ -23,5 +24,6 @@ __all__ = [
     "customs_models",
     "include_object",
     "metadata",
+    "money_models",
     "orders_models",
 ]

@@ -8,7 +8,7 @@ from babel import Locale
 from babel.numbers import get_currency_name, get_currency_symbol
 
 from marketplace.i18n import DEFAULT_LOCALE, parse_tag
-from marketplace.money.currencies import minor_units
+from marketplace.money.currencies import known_currencies, minor_units
 from marketplace.money.money import Money
 
 
@@ -40,3 +40,16 @@ def currency_name(code: str, locale: str) -> str:
 
 def currency_symbol(code: str, locale: str) -> str:
     return get_currency_symbol(code, locale=_locale(locale))
+
+
+def currency_list(locale: str) -> list[dict[str, object]]:
+    """Every active ISO 4217 currency with its name and symbol in `locale` (CLDR)."""
+    return [
+        {
+            "code": code,
+            "name": currency_name(code, locale),
+            "minor_units": minor_units(code),
+            "symbol": currency_symbol(code, locale),
+        }
+        for code in sorted(known_currencies())
+    ]
