@@ -177,13 +177,14 @@ def init_api(app: Flask) -> MarketplaceApi:
     app.register_error_handler(DomainError, _handle_domain_error)
     app.register_error_handler(Exception, _handle_unexpected)
 
-    from marketplace.api import accounts, health, money, orders
+    from marketplace.api import accounts, customs, health, money, orders
 
     for module in (
         health,
         accounts,
-        orders,
         money,
+        customs,
+        orders,
     ):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX if module is not health else None)
     return api

@@ -300,11 +300,11 @@ def estimate(
         extra_duty = b.to_local(flat.amount * count)
         limit = b.threshold_text(flat.max_value) if flat.max_value else ""
         texts = {
-            FlatDutyUnit.SUBHEADING: _("Flat duty of %(amount)s per distinct tariff subheading for parcels up to %(threshold)s: %(count)s × = %(duty)s.",
+            FlatDutyUnit.SUBHEADING: _("Flat duty for parcels up to %(threshold)s: %(count)s distinct tariff subheading(s) × %(amount)s = %(duty)s.",
                                        amount=_fmt(flat.amount), threshold=limit, count=count, duty=_fmt(extra_duty)),
-            FlatDutyUnit.ITEM: _("Flat duty of %(amount)s per item for parcels up to %(threshold)s: %(count)s × = %(duty)s.",
+            FlatDutyUnit.ITEM: _("Flat duty for parcels up to %(threshold)s: %(count)s item(s) × %(amount)s = %(duty)s.",
                                  amount=_fmt(flat.amount), threshold=limit, count=count, duty=_fmt(extra_duty)),
-            FlatDutyUnit.LINE: _("Flat duty of %(amount)s per line for parcels up to %(threshold)s: %(count)s × = %(duty)s.",
+            FlatDutyUnit.LINE: _("Flat duty for parcels up to %(threshold)s: %(count)s line(s) × %(amount)s = %(duty)s.",
                                  amount=_fmt(flat.amount), threshold=limit, count=count, duty=_fmt(extra_duty)),
         }
         b.note("flat_duty", texts[flat.per])
@@ -401,24 +401,34 @@ def _assemble(
     duty_threshold: Threshold | None, tax_threshold: Threshold | None, sale: str | None,
     lines: list[LineEstimate],
 ) -> LandedCostEstimate:
-    """Split what is paid at checkout from what is due on delivery, and convert every amount."""
-    charges = duties + taxes
+    """Split what is paid at checkout from what is due on delivery, and convert every amount.
+
+    Goods, shipping, duties and taxes are each converted once; every total in the requested
+    currency is the sum of those conversions, so the figures a buyer sees always add up.
+    `taxes_at_sale` is either zero or all of `taxes`.
+    """
+    goods_a, shipping_a, duties_a, taxes_a = b.both(goods), b.both(shipping), b.both(duties), b.both(taxes)
+    charges = Amounts(duties_a.local + taxes_a.local, duties_a.requested + taxes_a.requested)
+    zero = Amounts(Money.zero(b.local), Money.zero(b.requested))
+    at_sale = zero if taxes_at_sale.is_zero() else taxes_a
     if shipment.incoterm is Incoterm.DDP:
-        at_checkout, on_delivery = charges, Money.zero(b.local)
-        if not charges.is_zero():
+        at_checkout, on_delivery = charges, zero
+        if not charges.local.is_zero():
             b.note("ddp", _("Delivered duty paid (DDP): duties and taxes are paid at checkout."))
     else:
-        at_checkout, on_delivery = taxes_at_sale, charges - taxes_at_sale
-        if not on_delivery.is_zero():
+        at_checkout = at_sale
+        on_delivery = Amounts(charges.local - at_sale.local, charges.requested - at_sale.requested)
+        if not on_delivery.local.is_zero():
             b.note("dap", _("Delivered at place (DAP): %(amount)s of duties and taxes is due on delivery; carriers may add a handling fee.",
-                            amount=_fmt(on_delivery)))
+                            amount=_fmt(on_delivery.local)))
+    landed = Amounts(goods_a.local + shipping_a.local + charges.local,
+                     goods_a.requested + shipping_a.requested + charges.requested)
     return LandedCostEstimate(
         destination=shipment.destination, date=shipment.date, incoterm=shipment.incoterm,
         currency=b.local, requested_currency=shipment.currency, rule=applied,
-        goods=b.both(goods), shipping=b.both(shipping), customs_value=b.both(customs_value),
-        duties=b.both(duties), taxes=b.both(taxes), duties_and_taxes=b.both(charges),
-        payable_at_checkout=b.both(at_checkout), due_on_delivery=b.both(on_delivery),
-        landed_cost=b.both(goods + shipping + charges),
+        goods=goods_a, shipping=shipping_a, customs_value=b.both(customs_value),
+        duties=duties_a, taxes=taxes_a, duties_and_taxes=charges,
+        payable_at_checkout=at_checkout, due_on_delivery=on_delivery, landed_cost=landed,
         duty_de_minimis=duty_threshold, tax_de_minimis=tax_threshold, collected_at_sale=sale,
         lines=tuple(lines), explanations=tuple(b.notes),
         fx=FxUsed(b.rates.base, b.rates.as_of, b.rates.source),

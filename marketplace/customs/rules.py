@@ -128,10 +128,21 @@ class Rule:
 _COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error=N_("Not a valid country code."))
 
 
-def _percent(**kwargs: Any) -> fields.Decimal:
+def _decimal(low: Decimal, high: Decimal | None, example: str, **kwargs: Any) -> fields.Decimal:
+    """A decimal string in [low, high]; documented as a string, which is what travels."""
+
+    def check(value: Decimal) -> None:
+        if not value.is_finite() or value < low or (high is not None and value > high):
+            raise ma.ValidationError(N_("Invalid value."))
+
     return fields.Decimal(
-        as_string=True, validate=validate.Range(min=0, max=1000), metadata={"example": "19"}, **kwargs
+        as_string=True, validate=check,
+        metadata={"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$", "example": example}, **kwargs,
     )
+
+
+def _percent(**kwargs: Any) -> fields.Decimal:
+    return _decimal(Decimal(0), Decimal(1000), "19", **kwargs)
 
 
 def _known_currency(value: str) -> None:
@@ -146,9 +157,7 @@ class _Strict(ma.Schema):
 
 
 class RuleMoneySchema(_Strict):
-    amount = fields.Decimal(
-        required=True, as_string=True, validate=validate.Range(min=0), metadata={"example": "150"}
-    )
+    amount = _decimal(Decimal(0), None, "150", required=True)
     currency = fields.String(required=True, validate=_known_currency, metadata={"example": "EUR"})
 
     @post_load
@@ -169,7 +178,7 @@ class SaleRegimeSchema(_Strict):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     threshold = fields.Nested(RuleMoneySchema, required=True)
     duty_rate = _percent(required=True, allow_none=True)
-    tax_rate_factor = fields.Decimal(as_string=True, required=True, validate=validate.Range(min=0, max=1))
+    tax_rate_factor = _decimal(Decimal(0), Decimal(1), "0.7", required=True)
 
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> SaleRegime:

@@ -1,0 +1,89 @@
+"""Destination rules: every shipped record is sourced, dated and unambiguous; the loader keeps operators' edits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from collections import defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace.customs import rules
+from marketplace.customs.models import CustomsRule
+
+COVERED = {"GB", "US", "CN", "RU", "KZ", "UZ", "TR", "AE", "SA", "PK", "AU", "JP",
+           "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
+           "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"}
+
+
+def test_every_shipped_record_names_its_source_and_the_date_it_was_checked() -> None:
+    for rule in rules.shipped_records():
+        assert rule.source.startswith(("https://", "http://")), rule.destination
+        assert dt.date(2025, 1, 1) <= rule.checked_on <= dt.date.today(), rule.destination
+        assert rule.notes, f"{rule.destination} {rule.valid_from} explains nothing"
+
+
+def test_every_stored_record_names_its_source_and_checked_date(session: Session) -> None:
+    stored = session.scalars(select(CustomsRule)).all()
+    assert len(stored) == len(rules.shipped_records())
+    for row in stored:
+        assert row.source == row.body["source"] and row.source.startswith("http")
+        assert row.checked_on.isoformat() == row.body["checked_on"]
+
+
+def test_no_country_has_two_records_in_force_on_the_same_day() -> None:
+    periods: dict[str, list[tuple[dt.date, dt.date]]] = defaultdict(list)
+    for rule in rules.shipped_records():
+        for country in rule.countries:
+            periods[country].append((rule.valid_from, rule.valid_to or dt.date.max))
+    for country, spans in periods.items():
+        spans.sort()
+        for (_start, end), (next_start, _end) in itertools.pairwise(spans):
+            assert end < next_start, country
+            assert (next_start - end).days == 1, f"{country} has a gap after {end}"
+
+
+def test_every_required_destination_is_covered_today() -> None:
+    today = dt.date(2026, 11, 28)
+    in_force = {
+        country
+        for rule in rules.shipped_records()
+        if rule.valid_from <= today and (rule.valid_to is None or today <= rule.valid_to)
+        for country in rule.countries
+    }
+    assert in_force >= COVERED
+
+
+def test_the_eu_records_carry_each_member_states_vat() -> None:
+    eu = [rule for rule in rules.shipped_records() if rule.destination == "EU"]
+    latest = max(eu, key=lambda rule: rule.valid_from)
+    assert len(latest.countries) == 27
+    assert str(latest.countries["DE"].vat_rate) == "19" and str(latest.countries["HU"].vat_rate) == "27"
+    assert latest.countries["SE"].currency == "SEK"
+
+
+def test_loading_again_changes_nothing_and_keeps_an_operators_edit(session: Session) -> None:
+    row = session.scalars(select(CustomsRule).where(CustomsRule.destination == "GB")).one()
+    body = dict(row.body)
+    body["countries"] = {"GB": {"currency": "GBP", "vat_rate": "21"}}
+    row.body = body
+    row.edited_by = "operator-id"
+    session.flush()
+    before = {r.id: json.dumps(r.body, sort_keys=True) for r in session.scalars(select(CustomsRule))}
+
+    rules.load_rules(session)
+
+    after = {r.id: json.dumps(r.body, sort_keys=True) for r in session.scalars(select(CustomsRule))}
+    assert after == before
+    assert session.get(CustomsRule, row.id).body["countries"]["GB"]["vat_rate"] == "21"  # type: ignore[union-attr]
+
+
+def test_the_loader_restores_a_shipped_record_nobody_edited(session: Session) -> None:
+    row = session.scalars(select(CustomsRule).where(CustomsRule.destination == "JP")).one()
+    row.body = {**row.body, "default_duty_rate": "99"}
+    session.flush()
+    rules.load_rules(session)
+    session.refresh(row)
+    assert row.body["default_duty_rate"] == "3"
