@@ -177,7 +177,7 @@ def init_api(app: Flask) -> MarketplaceApi:
     app.register_error_handler(DomainError, _handle_domain_error)
     app.register_error_handler(Exception, _handle_unexpected)
 
-    from marketplace.api import accounts, customs, health, money, orders
+    from marketplace.api import accounts, catalogue, customs, health, listings, money, orders
 
     for module in (
         health,
@@ -185,6 +185,8 @@ def init_api(app: Flask) -> MarketplaceApi:
         money,
         customs,
         orders,
+        listings,
+        catalogue,
     ):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX if module is not health else None)
     return api

@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Base, created_at, utcnow, uuid_pk
+from marketplace.money import Money
 
 
 class ListingStatus(enum.StrEnum):
@@ -95,6 +96,10 @@ class Listing(Base):
     )
 
     @property
+    def price(self) -> Money:
+        return Money.from_minor(self.price_minor, self.currency)
+
+    @property
     def ships_to(self) -> list[str]:
         return ["*"] if self.ships_everywhere else [row.country for row in self.destinations]
 
@@ -124,5 +129,15 @@ class ListingDestination(Base):
     country: Mapped[str] = mapped_column(String(2), primary_key=True, index=True)
 
 
+class PriceBasis(Base):
+    """Which rate table `listings.price_norm` was computed with (one row): a new table refreshes it."""
+
+    __tablename__ = "catalogue_price_basis"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    rates_key: Mapped[str] = mapped_column(String(64))
+    refreshed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 # Created by migration 0030_catalogue, not expressible as models: Alembic's comparison skips them.
-UNMANAGED_OBJECTS = ("listings_fts", "ix_listings_search_trgm", "ix_listings_search_tsv")
+UNMANAGED_OBJECTS = ("listings_fts", "ix_listings_search_trgm")

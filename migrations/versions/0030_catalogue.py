@@ -14,7 +14,7 @@ import marketplace.db
 # Search objects no model can express (autogenerate ignores them: see UNMANAGED_OBJECTS in
 # marketplace/catalogue/models.py). SQLite: an FTS5 trigram index over listings.search_text kept
 # in step by triggers; a later batch migration that recreates `listings` must recreate them.
-# PostgreSQL: pg_trgm GIN for substring search (unspaced scripts) and a full-text GIN index.
+# PostgreSQL: a pg_trgm GIN index serving LIKE '%term%' in every script (see catalogue/search.py).
 SQLITE_SEARCH = [
     "CREATE VIRTUAL TABLE listings_fts USING fts5("
     "search_text, content='listings', content_rowid='rowid', tokenize='trigram')",
@@ -37,11 +37,8 @@ SQLITE_SEARCH_DROP = [
 POSTGRES_SEARCH = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX ix_listings_search_trgm ON listings USING gin (search_text gin_trgm_ops)",
-    "CREATE INDEX ix_listings_search_tsv ON listings "
-    "USING gin (to_tsvector('simple'::regconfig, search_text))",
 ]
 POSTGRES_SEARCH_DROP = [
-    "DROP INDEX IF EXISTS ix_listings_search_tsv",
     "DROP INDEX IF EXISTS ix_listings_search_trgm",
 ]
 
@@ -65,6 +62,12 @@ def upgrade() -> None:
     with op.batch_alter_table('categories', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_categories_parent_slug'), ['parent_slug'], unique=False)
 
+    op.create_table('catalogue_price_basis',
+    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('rates_key', sa.String(length=64), nullable=False),
+    sa.Column('refreshed_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_catalogue_price_basis'))
+    )
     op.create_table('listings',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('seller_id', sa.String(length=36), nullable=False),
@@ -148,5 +151,6 @@ def downgrade() -> None:
     with op.batch_alter_table('categories', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_categories_parent_slug'))
 
+    op.drop_table('catalogue_price_basis')
     op.drop_table('categories')
     # ### end Alembic commands ###

@@ -1,0 +1,207 @@
+"""The public catalogue: browsing, one listing, and the category tree; cacheable with ETags."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from typing import Any
+
+import marshmallow as ma
+from flask import Response, request
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from marketplace.api import context
+from marketplace.api import listings
+from marketplace.api.money_fields import MoneyOutputSchema, money_to_api
+from marketplace.api.schemas import Country, CurrencyCode, LocaleTag, StrictSchema
+from marketplace.catalogue import browse, categories, locales
+from marketplace.errors import DomainError, Invalid
+from marketplace.i18n import current_locale
+from marketplace.money import parse_amount
+
+blp = Blueprint("catalogue", __name__, description="The public catalogue, localized and converted")
+
+PUBLIC_MAX_AGE = 60
+
+
+class CatalogueQuerySchema(StrictSchema):
+    locale = LocaleTag(load_default=None)
+    currency = CurrencyCode(load_default=None)
+    q = fields.String(load_default=None, validate=validate.Length(max=200))
+    category = fields.String(load_default=None, validate=validate.Length(max=64))
+    ship_to = Country(load_default=None)
+    origin = Country(load_default=None)
+    seller_id = fields.String(load_default=None, validate=validate.Length(max=36))
+    min_price = fields.String(load_default=None, metadata={"example": "10.00", "description": "In the display currency"})
+    max_price = fields.String(load_default=None, metadata={"example": "99.99", "description": "In the display currency"})
+    in_stock = fields.Boolean(load_default=None)
+    sort = fields.String(load_default=None, validate=validate.OneOf(browse.SORTS),
+                         metadata={"description": "Default: relevance with q, else newest"})
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=512))
+
+
+class ItemQuerySchema(StrictSchema):
+    locale = LocaleTag(load_default=None)
+    currency = CurrencyCode(load_default=None)
+    ship_to = Country(load_default=None)
+
+
+class CategoryQuerySchema(StrictSchema):
+    locale = LocaleTag(load_default=None)
+
+
+class SellerRefSchema(ma.Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    country = fields.String(required=True)
+
+
+class CatalogueItemSchema(ma.Schema):
+    id = fields.String(required=True)
+    seller = fields.Nested(SellerRefSchema, required=True)
+    title = fields.String(required=True)
+    description = fields.String(required=True)
+    locale = fields.String(required=True, metadata={"description": "Locale the text is in, after fallback"})
+    translated = fields.Boolean(required=True, metadata={"description": "False: the listing's own language"})
+    price = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
+    list_price = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
+    in_stock = fields.Boolean(required=True)
+    category = fields.String(allow_none=True)
+    origin_country = fields.String(required=True)
+    hs_code = fields.String(required=True)
+    ships_to = fields.List(fields.String(), required=True)
+    weight_grams = fields.Integer(required=True)
+
+
+class CataloguePageSchema(ma.Schema):
+    items = fields.List(fields.Nested(CatalogueItemSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+    locale = fields.String(required=True)
+    currency = fields.String(allow_none=True, required=True)
+    sort = fields.String(required=True)
+
+
+class CategoryNodeSchema(ma.Schema):
+    slug = fields.String(required=True)
+    name = fields.String(required=True)
+    children = fields.List(fields.Nested(lambda: CategoryNodeSchema()), required=True)
+
+
+class CategoryTreeSchema(ma.Schema):
+    locale = fields.String(required=True)
+    categories = fields.List(fields.Nested(CategoryNodeSchema), required=True)
+
+
+def content_locale(explicit: str | None) -> str:
+    """The reader's text locale, any BCP 47 tag: ?locale=, Accept-Language, profile, English.
+
+    Unlike the interface locale this is not limited to the six translated interfaces: listings
+    may be translated into any language.
+    """
+    if explicit:
+        return locales.canonical(explicit)
+    for tag, quality in sorted(request.accept_languages, key=lambda item: -item[1]):
+        if quality > 0 and tag != "*" and locales.is_tag(tag):
+            return locales.canonical(tag)
+    user = context.current_user()
+    if user is not None and user.locale:
+        return locales.canonical(user.locale)
+    return current_locale()
+
+
+def display_currency(explicit: str | None) -> str | None:
+    """?currency= wins, then the user's preference; None shows each listing in its own."""
+    if explicit:
+        return explicit
+    user = context.current_user()
+    return user.currency if user is not None else None
+
+
+def _bound(name: str, raw: str | None, currency: str | None) -> Any:
+    if raw is None:
+        return None
+    if currency is None:
+        raise browse.CurrencyRequired(errors={"currency": [browse.CurrencyRequired.default_detail]})
+    try:
+        return parse_amount(raw, currency)
+    except DomainError as exc:
+        raise Invalid(errors={name: [exc.detail]}) from None
+
+
+def _cached(payload: dict[str, Any], content_language: str) -> Response:
+    """JSON with a strong ETag of its bytes; a matching If-None-Match gets a bodiless 304."""
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    tag = hashlib.blake2b(body, digest_size=16).hexdigest()
+    response = Response(body, mimetype="application/json")
+    response.set_etag(tag)
+    response.headers["Content-Language"] = content_language
+    response.vary.update(("Accept-Language", "Authorization"))
+    if context.bearer_token():
+        response.cache_control.private = True
+        response.cache_control.no_cache = True
+    else:
+        response.cache_control.public = True
+        response.cache_control.max_age = PUBLIC_MAX_AGE
+    response.make_conditional(request)
+    return response
+
+
+def _item_api(item: browse.CatalogueItem, locale: str) -> dict[str, Any]:
+    data = asdict(item)
+    data["price"] = money_to_api(item.price, formatted=True, locale=locale)
+    data["list_price"] = money_to_api(item.list_price, formatted=True, locale=locale)
+    for private in ("stock", "created_at"):
+        data.pop(private)
+    return data
+
+
+@blp.route("/catalogue", methods=["GET"])
+@blp.arguments(CatalogueQuerySchema, location="query")
+@blp.response(200, CataloguePageSchema, headers={"ETag": {"schema": {"type": "string"}}})
+@blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
+def catalogue(query: dict[str, Any]) -> Response:
+    """Published listings: filtered, searched, sorted, in the reader's language and currency."""
+    currency = display_currency(query["currency"])
+    locale = content_locale(query["locale"])
+    request_query = browse.CatalogueQuery(
+        **{**query, "locale": locale, "currency": currency,
+           "min_price": _bound("min_price", query["min_price"], currency),
+           "max_price": _bound("max_price", query["max_price"], currency)}
+    )
+    page = browse.browse(context.db(), request_query, listings.current_rates())
+    ui = current_locale()
+    payload = {
+        "items": [_item_api(item, ui) for item in page.items],
+        "next_cursor": page.next_cursor,
+        "locale": page.locale,
+        "currency": page.currency,
+        "sort": page.sort,
+    }
+    return _cached(payload, page.locale)
+
+
+@blp.route("/catalogue/<listing_id>", methods=["GET"])
+@blp.arguments(ItemQuerySchema, location="query")
+@blp.response(200, CatalogueItemSchema, headers={"ETag": {"schema": {"type": "string"}}})
+@blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
+def catalogue_item(query: dict[str, Any], listing_id: str) -> Response:
+    """One published listing as buyers see it."""
+    item = browse.item(
+        context.db(), listing_id, locale=content_locale(query["locale"]),
+        currency=display_currency(query["currency"]), rates=listings.current_rates(),
+    )
+    return _cached(_item_api(item, current_locale()), item.locale)
+
+
+@blp.route("/categories", methods=["GET"])
+@blp.arguments(CategoryQuerySchema, location="query")
+@blp.response(200, CategoryTreeSchema)
+def category_tree(query: dict[str, Any]) -> Response:
+    """The category tree, named in the requested interface locale."""
+    locale = current_locale()
+    nodes = categories.tree(context.db(), locale)
+    return _cached({"locale": locale, "categories": [asdict(n) for n in nodes]}, locale)
+

@@ -1,0 +1,235 @@
+"""Seller-side listings: create, read, change, archive, translate, import from CSV."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from marketplace.api import accepts, context
+from marketplace.api.money_fields import MoneyField, MoneyOutputSchema
+from marketplace.api.schemas import (
+    Country,
+    LocaleTag,
+    PageArgsSchema,
+    StrictSchema,
+    is_country,
+    text,
+)
+from marketplace.catalogue import csv_import, services
+from marketplace.catalogue.models import Listing, ListingStatus, ListingTranslation
+from marketplace.i18n import N_
+from marketplace.money import RateTable
+
+blp = Blueprint("listings", __name__, description="Sellers' listings and their translations")
+
+MAX_STOCK = 1_000_000_000
+MAX_WEIGHT_GRAMS = 10_000_000
+
+
+class ShipsTo(fields.List):
+    """`["*"]` (everywhere) or ISO 3166-1 alpha-2 countries."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            fields.String(validate=_destination), validate=validate.Length(min=1, max=250),
+            metadata={"example": ["KZ", "UZ"]}, **kwargs,
+        )
+
+
+def _destination(value: str) -> None:
+    if value != services.EVERYWHERE and not is_country(value):
+        raise ma.ValidationError(N_("Not a valid country code."))
+
+
+class ListingFieldsSchema(StrictSchema):
+    sku = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[^\s\x00-\x1f][^\x00-\x1f]{0,63}$", error=N_("Invalid value.")),
+        metadata={"description": "The seller's stock-keeping unit, unique per seller"},
+    )
+    language = LocaleTag(required=True)
+    title = text(200)
+    description = fields.String(load_default="", validate=validate.Length(max=20_000))
+    category = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    price = MoneyField(required=True, allow_zero=False)
+    stock = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_STOCK))
+    weight_grams = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=MAX_WEIGHT_GRAMS)
+    )
+    hs_code = fields.String(
+        required=True, validate=validate.Length(min=1, max=20),
+        metadata={"example": "0902.10", "description": "6-10 digits; first six a HS 2022 subheading"},
+    )
+    origin_country = Country(required=True)
+    ships_to = ShipsTo(required=True)
+    status = fields.String(
+        load_default=ListingStatus.DRAFT.value,
+        validate=validate.OneOf([ListingStatus.DRAFT.value, ListingStatus.PUBLISHED.value]),
+    )
+
+
+class ListingCreateSchema(ListingFieldsSchema):
+    seller_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+
+
+class ListingPatchSchema(ListingFieldsSchema):
+    """Any subset of the fields; `archived` is a status a seller may set here."""
+
+    status = fields.String(validate=validate.OneOf([s.value for s in ListingStatus]))
+
+
+class ListingSchema(StrictSchema):
+    id = fields.String(required=True)
+    seller_id = fields.String(required=True)
+    sku = fields.String(required=True)
+    language = fields.String(required=True)
+    title = fields.String(required=True)
+    description = fields.String(required=True)
+    category = fields.String(allow_none=True)
+    price = fields.Nested(MoneyOutputSchema, required=True)
+    stock = fields.Integer(required=True)
+    weight_grams = fields.Integer(required=True)
+    hs_code = fields.String(required=True)
+    origin_country = fields.String(required=True)
+    ships_to = fields.List(fields.String(), required=True)
+    status = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class ListingQuerySchema(PageArgsSchema):
+    seller_id = fields.String(load_default=None, validate=validate.Length(max=36))
+    status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in ListingStatus]))
+
+
+class ListingPageSchema(ma.Schema):
+    items = fields.List(fields.Nested(ListingSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class TranslationBodySchema(StrictSchema):
+    title = text(200)
+    description = fields.String(load_default="", validate=validate.Length(max=20_000))
+
+
+class TranslationSchema(StrictSchema):
+    locale = fields.String(required=True)
+    title = fields.String(required=True)
+    description = fields.String(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class ImportQuerySchema(StrictSchema):
+    seller_id = fields.String(
+        load_default=None, validate=validate.Length(max=36),
+        metadata={"description": "Needed when the caller belongs to several sellers"},
+    )
+
+
+class ImportResultSchema(StrictSchema):
+    created = fields.Integer(required=True)
+    updated = fields.Integer(required=True)
+    rows = fields.Integer(required=True)
+
+
+def current_rates() -> RateTable | None:
+    """The rate table in force (for the sortable normalized price), None before any is loaded."""
+    return None
+
+
+@blp.route("/listings")
+class Listings(MethodView):
+    @context.user_required
+    @blp.arguments(ListingQuerySchema, location="query")
+    @blp.response(200, ListingPageSchema)
+    def get(self, query: dict[str, Any]) -> services.ListingPage:
+        """The caller's sellers' listings, drafts and archived ones included, newest first."""
+        return services.list_own_listings(
+            context.db(), context.require_user(), seller_id=query["seller_id"],
+            status=query["status"], limit=query["limit"], after=query["cursor"],
+        )
+
+    @context.user_required
+    @blp.arguments(ListingCreateSchema)
+    @blp.response(201, ListingSchema)
+    def post(self, body: dict[str, Any]) -> Listing:
+        """List a good for one of the caller's sellers."""
+        return services.create_listing(context.db(), context.require_user(), body, current_rates())
+
+
+@blp.route("/listings/<listing_id>")
+class ListingResource(MethodView):
+    @context.user_required
+    @blp.response(200, ListingSchema)
+    def get(self, listing_id: str) -> Listing:
+        """One of the caller's sellers' listings."""
+        return services.get_own_listing(context.db(), context.require_user(), listing_id)
+
+    @context.user_required
+    @blp.arguments(ListingPatchSchema(partial=True))
+    @blp.response(200, ListingSchema)
+    def patch(self, body: dict[str, Any], listing_id: str) -> Listing:
+        """Change some fields of a listing."""
+        return services.update_listing(
+            context.db(), context.require_user(), listing_id, body, current_rates()
+        )
+
+    @context.user_required
+    @blp.response(204)
+    def delete(self, listing_id: str) -> None:
+        """Delete a listing; one that orders refer to is archived instead (hidden, kept)."""
+        services.remove_listing(context.db(), context.require_user(), listing_id)
+
+
+@blp.route("/listings/<listing_id>/translations")
+class Translations(MethodView):
+    @context.user_required
+    @blp.response(200, TranslationSchema(many=True))
+    def get(self, listing_id: str) -> list[ListingTranslation]:
+        """Every translation of a listing."""
+        return services.list_translations(context.db(), context.require_user(), listing_id)
+
+
+@blp.route("/listings/<listing_id>/translations/<locale>")
+class TranslationResource(MethodView):
+    @context.user_required
+    @blp.arguments(TranslationBodySchema)
+    @blp.response(200, TranslationSchema)
+    def put(self, body: dict[str, Any], listing_id: str, locale: str) -> ListingTranslation:
+        """Create or replace the listing's title and description in a BCP 47 locale."""
+        return services.put_translation(
+            context.db(), context.require_user(), listing_id, locale,
+            title=body["title"], description=body["description"],
+        )
+
+    @context.user_required
+    @blp.response(204)
+    def delete(self, listing_id: str, locale: str) -> None:
+        """Remove one translation."""
+        services.delete_translation(context.db(), context.require_user(), listing_id, locale)
+
+
+@blp.route("/listings/import", methods=["POST"])
+@context.user_required
+@accepts("text/csv")
+@blp.arguments(ImportQuerySchema, location="query")
+@blp.doc(
+    requestBody={
+        "required": True,
+        "description": csv_import.__doc__,
+        "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}},
+    }
+)
+@blp.response(200, ImportResultSchema)
+def import_listings(query: dict[str, Any]) -> csv_import.ImportResult:
+    """Create or update listings by SKU from a CSV file: all rows or none."""
+    request.max_content_length = context.settings()["MAX_UPLOAD_LENGTH"]
+    return csv_import.import_csv(
+        context.db(), context.require_user(), request.get_data(), seller_id=query["seller_id"],
+        rates=current_rates(),
+    )

@@ -1,0 +1,306 @@
+"""The public catalogue: published listings, localized, converted, filtered, keyset-paginated.
+
+A page is one SQL statement whatever its size: the listing, its seller, its best translation for
+the reader's locale chain (a correlated subquery) and its destinations (aggregated) come back in
+the same rows. Pagination is by keyset on the sort key and id, never OFFSET, so a page costs the
+same at any depth and a cursor stays valid while listings are added or removed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, true
+from sqlalchemy.orm import Session, aliased
+
+from marketplace.accounts.models import Organisation
+from marketplace.catalogue import categories, cursor, locales, pricing, search
+from marketplace.catalogue.models import (
+    Listing,
+    ListingDestination,
+    ListingStatus,
+    ListingTranslation,
+)
+from marketplace.errors import Invalid, NotFound
+from marketplace.i18n import _
+from marketplace.money import MissingRate, Money, RateTable
+
+SORTS = ("relevance", "price_asc", "price_desc", "newest")
+
+
+class CurrencyRequired(Invalid):
+    code = "currency_required"
+    default_detail = _("A price filter needs a display currency: add ?currency=.")
+
+
+@dataclass(frozen=True)
+class CatalogueQuery:
+    locale: str = "en"
+    currency: str | None = None
+    q: str | None = None
+    category: str | None = None
+    ship_to: str | None = None
+    origin: str | None = None
+    seller_id: str | None = None
+    min_price: Money | None = None
+    max_price: Money | None = None
+    in_stock: bool | None = None
+    sort: str | None = None
+    limit: int = 20
+    cursor: str | None = None
+
+
+@dataclass
+class CatalogueItem:
+    id: str
+    seller: dict[str, str]
+    title: str
+    description: str
+    locale: str
+    translated: bool
+    price: Money
+    list_price: Money
+    in_stock: bool
+    stock: int
+    category: str | None
+    origin_country: str
+    hs_code: str
+    ships_to: list[str]
+    weight_grams: int
+    created_at: dt.datetime
+
+
+@dataclass
+class CataloguePage:
+    items: list[CatalogueItem]
+    next_cursor: str | None
+    locale: str
+    currency: str | None
+    sort: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _columns(chain: tuple[str, ...], dialect: str) -> Select[*tuple[Any, ...]]:
+    """The select of everything an item shows, with the best translation in the reader's chain."""
+    rank = case({tag: i for i, tag in enumerate(chain)}, value=ListingTranslation.locale)
+    best = (
+        select(ListingTranslation.locale)
+        .where(ListingTranslation.listing_id == Listing.id, ListingTranslation.locale.in_(chain))
+        .order_by(rank)
+        .limit(1)
+        .correlate(Listing)
+        .scalar_subquery()
+    )
+    text = aliased(ListingTranslation, name="text")
+    aggregate = func.group_concat if dialect == "sqlite" else func.string_agg
+    destinations = (
+        select(aggregate(ListingDestination.country, ","))
+        .where(ListingDestination.listing_id == Listing.id)
+        .correlate(Listing)
+        .scalar_subquery()
+    )
+    query: Select[*tuple[Any, ...]] = (
+        select(
+            Listing.id,
+            Listing.seller_id,
+            Organisation.name.label("seller_name"),
+            Organisation.country.label("seller_country"),
+            Listing.language,
+            Listing.title,
+            Listing.description,
+            text.locale.label("t_locale"),
+            text.title.label("t_title"),
+            text.description.label("t_description"),
+            Listing.price_minor,
+            Listing.currency,
+            Listing.price_norm,
+            Listing.stock,
+            Listing.category,
+            Listing.origin_country,
+            Listing.hs_code,
+            Listing.ships_everywhere,
+            case((Listing.ships_everywhere, None), else_=destinations).label("destinations"),
+            Listing.weight_grams,
+            Listing.created_at,
+        )
+        .join(Organisation, Organisation.id == Listing.seller_id)
+        .outerjoin(text, and_(text.listing_id == Listing.id, text.locale == best))
+    )
+    return query
+
+
+def _price_filter(query: CatalogueQuery, rates: RateTable | None) -> ColumnElement[bool] | None:
+    if query.min_price is None and query.max_price is None:
+        return None
+    if rates is None:
+        display = (query.min_price or query.max_price).currency  # type: ignore[union-attr]
+        rates = RateTable(base=display, as_of=dt.date.min, source="none", rates={})
+    ranges = pricing.bounds_per_currency(query.min_price, query.max_price, rates)
+    conditions = []
+    for currency, bounds in ranges.items():
+        parts = [Listing.currency == currency]
+        if bounds.low is not None:
+            parts.append(Listing.price_minor >= bounds.low)
+        if bounds.high is not None:
+            parts.append(Listing.price_minor <= bounds.high)
+        conditions.append(and_(*parts))
+    return or_(*conditions) if conditions else false()
+
+
+def _filters(query: CatalogueQuery, rates: RateTable | None, dialect: str) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [Listing.status == ListingStatus.PUBLISHED.value]
+    if query.category:
+        where.append(Listing.category.in_(categories.subtree(query.category)))
+    if query.ship_to:
+        where.append(
+            or_(
+                Listing.ships_everywhere == true(),
+                Listing.id.in_(
+                    select(ListingDestination.listing_id).where(
+                        ListingDestination.country == query.ship_to
+                    )
+                ),
+            )
+        )
+    if query.origin:
+        where.append(Listing.origin_country == query.origin)
+    if query.seller_id:
+        where.append(Listing.seller_id == query.seller_id)
+    if query.in_stock is not None:
+        where.append(Listing.stock > 0 if query.in_stock else Listing.stock == 0)
+    price = _price_filter(query, rates)
+    if price is not None:
+        where.append(price)
+    return where
+
+
+def _keyset(
+    sort: str, after: str | None, score: ColumnElement[Any] | None
+) -> tuple[list[Any], ColumnElement[bool] | None]:
+    """ORDER BY terms for a sort and the condition for the rows after a cursor."""
+    if sort == "newest":
+        order = [Listing.created_at.desc(), Listing.id.desc()]
+        if after is None:
+            return order, None
+        created, last = cursor.decode(after, sort, (str, str))
+        try:
+            moment = dt.datetime.fromisoformat(created)
+        except ValueError:
+            raise cursor.InvalidCursor() from None
+        return order, or_(
+            Listing.created_at < moment, and_(Listing.created_at == moment, Listing.id < last)
+        )
+    if sort in ("price_asc", "price_desc"):
+        ascending = sort == "price_asc"
+        key = Listing.price_norm.asc() if ascending else Listing.price_norm.desc()
+        order = [key.nulls_last(), Listing.id.asc() if ascending else Listing.id.desc()]
+        if after is None:
+            return order, None
+        value, last = cursor.decode(after, sort, (int, str))
+        beyond = Listing.id > last if ascending else Listing.id < last
+        if value is None:  # already among the listings whose price cannot be converted
+            return order, and_(Listing.price_norm.is_(None), beyond)
+        further = Listing.price_norm > value if ascending else Listing.price_norm < value
+        return order, or_(
+            further, and_(Listing.price_norm == value, beyond), Listing.price_norm.is_(None)
+        )
+    assert score is not None
+    order = [score.desc(), Listing.id.asc()]
+    if after is None:
+        return order, None
+    points, last = cursor.decode(after, sort, (int, str))
+    if points is None:
+        raise cursor.InvalidCursor()
+    return order, or_(score < points, and_(score == points, Listing.id > last))
+
+
+def browse(session: Session, query: CatalogueQuery, rates: RateTable | None) -> CataloguePage:
+    """One page of the public catalogue; `rates` converts prices (None: shown as listed)."""
+    dialect = session.get_bind().dialect.name
+    if (query.min_price or query.max_price) and query.currency is None:
+        raise CurrencyRequired(errors={"currency": [CurrencyRequired.default_detail]})
+    pricing.ensure_normalized(session, rates)
+    words = search.terms(query.q or "")
+    sort = query.sort or ("relevance" if words else "newest")
+    if sort == "relevance" and not words:
+        sort = "newest"
+    chain = locales.fallback_chain(query.locale)
+    statement = _columns(chain, dialect)
+    where = _filters(query, rates, dialect)
+    score = None
+    if query.q and query.q.strip() and not words:
+        where.append(false())  # only punctuation: nothing can match it
+    if words:
+        where.append(search.match(words, dialect))
+        score = search.relevance(words, dialect)
+        statement = statement.add_columns(score.label("score"))
+    order, after = _keyset(sort, query.cursor, score)
+    if after is not None:
+        where.append(after)
+    rows = session.execute(statement.where(*where).order_by(*order).limit(query.limit + 1)).all()
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    items = [_item(row, chain, query.currency, rates) for row in rows]
+    next_cursor = _next_cursor(sort, rows[-1]) if more and rows else None
+    return CataloguePage(items, next_cursor, locales.canonical(query.locale), query.currency, sort)
+
+
+def _next_cursor(sort: str, row: Any) -> str:
+    if sort == "newest":
+        return cursor.encode(sort, [row.created_at.isoformat(), row.id])
+    if sort in ("price_asc", "price_desc"):
+        return cursor.encode(sort, [row.price_norm, row.id])
+    return cursor.encode(sort, [int(row.score), row.id])
+
+
+def _item(row: Any, chain: tuple[str, ...], currency: str | None, rates: RateTable | None) -> CatalogueItem:
+    title, description, served, translated = row.title, row.description, row.language, False
+    if row.t_locale is not None:
+        own_rank = chain.index(row.language) if row.language in chain else len(chain)
+        if chain.index(row.t_locale) < own_rank:
+            title, description, served, translated = row.t_title, row.t_description, row.t_locale, True
+    list_price = Money.from_minor(row.price_minor, row.currency)
+    return CatalogueItem(
+        id=row.id,
+        seller={"id": row.seller_id, "name": row.seller_name, "country": row.seller_country},
+        title=title,
+        description=description,
+        locale=served,
+        translated=translated,
+        price=display_price(list_price, currency, rates),
+        list_price=list_price,
+        in_stock=row.stock > 0,
+        stock=row.stock,
+        category=row.category,
+        origin_country=row.origin_country,
+        hs_code=row.hs_code,
+        ships_to=["*"] if row.ships_everywhere else sorted((row.destinations or "").split(",")),
+        weight_grams=row.weight_grams,
+        created_at=row.created_at,
+    )
+
+
+def display_price(price: Money, currency: str | None, rates: RateTable | None) -> Money:
+    """The price in the display currency; the listed price when no rate converts it."""
+    if currency is None or currency == price.currency or rates is None:
+        return price
+    try:
+        return rates.convert(price, currency)
+    except MissingRate:
+        return price
+
+
+def item(
+    session: Session, listing_id: str, *, locale: str, currency: str | None, rates: RateTable | None
+) -> CatalogueItem:
+    """One published listing as the public sees it; drafts and archived listings are a 404."""
+    chain = locales.fallback_chain(locale)
+    statement = _columns(chain, session.get_bind().dialect.name)
+    row = session.execute(
+        statement.where(Listing.id == listing_id, Listing.status == ListingStatus.PUBLISHED.value)
+    ).first()
+    if row is None:
+        raise NotFound()
+    return _item(row, chain, currency, rates)

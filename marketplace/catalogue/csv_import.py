@@ -1,0 +1,394 @@
+"""CSV import of listings (`POST /listings/import`, `text/csv`), upserted by SKU, all or nothing.
+
+The file is UTF-8, with or without a byte-order mark, comma-separated with a header row.
+Columns (any order; `*` = required):
+
+- `sku`* (the seller's own code: an existing SKU updates that listing, a new one creates it),
+  `title`*, `description`, `language` (BCP 47; default: the seller's locale),
+  `category`* (a category slug from GET /categories), `price`* (decimal string, e.g. `12.50`)
+  and `currency`* (ISO 4217), `stock`*, `weight_grams`*, `hs_code`* (6-10 digits, dots and
+  spaces allowed), `origin_country`* (ISO 3166-1 alpha-2), `ships_to`* (`*` for everywhere, or
+  countries separated by spaces, commas or semicolons), `status` (`draft`, the default,
+  `published` or `archived`);
+- translations: `title:<locale>` and `description:<locale>` for any BCP 47 locale, e.g.
+  `title:ru`, `description:zh-Hans`. For every locale with a column in the file, an empty title
+  means "no translation in that locale" (an existing one is removed); locales without a column
+  are left as they are.
+
+Every problem in the file is reported, each with its row (the header is row 1, as spreadsheets
+count), column and message; if there is any, nothing is changed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from babel import Locale
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import Organisation, OrganisationKind, User
+from marketplace.accounts.services import organisation_ids, require_member
+from marketplace.catalogue import locales, pricing, search
+from marketplace.catalogue.models import (
+    Category,
+    Listing,
+    ListingDestination,
+    ListingStatus,
+    ListingTranslation,
+)
+from marketplace.customs import hs
+from marketplace.db import new_id, utcnow
+from marketplace.errors import DomainError, Invalid, NotFound
+from marketplace.i18n import _
+from marketplace.money import RateTable, is_known, parse_amount
+
+REQUIRED = (
+    "sku", "title", "category", "price", "currency", "stock", "weight_grams", "hs_code",
+    "origin_country", "ships_to",
+)
+OPTIONAL = ("description", "language", "status")
+TRANSLATED = ("title", "description")
+MAX_INT = 1_000_000_000
+_CHUNK = 500
+_SPLIT = re.compile(r"[\s,;]+")
+_COUNTRIES = frozenset(
+    str(code) for code in Locale("en").territories if len(str(code)) == 2 and str(code).isalpha()
+)
+
+
+class ImportRejected(Invalid):
+    code = "import_rejected"
+    default_detail = _("The file was not imported: fix the rows listed and send it again.")
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    message: str
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    rows: int = 0
+
+
+@dataclass
+class _Row:
+    number: int
+    values: dict[str, Any]
+    ships_to: list[str]
+    translations: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def import_csv(
+    session: Session,
+    user: User,
+    data: bytes,
+    *,
+    seller_id: str | None,
+    rates: RateTable | None,
+) -> ImportResult:
+    """Validate the whole file, then create or update every row's listing; raises ImportRejected."""
+    seller = _seller(session, user, seller_id)
+    reader = _reader(data)
+    header = [name.strip() for name in (reader.fieldnames or [])]
+    translation_locales = _check_header(header)
+    rows, problems = _parse(session, reader, header, translation_locales, seller)
+    if problems:
+        raise _rejected(problems)
+    return _write(session, seller, rows, translation_locales, rates)
+
+
+def _seller(session: Session, user: User, seller_id: str | None) -> Organisation:
+    if seller_id is not None:
+        return require_member(session, user, seller_id, OrganisationKind.SELLER)
+    ids = organisation_ids(session, user.id, OrganisationKind.SELLER)
+    if not ids:
+        raise NotFound()
+    if len(ids) > 1:
+        message = _("You belong to several sellers: say which with ?seller_id=.")
+        raise Invalid(message, code="seller_required", errors={"seller_id": [message]})
+    return require_member(session, user, ids[0], OrganisationKind.SELLER)
+
+
+def _reader(data: bytes) -> csv.DictReader[str]:
+    try:
+        content = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        message = _("The file is not UTF-8 text (byte %(position)s).", position=exc.start)
+        raise ImportRejected(message, code="csv_not_utf8") from None
+    if not content.strip():
+        raise ImportRejected(_("The file is empty."), code="csv_empty")
+    return csv.DictReader(io.StringIO(content, newline=""), restval=None, restkey="\x00extra")
+
+
+def _rejected(problems: Iterable[RowError]) -> ImportRejected:
+    listed = list(problems)
+    return ImportRejected(
+        errors={f"rows.{p.row}.{p.column}": [p.message] for p in listed},
+        extra={"rows": [{"row": p.row, "column": p.column, "message": p.message} for p in listed]},
+    )
+
+
+def _check_header(header: list[str]) -> list[str]:
+    """The translation locales the header names; a bad header rejects the file at once."""
+    problems: list[RowError] = []
+    seen: set[str] = set()
+    found: list[str] = []
+    for name in header:
+        if name in seen:
+            problems.append(RowError(1, name, str(_("This column appears twice."))))
+        seen.add(name)
+        base, _sep, tag = name.partition(":")
+        if tag:
+            if base not in TRANSLATED or not locales.is_tag(tag):
+                problems.append(RowError(1, name, str(_("Unknown column."))))
+            elif locales.canonical(tag) not in found:
+                found.append(locales.canonical(tag))
+        elif name not in REQUIRED and name not in OPTIONAL:
+            problems.append(RowError(1, name, str(_("Unknown column."))))
+    for name in REQUIRED:
+        if name not in seen:
+            problems.append(RowError(1, name, str(_("This required column is missing."))))
+    if problems:
+        raise _rejected(problems)
+    return found
+
+
+def _parse(
+    session: Session,
+    reader: csv.DictReader[str],
+    header: list[str],
+    translation_locales: list[str],
+    seller: Organisation,
+) -> tuple[list[_Row], list[RowError]]:
+    category_slugs = set(session.scalars(select(Category.slug)))
+    hs_codes: dict[str, str | None] = {}
+    skus: dict[str, int] = {}
+    rows: list[_Row] = []
+    problems: list[RowError] = []
+    for number, raw in _records(reader):
+        if raw.get("\x00extra"):
+            problems.append(RowError(number, "", str(_("This row has more cells than the header."))))
+            continue
+        cells = {key.strip(): (value or "").strip() for key, value in raw.items() if key}
+        row, row_problems = _parse_row(
+            session, number, cells, translation_locales, seller, category_slugs, hs_codes
+        )
+        problems.extend(row_problems)
+        sku = cells.get("sku", "")
+        if sku and sku in skus:
+            message = _("SKU already used on row %(row)s of this file.", row=skus[sku])
+            problems.append(RowError(number, "sku", str(message)))
+        skus.setdefault(sku, number)
+        if row is not None:
+            rows.append(row)
+    return rows, problems
+
+
+def _records(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    number = 1
+    try:
+        for raw in reader:
+            number += 1
+            yield number, raw
+    except csv.Error as exc:
+        raise _rejected([RowError(number + 1, "", str(_("Malformed CSV: %(error)s", error=str(exc))))]) from None
+
+
+def _parse_row(
+    session: Session,
+    number: int,
+    cells: dict[str, str],
+    translation_locales: list[str],
+    seller: Organisation,
+    category_slugs: set[str],
+    hs_codes: dict[str, str | None],
+) -> tuple[_Row | None, list[RowError]]:
+    problems: list[RowError] = []
+
+    def fail(column: str, message: Any) -> None:
+        problems.append(RowError(number, column, str(message)))
+
+    values: dict[str, Any] = {}
+    for name in ("sku", "title"):
+        limit = 64 if name == "sku" else 200
+        if not cells.get(name):
+            fail(name, _("Missing data for required field."))
+        elif len(cells[name]) > limit:
+            fail(name, _("Longer than maximum length %(max)s.", max=limit))
+        else:
+            values[name] = cells[name]
+    values["description"] = cells.get("description", "")
+    if len(values["description"]) > 20_000:
+        fail("description", _("Longer than maximum length %(max)s.", max=20_000))
+    language = cells.get("language") or seller.locale or "en"
+    if locales.is_tag(language):
+        values["language"] = locales.canonical(language)
+    else:
+        fail("language", _("Not a valid language tag."))
+    if cells.get("category") in category_slugs:
+        values["category"] = cells["category"]
+    else:
+        fail("category", _("There is no such category."))
+    currency = cells.get("currency", "").upper()
+    if not is_known(currency):
+        fail("currency", _("Not a valid currency code."))
+    else:
+        try:
+            price = parse_amount(cells.get("price", ""), currency, allow_zero=False)
+            values["price_minor"], values["currency"] = price.minor, currency
+        except DomainError as exc:
+            fail("price", exc.detail)
+    for name in ("stock", "weight_grams"):
+        cell = cells.get(name, "")
+        low = 0 if name == "stock" else 1
+        if not (cell.isascii() and cell.isdigit()) or not low <= int(cell) <= MAX_INT:
+            fail(name, _("Must be a whole number between %(min)s and %(max)s.", min=low, max=MAX_INT))
+        else:
+            values[name] = int(cell)
+    code = _hs(session, cells.get("hs_code", ""), hs_codes)
+    if code is None:
+        fail("hs_code", _("Not a valid HS 2022 code (6 to 10 digits, the first six a subheading)."))
+    else:
+        values["hs_code"] = code
+    origin = cells.get("origin_country", "").upper()
+    if origin in _COUNTRIES:
+        values["origin_country"] = origin
+    else:
+        fail("origin_country", _("Not a valid country code."))
+    destinations = sorted({c.upper() for c in _SPLIT.split(cells.get("ships_to", "")) if c})
+    if destinations == ["*"]:
+        pass
+    elif not destinations or any(c not in _COUNTRIES for c in destinations):
+        fail("ships_to", _('Write * for everywhere, or country codes separated by spaces.'))
+    status = cells.get("status") or ListingStatus.DRAFT.value
+    if status in {s.value for s in ListingStatus}:
+        values["status"] = status
+    else:
+        fail("status", _("Must be one of: %(choices)s.", choices="draft, published, archived"))
+    translations: dict[str, tuple[str, str]] = {}
+    for tag in translation_locales:
+        title = _cell(cells, "title", tag)
+        description = _cell(cells, "description", tag)
+        if not title and description:
+            fail(f"title:{tag}", _("A translation needs a title."))
+        elif title and tag == values.get("language"):
+            fail(f"title:{tag}", _("This is the listing's own language: change the listing itself instead."))
+        elif len(title) > 200:
+            fail(f"title:{tag}", _("Longer than maximum length %(max)s.", max=200))
+        elif title:
+            translations[tag] = (title, description)
+    if problems:
+        return None, problems
+    return _Row(number, values, destinations, translations), []
+
+
+def _cell(cells: dict[str, str], base: str, tag: str) -> str:
+    for key, value in cells.items():
+        name, _sep, raw_tag = key.partition(":")
+        if name == base and raw_tag and locales.canonical(raw_tag) == tag:
+            return value
+    return ""
+
+
+def _hs(session: Session, raw: str, memo: dict[str, str | None]) -> str | None:
+    if raw not in memo:
+        try:
+            memo[raw] = hs.validate(session, raw)
+        except DomainError:
+            memo[raw] = None
+    return memo[raw]
+
+
+def _chunks(items: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _write(
+    session: Session,
+    seller: Organisation,
+    rows: list[_Row],
+    translation_locales: list[str],
+    rates: RateTable | None,
+) -> ImportResult:
+    """Bulk statements, a few per 500 rows: 10,000 rows import in seconds."""
+    existing: dict[str, str] = {}
+    for chunk in _chunks([row.values["sku"] for row in rows]):
+        existing.update(
+            session.execute(
+                select(Listing.sku, Listing.id).where(
+                    Listing.seller_id == seller.id, Listing.sku.in_(chunk)
+                )
+            ).tuples()
+        )
+    ids = {row.values["sku"]: existing.get(row.values["sku"]) or new_id() for row in rows}
+    updated_ids = [ids[sku] for sku in existing]
+    kept: dict[str, list[tuple[str, str]]] = {}
+    for chunk in _chunks(updated_ids):
+        query = select(
+            ListingTranslation.listing_id, ListingTranslation.title, ListingTranslation.description
+        ).where(ListingTranslation.listing_id.in_(chunk))
+        if translation_locales:
+            query = query.where(ListingTranslation.locale.not_in(translation_locales))
+        for listing_id, title, description in session.execute(query):
+            kept.setdefault(listing_id, []).append((title, description))
+        session.execute(delete(ListingDestination).where(ListingDestination.listing_id.in_(chunk)))
+        if translation_locales:
+            session.execute(
+                delete(ListingTranslation).where(
+                    ListingTranslation.listing_id.in_(chunk),
+                    ListingTranslation.locale.in_(translation_locales),
+                )
+            )
+    now = utcnow()
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    destinations: list[dict[str, Any]] = []
+    translations: list[dict[str, Any]] = []
+    for row in rows:
+        listing_id = ids[row.values["sku"]]
+        texts = [*row.translations.values(), *kept.get(listing_id, [])]
+        values = {
+            **row.values,
+            "id": listing_id,
+            "ships_everywhere": row.ships_to == ["*"],
+            "price_norm": pricing.normalized(row.values["price_minor"], row.values["currency"], rates),
+            "search_text": search.document(
+                [row.values["title"], *(t for t, _d in texts)],
+                [row.values["description"], *(d for _t, d in texts)],
+            ),
+            "updated_at": now,
+        }
+        if row.values["sku"] in existing:
+            updates.append(values)
+        else:
+            inserts.append({**values, "seller_id": seller.id, "created_at": now})
+        if row.ships_to != ["*"]:
+            destinations.extend({"listing_id": listing_id, "country": c} for c in row.ships_to)
+        translations.extend(
+            {"listing_id": listing_id, "locale": tag, "title": title, "description": description,
+             "updated_at": now}
+            for tag, (title, description) in row.translations.items()
+        )
+    for chunk in _chunks(inserts):
+        session.execute(insert(Listing), chunk)
+    for chunk in _chunks(updates):
+        session.execute(update(Listing), chunk)
+    for chunk in _chunks(destinations):
+        session.execute(insert(ListingDestination), chunk)
+    for chunk in _chunks(translations):
+        session.execute(insert(ListingTranslation), chunk)
+    session.flush()
+    session.expire_all()
+    return ImportResult(created=len(inserts), updated=len(updates), rows=len(rows))

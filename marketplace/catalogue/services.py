@@ -1,0 +1,279 @@
+"""Seller-side listing rules: create, change, archive, translate; who may touch which listing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import OrganisationKind, User
+from marketplace.accounts.services import organisation_ids, require_member
+from marketplace.catalogue import categories, cursor, locales, pricing, search
+from marketplace.catalogue.models import (
+    Listing,
+    ListingDestination,
+    ListingStatus,
+    ListingTranslation,
+)
+from marketplace.customs import hs
+from marketplace.errors import Conflict, Invalid, NotFound
+from marketplace.i18n import _
+from marketplace.money import Money, RateTable
+
+EVERYWHERE = "*"
+
+
+class SkuTaken(Conflict):
+    code = "sku_taken"
+    default_detail = _("This seller already has a listing with this SKU.")
+
+
+class TranslationIsOriginal(Invalid):
+    code = "translation_is_original"
+    default_detail = _("This is the listing's own language: change the listing itself instead.")
+
+
+class InvalidLanguage(Invalid):
+    code = "language_invalid"
+    default_detail = _("Not a valid language tag.")
+
+
+@dataclass(frozen=True)
+class ListingPage:
+    items: list[Listing]
+    next_cursor: str | None
+
+
+def clean(session: Session, data: Mapping[str, Any], hs_codes: dict[str, str] | None = None) -> dict[str, Any]:
+    """Validate and normalize listing fields (any subset); raises Invalid naming the fields.
+
+    `hs_codes` memoizes HS validation across many rows (CSV import).
+    """
+    out: dict[str, Any] = {}
+    errors: dict[str, list[Any]] = {}
+    for name, value in data.items():
+        try:
+            if name == "hs_code":
+                if hs_codes is not None and value in hs_codes:
+                    out[name] = hs_codes[value]
+                else:
+                    out[name] = hs.validate(session, value)
+                    if hs_codes is not None:
+                        hs_codes[value] = out[name]
+            elif name == "category":
+                out[name] = categories.require(session, value)
+            elif name == "language":
+                if not locales.is_tag(value):
+                    raise InvalidLanguage()
+                out[name] = locales.canonical(value)
+            elif name == "ships_to":
+                out[name] = _ships_to(value)
+            elif name == "price":
+                money: Money = value
+                out["price_minor"], out["currency"] = money.minor, money.currency
+            else:
+                out[name] = value
+        except Invalid as exc:
+            errors[name] = list(exc.errors.get(name) or [exc.detail])
+    if errors:
+        raise Invalid(errors=errors)
+    return out
+
+
+def _ships_to(value: Iterable[str]) -> list[str]:
+    countries = sorted(set(value))
+    if EVERYWHERE in countries and len(countries) > 1:
+        message = _('Either ["*"] (everywhere) or a list of countries, not both.')
+        raise Invalid(message, errors={"ships_to": [message]})
+    if not countries:
+        message = _("Name at least one country, or [\"*\"] for everywhere.")
+        raise Invalid(message, errors={"ships_to": [message]})
+    return countries
+
+
+def _apply(listing: Listing, values: Mapping[str, Any], rates: RateTable | None) -> None:
+    for name, value in values.items():
+        if name == "ships_to":
+            listing.ships_everywhere = value == [EVERYWHERE]
+            listing.destinations = (
+                [] if listing.ships_everywhere else [ListingDestination(country=c) for c in value]
+            )
+        else:
+            setattr(listing, name, value)
+    if "price_minor" in values:
+        listing.price_norm = pricing.normalized(listing.price_minor, listing.currency, rates)
+
+
+def refresh_search_text(session: Session, listing: Listing) -> None:
+    """Rebuild the listing's folded search text from its own and all translated text."""
+    rows = session.execute(
+        select(ListingTranslation.title, ListingTranslation.description).where(
+            ListingTranslation.listing_id == listing.id
+        )
+    ).all()
+    listing.search_text = search.document(
+        [listing.title, *(r.title for r in rows)], [listing.description, *(r.description for r in rows)]
+    )
+
+
+def _flush_unique(session: Session) -> None:
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise SkuTaken(errors={"sku": [SkuTaken.default_detail]}) from exc
+
+
+def create_listing(
+    session: Session, user: User, data: Mapping[str, Any], rates: RateTable | None
+) -> Listing:
+    """A new listing of a seller the user belongs to."""
+    require_member(session, user, data["seller_id"], OrganisationKind.SELLER)
+    values = clean(session, {k: v for k, v in data.items() if k != "seller_id"})
+    if session.scalar(
+        select(Listing.id).where(Listing.seller_id == data["seller_id"], Listing.sku == values["sku"])
+    ):
+        raise SkuTaken(errors={"sku": [SkuTaken.default_detail]})
+    listing = Listing(seller_id=data["seller_id"], destinations=[])
+    _apply(listing, values, rates)
+    listing.search_text = search.document([listing.title], [listing.description])
+    session.add(listing)
+    _flush_unique(session)
+    return listing
+
+
+def get_own_listing(session: Session, user: User, listing_id: str) -> Listing:
+    """A listing of one of the user's sellers; any other listing does not exist for them."""
+    listing = session.get(Listing, listing_id)
+    if listing is None or listing.seller_id not in organisation_ids(
+        session, user.id, OrganisationKind.SELLER
+    ):
+        raise NotFound()
+    return listing
+
+
+def list_own_listings(
+    session: Session,
+    user: User,
+    *,
+    seller_id: str | None,
+    status: str | None,
+    limit: int,
+    after: str | None,
+) -> ListingPage:
+    """The user's sellers' listings, drafts and archived included, newest first."""
+    if seller_id is not None:
+        require_member(session, user, seller_id, OrganisationKind.SELLER)
+        sellers = [seller_id]
+    else:
+        sellers = organisation_ids(session, user.id, OrganisationKind.SELLER)
+    query = select(Listing).where(Listing.seller_id.in_(sellers))
+    if status is not None:
+        query = query.where(Listing.status == status)
+    if after:
+        created, last_id = cursor.decode(after, "own", (str, str))
+        try:
+            moment = dt.datetime.fromisoformat(created)
+        except ValueError:
+            raise cursor.InvalidCursor() from None
+        query = query.where(
+            (Listing.created_at < moment) | ((Listing.created_at == moment) & (Listing.id > last_id))
+        )
+    rows = list(session.scalars(query.order_by(Listing.created_at.desc(), Listing.id).limit(limit + 1)))
+    more = len(rows) > limit
+    items = rows[:limit]
+    next_cursor = (
+        cursor.encode("own", [items[-1].created_at.isoformat(), items[-1].id]) if more else None
+    )
+    return ListingPage(items, next_cursor)
+
+
+def update_listing(
+    session: Session, user: User, listing_id: str, changes: Mapping[str, Any], rates: RateTable | None
+) -> Listing:
+    listing = get_own_listing(session, user, listing_id)
+    values = clean(session, changes)
+    if "sku" in values and values["sku"] != listing.sku and session.scalar(
+        select(Listing.id).where(Listing.seller_id == listing.seller_id, Listing.sku == values["sku"])
+    ):
+        raise SkuTaken(errors={"sku": [SkuTaken.default_detail]})
+    _apply(listing, values, rates)
+    if {"title", "description"} & set(values):
+        refresh_search_text(session, listing)
+    _flush_unique(session)
+    return listing
+
+
+def remove_listing(session: Session, user: User, listing_id: str) -> bool:
+    """Delete a listing nothing refers to; archive one that orders refer to. True if deleted.
+
+    Whether anything refers to it is the database's answer: tables that point at listings
+    (order lines) use a restricting foreign key, so the delete fails and the listing is archived.
+    """
+    listing = get_own_listing(session, user, listing_id)
+    try:
+        with session.begin_nested():
+            session.delete(listing)
+            session.flush()
+        return True
+    except IntegrityError:
+        listing = get_own_listing(session, user, listing_id)
+        listing.status = ListingStatus.ARCHIVED.value
+        session.flush()
+        return False
+
+
+def list_translations(session: Session, user: User, listing_id: str) -> list[ListingTranslation]:
+    listing = get_own_listing(session, user, listing_id)
+    return list(
+        session.scalars(
+            select(ListingTranslation)
+            .where(ListingTranslation.listing_id == listing.id)
+            .order_by(ListingTranslation.locale)
+        )
+    )
+
+
+def put_translation(
+    session: Session, user: User, listing_id: str, locale: str, *, title: str, description: str
+) -> ListingTranslation:
+    """Create or replace the listing's text in one locale."""
+    listing = get_own_listing(session, user, listing_id)
+    tag = _translation_locale(listing, locale)
+    translation = session.get(ListingTranslation, (listing.id, tag))
+    if translation is None:
+        translation = ListingTranslation(listing_id=listing.id, locale=tag)
+        session.add(translation)
+    translation.title, translation.description = title, description
+    session.flush()
+    refresh_search_text(session, listing)
+    session.flush()
+    return translation
+
+
+def delete_translation(session: Session, user: User, listing_id: str, locale: str) -> None:
+    listing = get_own_listing(session, user, listing_id)
+    tag = _translation_locale(listing, locale)
+    deleted = session.execute(
+        delete(ListingTranslation).where(
+            ListingTranslation.listing_id == listing.id, ListingTranslation.locale == tag
+        )
+    )
+    if not deleted.rowcount:  # type: ignore[attr-defined]
+        raise NotFound()
+    refresh_search_text(session, listing)
+    session.flush()
+
+
+def _translation_locale(listing: Listing, raw: str) -> str:
+    if not locales.is_tag(raw):
+        raise InvalidLanguage(errors={"locale": [InvalidLanguage.default_detail]})
+    tag = locales.canonical(raw)
+    if tag == listing.language:
+        raise TranslationIsOriginal(errors={"locale": [TranslationIsOriginal.default_detail]})
+    return tag
