@@ -11,21 +11,11 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.customs import landed_cost as customs
-from marketplace.errors import Invalid
-from marketplace.i18n import _, use_locale
+from marketplace.i18n import use_locale
 from marketplace.money import RateTable
+from marketplace.money import services as money
 from marketplace.orders import services
 from marketplace.orders.landed_cost import LandedCost, LandedCostEstimator, ShipmentForCustoms
-
-
-class RatesUnavailable(Invalid):
-    code = "rate_missing"
-    default_detail = _("No exchange rates are loaded; orders cannot be priced yet.")
-
-
-def current_rates(session: Session, *, now: dt.datetime, max_age: dt.timedelta) -> services.RateSnapshot:
-    """The current rate set, refused when older than `max_age` (409 `rate_stale`)."""
-    raise RatesUnavailable()
 
 
 def landed_cost_estimator(rates: RateTable, on: dt.date) -> LandedCostEstimator:
@@ -102,7 +92,7 @@ def place_order(
     reservation: dt.timedelta,
     max_rate_age: dt.timedelta,
 ) -> services.OrderView:
-    rates = current_rates(session, now=now, max_age=max_rate_age)
+    rates = money.current_table(session)
     return services.place_order(
         session,
         buyer,
@@ -110,7 +100,8 @@ def place_order(
         rates=rates,
         now=now,
         reservation=reservation,
-        estimate=landed_cost_estimator(rates.table, now.date()),
+        max_rate_age=max_rate_age,
+        estimate=landed_cost_estimator(rates, now.date()),
     )
 
 

@@ -27,6 +27,7 @@ from marketplace.catalogue.models import Listing, ListingStatus
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound
 from marketplace.i18n import _
 from marketplace.money import Money, RateTable
+from marketplace.money.rates import ensure_fresh
 from marketplace.orders import shipping
 from marketplace.orders.landed_cost import (
     CustomsItem,
@@ -94,14 +95,6 @@ class OrderRequest:
     ship_to: Mapping[str, Any]
     incoterm: str = Incoterm.DAP.value
     broker_id: str | None = None
-
-
-@dataclass(frozen=True)
-class RateSnapshot:
-    """The current rate set: its table and the money package's id for it."""
-
-    table: RateTable
-    rate_set_id: str | None = None
 
 
 # Issues the refund of a paid order being cancelled (the payments package provides it).
@@ -189,20 +182,21 @@ def place_order(
     buyer: User,
     request: OrderRequest,
     *,
-    rates: RateSnapshot,
+    rates: RateTable,
     now: dt.datetime,
     reservation: dt.timedelta,
+    max_rate_age: dt.timedelta | None = None,
     estimate: LandedCostEstimator = no_duties,
 ) -> OrderView:
     """Price, reserve and record an order in one transaction; nothing is kept if anything fails.
 
     Raises 422s for lines that cannot be ordered to the destination (all lines reported at once),
-    `rate_missing` for a currency without a rate, and 409 `insufficient_stock` listing every
-    short line.
+    `rate_missing` for a currency without a rate, 409 `rate_stale` when a rate the order needs
+    is older than `max_rate_age`, and 409 `insufficient_stock` listing every short line.
     """
     country = request.ship_to["country"]
     currency = request.currency
-    rates.table.rate(currency)  # an order currency without a rate is refused before anything else
+    rates.rate(currency)  # an order currency without a rate is refused before anything else
     listings = _orderable_listings(session, request.lines, country)
     sellers = {
         seller.id: seller
@@ -210,6 +204,9 @@ def place_order(
             select(Organisation).where(Organisation.id.in_({listing.seller_id for listing in listings.values()}))
         )
     }
+    seller_currencies = {listing.currency for listing in listings.values()}
+    if max_rate_age is not None:
+        ensure_fresh(rates, {currency, *seller_currencies}, now, int(max_rate_age.total_seconds()))
     price_lists = shipping.rates_to(session, sellers, country)
     _require_shipping(request.lines, listings, price_lists, country)
     brokerage_id = _brokerage_for(session, request.broker_id, country)
@@ -222,7 +219,7 @@ def place_order(
         incoterm=request.incoterm,
         ship_to=dict(request.ship_to),
         ship_to_country=country,
-        rate_set_id=rates.rate_set_id,
+        rate_set_id=rates.set_id,
         expires_at=now + reservation,
         created_at=now,
         updated_at=now,
@@ -241,7 +238,7 @@ def place_order(
             sellers[seller_id],
             [(index, line, listings[line.listing_id]) for index, line in seller_lines],
             price_lists[seller_id],
-            rates.table,
+            rates,
             estimate,
             brokerage_id,
         )
@@ -258,11 +255,10 @@ def place_order(
 
     _reserve_stock(session, {line.listing_id: line.quantity for line in request.lines})
 
-    fx = _copy_rates(rates.table, currency, {s.currency for s in sellers.values() if s.currency})
-    order.fx = fx
+    order.fx = _locked_rates(rates, currency, seller_currencies)
     session.add(order)  # shipments and lines come along through their relationships
     session.flush()
-    return OrderView(order=order, shipments=shipments, lines=lines, fx=fx, whole=True)
+    return OrderView(order=order, shipments=shipments, lines=lines, fx=order.fx, whole=True)
 
 
 def _orderable_listings(
@@ -437,21 +433,19 @@ def _check_landed_cost(landed: LandedCost, currency: str) -> None:
         raise ValueError("more duties and taxes collected at checkout than there are")
 
 
-def _copy_rates(table: RateTable, currency: str, seller_currencies: set[str]) -> list[OrderFx]:
-    """The base rates every conversion of this order used: enough to re-derive each figure."""
-    involved = sorted(({currency} | seller_currencies) - {table.base})
-    if involved == [] or seller_currencies == {currency}:
-        return []
+def _locked_rates(table: RateTable, currency: str, seller_currencies: set[str]) -> list[OrderFx]:
+    """The rate from each seller's currency to the order's, with its date and source, for the record."""
+    quotes = [table.quote(code, currency) for code in sorted(seller_currencies - {currency})]
     return [
         OrderFx(
             position=position,
-            from_currency=table.base,
-            to_currency=code,
-            rate=table.rate(code),
-            as_of=table.as_of,
-            source=table.source,
+            from_currency=quote.from_currency,
+            to_currency=quote.to_currency,
+            rate=quote.rate,
+            as_of=quote.as_of,
+            source=quote.source,
         )
-        for position, code in enumerate(involved)
+        for position, quote in enumerate(quotes)
     ]
 
 

@@ -1,7 +1,7 @@
 """orders
 
 Revision ID: 0040_orders
-Revises: 0020_customs, 0030_catalogue
+Revises: 0010_money, 0020_customs
 Create Date: 2026-11-28 17:21:19.398113
 
 A migration must not break the release before it: add columns nullable or with a default,
@@ -13,8 +13,8 @@ import marketplace.db
 
 
 revision = '0040_orders'
-# Also the merge point of the customs and catalogue branches (both revise 0002_hs_codes).
-down_revision = ('0020_customs', '0030_catalogue')
+# Also the merge point of the money and customs branches (both heads when orders was written).
+down_revision = ('0010_money', '0020_customs')
 branch_labels = None
 depends_on = None
 

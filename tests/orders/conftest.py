@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -14,14 +14,17 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.catalogue.models import Listing, ListingDestination
+from marketplace.db import utcnow
 from marketplace.money import RateTable
-from marketplace.orders import checkout, services
+from marketplace.money import services as money
+from marketplace.money.models import SourceKind
+from marketplace.money.sources import IncomingRates
 from tests.helpers import Api, Caller
 
 RATES = RateTable(
     base="EUR",
-    as_of=dt.date(2026, 11, 27),
-    source="ECB",
+    as_of=utcnow().date(),
+    source="operator",
     rates={
         "USD": Decimal("1.0832"),
         "KZT": Decimal("512.3456"),
@@ -32,15 +35,24 @@ RATES = RateTable(
         "UZS": Decimal("13702.11"),
     },
 )
-SNAPSHOT = services.RateSnapshot(table=RATES, rate_set_id="test-rates")
 
 ADDRESS = {"line1": "12 Abay Avenue", "city": "Almaty", "postal_code": "050000", "country": "KZ"}
 
 
+def store_rates(session: Session, as_of: dt.date | None = None) -> str:
+    """Make RATES the current rate set (dated `as_of`, today by default); returns its id."""
+    rate_set = money.store_rates(
+        session,
+        IncomingRates(base="EUR", as_of=as_of or RATES.as_of, source=SourceKind.OPERATOR, rates=RATES.rates),
+        utcnow(),
+    )
+    session.flush()
+    return rate_set.id
+
+
 @pytest.fixture(autouse=True)
-def current_rates(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(checkout, "current_rates", lambda session, **_: SNAPSHOT)
-    yield
+def current_rates(session: Session) -> str:
+    return store_rates(session)
 
 
 def make_listing(

@@ -25,7 +25,7 @@ from marketplace.orders.models import Order, OrderLine
 from marketplace.reference import load_all
 from tests.database import fresh_database
 from tests.helpers import Api, Caller
-from tests.orders.conftest import ADDRESS
+from tests.orders.conftest import ADDRESS, store_rates
 
 pytestmark = pytest.mark.postgres_only
 
@@ -48,6 +48,7 @@ def committed() -> Iterator[Committed]:
             command.upgrade(config, "head")
         with Session(engine) as session:
             load_all(session)
+            store_rates(session)
             session.commit()
         app = create_app({"APP_ENV": "test", "DATABASE_URL": url})
         api = Api(app.test_client())

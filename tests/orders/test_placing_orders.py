@@ -6,16 +6,13 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from marketplace.errors import Conflict
 from marketplace.money import Money
-from marketplace.orders import checkout
 from marketplace.orders.models import Order
 from tests.helpers import assert_problem
-from tests.orders.conftest import ADDRESS, RATES, Market, make_listing, stock_of
+from tests.orders.conftest import ADDRESS, RATES, Market, make_listing, stock_of, store_rates
 
 
 def _money(data: dict[str, str]) -> Money:
@@ -30,7 +27,7 @@ def _sum(*amounts: dict[str, str]) -> Money:
 
 
 def test_an_order_from_two_sellers_is_two_shipments_priced_in_both_currencies(
-    market: Market, session: Session
+    market: Market, session: Session, current_rates: str
 ) -> None:
     order = market.placed((market.tea, 2), (market.carpet, 1))
     assert order["status"] == "pending_payment" and order["currency"] == "KZT"
@@ -51,10 +48,10 @@ def test_an_order_from_two_sellers_is_two_shipments_priced_in_both_currencies(
     assert tea_parcel["shipping"] == RATES.convert(Money.of("70", "CNY"), "KZT").to_api()
     assert {line["shipment_id"] for line in order["lines"]} == {s["id"] for s in order["shipments"]}
 
-    assert {(fx["from"], fx["to"]) for fx in order["fx"]} == {("EUR", "CNY"), ("EUR", "KZT"), ("EUR", "TRY")}
-    assert {fx["rate"] for fx in order["fx"]} == {"7.7341", "512.3456", "35.1234"}
-    assert all(fx["as_of"] == "2026-11-27" and fx["source"] == "ECB" for fx in order["fx"])
-    assert order["rate_set_id"] == "test-rates"
+    assert [(fx["from"], fx["to"]) for fx in order["fx"]] == [("CNY", "KZT"), ("TRY", "KZT")]
+    assert Decimal(order["fx"][0]["rate"]) == RATES.quote("CNY", "KZT").rate
+    assert all(fx["as_of"] == RATES.as_of.isoformat() and fx["source"] == "operator" for fx in order["fx"])
+    assert order["rate_set_id"] == current_rates
     assert stock_of(session, market.tea) == 8 and stock_of(session, market.carpet) == 2
     created = dt.datetime.fromisoformat(order["created_at"])
     assert dt.datetime.fromisoformat(order["expires_at"]) - created == dt.timedelta(minutes=30)
@@ -156,14 +153,10 @@ def test_unknown_currencies_and_currencies_without_a_rate_are_refused(market: Ma
     _assert_refused(market, session, 422, "rate_missing", (market.tea, 1), currency="GBP")
 
 
-def test_a_stale_rate_set_refuses_the_order(
-    market: Market, session: Session, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def stale(session: Session, **_: Any) -> Any:
-        raise Conflict("The exchange rates are too old.", code="rate_stale")
-
-    monkeypatch.setattr(checkout, "current_rates", stale)
-    _assert_refused(market, session, 409, "rate_stale", (market.tea, 1))
+def test_a_stale_rate_set_refuses_the_order(market: Market, session: Session) -> None:
+    store_rates(session, as_of=RATES.as_of - dt.timedelta(days=10))
+    problem = _assert_refused(market, session, 409, "rate_stale", (market.tea, 1))
+    assert problem["currencies"] == ["CNY", "KZT"]
 
 
 def test_malformed_addresses_are_refused(market: Market, session: Session) -> None:

@@ -109,7 +109,7 @@ def test_order_totals_add_up_exactly_for_any_order(
                 ship_to={"line1": "x", "city": "Almaty", "country": "KZ"},
                 incoterm=incoterm,
             ),
-            rates=services.RateSnapshot(rate_table),
+            rates=rate_table,
             now=NOW,
             reservation=dt.timedelta(minutes=30),
             estimate=_estimator(*shares),
