@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, raiseload
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Organisation, OrganisationKind, User
@@ -201,7 +201,9 @@ def place_order(
     sellers = {
         seller.id: seller
         for seller in session.scalars(
-            select(Organisation).where(Organisation.id.in_({listing.seller_id for listing in listings.values()}))
+            select(Organisation)
+            .where(Organisation.id.in_({listing.seller_id for listing in listings.values()}))
+            .options(raiseload(Organisation.served_countries))
         )
     }
     seller_currencies = {listing.currency for listing in listings.values()}
@@ -570,6 +572,48 @@ def mark_paid(
     )
     session.flush()
     return order
+
+
+def payable_order(session: Session, user: User, order_id: str, *, now: dt.datetime) -> tuple[Order, Money]:
+    """The buyer's own unpaid order and the amount to charge (its grand total), for payments.
+
+    Someone else's order is a 404; an order that is not awaiting payment (paid, expired, ...)
+    is a 409 `invalid_transition`.
+    """
+    view = get_order(session, user, order_id, now=now)
+    if view.order.buyer_id != user.id:
+        raise NotFound()
+    _require_status(view.order, "pay", OrderStatus.PENDING_PAYMENT)
+    return view.order, view.totals.grand_total
+
+
+@dataclass(frozen=True)
+class SellerShare:
+    """What one shipment of a paid order is worth, for the sellers' ledger and refunds."""
+
+    seller_id: str
+    shipment_id: str
+    goods_seller: Money  # seller's currency, as priced
+    shipping_seller: Money
+    paid: Money  # order currency: goods, shipping and duties/taxes collected for this shipment
+
+
+def seller_shares(session: Session, order_id: str) -> list[SellerShare]:
+    """Per shipment, in the seller's currency and in the order's (payments' ledger and refunds)."""
+    return [
+        SellerShare(
+            seller_id=shipment.seller_id,
+            shipment_id=shipment.id,
+            goods_seller=Money.from_minor(shipment.goods_seller_minor, shipment.seller_currency),
+            shipping_seller=Money.from_minor(shipment.shipping_seller_minor, shipment.seller_currency),
+            paid=Money.from_minor(
+                shipment.goods_minor + shipment.shipping_minor + shipment.collected_minor, shipment.currency
+            ),
+        )
+        for shipment in session.scalars(
+            select(Shipment).where(Shipment.order_id == order_id).order_by(Shipment.position)
+        )
+    ]
 
 
 def mark_refunded(session: Session, order_id: str, *, now: dt.datetime, partially: bool) -> Order:

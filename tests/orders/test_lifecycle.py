@@ -174,3 +174,20 @@ def test_refunds_are_recorded_by_the_payments_package(market: Market, session: S
     _pay(session, order["id"])
     assert services.mark_refunded(session, order["id"], now=utcnow(), partially=True).status == "partially_refunded"
     assert services.mark_refunded(session, order["id"], now=utcnow(), partially=False).status == "refunded"
+
+
+def test_payments_learn_the_amount_due_and_each_sellers_share(market: Market, session: Session) -> None:
+    order = market.placed((market.tea, 1), (market.carpet, 1))
+    buyer = _user(session, market.buyer.id)
+    found, amount = services.payable_order(session, buyer, order["id"], now=utcnow())
+    assert found.id == order["id"] and amount.to_api() == order["totals"]["grand_total"]
+    shares = services.seller_shares(session, order["id"])
+    assert {share.seller_id for share in shares} == {market.tea_seller, market.carpet_seller}
+    assert sum((share.paid for share in shares[1:]), shares[0].paid) == amount
+    tea = next(share for share in shares if share.seller_id == market.tea_seller)
+    assert tea.goods_seller.to_api() == {"amount": "128.00", "currency": "CNY"}
+    with pytest.raises(services.NotFound):
+        services.payable_order(session, _user(session, market.tea_owner.id), order["id"], now=utcnow())
+    _pay(session, order["id"])
+    with pytest.raises(services.InvalidTransition):
+        services.payable_order(session, buyer, order["id"], now=utcnow())
