@@ -364,7 +364,7 @@ def list_shipments(query: dict[str, Any]) -> dict[str, Any]:
     """Shipments of the caller's sellers, and those designated to the caller's brokerages."""
     page = services.list_shipments(
         context.db(), context.require_user(), status=query["status"], to_country=query["to_country"],
-        limit=query["limit"], cursor=query["cursor"],
+        limit=query["limit"], cursor=query["cursor"], now=utcnow(),
     )
     return {"items": [_shipment_view_out(view) for view in page.items], "next_cursor": page.next_cursor}
 

@@ -808,6 +808,7 @@ def list_shipments(
     to_country: str | None,
     limit: int,
     cursor: str | None,
+    now: dt.datetime,
 ) -> Page:
     """The shipments of the caller's sellers and of the brokerages designated on them."""
     sellers = accounts.organisation_ids(session, user.id, OrganisationKind.SELLER)
@@ -824,6 +825,12 @@ def list_shipments(
     if to_country:
         query = query.where(Shipment.to_country == to_country)
     shipments, next_cursor = _keyset(session, query, Shipment, limit, cursor)
+    due = {
+        s.order.id for s in shipments
+        if s.order.status == OrderStatus.PENDING_PAYMENT.value and s.order.expires_at <= now
+    }
+    if due:
+        expire_due(session, now, sorted(due))
     lines: dict[str, list[OrderLine]] = {s.id: [] for s in shipments}
     if shipments:
         for line in session.scalars(

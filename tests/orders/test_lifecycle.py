@@ -191,3 +191,11 @@ def test_payments_learn_the_amount_due_and_each_sellers_share(market: Market, se
     _pay(session, order["id"])
     with pytest.raises(services.InvalidTransition):
         services.payable_order(session, buyer, order["id"], now=utcnow())
+
+
+def test_sellers_listing_shipments_see_overdue_orders_expired(market: Market, session: Session) -> None:
+    order = market.placed((market.tea, 2))
+    _age(session, order["id"])
+    items = market.api.get("/shipments", as_=market.tea_owner).get_json()["items"]
+    assert [(item["order_status"], item["status"]) for item in items] == [("expired", "cancelled")]
+    assert stock_of(session, market.tea) == 10
