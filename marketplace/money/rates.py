@@ -133,10 +133,15 @@ class RateTable:
         end_of_day = dt.datetime.combine(self.origin(currency).as_of, dt.time(), dt.UTC)
         return now - (end_of_day + dt.timedelta(days=1))
 
+    def is_stale(self, currency: str, now: dt.datetime, max_age_seconds: int) -> bool:
+        """Whether a price in `currency` should be flagged (the base never is)."""
+        if currency == self.base:
+            return False
+        return self.age(currency, now) > dt.timedelta(seconds=max_age_seconds)
+
     def stale_currencies(self, now: dt.datetime, max_age_seconds: int) -> list[str]:
         """The currencies whose rate is older than `max_age_seconds` (shown, flagged)."""
-        limit = dt.timedelta(seconds=max_age_seconds)
-        return sorted(code for code in self.rates if self.age(code, now) > limit)
+        return sorted(code for code in self.rates if self.is_stale(code, now, max_age_seconds))
 
 
 def ensure_fresh(
@@ -147,13 +152,11 @@ def ensure_fresh(
     Orders call this for the order currency and every seller's currency; a currency without any
     rate is a 422 `rate_missing`. The base currency is never stale: its rate is 1 by definition.
     """
-    limit = dt.timedelta(seconds=max_age_seconds)
-    stale = {}
-    for code in sorted(set(currencies)):
-        if code == table.base:
-            continue
-        if table.age(code, now) > limit:
-            stale[code] = table.origin(code).as_of.isoformat()
+    stale = {
+        code: table.origin(code).as_of.isoformat()
+        for code in sorted(set(currencies))
+        if table.is_stale(code, now, max_age_seconds)
+    }
     if stale:
         raise StaleRate(
             _(

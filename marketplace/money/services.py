@@ -108,7 +108,6 @@ def enter_rates(
     rates: Mapping[str, object],
     as_of: dt.date | None,
     now: dt.datetime,
-    source: SourceKind = SourceKind.OPERATOR,
 ) -> RateSet:
     """An operator's rates (PUT /rates): every entry is checked before anything is stored.
 
@@ -147,7 +146,8 @@ def enter_rates(
     if errors:
         raise Invalid(_("Some rates are invalid; nothing was changed."), code=code, errors=errors)
     incoming = IncomingRates(
-        base=base, as_of=day, source=source, rates=parsed, origin="PUT /rates", created_by=user.id
+        base=base, as_of=day, source=SourceKind.OPERATOR, rates=parsed, origin="PUT /rates",
+        created_by=user.id,
     )
     return store_rates(session, incoming, now)
 
