@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from marketplace.accounts import demo as accounts_demo
+from marketplace.catalogue import demo as catalogue_demo
 from marketplace.money import demo as money_demo
 from marketplace.orders import demo as orders_demo
 
@@ -19,6 +20,7 @@ def load_demo(session: Session, settings: dict[str, Any]) -> str:
     for step in (
         accounts_demo.load,
         money_demo.load,
+        catalogue_demo.load,
         orders_demo.load,
     ):
         lines.append(step(session, settings))

@@ -18,6 +18,7 @@ def include_object(
     """Autogenerate's filter: skip database objects that migrations create by hand (FTS, GIN)."""
     return not (reflected and name is not None and name.startswith(_UNMANAGED))
 
+
 __all__ = [
     "accounts_models",
     "catalogue_models",

@@ -12,8 +12,7 @@ from flask import Response, request
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from marketplace.api import context
-from marketplace.api import listings
+from marketplace.api import context, listings
 from marketplace.api.money_fields import MoneyOutputSchema, money_to_api
 from marketplace.api.schemas import Country, CurrencyCode, LocaleTag, StrictSchema
 from marketplace.catalogue import browse, categories, locales

@@ -24,6 +24,7 @@ from marketplace.catalogue import csv_import, services
 from marketplace.catalogue.models import Listing, ListingStatus, ListingTranslation
 from marketplace.i18n import N_
 from marketplace.money import RateTable
+from marketplace.money import services as money_services
 
 blp = Blueprint("listings", __name__, description="Sellers' listings and their translations")
 
@@ -138,8 +139,9 @@ class ImportResultSchema(StrictSchema):
 
 
 def current_rates() -> RateTable | None:
-    """The rate table in force (for the sortable normalized price), None before any is loaded."""
-    return None
+    """The rate table in force, or None before any rates were loaded (prices shown as listed)."""
+    rate_set = money_services.latest_rate_set(context.db())
+    return None if rate_set is None else money_services.table_of(rate_set)
 
 
 @blp.route("/listings")

@@ -22,6 +22,7 @@ count), column and message; if there is any, nothing is changed.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from collections.abc import Iterable, Iterator
@@ -57,8 +58,12 @@ TRANSLATED = ("title", "description")
 MAX_INT = 1_000_000_000
 _CHUNK = 500
 _SPLIT = re.compile(r"[\s,;]+")
+# The same list marketplace.api.schemas validates against (CLDR territories minus groupings).
+_NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}
 _COUNTRIES = frozenset(
-    str(code) for code in Locale("en").territories if len(str(code)) == 2 and str(code).isalpha()
+    str(code)
+    for code in Locale("en").territories
+    if len(str(code)) == 2 and str(code).isalpha() and code not in _NOT_COUNTRIES
 )
 
 
@@ -294,11 +299,20 @@ def _parse_row(
 
 
 def _cell(cells: dict[str, str], base: str, tag: str) -> str:
-    for key, value in cells.items():
-        name, _sep, raw_tag = key.partition(":")
-        if name == base and raw_tag and locales.canonical(raw_tag) == tag:
-            return value
+    for key in _translation_columns(tuple(cells)).get((base, tag), ()):
+        return cells[key]
     return ""
+
+
+@functools.lru_cache(maxsize=32)
+def _translation_columns(header: tuple[str, ...]) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(title|description, canonical locale) -> the header's column for it."""
+    found: dict[tuple[str, str], tuple[str, ...]] = {}
+    for key in header:
+        base, _sep, tag = key.partition(":")
+        if tag:
+            found[(base, locales.canonical(tag))] = (key,)
+    return found
 
 
 def _hs(session: Session, raw: str, memo: dict[str, str | None]) -> str | None:
@@ -325,13 +339,10 @@ def _write(
     """Bulk statements, a few per 500 rows: 10,000 rows import in seconds."""
     existing: dict[str, str] = {}
     for chunk in _chunks([row.values["sku"] for row in rows]):
-        existing.update(
-            session.execute(
-                select(Listing.sku, Listing.id).where(
-                    Listing.seller_id == seller.id, Listing.sku.in_(chunk)
-                )
-            ).tuples()
+        found = session.execute(
+            select(Listing.sku, Listing.id).where(Listing.seller_id == seller.id, Listing.sku.in_(chunk))
         )
+        existing.update((sku, listing_id) for sku, listing_id in found)
     ids = {row.values["sku"]: existing.get(row.values["sku"]) or new_id() for row in rows}
     updated_ids = [ids[sku] for sku in existing]
     kept: dict[str, list[tuple[str, str]]] = {}

@@ -1,7 +1,7 @@
 """catalogue: categories, listings, their translations and destinations, search indexes
 
 Revision ID: 0030_catalogue
-Revises: 0002_hs_codes
+Revises: 0010_money
 Create Date: 2026-11-28 17:16:26.601318
 
 A migration must not break the release before it: add columns nullable or with a default,
@@ -44,7 +44,7 @@ POSTGRES_SEARCH_DROP = [
 
 
 revision = '0030_catalogue'
-down_revision = '0002_hs_codes'
+down_revision = '0010_money'
 branch_labels = None
 depends_on = None
 

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy.orm import Session
 
+from marketplace import i18n
+from marketplace.catalogue import pricing
+from marketplace.db import utcnow
 from marketplace.money import RateTable
+from marketplace.money import services as money_services
+from marketplace.money.models import SourceKind
+from marketplace.money.sources import IncomingRates
 from tests.helpers import Api, Caller
 
 # 1 EUR = ... (ECB style); round numbers keep expected conversions easy to check by hand.
@@ -75,7 +83,20 @@ def other_shop(api: Api) -> Shop:
 
 
 @pytest.fixture
-def rates(monkeypatch: pytest.MonkeyPatch) -> RateTable:
-    """The application converts with RATES."""
-    monkeypatch.setattr("marketplace.api.listings.current_rates", lambda: RATES)
+def rates(session: Session) -> RateTable:
+    """RATES stored as the current rate set: the application converts with them."""
+    incoming = IncomingRates(base=RATES.base, as_of=RATES.as_of, source=SourceKind.OPERATOR, rates=RATES.rates)
+    money_services.store_rates(session, incoming, utcnow())
+    session.flush()
     return RATES
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_state() -> Iterator[None]:
+    """Each test's database is rolled back: forget which rate tables this process normalized for.
+
+    Requests set the interface locale for the thread; put English back for whatever runs next.
+    """
+    pricing._refreshed_for.clear()
+    yield
+    i18n.set_locale(i18n.DEFAULT_LOCALE)

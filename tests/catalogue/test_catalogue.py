@@ -129,7 +129,7 @@ def test_prices_convert_to_the_display_currency_and_bounds_apply_across_currenci
     shown = page(currency="USD", sort="price_asc")
     assert shown == {cheap["id"]: Money.of("12.50", "USD"), dear["id"]: Money.of("15.63", "USD"),
                      edge["id"]: Money.of("15.63", "USD")}
-    assert list(shown) == [cheap["id"], dear["id"], edge["id"]] or list(shown)[0] == cheap["id"]
+    assert list(shown) == [cheap["id"], dear["id"], edge["id"]]  # 12.50 EUR < 12.504 EUR
     usd = "USD"
     assert set(page(currency=usd, min_price=Money.of("15.63", usd))) == {dear["id"], edge["id"]}
     assert set(page(currency=usd, min_price=Money.of("15.64", usd))) == set()
@@ -172,7 +172,9 @@ def test_catalogue_sends_an_etag_and_answers_304(api: Api, shop: Shop) -> None:
     assert api.get(f"/catalogue/{item_id}", headers={"If-None-Match": one.headers["ETag"]}).status_code == 304
 
 
-def test_a_catalogue_page_costs_the_same_queries_whatever_its_size(api: Api, shop: Shop, session: Session) -> None:
+def test_a_catalogue_page_costs_the_same_queries_whatever_its_size(
+    api: Api, shop: Shop, session: Session, rates: RateTable
+) -> None:
     for i in range(12):
         listing = shop.listing(sku=f"Q{i}", ships_to=["KZ", "UZ"] if i % 2 else ["*"])
         shop.translate(listing["id"], "ru", f"Чай {i}")
@@ -181,7 +183,8 @@ def test_a_catalogue_page_costs_the_same_queries_whatever_its_size(api: Api, sho
     engine = session.get_bind()
 
     def count(*args: Any) -> None:
-        statements.append(str(args[2]))
+        if not str(args[2]).startswith(("SAVEPOINT", "RELEASE")):  # the test's own transaction
+            statements.append(str(args[2]))
 
     def run(limit: int, **extra: Any) -> int:
         statements.clear()

@@ -1,0 +1,138 @@
+"""CSV import: documented columns, upsert by SKU, all or nothing, every bad row reported."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from marketplace.catalogue.models import Listing, ListingTranslation
+from tests.catalogue.conftest import Shop
+from tests.helpers import Api, assert_problem
+
+HEADER = (
+    "sku,title,description,language,category,price,currency,stock,weight_grams,hs_code,"
+    "origin_country,ships_to,status,title:ru,description:ru,title:en"
+)
+
+
+def row(sku: str, **cells: Any) -> str:
+    values = {
+        "sku": sku, "title": "西湖龙井", "description": "明前", "language": "zh-Hans",
+        "category": "green-tea", "price": "120.00", "currency": "CNY", "stock": "5",
+        "weight_grams": "300", "hs_code": "0902.10", "origin_country": "CN", "ships_to": "KZ UZ",
+        "status": "published", "title:ru": "Чай Лунцзин", "description:ru": "", "title:en": "Longjing tea",
+        **cells,
+    }
+    return ",".join(f'"{v}"' if "," in str(v) else str(v) for v in values.values())
+
+
+def upload(api: Api, shop: Shop, text: str, **kwargs: Any) -> Any:
+    return api.post(
+        "/listings/import", data=text.encode(kwargs.pop("encoding", "utf-8")),
+        content_type="text/csv; charset=utf-8", as_=shop.owner, **kwargs,
+    )
+
+
+def count(session: Session, model: Any = Listing) -> int:
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_import_creates_then_updates_by_sku_with_translations(api: Api, shop: Shop, session: Session) -> None:
+    first = upload(api, shop, "\n".join([HEADER, row("A"), row("B", ships_to="*")]) + "\n")
+    assert first.status_code == 200, first.get_json()
+    assert first.get_json() == {"created": 2, "updated": 0, "rows": 2}
+    listing_id = session.scalar(select(Listing.id).where(Listing.sku == "A"))
+    shop.translate(listing_id, "kk", "Лунцзин шайы")  # a locale the file has no column for
+    second = upload(api, shop, "\n".join([HEADER, row("A", price="99.00", **{"title:ru": "", "title:en": "Dragon Well"}), row("C")]))
+    assert second.get_json() == {"created": 1, "updated": 1, "rows": 2}
+    a = api.get(f"/listings/{listing_id}", as_=shop.owner).get_json()
+    assert a["price"]["amount"] == "99.00" and a["ships_to"] == ["KZ", "UZ"]
+    translations = api.get(f"/listings/{listing_id}/translations", as_=shop.owner).get_json()
+    assert {t["locale"]: t["title"] for t in translations} == {"en": "Dragon Well", "kk": "Лунцзин шайы"}
+    found = api.get("/catalogue", query_string={"q": "dragon"}).get_json()["items"]
+    assert [i["id"] for i in found] == [listing_id]
+    assert api.get("/catalogue", query_string={"q": "шайы"}).get_json()["items"][0]["id"] == listing_id
+
+
+def test_a_byte_order_mark_is_accepted(api: Api, shop: Shop) -> None:
+    response = upload(api, shop, "\ufeff" + HEADER + "\r\n" + row("BOM") + "\r\n")
+    assert response.status_code == 200 and response.get_json()["created"] == 1
+
+
+def test_one_bad_row_among_many_changes_nothing_and_is_reported(api: Api, shop: Shop, session: Session) -> None:
+    upload(api, shop, "\n".join([HEADER, row("KEEP")]))
+    before = (count(session), count(session, ListingTranslation))
+    rows = [row(f"R{i}") for i in range(200)]
+    rows[57] = row("R57", price="12.345", hs_code="0902.99")
+    rows.append(row("KEEP", stock="-1"))
+    body = assert_problem(upload(api, shop, "\n".join([HEADER, *rows])), 422, "import_rejected")
+    assert body["rows"] == [
+        {"row": 59, "column": "price", "message": body["rows"][0]["message"]},
+        {"row": 59, "column": "hs_code", "message": body["rows"][1]["message"]},
+        {"row": 202, "column": "stock", "message": body["rows"][2]["message"]},
+    ]
+    assert "2" in body["rows"][0]["message"]  # CNY has at most 2 decimals
+    assert set(body["errors"]) == {"rows.59.price", "rows.59.hs_code", "rows.202.stock"}
+    assert (count(session), count(session, ListingTranslation)) == before
+    assert api.get("/listings", as_=shop.owner).get_json()["items"][0]["stock"] == 5
+
+
+def test_every_kind_of_bad_cell_is_named(api: Api, shop: Shop) -> None:
+    rows = [
+        row("", title=""),
+        row("B", category="nope", currency="XXX"),
+        row("C", stock="many", weight_grams="0"),
+        row("D", origin_country="ZZ", ships_to="KZ,XX"),
+        row("E", language="!!", status="sold"),
+        row("F", **{"title:ru": "", "description:ru": "только описание"}),
+        row("G", **{"title:en": "x" * 201}),
+        row("B"),
+    ]
+    body = assert_problem(upload(api, shop, "\n".join([HEADER, *rows])), 422, "import_rejected")
+    reported = {(r["row"], r["column"]) for r in body["rows"]}
+    assert reported == {
+        (2, "sku"), (2, "title"), (3, "category"), (3, "currency"), (4, "stock"), (4, "weight_grams"),
+        (5, "origin_country"), (5, "ships_to"), (6, "language"), (6, "status"), (7, "title:ru"),
+        (8, "title:en"), (9, "sku"),
+    }
+
+
+def test_bad_files_are_refused_whole(api: Api, shop: Shop, session: Session) -> None:
+    before = count(session)
+    body = assert_problem(upload(api, shop, "sku,title,colour\nA,B,red\n"), 422, "import_rejected")
+    assert {(r["row"], r["column"]) for r in body["rows"]} >= {(1, "colour"), (1, "price")}
+    assert_problem(upload(api, shop, HEADER + "\n" + row("A"), encoding="utf-16"), 422, "csv_not_utf8")
+    assert_problem(upload(api, shop, ""), 422)
+    assert_problem(upload(api, shop, HEADER + "\n" + row("A") + ",extra"), 422, "import_rejected")
+    wrong_type = api.post("/listings/import", json={"sku": "A"}, as_=shop.owner)
+    assert_problem(wrong_type, 415)
+    assert count(session) == before
+
+
+def test_only_members_import_into_a_seller(api: Api, shop: Shop, other_shop: Shop) -> None:
+    text = "\n".join([HEADER, row("A")])
+    assert_problem(upload(api, shop, text, query_string={"seller_id": other_shop.seller["id"]}), 404)
+    stranger = api.user()
+    assert_problem(api.post("/listings/import", data=text, content_type="text/csv", as_=stranger), 404)
+    assert_problem(api.post("/listings/import", data=text, content_type="text/csv"), 401)
+
+
+def test_ten_thousand_rows_import_in_one_file(api: Api, shop: Shop, session: Session) -> None:
+    lines = [HEADER] + [
+        row(f"BULK-{i:05d}", title=f"Чай номер {i}", price=f"{10 + i % 500}.50", ships_to="KZ UZ RU" if i % 3 else "*")
+        for i in range(10_000)
+    ]
+    text = "\n".join(lines)
+    assert len(text.encode()) > 1024 * 1024  # larger than an ordinary JSON body may be
+    started = time.monotonic()
+    response = upload(api, shop, text)
+    elapsed = time.monotonic() - started
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json() == {"created": 10_000, "updated": 0, "rows": 10_000}
+    assert count(session) == 10_000
+    assert elapsed < 60, elapsed
+    found = api.get("/catalogue", query_string={"q": "номер 9999", "locale": "zh-Hans"}).get_json()["items"]
+    assert [item["title"] for item in found] == ["Чай номер 9999"]
