@@ -5,17 +5,20 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from marketplace.api import context
 from marketplace.api.money_fields import MoneyOutputSchema
-from marketplace.api.schemas import Country, LocaleTag, StrictSchema
-from marketplace.customs import hs, rules
-from marketplace.customs.landed_cost import LandedCostEstimate
+from marketplace.api.schemas import Country, CurrencyCode, LocaleTag, StrictSchema
+from marketplace.customs import hs, quotes, rules
+from marketplace.customs.landed_cost import Incoterm, LandedCostEstimate
 from marketplace.customs.models import CustomsRule
-from marketplace.i18n import current_locale
+from marketplace.db import utcnow
+from marketplace.i18n import N_, _, current_locale
+from marketplace.money import services as money
 
 blp = Blueprint("customs", __name__, description="HS codes, destination rules and landed cost")
 
@@ -36,6 +39,7 @@ class HsCodeSchema(StrictSchema):
 @blp.route("/hs-codes/<code>", methods=["GET"])
 @blp.arguments(HsCodeQuerySchema, location="query")
 @blp.response(200, HsCodeSchema)
+@blp.alt_response(422, "UNPROCESSABLE_ENTITY", description="Malformed code: `hs_code_invalid`")
 def get_hs_code(query: dict[str, Any], code: str) -> dict[str, Any]:
     """Check and describe an HS code.
 
@@ -79,6 +83,8 @@ class Rules(MethodView):
     @context.user_required
     @blp.arguments(RuleQuerySchema, location="query")
     @blp.response(200, RuleListSchema)
+    @blp.alt_response(401, "UNAUTHORIZED")
+    @blp.alt_response(403, "FORBIDDEN", description="`operator_required`")
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """List destination rule records (operators only), by destination and start date."""
         found = rules.list_rules(context.db(), context.require_user(), **query)
@@ -87,6 +93,9 @@ class Rules(MethodView):
     @context.user_required
     @blp.arguments(rules.RuleSchema)
     @blp.response(201, RuleRecordSchema)
+    @blp.alt_response(401, "UNAUTHORIZED")
+    @blp.alt_response(403, "FORBIDDEN", description="`operator_required`")
+    @blp.alt_response(409, "CONFLICT", description="`customs_rule_overlap`")
     def post(self, rule: rules.Rule) -> dict[str, Any]:
         """Add a rule record, e.g. a new validity period after a change in the law (operators only).
 
@@ -100,6 +109,9 @@ class Rules(MethodView):
 class RuleRecord(MethodView):
     @context.user_required
     @blp.response(200, RuleRecordSchema)
+    @blp.alt_response(401, "UNAUTHORIZED")
+    @blp.alt_response(403, "FORBIDDEN", description="`operator_required`")
+    @blp.alt_response(404, "NOT_FOUND")
     def get(self, rule_id: str) -> dict[str, Any]:
         """One rule record (operators only)."""
         return _record(rules.get_rule(context.db(), context.require_user(), rule_id))
@@ -107,6 +119,10 @@ class RuleRecord(MethodView):
     @context.user_required
     @blp.arguments(rules.RuleSchema)
     @blp.response(200, RuleRecordSchema)
+    @blp.alt_response(401, "UNAUTHORIZED")
+    @blp.alt_response(403, "FORBIDDEN", description="`operator_required`")
+    @blp.alt_response(404, "NOT_FOUND")
+    @blp.alt_response(409, "CONFLICT", description="`customs_rule_overlap`")
     def put(self, rule: rules.Rule, rule_id: str) -> dict[str, Any]:
         """Replace a rule record (operators only).
 
@@ -196,3 +212,111 @@ def landed_cost_to_api(estimate: LandedCostEstimate) -> dict[str, Any]:
     data["de_minimis"] = {"duty": estimate.duty_de_minimis, "tax": estimate.tax_de_minimis}
     data["explanations"] = [{"code": note.code, "text": str(note.text)} for note in estimate.explanations]
     return data
+
+
+# GET /landed-cost: a basket of listings to a destination.
+
+MAX_BASKET_LINES = 50
+MAX_QUANTITY = 1000
+
+
+class BasketLines(fields.Field):
+    """`listing_id:quantity,...` as [(listing_id, quantity)], repeated ids added together."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            metadata={"type": "string", "example": "6f1c...:2,91ab...:1",
+                      "description": f"listing_id:quantity pairs, comma-separated, at most {MAX_BASKET_LINES}"},
+            **kwargs,
+        )
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[tuple[str, int]]:
+        if not isinstance(value, str):
+            raise ma.ValidationError(N_("Not a valid string."))
+        text = value
+        wanted: dict[str, int] = {}
+        pairs = [part.strip() for part in text.split(",") if part.strip()]
+        if not pairs or len(pairs) > MAX_BASKET_LINES:
+            raise ma.ValidationError(N_("Give 1 to 50 listing_id:quantity pairs."))
+        for pair in pairs:
+            listing_id, _sep, quantity = pair.partition(":")
+            if not listing_id or len(listing_id) > 36 or not quantity.isascii() or not quantity.isdigit():
+                raise ma.ValidationError(N_("Each line is listing_id:quantity, e.g. abc:2."))
+            wanted[listing_id] = wanted.get(listing_id, 0) + int(quantity)
+        if any(not 1 <= quantity <= MAX_QUANTITY for quantity in wanted.values()):
+            raise ma.ValidationError(N_("Quantities are 1 to 1000."))
+        return list(wanted.items())
+
+
+class LandedCostQuerySchema(StrictSchema):
+    to = Country(required=True)
+    lines = BasketLines(required=True)
+    currency = CurrencyCode(load_default=None)
+    incoterm = fields.Enum(Incoterm, by_value=True, load_default=Incoterm.DDP)
+    date = fields.Date(load_default=None, metadata={"description": "The day whose rules apply; default today (UTC)"})
+    locale = LocaleTag(load_default=None)
+
+
+class ShipmentQuoteSchema(LandedCostSchema):
+    seller_id = fields.String(required=True)
+    ship_from = fields.String(required=True)
+
+
+class BasketTotalsSchema(StrictSchema):
+    goods = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
+    shipping = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
+    duties = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
+    taxes = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
+    duties_and_taxes = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
+    payable_at_checkout = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
+    due_on_delivery = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
+    landed_cost = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
+
+
+class BasketQuoteSchema(StrictSchema):
+    destination = fields.String(required=True)
+    currency = fields.String(required=True)
+    incoterm = fields.String(required=True, metadata={"enum": ["DAP", "DDP"]})
+    date = fields.Date(required=True)
+    locale = fields.String(required=True)
+    shipping_known = fields.Boolean(required=True, metadata={"description": "False: no shipping rates are known yet and shipping is counted as zero"})
+    shipping_note = fields.String(allow_none=True, required=True)
+    shipments = fields.List(fields.Nested(ShipmentQuoteSchema), required=True, metadata={"description": "One per seller: each parcel crosses the border on its own"})
+    totals = fields.Nested(BasketTotalsSchema, required=True, metadata={"description": "Sums of the shipments, in the requested currency"})
+
+
+@blp.route("/landed-cost", methods=["GET"])
+@blp.arguments(LandedCostQuerySchema, location="query")
+@blp.response(200, BasketQuoteSchema)
+@blp.alt_response(404, "NOT_FOUND", description="`listing_not_found`")
+@blp.alt_response(409, "CONFLICT", description="`rates_unavailable`: no exchange rates loaded")
+@blp.alt_response(422, "UNPROCESSABLE_ENTITY", description="`no_customs_rule`, `not_shipped_to`, `hs_code_invalid` or invalid query")
+def landed_cost(query: dict[str, Any]) -> dict[str, Any]:
+    """Duties and import taxes for listings shipped to a country, with the rules and thresholds applied.
+
+    One estimate per seller's shipment (thresholds apply per parcel), each with its rule's
+    `source` and `checked_on`, explanation lines in the response locale, and amounts in the
+    destination's and the requested currency. A destination or date without a known rule is a
+    422 `no_customs_rule` (never a guessed zero); unknown listings are a 404 `listing_not_found`;
+    listings that do not ship there a 422 `not_shipped_to`; no loaded exchange rates a 409
+    `rates_unavailable`. Shipping is counted as zero until sellers' shipping rates exist
+    (`shipping_known: false`).
+    """
+    session = context.db()
+    quote = quotes.quote_listings(
+        session, destination=query["to"], lines=query["lines"], incoterm=query["incoterm"],
+        on=query["date"] or utcnow().date(), rates=money.current_table(session), currency=query["currency"],
+    )
+    totals = {name: getattr(quote, name) for name in BasketTotalsSchema().fields}
+    return {
+        "destination": quote.destination, "currency": quote.currency, "incoterm": quote.incoterm.value,
+        "date": quote.date, "locale": current_locale(), "shipping_known": quote.shipping_known,
+        "shipping_note": None if quote.shipping_known else str(
+            _("Shipping rates are not known yet: shipping is counted as zero, so duties and taxes on it are not included.")
+        ),
+        "shipments": [
+            {**landed_cost_to_api(shipment.estimate), "seller_id": shipment.seller_id, "ship_from": shipment.ship_from}
+            for shipment in quote.shipments
+        ],
+        "totals": totals,
+    }

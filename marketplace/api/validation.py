@@ -34,6 +34,10 @@ _EXACT = (
     N_("Not a valid currency code."),
     N_("Not a valid language tag."),
     N_("Not a valid EORI number."),
+    N_("The end of validity is before its start."),
+    N_("Give 1 to 50 listing_id:quantity pairs."),
+    N_("Each line is listing_id:quantity, e.g. abc:2."),
+    N_("Quantities are 1 to 1000."),
 )
 
 _PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (

@@ -8,6 +8,7 @@ can read, and the rule's source and checked date travel with the estimate.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from babel.support import LazyProxy
 from sqlalchemy.orm import Session
 
 from marketplace.customs import hs
@@ -28,7 +30,7 @@ from marketplace.customs.rules import (
     rule_in_force,
 )
 from marketplace.errors import Invalid
-from marketplace.i18n import _
+from marketplace.i18n import _, current_locale, parse_tag
 from marketplace.money import Money, RateTable, is_known
 
 HUNDRED = Decimal(100)
@@ -144,8 +146,7 @@ def estimate_landed_cost(
     session: Session, shipment: LandedCostInput, rates: RateTable
 ) -> LandedCostEstimate:
     """Validate the shipment, find the destination's rule in force that day and estimate."""
-    lines = _validated_lines(session, shipment)
-    shipment = LandedCostInput(**{**shipment.__dict__, "lines": lines})
+    shipment = dataclasses.replace(shipment, lines=_validated_lines(session, shipment))
     if shipment.ship_from == shipment.destination:
         return _domestic(shipment, rates, None)
     row = rule_in_force(session, shipment.destination, shipment.date)
@@ -185,6 +186,24 @@ def _validated_lines(session: Session, shipment: LandedCostInput) -> list[Shipme
         bad_code = any(key.endswith("hs_code") for key in errors)
         raise Invalid(errors=errors, code="hs_code_invalid" if bad_code else None)
     return lines
+
+
+def _territory_name(codes: tuple[str, ...], fallback: str) -> str:
+    """The first of `codes` CLDR names in the reader's locale, else the rule's English name."""
+    locale = parse_tag(current_locale())
+    for code in codes:
+        name = locale.territories.get(code) if locale is not None else None
+        if name:
+            return str(name)
+    return fallback
+
+
+def _place(*codes: str, fallback: str) -> LazyProxy:
+    """Rendered when the explanation is shown, so the name follows the reader's locale.
+
+    A union CLDR does not name (EAEU) falls back to the destination country.
+    """
+    return LazyProxy(_territory_name, codes, fallback, enable_cache=False)
 
 
 def _fmt(money: Money) -> str:
@@ -245,7 +264,7 @@ def estimate(
     local = country.currency
     b = _Builder(rates, local, shipment.currency)
     b.note("rule", _("Rules for %(destination)s in force from %(valid_from)s (source: %(source)s, checked on %(checked_on)s).",
-                     destination=rule.name, valid_from=rule.valid_from.isoformat(), source=rule.source,
+                     destination=_place(rule.destination, shipment.destination, fallback=rule.name), valid_from=rule.valid_from.isoformat(), source=rule.source,
                      checked_on=rule.checked_on.isoformat()))
 
     values = [b.to_local(line.unit_value * line.quantity) for line in shipment.lines]
@@ -350,7 +369,7 @@ def estimate(
         b.note("sale_regime_duty", _("Under the %(regime)s the duty rate is %(rate)s%%.", regime=sale.name, rate=_pct(rate)))
         ad_valorem(lambda line: rate)
     else:
-        b.note("no_duty_de_minimis", _("%(destination)s has no duty-free threshold: duty is due on every parcel.", destination=rule.name))
+        b.note("no_duty_de_minimis", _("%(destination)s has no duty-free threshold: duty is due on every parcel.", destination=_place(shipment.destination, fallback=rule.name)))
         ad_valorem(lambda line: rule.duty_rate(line.hs_code))
 
     duties = _sum((duty for _rate, duty in line_duties), local) + extra_duty
@@ -365,7 +384,7 @@ def estimate(
     if taxes_included:
         b.note("taxes_included", _("The duty is a single payment that includes import taxes: no separate VAT."))
     elif vat.is_zero():
-        b.note("no_import_tax", _("%(destination)s charges no import VAT or GST (local sales taxes are not included).", destination=rule.name))
+        b.note("no_import_tax", _("%(destination)s charges no import VAT or GST (local sales taxes are not included).", destination=_place(shipment.destination, fallback=rule.name)))
     elif sale:
         rate = vat * sale.tax_rate_factor
         taxes = (tax_base * (rate / HUNDRED)).quantize()

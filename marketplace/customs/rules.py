@@ -20,6 +20,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, post_load, validate, validates_schema
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import User
@@ -404,7 +405,7 @@ def create_rule(session: Session, user: User, rule: Rule) -> CustomsRule:
     row = CustomsRule(edited_by=user.id)
     _apply(row, rule)
     session.add(row)
-    session.flush()
+    _flush_or_conflict(session, rule)
     return row
 
 
@@ -414,6 +415,16 @@ def replace_rule(session: Session, user: User, rule_id: str, rule: Rule) -> Cust
     _check_overlaps(session, rule, row.id)
     _apply(row, rule)
     row.edited_by = user.id
-    session.flush()
+    _flush_or_conflict(session, rule)
     return row
+
+
+def _flush_or_conflict(session: Session, rule: Rule) -> None:
+    """A concurrent operator who saved the same destination and start first wins; this is a 409."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        message = _("A rule for %(destination)s starting on that day already exists.", destination=rule.destination)
+        raise Conflict(message, code="customs_rule_overlap", errors={"valid_from": [message]}) from exc
 

@@ -130,3 +130,87 @@ def test_an_unknown_rule_is_not_found(api: Api, session: Session) -> None:
     record = gb_rule(api, caller)
     assert_problem(api.put("/customs/rules/nope", json=editable(record), as_=caller), 404)
     assert session.scalar(select(CustomsRule.id).where(CustomsRule.id == "nope")) is None
+
+
+# GET /landed-cost
+
+
+def put_rates(api: Api, session: Session) -> None:
+    caller = operator(api, session)
+    response = api.put("/rates", as_=caller, json={
+        "base": "EUR", "as_of": "2026-11-27",
+        "rates": {"CNY": "8", "TRY": "40", "USD": "1.10", "KZT": "550", "RUB": "100"},
+    })
+    assert response.status_code == 200, response.get_json()
+
+
+def basket(api: Api, session: Session) -> tuple[str, str]:
+    from tests.customs.test_quotes import listing
+
+    owner = api.user()
+    tea_seller = api.seller(owner)["id"]
+    rug_seller = api.seller(owner, name="Grand Bazaar", country="TR", currency="TRY",
+                            address={"line1": "1 Bazaar", "city": "Istanbul", "country": "TR"})["id"]
+    tea = listing(session, tea_seller, price_minor=40000, currency="CNY", hs_code="090210", origin="CN")
+    rug = listing(session, rug_seller, price_minor=800000, currency="TRY", hs_code="570110", origin="TR",
+                  ships_to=["DE", "KZ"])
+    return tea.id, rug.id
+
+
+def test_a_basket_is_estimated_per_shipment_with_sources_and_reasons(api: Api, session: Session) -> None:
+    put_rates(api, session)
+    tea, rug = basket(api, session)
+    response = api.get(f"/landed-cost?to=DE&currency=EUR&incoterm=DAP&date=2026-07-01&lines={tea}:1,{rug}:1,{tea}:1")
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["shipping_known"] is False and "zero" in body["shipping_note"]
+    by_origin = {s["ship_from"]: s for s in body["shipments"]}
+    # Tea: 2 x 400 CNY = 100 EUR <= 150 on 2026-07-01: flat EUR 3; IOSS VAT 19% x 103 = 19.57 at checkout.
+    tea_quote = by_origin["CN"]
+    assert tea_quote["duties"]["local"]["amount"] == "3.00" and tea_quote["taxes"]["local"]["amount"] == "19.57"
+    assert tea_quote["payable_at_checkout"]["requested"]["amount"] == "19.57"
+    assert tea_quote["due_on_delivery"]["requested"]["amount"] == "3.00"
+    assert tea_quote["rule"]["source"].startswith("http") and tea_quote["rule"]["checked_on"]
+    assert tea_quote["collected_at_sale"] == "IOSS"
+    assert "flat_duty" in {e["code"] for e in tea_quote["explanations"]}
+    # Carpet: 8,000 TRY = 200 EUR > 150: duty 8% = 16.00; VAT 19% x 216 = 41.04; DAP: all on delivery.
+    rug_quote = by_origin["TR"]
+    assert rug_quote["duties"]["local"]["amount"] == "16.00" and rug_quote["taxes"]["local"]["amount"] == "41.04"
+    assert rug_quote["de_minimis"] == {"duty": None, "tax": None}
+    assert body["totals"]["duties_and_taxes"] == {"amount": "79.61", "currency": "EUR", "formatted": "€79.61"}
+    assert body["totals"]["due_on_delivery"]["amount"] == "60.04"
+
+
+def test_explanations_follow_the_requested_locale(api: Api, session: Session) -> None:
+    put_rates(api, session)
+    tea, _rug = basket(api, session)
+    response = api.get(f"/landed-cost?to=KZ&lines={tea}:1&date=2026-03-01&locale=kk")
+    body = response.get_json()
+    assert response.status_code == 200 and body["locale"] == "kk" and body["currency"] == "CNY"
+    (shipment,) = body["shipments"]
+    assert shipment["currency"] == "KZT"
+    within = next(e for e in shipment["explanations"] if e["code"] == "allowance_within")
+    assert "норма" in within["text"]
+
+
+def test_landed_cost_refuses_bad_input_with_clear_codes(api: Api, session: Session) -> None:
+    put_rates(api, session)
+    tea, rug = basket(api, session)
+    assert_problem(api.get(f"/landed-cost?to=BR&lines={tea}:1"), 422, "no_customs_rule")
+    assert_problem(api.get(f"/landed-cost?to=DE&lines={tea}:1&date=2020-01-01"), 422, "no_customs_rule")
+    assert_problem(api.get(f"/landed-cost?to=US&lines={rug}:1"), 422, "not_shipped_to")
+    assert_problem(api.get("/landed-cost?to=DE&lines=unknown:1"), 404, "listing_not_found")
+    for query in (f"to=XX&lines={tea}:1", "to=DE&lines=", f"to=DE&lines={tea}:0", f"to=DE&lines={tea}",
+                  f"to=DE&lines={tea}:1&incoterm=EXW", f"to=DE&lines={tea}:1&currency=ABC", "to=DE",
+                  f"to=DE&lines={tea}:1&date=yesterday", f"to=DE&lines={tea}:1001"):
+        assert_problem(api.get(f"/landed-cost?{query}"), 422)
+
+
+def test_landed_cost_needs_exchange_rates(api: Api, session: Session) -> None:
+    tea, _rug = basket(api, session)
+    assert_problem(api.get(f"/landed-cost?to=DE&lines={tea}:1"), 409, "rates_unavailable")
+
+
+def test_a_malformed_basket_is_explained_in_the_callers_language(api: Api) -> None:
+    body = assert_problem(api.get("/landed-cost?to=DE&lines=abc&locale=ru"), 422, "invalid")
+    assert body["errors"]["lines"] == ["Каждая строка — listing_id:количество, например abc:2."]

@@ -256,7 +256,16 @@ def test_bad_quantities_and_empty_shipments_are_refused(session: Session) -> Non
 def test_explanations_are_rendered_in_the_readers_language(session: Session) -> None:
     estimate = estimate_for(session, "DE", "2026-07-01", [line(TSHIRT, "100 EUR")], "20 EUR")
     flat = next(n for n in estimate.explanations if n.code == "flat_duty")
-    english = str(flat.text)
+    with use_locale("en"):
+        english = str(flat.text)
     with use_locale("ru"):
         russian = str(flat.text)
     assert "3.00 EUR" in english and "3.00 EUR" in russian and english != russian
+
+
+def test_places_are_named_in_the_readers_language(session: Session) -> None:
+    eu = estimate_for(session, "DE", "2026-07-01", [line(TSHIRT, "100 EUR")], "20 EUR")
+    kz = estimate_for(session, "KZ", "2026-07-01", [line(TSHIRT, "100 EUR")], "20 EUR")
+    with use_locale("ru"):
+        assert "Европейский союз" in str(eu.explanations[0].text)
+        assert "Казахстан" in str(kz.explanations[0].text)  # CLDR has no name for the EAEU
