@@ -169,7 +169,7 @@ class TotalsSchema(ma.Schema):
     )
 
 
-class FxSchema(ma.Schema):
+class OrderFxSchema(ma.Schema):
     from_ = fields.String(required=True, data_key="from")
     to = fields.String(required=True)
     rate = fields.String(required=True, metadata={"example": "512.34"})
@@ -192,7 +192,7 @@ class OrderSchema(ma.Schema):
     lines = fields.List(fields.Nested(OrderLineSchema), required=True)
     shipments = fields.List(fields.Nested(ShipmentSummarySchema), required=True)
     totals = fields.Nested(TotalsSchema, required=True)
-    fx = fields.List(fields.Nested(FxSchema), required=True)
+    fx = fields.List(fields.Nested(OrderFxSchema), required=True)
 
 
 class ShipmentSchema(ShipmentSummarySchema):

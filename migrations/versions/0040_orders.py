@@ -1,7 +1,7 @@
 """orders
 
 Revision ID: 0040_orders
-Revises: 0010_money, 0020_customs
+Revises: 0020_customs
 Create Date: 2026-11-28 17:21:19.398113
 
 A migration must not break the release before it: add columns nullable or with a default,
@@ -13,8 +13,7 @@ import marketplace.db
 
 
 revision = '0040_orders'
-# Also the merge point of the money and customs branches (both heads when orders was written).
-down_revision = ('0010_money', '0020_customs')
+down_revision = '0020_customs'
 branch_labels = None
 depends_on = None
 
