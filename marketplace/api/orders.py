@@ -75,6 +75,9 @@ class ShippingRates(MethodView):
     @context.user_required
     @blp.arguments(ShippingRateRowSchema(many=True))
     @blp.response(200, ShippingRateOutSchema(many=True))
+    @blp.alt_response(403, response="FORBIDDEN", description="A member who is not an owner")
+    @blp.alt_response(404, response="NOT_FOUND", description="No such seller, or not the caller's")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description="Invalid rows: bad country, amount or currency, a country in two rows")
     def put(self, rows: list[shipping.RateRow], seller_id: str) -> list[dict[str, Any]]:
         """Replace the price list (owners); each country in one row only, amounts in the seller's currency."""
         return _rows_out(
@@ -325,6 +328,8 @@ class Orders(MethodView):
     @idempotent
     @blp.arguments(OrderCreateSchema)
     @blp.response(201, OrderSchema)
+    @blp.alt_response(409, response="CONFLICT", description="`insufficient_stock` (with `lines`), `rate_stale`, `idempotency_key_reused`")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description="`listing_unavailable`, `not_shipped_to`, `no_shipping_rate`, `rate_missing`, `no_customs_rule`, `brokerage_unknown`, invalid fields")
     def post(self, request: services.OrderRequest) -> dict[str, Any]:
         """Place an order: one shipment per seller, rates locked, stock reserved until paid."""
         view = checkout.place_order(
@@ -349,6 +354,9 @@ def get_order(order_id: str) -> dict[str, Any]:
 @blp.route("/orders/<order_id>/cancel", methods=["POST"])
 @context.user_required
 @blp.response(200, OrderSchema)
+@blp.alt_response(403, response="FORBIDDEN", description="A seller of the order: only the buyer or an operator cancels")
+@blp.alt_response(404, response="NOT_FOUND", description="No such order, or not visible to the caller")
+@blp.alt_response(409, response="CONFLICT", description="`invalid_transition` (dispatched, expired, cancelled) or `refund_unavailable`")
 def cancel_order(order_id: str) -> dict[str, Any]:
     """Cancel before dispatch (buyer or operator): stock comes back; a paid order is refunded."""
     return _order_out(
@@ -383,6 +391,8 @@ def get_shipment(shipment_id: str) -> dict[str, Any]:
 @context.user_required
 @blp.arguments(DispatchSchema)
 @blp.response(200, ShipmentSchema)
+@blp.alt_response(404, response="NOT_FOUND", description="No such shipment, or the caller is not a member of its seller")
+@blp.alt_response(409, response="CONFLICT", description="`invalid_transition`: not paid yet, already dispatched or cancelled")
 def dispatch(body: dict[str, Any], shipment_id: str) -> dict[str, Any]:
     """The seller hands a paid shipment to the carrier."""
     return _shipment_view_out(
@@ -394,6 +404,8 @@ def dispatch(body: dict[str, Any], shipment_id: str) -> dict[str, Any]:
 @context.user_required
 @blp.arguments(BrokerSchema)
 @blp.response(200, ShipmentSchema)
+@blp.alt_response(404, response="NOT_FOUND", description="No such shipment, or not visible to the caller")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description="`brokerage_unknown` or `brokerage_not_serving` the destination")
 def designate_broker(body: dict[str, Any], shipment_id: str) -> dict[str, Any]:
     """Name the customs brokerage for a shipment (buyer or seller); its members may then read it."""
     return _shipment_view_out(

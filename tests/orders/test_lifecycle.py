@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -12,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.db import utcnow
-from marketplace.orders import services
+from marketplace.money import Money
+from marketplace.orders import payment_events, services
 from marketplace.orders.models import Order
 from tests.helpers import assert_problem
 from tests.orders.conftest import Market, make_operator, stock_of
@@ -199,3 +201,23 @@ def test_sellers_listing_shipments_see_overdue_orders_expired(market: Market, se
     items = market.api.get("/shipments", as_=market.tea_owner).get_json()["items"]
     assert [(item["order_status"], item["status"]) for item in items] == [("expired", "cancelled")]
     assert stock_of(session, market.tea) == 10
+
+
+@dataclass(frozen=True)
+class _Change:
+    order_id: str
+    payment_id: str
+    amount: Money
+    refunded: Money
+
+
+def test_payment_events_pay_and_refund_the_order(market: Market, session: Session) -> None:
+    order = market.placed((market.tea, 1))
+    total = Money.of(order["totals"]["grand_total"]["amount"], "KZT")
+    payment_events.on_payment_succeeded(session, _Change(order["id"], "pay_9", total, Money.zero("KZT")))
+    assert session.get(Order, order["id"]).status == "paid"  # type: ignore[union-attr]
+    half = Money.of("1.00", "KZT")
+    payment_events.on_refunded(session, _Change(order["id"], "pay_9", total, half))
+    assert session.get(Order, order["id"]).status == "partially_refunded"  # type: ignore[union-attr]
+    payment_events.on_refunded(session, _Change(order["id"], "pay_9", total, total))
+    assert session.get(Order, order["id"]).status == "refunded"  # type: ignore[union-attr]

@@ -171,3 +171,14 @@ def test_declaration_data_for_documents(market: Market, session: Session) -> Non
     item = data.items[0]
     assert (item.hs_code, item.quantity, item.net_weight_grams, item.origin_country) == ("090210", 2, 1_000, "CN")
     assert item.total_value == item.unit_value * 2
+
+
+def test_an_operator_lists_every_order_whole(market: Market, session: Session) -> None:
+    first = market.placed((market.tea, 1), (market.carpet, 1))
+    other = market.placed((market.tea, 1), as_=market.api.user("Another buyer"))
+    operator = market.api.user("Operator")
+    make_operator(session, operator)
+    items = market.api.get("/orders", as_=operator).get_json()["items"]
+    mine = [item for item in items if item["id"] in {first["id"], other["id"]}]
+    assert [item["id"] for item in mine] == [other["id"], first["id"]]
+    assert len(mine[1]["shipments"]) == 2 and len(mine[1]["lines"]) == 2
