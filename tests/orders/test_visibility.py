@@ -10,7 +10,7 @@ from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
-from marketplace.orders import services
+from marketplace.orders import declarations
 from tests.helpers import assert_problem
 from tests.orders.conftest import Market, make_listing, make_operator
 
@@ -165,7 +165,7 @@ def test_only_the_buyer_or_seller_designates_a_serving_brokerage(market: Market)
 
 def test_declaration_data_for_documents(market: Market, session: Session) -> None:
     order = market.placed((market.tea, 2))
-    data = services.declaration_data(session, _shipment(order, market.tea_seller), now=utcnow())
+    data = declarations.declaration_data(session, _shipment(order, market.tea_seller), now=utcnow())
     assert data.invoice_number == order["shipments"][0]["number"]
     assert data.exporter.name == "Hangzhou Tea" and data.importer_name == "Nursultan"
     item = data.items[0]
