@@ -204,11 +204,16 @@ def place_order(
             .options(raiseload(Organisation.served_countries))
         )
     }
-    seller_currencies = {listing.currency for listing in listings.values()}
-    if max_rate_age is not None:
-        ensure_fresh(rates, {currency, *seller_currencies}, now, int(max_rate_age.total_seconds()))
     price_lists = shipping.rates_to(session, sellers, country)
     _require_shipping(request.lines, listings, price_lists, country)
+    # Listing prices, sellers and their shipping price lists may each use their own currency.
+    seller_currencies = (
+        {listing.currency for listing in listings.values()}
+        | {seller.currency for seller in sellers.values() if seller.currency}
+        | {row.base.currency for row in price_lists.values()}
+    )
+    if max_rate_age is not None:
+        ensure_fresh(rates, {currency, *seller_currencies}, now, int(max_rate_age.total_seconds()))
     brokerage_id = _brokerage_for(session, request.broker_id, country)
 
     order = Order(
@@ -345,9 +350,13 @@ def _price_shipment(
     estimate: LandedCostEstimator,
     brokerage_id: str | None,
 ) -> tuple[Shipment, list[OrderLine]]:
-    """One seller's parcel: each unit price converted once, shipping by weight, then landed cost."""
+    """One seller's parcel: each unit price converted once, shipping by weight, then landed cost.
+
+    A listing may be priced in another currency than its seller's: its line keeps the listing's
+    own price, and the shipment's seller-currency figures convert it (once) for the ledger.
+    """
     currency = order.currency
-    seller_currency = items[0][2].currency
+    seller_currency = seller.currency or items[0][2].currency
     lines: list[OrderLine] = []
     customs_items: list[CustomsItem] = []
     goods_seller = Money.zero(seller_currency)
@@ -357,7 +366,7 @@ def _price_shipment(
         unit_seller = Money.from_minor(listing.price_minor, listing.currency)
         unit = table.convert(unit_seller, currency)
         total = unit * request.quantity
-        goods_seller += unit_seller * request.quantity
+        goods_seller += table.convert(unit_seller, seller_currency) * request.quantity
         goods += total
         weight += listing.weight_grams * request.quantity
         customs_items.append(
@@ -413,7 +422,7 @@ def _price_shipment(
         collected_minor=landed.collected.minor,
         seller_currency=seller_currency,
         goods_seller_minor=goods_seller.minor,
-        shipping_seller_minor=exact_shipping.quantize().minor,
+        shipping_seller_minor=table.convert(exact_shipping, seller_currency).minor,
         de_minimis=landed.de_minimis,
         landed_cost=landed.detail,
         created_at=order.created_at,

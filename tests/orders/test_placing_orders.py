@@ -213,3 +213,17 @@ def test_line_prices_keep_the_exact_conversion(market: Market) -> None:
     exact = Decimal("128.00") * Decimal("512.3456") / Decimal("7.7341")
     unit = _money(order["lines"][0]["unit_price"]).amount
     assert abs(unit - exact) <= Decimal("0.005")
+
+
+def test_a_listing_priced_in_another_currency_than_its_sellers_keeps_its_own_price(
+    market: Market, session: Session
+) -> None:
+    in_dollars = make_listing(session, market.tea_seller, price_minor=1_999, currency="USD", title="Export tea")
+    order = market.placed((market.tea, 1), (in_dollars, 2))
+    dollar_line = order["lines"][1]
+    assert dollar_line["unit_price_seller"] == {"amount": "19.99", "currency": "USD"}
+    assert dollar_line["unit_price"] == RATES.convert(Money.of("19.99", "USD"), "KZT").to_api()
+    (parcel,) = order["shipments"]
+    expected = Money.of("128.00", "CNY") + RATES.convert(Money.of("19.99", "USD"), "CNY") * 2
+    assert parcel["goods_seller"] == expected.to_api()
+    assert [(fx["from"], fx["to"]) for fx in order["fx"]] == [("CNY", "KZT"), ("USD", "KZT")]
