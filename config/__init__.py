@@ -21,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_UPLOAD_LENGTH": 32 * 1024 * 1024,
     "TOKEN_RATE_LIMIT": "10 per minute",
     "MAX_RATE_AGE": 3 * 24 * 3600,
+    "CATALOGUE_RATES_TTL": 10,
     "ORDER_RESERVATION_MINUTES": 30,
     "PLATFORM_COMMISSION_BPS": 800,
     "PAYMENT_GATEWAYS": "manual,stripe",
@@ -40,6 +41,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "TOKEN_RATE_LIMIT": "1000 per minute",
         "PASSWORD_HASH_MEMORY_KIB": 1024,
         "PASSWORD_HASH_TIME_COST": 1,
+        "CATALOGUE_RATES_TTL": 0,
     },
     "production": {"CORS_ORIGINS": ""},
 }

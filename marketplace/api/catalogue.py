@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import asdict
@@ -18,7 +19,7 @@ from marketplace.api.schemas import Country, CurrencyCode, LocaleTag, StrictSche
 from marketplace.catalogue import browse, categories, locales
 from marketplace.errors import DomainError, Invalid
 from marketplace.i18n import current_locale
-from marketplace.money import parse_amount
+from marketplace.money import Money, parse_amount
 
 blp = Blueprint("catalogue", __name__, description="The public catalogue, localized and converted")
 
@@ -73,6 +74,30 @@ class CatalogueItemSchema(ma.Schema):
     hs_code = fields.String(required=True)
     ships_to = fields.List(fields.String(), required=True)
     weight_grams = fields.Integer(required=True)
+
+
+class LandedCostTotalsSchema(ma.Schema):
+    goods = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
+    shipping = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
+    duties = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
+    taxes = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
+    duties_and_taxes = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
+    landed_cost = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
+
+
+class LandedCostBlockSchema(ma.Schema):
+    destination = fields.String(required=True)
+    incoterm = fields.String(required=True)
+    available = fields.Boolean(required=True)
+    shipping_known = fields.Boolean(required=True, metadata={"description": "False: shipping counted as zero"})
+    totals = fields.Nested(LandedCostTotalsSchema, allow_none=True, required=True,
+                           metadata={"description": "One unit, in the display currency"})
+    code = fields.String(allow_none=True, required=True, metadata={"description": "Why there is no estimate"})
+    detail = fields.String(allow_none=True, required=True)
+
+
+class CatalogueDetailSchema(CatalogueItemSchema):
+    landed_cost = fields.Nested(LandedCostBlockSchema, metadata={"description": "Only with ?ship_to="})
 
 
 class CataloguePageSchema(ma.Schema):
@@ -148,13 +173,29 @@ def _cached(payload: dict[str, Any], content_language: str) -> Response:
     return response
 
 
+@functools.lru_cache(maxsize=65536)
+def _money(money: Money, locale: str) -> dict[str, str]:
+    """The API shape of an amount with `formatted`; CLDR formatting is the costly part of a page."""
+    return money_to_api(money, formatted=True, locale=locale)
+
+
 def _item_api(item: browse.CatalogueItem, locale: str) -> dict[str, Any]:
-    data = asdict(item)
-    data["price"] = money_to_api(item.price, formatted=True, locale=locale)
-    data["list_price"] = money_to_api(item.list_price, formatted=True, locale=locale)
-    for private in ("stock", "created_at"):
-        data.pop(private)
-    return data
+    return {
+        "id": item.id,
+        "seller": item.seller,
+        "title": item.title,
+        "description": item.description,
+        "locale": item.locale,
+        "translated": item.translated,
+        "price": _money(item.price, locale),
+        "list_price": _money(item.list_price, locale),
+        "in_stock": item.in_stock,
+        "category": item.category,
+        "origin_country": item.origin_country,
+        "hs_code": item.hs_code,
+        "ships_to": item.ships_to,
+        "weight_grams": item.weight_grams,
+    }
 
 
 @blp.route("/catalogue", methods=["GET"])
@@ -184,15 +225,34 @@ def catalogue(query: dict[str, Any]) -> Response:
 
 @blp.route("/catalogue/<listing_id>", methods=["GET"])
 @blp.arguments(ItemQuerySchema, location="query")
-@blp.response(200, CatalogueItemSchema, headers={"ETag": {"schema": {"type": "string"}}})
+@blp.response(200, CatalogueDetailSchema, headers={"ETag": {"schema": {"type": "string"}}})
 @blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
 def catalogue_item(query: dict[str, Any], listing_id: str) -> Response:
     """One published listing as buyers see it."""
     item = browse.item(
         context.db(), listing_id, locale=content_locale(query["locale"]),
         currency=display_currency(query["currency"]), rates=listings.current_rates(),
+        ship_to=query["ship_to"],
     )
-    return _cached(_item_api(item, current_locale()), item.locale)
+    data = _item_api(item, current_locale())
+    if item.landed_cost is not None:
+        data["landed_cost"] = _landed_cost_api(item.landed_cost, current_locale())
+    return _cached(data, item.locale)
+
+
+def _landed_cost_api(block: browse.LandedCost, locale: str) -> dict[str, Any]:
+    error = block.unavailable
+    return {
+        "destination": block.destination,
+        "incoterm": block.incoterm,
+        "available": error is None,
+        "shipping_known": block.shipping_known,
+        "totals": None if block.totals is None else {
+            name: _money(amount, locale) for name, amount in block.totals.items()
+        },
+        "code": None if error is None else error.error_code,
+        "detail": None if error is None else str(error.detail),
+    }
 
 
 @blp.route("/categories", methods=["GET"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import marshmallow as ma
@@ -138,10 +139,23 @@ class ImportResultSchema(StrictSchema):
     rows = fields.Integer(required=True)
 
 
+_rates_cache: dict[str, tuple[float, RateTable | None]] = {}
+
+
 def current_rates() -> RateTable | None:
-    """The rate table in force, or None before any rates were loaded (prices shown as listed)."""
+    """The rate table in force, or None before any rates were loaded (prices shown as listed).
+
+    Kept per process for CATALOGUE_RATES_TTL seconds: rates change daily, catalogue pages are
+    read thousands of times a second, and reading the set costs two queries.
+    """
+    ttl = context.settings()["CATALOGUE_RATES_TTL"]
+    cached = _rates_cache.get("current")
+    if ttl and cached is not None and time.monotonic() - cached[0] < ttl:
+        return cached[1]
     rate_set = money_services.latest_rate_set(context.db())
-    return None if rate_set is None else money_services.table_of(rate_set)
+    table = None if rate_set is None else money_services.table_of(rate_set)
+    _rates_cache["current"] = (time.monotonic(), table)
+    return table
 
 
 @blp.route("/listings")

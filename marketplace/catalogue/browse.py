@@ -9,6 +9,7 @@ same at any depth and a cursor stays valid while listings are added or removed.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,10 @@ from marketplace.catalogue.models import (
     ListingStatus,
     ListingTranslation,
 )
-from marketplace.errors import Invalid, NotFound
+from marketplace.customs import quotes
+from marketplace.customs.landed_cost import Incoterm
+from marketplace.db import utcnow
+from marketplace.errors import DomainError, Invalid, NotFound
 from marketplace.i18n import _
 from marketplace.money import MissingRate, Money, RateTable
 
@@ -70,6 +74,18 @@ class CatalogueItem:
     ships_to: list[str]
     weight_grams: int
     created_at: dt.datetime
+    landed_cost: LandedCost | None = None
+
+
+@dataclass(frozen=True)
+class LandedCost:
+    """What one unit costs delivered to `destination` (customs' estimate), or why it cannot say."""
+
+    destination: str
+    incoterm: str
+    totals: dict[str, Money] | None
+    shipping_known: bool
+    unavailable: DomainError | None = None
 
 
 @dataclass
@@ -82,8 +98,12 @@ class CataloguePage:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@functools.lru_cache(maxsize=256)
 def _columns(chain: tuple[str, ...], dialect: str) -> Select[*tuple[Any, ...]]:
-    """The select of everything an item shows, with the best translation in the reader's chain."""
+    """The select of everything an item shows, with the best translation in the reader's chain.
+
+    Built once per chain and dialect (statements are immutable; building one costs milliseconds).
+    """
     rank = case({tag: i for i, tag in enumerate(chain)}, value=ListingTranslation.locale)
     best = (
         select(ListingTranslation.locale)
@@ -293,9 +313,21 @@ def display_price(price: Money, currency: str | None, rates: RateTable | None) -
 
 
 def item(
-    session: Session, listing_id: str, *, locale: str, currency: str | None, rates: RateTable | None
+    session: Session,
+    listing_id: str,
+    *,
+    locale: str,
+    currency: str | None,
+    rates: RateTable | None,
+    ship_to: str | None = None,
+    on: dt.date | None = None,
 ) -> CatalogueItem:
-    """One published listing as the public sees it; drafts and archived listings are a 404."""
+    """One published listing as the public sees it; drafts and archived listings are a 404.
+
+    With `ship_to`, it carries the customs engineer's landed-cost estimate for one unit (DDP,
+    in the display currency), or the reason there is none (no rule for that country, not
+    shipped there, no exchange rates).
+    """
     chain = locales.fallback_chain(locale)
     statement = _columns(chain, session.get_bind().dialect.name)
     row = session.execute(
@@ -303,4 +335,27 @@ def item(
     ).first()
     if row is None:
         raise NotFound()
-    return _item(row, chain, currency, rates)
+    found = _item(row, chain, currency, rates)
+    if ship_to is not None:
+        found.landed_cost = _landed_cost(session, found, ship_to, currency, rates, on or utcnow().date())
+    return found
+
+
+TOTALS = ("goods", "shipping", "duties", "taxes", "duties_and_taxes", "landed_cost")
+
+
+def _landed_cost(
+    session: Session, found: CatalogueItem, destination: str, currency: str | None,
+    rates: RateTable | None, on: dt.date,
+) -> LandedCost:
+    try:
+        if rates is None:
+            raise MissingRate()
+        quote = quotes.quote_listings(
+            session, destination=destination, lines=[(found.id, 1)], incoterm=Incoterm.DDP,
+            on=on, rates=rates, currency=currency or found.list_price.currency,
+        )
+    except DomainError as error:
+        return LandedCost(destination, Incoterm.DDP.value, None, False, error)
+    totals = {name: getattr(quote, name) for name in TOTALS}
+    return LandedCost(destination, quote.incoterm.value, totals, quote.shipping_known)

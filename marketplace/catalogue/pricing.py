@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, localcontext
 
-from sqlalchemy import select, update
+from sqlalchemy import BigInteger, Numeric, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from marketplace.catalogue.models import Listing, PriceBasis
@@ -44,14 +44,20 @@ def refresh_normalized_prices(session: Session, rates: RateTable) -> int:
     """Recompute every listing's `price_norm` for a new rate table; returns listings updated.
 
     Call it when rates change (the catalogue also does so itself, once per process and rate
-    table, through `ensure_normalized`).
+    table, through `ensure_normalized`). PostgreSQL does it in one exact NUMERIC UPDATE per
+    currency; SQLite (no exact decimals in SQL) computes in Python and updates by key.
     """
-    rows = session.execute(select(Listing.id, Listing.price_minor, Listing.currency)).all()
-    changes = [
-        {"id": row.id, "price_norm": normalized(row.price_minor, row.currency, rates)} for row in rows
-    ]
-    for start in range(0, len(changes), 5000):
-        session.execute(update(Listing), changes[start : start + 5000])
+    if session.get_bind().dialect.name == "postgresql":
+        updated = _refresh_in_sql(session, rates)
+    else:
+        rows = session.execute(select(Listing.id, Listing.price_minor, Listing.currency)).all()
+        changes = [
+            {"id": row.id, "price_norm": normalized(row.price_minor, row.currency, rates)}
+            for row in rows
+        ]
+        for start in range(0, len(changes), 5000):
+            session.execute(update(Listing), changes[start : start + 5000])
+        updated = len(changes)
     key = rates_key(rates)
     basis = session.get(PriceBasis, 1)
     if basis is None:
@@ -59,7 +65,24 @@ def refresh_normalized_prices(session: Session, rates: RateTable) -> int:
     else:
         basis.rates_key, basis.refreshed_at = key, utcnow()
     session.flush()
-    return len(changes)
+    return updated
+
+
+def _refresh_in_sql(session: Session, rates: RateTable) -> int:
+    known = {rates.base, *rates.rates}
+    updated = 0
+    for currency in session.scalars(select(Listing.currency).distinct()):
+        if currency in known:
+            factor = Decimal(1).scaleb(NORM_DIGITS - minor_units(currency)) / rates.rate(currency)
+            value = func.round(cast(Listing.price_minor, Numeric) * cast(factor, Numeric))
+            statement = update(Listing).where(Listing.currency == currency).values(
+                price_norm=cast(value, BigInteger)
+            )
+        else:
+            statement = update(Listing).where(Listing.currency == currency).values(price_norm=None)
+        result = session.execute(statement.execution_options(synchronize_session=False))
+        updated += result.rowcount  # type: ignore[attr-defined]
+    return updated
 
 
 def ensure_normalized(session: Session, rates: RateTable | None) -> None:
@@ -108,14 +131,26 @@ def _shown(units: int, currency: str, display: str, rates: RateTable) -> Decimal
     return rates.convert(Money.from_minor(units, currency), display).amount
 
 
-def _estimate(bound: Money, currency: str, rates: RateTable) -> int:
-    exact = bound.amount * rates.rate(currency) / rates.rate(bound.currency)
-    return int(exact.scaleb(minor_units(currency)).to_integral_value(rounding=ROUND_CEILING))
+def _per_unit(currency: str, display: str, rates: RateTable) -> Decimal:
+    """Display minor units per listing minor unit, before rounding (as RateTable.convert computes)."""
+    with localcontext() as context:
+        context.prec = 40
+        factor = rates.rate(display) / rates.rate(currency)
+        return factor.scaleb(minor_units(display) - minor_units(currency))
+
+
+def _solve(bound: Money, currency: str, rates: RateTable, offset: Decimal) -> int:
+    """ceil((bound in display minor units + offset) / per-unit factor): the rounding boundary."""
+    with localcontext() as context:
+        context.prec = 40
+        target = bound.amount.scaleb(minor_units(bound.currency)) + offset
+        return int((target / _per_unit(currency, bound.currency, rates)).to_integral_value(ROUND_CEILING))
 
 
 def _smallest_at_least(bound: Money, currency: str, rates: RateTable) -> int:
-    """The least minor-unit price whose display price is >= bound (the estimate, nudged)."""
-    units = max(_estimate(bound, currency, rates), 0)
+    """The least minor-unit price shown at `bound` or more: half-up rounding reaches the bound
+    from bound - 0.5 display minor units; checked against RateTable.convert and nudged."""
+    units = max(_solve(bound, currency, rates, Decimal("-0.5")), 0)
     while units > 0 and _shown(units - 1, currency, bound.currency, rates) >= bound.amount:
         units -= 1
     while _shown(units, currency, bound.currency, rates) < bound.amount:
@@ -124,8 +159,8 @@ def _smallest_at_least(bound: Money, currency: str, rates: RateTable) -> int:
 
 
 def _largest_at_most(bound: Money, currency: str, rates: RateTable) -> int:
-    """The greatest minor-unit price whose display price is <= bound; -1 when none is."""
-    units = max(_estimate(bound, currency, rates), 0)
+    """The greatest minor-unit price shown at `bound` or less; -1 when none is."""
+    units = max(_solve(bound, currency, rates, Decimal("0.5")) - 1, -1)
     while _shown(units + 1, currency, bound.currency, rates) <= bound.amount:
         units += 1
     while units >= 0 and _shown(units, currency, bound.currency, rates) > bound.amount:

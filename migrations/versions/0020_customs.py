@@ -1,7 +1,7 @@
 """customs
 
 Revision ID: 0020_customs
-Revises: 0010_money, 0030_catalogue
+Revises: 0030_catalogue
 Create Date: 2026-11-28 17:17:44.209004
 
 A migration must not break the release before it: add columns nullable or with a default,
@@ -13,7 +13,7 @@ import marketplace.db
 
 
 revision = '0020_customs'
-down_revision = ('0010_money', '0030_catalogue')
+down_revision = '0030_catalogue'
 branch_labels = None
 depends_on = None
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from marketplace.catalogue import browse
+from marketplace.catalogue import browse, pricing
 from marketplace.catalogue.browse import CatalogueQuery
+from marketplace.catalogue.models import Listing
 from marketplace.money import Money, RateTable
 from tests.catalogue.conftest import RATES, Shop
 from tests.helpers import Api, assert_problem
@@ -201,3 +203,28 @@ def test_a_catalogue_page_costs_the_same_queries_whatever_its_size(
     counts = {run(limit) for limit in (1, 5, 12)}
     counts |= {run(limit, q="чай", ship_to="KZ") for limit in (1, 12)}
     assert len(counts) == 1 and counts.pop() <= 3, statements
+
+
+def test_detail_with_ship_to_adds_the_customs_landed_cost_estimate(api: Api, shop: Shop, rates: RateTable) -> None:
+    listing = shop.listing(ships_to=["KZ", "TR"], price={"amount": "800.00", "currency": "CNY"})
+    item = api.get(f"/catalogue/{listing['id']}", query_string={"ship_to": "TR", "currency": "EUR"}).get_json()
+    block = item["landed_cost"]
+    assert block["destination"] == "TR" and block["available"] is True, block
+    assert block["totals"]["goods"]["amount"] == "100.00" and block["totals"]["goods"]["currency"] == "EUR"
+    assert float(block["totals"]["landed_cost"]["amount"]) >= 100
+    plain = api.get(f"/catalogue/{listing['id']}").get_json()
+    assert "landed_cost" not in plain
+    elsewhere = api.get(f"/catalogue/{listing['id']}", query_string={"ship_to": "BR"}).get_json()["landed_cost"]
+    assert elsewhere["available"] is False and elsewhere["code"] and elsewhere["totals"] is None
+
+
+def test_new_rates_reorder_prices_across_currencies(session: Session, shop: Shop, other_shop: Shop) -> None:
+    cny = shop.listing(sku="CNY", price={"amount": "80.00", "currency": "CNY"})  # 10.00 EUR
+    kzt = other_shop.listing(sku="KZT", price={"amount": "6000", "currency": "KZT"})  # 12.00 EUR
+    order = [i.id for i in browse.browse(session, CatalogueQuery(sort="price_asc"), RATES).items]
+    assert order == [cny["id"], kzt["id"]]
+    cheaper_tenge = RateTable(base="EUR", as_of=RATES.as_of, source="test", rates={**RATES.rates, "KZT": Decimal("1000")})
+    order = [i.id for i in browse.browse(session, CatalogueQuery(sort="price_asc"), cheaper_tenge).items]
+    assert order == [kzt["id"], cny["id"]]  # 6.00 EUR now
+    session.expire_all()
+    assert session.get(Listing, kzt["id"]).price_norm == pricing.normalized(600000, "KZT", cheaper_tenge)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from marketplace.catalogue.models import Listing
@@ -114,3 +114,14 @@ def test_delete_removes_a_listing_nothing_refers_to(api: Api, shop: Shop, sessio
     assert api.delete(f"/listings/{listing['id']}", as_=shop.owner).status_code == 204
     assert session.get(Listing, listing["id"]) is None
     assert_problem(api.get(f"/listings/{listing['id']}", as_=shop.owner), 404)
+
+
+def test_delete_archives_a_listing_that_something_refers_to(api: Api, shop: Shop, session: Session) -> None:
+    # Stands in for order lines: any table pointing at listings with a restricting foreign key.
+    session.execute(text("CREATE TABLE referrers (listing_id VARCHAR(36) NOT NULL REFERENCES listings (id))"))
+    listing = shop.listing()
+    session.execute(text("INSERT INTO referrers (listing_id) VALUES (:id)"), {"id": listing["id"]})
+    assert api.delete(f"/listings/{listing['id']}", as_=shop.owner).status_code == 204
+    kept = api.get(f"/listings/{listing['id']}", as_=shop.owner).get_json()
+    assert kept["status"] == "archived"
+    assert_problem(api.get(f"/catalogue/{listing['id']}"), 404)
