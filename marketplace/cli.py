@@ -142,6 +142,23 @@ def export_payouts(output: Any) -> None:
     output.write(text)
 
 
+orders_group = AppGroup("orders", help="Order housekeeping (run `expire` from a scheduler).")
+
+
+@orders_group.command("expire")
+def orders_expire() -> None:
+    """Expire unpaid orders past their reservation (stock comes back); purge old idempotency keys."""
+    from marketplace.db import utcnow
+    from marketplace.orders import idempotency, services
+
+    now = utcnow()
+    with _session() as session:
+        expired = services.expire_due(session, now)
+        purged = idempotency.purge_expired(session, now)
+        session.commit()
+    click.echo(f"{len(expired)} orders expired, {purged} idempotency keys purged")
+
+
 def register_commands(app: Flask) -> None:
     for group in (
         db_group,
@@ -150,5 +167,6 @@ def register_commands(app: Flask) -> None:
         demo_group,
         rates_group,
         payments_group,
+        orders_group,
     ):
         app.cli.add_command(group)

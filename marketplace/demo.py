@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from marketplace.accounts import demo as accounts_demo
 from marketplace.catalogue import demo as catalogue_demo
 from marketplace.money import demo as money_demo
+from marketplace.orders import demo as orders_demo
 
 
 def load_demo(session: Session, settings: dict[str, Any]) -> str:
@@ -20,6 +21,7 @@ def load_demo(session: Session, settings: dict[str, Any]) -> str:
         accounts_demo.load,
         money_demo.load,
         catalogue_demo.load,
+        orders_demo.load,
     ):
         lines.append(step(session, settings))
         session.flush()

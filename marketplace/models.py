@@ -5,6 +5,7 @@ from marketplace.catalogue import models as catalogue_models
 from marketplace.customs import models as customs_models
 from marketplace.db import Base
 from marketplace.money import models as money_models
+from marketplace.orders import models as orders_models
 from marketplace.payments import models as payments_models
 
 metadata = Base.metadata
@@ -26,5 +27,6 @@ __all__ = [
     "include_object",
     "metadata",
     "money_models",
+    "orders_models",
     "payments_models",
 ]

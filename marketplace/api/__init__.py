@@ -203,16 +203,26 @@ def init_api(app: Flask) -> MarketplaceApi:
     app.register_error_handler(DomainError, _handle_domain_error)
     app.register_error_handler(Exception, _handle_unexpected)
 
-    from marketplace.api import accounts, catalogue, customs, health, listings, money, payments
+    from marketplace.api import (
+        accounts,
+        catalogue,
+        customs,
+        health,
+        listings,
+        money,
+        orders,
+        payments,
+    )
 
     for module in (
         health,
         accounts,
-        customs,
         money,
-        payments,
+        customs,
         listings,
         catalogue,
+        orders,
+        payments,
     ):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX if module is not health else None)
     return api

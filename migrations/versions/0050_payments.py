@@ -1,7 +1,7 @@
 """payments
 
 Revision ID: 0050_payments
-Revises: 0020_customs
+Revises: 0040_orders
 Create Date: 2026-11-28 17:22:13.987178
 
 A migration must not break the release before it: add columns nullable or with a default,
@@ -13,7 +13,7 @@ import marketplace.db
 
 
 revision = '0050_payments'
-down_revision = '0020_customs'
+down_revision = '0040_orders'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,71 @@
+"""`@idempotent`: honour the Idempotency-Key header on a POST view (API.md "Idempotency").
+
+Place it under `@context.user_required` and above flask-smorest's `arguments`/`response`, so it
+sees the finished response:
+
+    @blp.route("/orders", methods=["POST"])
+    @context.user_required
+    @idempotent
+    @blp.arguments(OrderCreateSchema)
+    @blp.response(201, OrderSchema)
+    def place_order(body): ...
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Response, json, make_response, request
+
+from marketplace.api import context
+from marketplace.db import utcnow
+from marketplace.orders import idempotency
+
+HEADER = "Idempotency-Key"
+REPLAY_HEADER = "Idempotent-Replayed"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def idempotent(view: F) -> F:
+    """Same key and body: the first response again; same key, other body: 409; no key: as usual."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        key = request.headers.get(HEADER)
+        if key is None:
+            return view(*args, **kwargs)
+        session = context.db()
+        body = request.get_json(silent=True)
+        if body is None:
+            body = request.get_data(as_text=True)
+        outcome = idempotency.claim(
+            session,
+            caller=context.require_user().id,
+            key=key,
+            fingerprint=idempotency.fingerprint(request.method, request.path, body),
+            now=utcnow(),
+        )
+        if isinstance(outcome, idempotency.StoredResponse):
+            replay = Response(json.dumps(outcome.body), status=outcome.status, mimetype="application/json")
+            replay.headers[REPLAY_HEADER] = "true"
+            return replay
+        response = make_response(view(*args, **kwargs))
+        idempotency.complete(session, outcome, response.status_code, response.get_json())
+        return response
+
+    apidoc = wrapper.__dict__.setdefault("_apidoc", {})
+    manual = apidoc.setdefault("manual_doc", {})
+    manual.setdefault("parameters", []).append(
+        {
+            "in": "header",
+            "name": HEADER,
+            "required": False,
+            "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH},
+            "description": "Retry safely: the same key and body return the first response (kept "
+            "at least 24 hours); the same key with another body is a 409.",
+        }
+    )
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,1 @@
+"""Orders: checkout across sellers and currencies, stock reservation, shipments, idempotency."""

@@ -1,0 +1,109 @@
+"""Where orders meet the other domains: current rates (money), landed cost (customs) and refunds
+(payments). The views call these; `services` itself takes all three as parameters, so tests and
+benchmarks can pass their own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import User
+from marketplace.customs import landed_cost as customs
+from marketplace.i18n import use_locale
+from marketplace.money import RateTable
+from marketplace.money import services as money
+from marketplace.orders import services
+from marketplace.orders.landed_cost import LandedCost, LandedCostEstimator, ShipmentForCustoms
+
+
+def landed_cost_estimator(rates: RateTable, on: dt.date) -> LandedCostEstimator:
+    """The customs engine, estimating each parcel with the order's rates on the order's day."""
+
+    def estimate(session: Session, shipment: ShipmentForCustoms) -> LandedCost:
+        result = customs.estimate_landed_cost(
+            session,
+            customs.LandedCostInput(
+                destination=shipment.to_country,
+                date=on,
+                incoterm=customs.Incoterm(shipment.incoterm),
+                lines=[
+                    customs.ShipmentLine(
+                        item.hs_code, item.origin_country, item.unit_value, item.quantity,
+                        item.unit_weight_grams,
+                    )
+                    for item in shipment.items
+                ],
+                shipping=shipment.shipping,
+                currency=shipment.currency,
+                ship_from=shipment.from_country,
+            ),
+            rates,
+        )
+        duties, taxes = result.duties.requested, result.taxes.requested
+        # Converted separately, checkout and delivery parts could miss their sum by a minor unit:
+        # the checkout part is taken as given and bounded, the delivery part is what remains.
+        collected = min(result.payable_at_checkout.requested, duties + taxes)
+        if shipment.incoterm == customs.Incoterm.DDP.value:
+            collected = duties + taxes
+        return LandedCost(
+            duties=duties,
+            taxes=taxes,
+            collected=collected,
+            de_minimis=any(
+                threshold is not None and threshold.applied
+                for threshold in (result.duty_de_minimis, result.tax_de_minimis)
+            ),
+            detail=_explained(result),
+        )
+
+    return estimate
+
+
+def _explained(result: customs.LandedCostEstimate) -> dict[str, object]:
+    """What the engine applied, stored with the shipment (explanations in English)."""
+    with use_locale("en"):
+        return {
+            "rule": None if result.rule is None else {
+                "id": result.rule.id, "name": result.rule.name, "source": result.rule.source,
+                "valid_from": result.rule.valid_from.isoformat(),
+                "checked_on": result.rule.checked_on.isoformat(),
+            },
+            "local_currency": result.currency,
+            "duties_local": result.duties.local.to_api(),
+            "taxes_local": result.taxes.local.to_api(),
+            "collected_at_sale": result.collected_at_sale,
+            "explanations": [{"code": note.code, "text": str(note.text)} for note in result.explanations],
+        }
+
+
+def refund_issuer() -> services.RefundIssuer | None:
+    """How a paid order being cancelled gets its money back; None until payments provides it."""
+    return None
+
+
+def place_order(
+    session: Session,
+    buyer: User,
+    request: services.OrderRequest,
+    *,
+    now: dt.datetime,
+    reservation: dt.timedelta,
+    max_rate_age: dt.timedelta,
+) -> services.OrderView:
+    rates = money.current_table(session)
+    return services.place_order(
+        session,
+        buyer,
+        request,
+        rates=rates,
+        now=now,
+        reservation=reservation,
+        max_rate_age=max_rate_age,
+        estimate=landed_cost_estimator(rates, now.date()),
+    )
+
+
+def cancel_order(session: Session, user: User, order_id: str, *, now: dt.datetime) -> services.OrderView:
+    return services.cancel_order(session, user, order_id, now=now, refund=refund_issuer())

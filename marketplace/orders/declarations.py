@@ -1,0 +1,136 @@
+"""What customs declarations and documents need about a shipment, as it was sold.
+
+The documents package reads this; it never reads the orders' tables itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from marketplace.accounts.models import Organisation, User
+from marketplace.errors import NotFound
+from marketplace.money import Money
+from marketplace.orders.models import OrderLine, OrderStatus, Shipment
+from marketplace.orders.services import expire_due
+
+
+@dataclass(frozen=True)
+class DeclarationItem:
+    description: str
+    language: str
+    sku: str
+    hs_code: str
+    origin_country: str
+    quantity: int
+    net_weight_grams: int
+    unit_value: Money  # order currency
+    total_value: Money
+    unit_value_seller: Money  # seller's currency
+    total_value_seller: Money
+
+
+@dataclass(frozen=True)
+class DeclarationData:
+    """A shipment as it was sold, for the declaration and the documents (API.md "Customs")."""
+
+    shipment_id: str
+    shipment_status: str
+    order_id: str
+    order_status: str
+    invoice_number: str
+    invoice_date: dt.date
+    exporter: Organisation
+    importer_name: str
+    importer_address: dict[str, Any]
+    brokerage_id: str | None
+    incoterm: str
+    from_country: str
+    to_country: str
+    currency: str
+    seller_currency: str
+    items: tuple[DeclarationItem, ...]
+    goods: Money
+    shipping: Money
+    duties: Money
+    taxes: Money
+    collected: Money
+    goods_seller: Money
+    shipping_seller: Money
+    gross_weight_grams: int
+    de_minimis: bool
+    landed_cost: dict[str, Any]
+
+
+def declaration_data(session: Session, shipment_id: str, *, now: dt.datetime) -> DeclarationData:
+    """Everything a declaration needs; callers check access first with `get_shipment`.
+
+    The invoice date is the day the order was paid (or placed, while unpaid); weights are net
+    (the listing's weight): packaging is not known here, so gross equals net.
+    """
+    shipment = session.scalar(
+        select(Shipment).where(Shipment.id == shipment_id).options(joinedload(Shipment.order))
+    )
+    if shipment is None:
+        raise NotFound()
+    order = shipment.order
+    if order.status == OrderStatus.PENDING_PAYMENT.value and order.expires_at <= now:
+        expire_due(session, now, [order.id])
+    exporter = session.get(Organisation, shipment.seller_id)
+    buyer = session.get(User, order.buyer_id)
+    assert exporter is not None and buyer is not None  # both are RESTRICT foreign keys
+    lines = session.scalars(
+        select(OrderLine).where(OrderLine.shipment_id == shipment.id).order_by(OrderLine.position)
+    )
+
+    def money(units: int, currency: str) -> Money:
+        return Money.from_minor(units, currency)
+
+    items = tuple(
+        DeclarationItem(
+            description=line.title,
+            language=line.language,
+            sku=line.sku,
+            hs_code=line.hs_code,
+            origin_country=line.origin_country,
+            quantity=line.quantity,
+            net_weight_grams=line.weight_grams * line.quantity,
+            unit_value=money(line.unit_price_minor, line.currency),
+            total_value=money(line.total_minor, line.currency),
+            unit_value_seller=money(line.unit_price_seller_minor, line.seller_currency),
+            total_value_seller=money(line.unit_price_seller_minor * line.quantity, line.seller_currency),
+        )
+        for line in lines
+    )
+    return DeclarationData(
+        shipment_id=shipment.id,
+        shipment_status=shipment.status,
+        order_id=order.id,
+        order_status=order.status,
+        invoice_number=shipment.number,
+        invoice_date=(order.paid_at or order.created_at).date(),
+        exporter=exporter,
+        importer_name=order.ship_to.get("name") or buyer.name,
+        importer_address=dict(order.ship_to),
+        brokerage_id=shipment.brokerage_id,
+        incoterm=shipment.incoterm,
+        from_country=shipment.from_country,
+        to_country=shipment.to_country,
+        currency=shipment.currency,
+        seller_currency=shipment.seller_currency,
+        items=items,
+        goods=money(shipment.goods_minor, shipment.currency),
+        shipping=money(shipment.shipping_minor, shipment.currency),
+        duties=money(shipment.duties_minor, shipment.currency),
+        taxes=money(shipment.taxes_minor, shipment.currency),
+        collected=money(shipment.collected_minor, shipment.currency),
+        goods_seller=money(shipment.goods_seller_minor, shipment.seller_currency),
+        shipping_seller=money(shipment.shipping_seller_minor, shipment.seller_currency),
+        gross_weight_grams=shipment.weight_grams,
+        de_minimis=shipment.de_minimis,
+        landed_cost=dict(shipment.landed_cost),
+    )

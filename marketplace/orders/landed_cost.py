@@ -1,0 +1,65 @@
+"""The seam to the customs landed-cost engine: one call per shipment, duties and taxes back.
+
+Orders build a `ShipmentForCustoms` for each seller's parcel and ask a `LandedCostEstimator`
+for its duties and taxes in the order currency. The customs package provides the real estimator;
+`no_duties` stands in where none is configured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from marketplace.money import Money
+
+
+@dataclass(frozen=True)
+class CustomsItem:
+    """One line of a parcel as customs sees it; values are in the order currency."""
+
+    hs_code: str
+    origin_country: str
+    quantity: int
+    unit_value: Money
+    unit_weight_grams: int
+
+    @property
+    def total_value(self) -> Money:
+        return self.unit_value * self.quantity
+
+
+@dataclass(frozen=True)
+class ShipmentForCustoms:
+    from_country: str
+    to_country: str
+    incoterm: str
+    currency: str
+    items: tuple[CustomsItem, ...]
+    shipping: Money
+
+
+@dataclass(frozen=True)
+class LandedCost:
+    """Duties and import taxes of one parcel, rounded to the order currency.
+
+    `collected` is the part the buyer pays at checkout: all of it under DDP; under DAP only what
+    the destination has collected at sale (the rest is due on delivery).
+    """
+
+    duties: Money
+    taxes: Money
+    collected: Money
+    de_minimis: bool = False
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class LandedCostEstimator(Protocol):
+    def __call__(self, session: Session, shipment: ShipmentForCustoms) -> LandedCost: ...
+
+
+def no_duties(session: Session, shipment: ShipmentForCustoms) -> LandedCost:
+    """No duties or taxes: the stand-in until a destination's rules are known."""
+    zero = Money.zero(shipment.currency)
+    return LandedCost(duties=zero, taxes=zero, collected=zero, detail={"rules": "none"})

@@ -1,0 +1,152 @@
+"""Real concurrency on PostgreSQL: separate connections, committed data, threads started at once.
+
+These tests cannot run inside the rolled-back test transaction (each request must see what the
+others committed), so they get a database of their own, migrated and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from alembic import command
+from flask import Flask
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from marketplace import create_app
+from marketplace.catalogue.models import Listing
+from marketplace.cli import alembic_config
+from marketplace.db import make_engine
+from marketplace.orders.models import Order, OrderLine
+from marketplace.reference import load_all
+from tests.database import fresh_database
+from tests.helpers import Api, Caller
+from tests.orders.conftest import ADDRESS, store_rates
+
+pytestmark = pytest.mark.postgres_only
+
+
+@dataclass
+class Committed:
+    app: Flask
+    engine: Engine
+    api: Api
+    seller: str
+
+
+@pytest.fixture(scope="module")
+def committed() -> Iterator[Committed]:
+    with fresh_database("orders_race") as url:
+        engine = make_engine(url)
+        config = alembic_config(url)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+        with Session(engine) as session:
+            load_all(session)
+            store_rates(session)
+            session.commit()
+        app = create_app({"APP_ENV": "test", "DATABASE_URL": url})
+        api = Api(app.test_client())
+        owner = api.user("Seller")
+        seller = api.seller(owner)["id"]
+        response = api.put(
+            f"/sellers/{seller}/shipping-rates",
+            json=[{"countries": ["*"], "base": {"amount": "10.00", "currency": "CNY"},
+                   "per_kg": {"amount": "5.00", "currency": "CNY"}}],
+            as_=owner,
+        )
+        assert response.status_code == 200
+        try:
+            yield Committed(app, engine, api, seller)
+        finally:
+            app.extensions["marketplace"]["session_factory"].kw["bind"].dispose()
+            engine.dispose()
+
+
+def _listing(committed: Committed, stock: int, sku: str) -> str:
+    with Session(committed.engine) as session:
+        listing = Listing(
+            seller_id=committed.seller, sku=sku, language="en", title="Last tea", description="",
+            price_minor=5_000, currency="CNY", stock=stock, weight_grams=250, hs_code="090210",
+            origin_country="CN", ships_everywhere=True, status="published",
+        )
+        session.add(listing)
+        session.commit()
+        return listing.id
+
+
+def _at_once(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run every call in its own thread, all released together."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            results[index] = calls[index]()
+        except Exception as exc:  # reported by the assertion below, not lost in the thread
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def _order(app: Flask, buyer: Caller, lines: list[tuple[str, int]], key: str | None = None) -> Any:
+    headers = {"Authorization": f"Bearer {buyer.token}"}
+    if key:
+        headers["Idempotency-Key"] = key
+    body = {
+        "currency": "KZT",
+        "lines": [{"listing_id": listing, "quantity": quantity} for listing, quantity in lines],
+        "ship_to": ADDRESS,
+        "incoterm": "DAP",
+    }
+    response = app.test_client().post("/api/v1/orders", json=body, headers=headers)
+    return response.status_code, response.get_json()
+
+
+def test_twenty_buyers_racing_for_five_units_buy_exactly_five(committed: Committed) -> None:
+    listing = _listing(committed, stock=5, sku="RACE-5")
+    buyers = [committed.api.user(f"Buyer {i}") for i in range(20)]
+    results = _at_once([lambda b=b: _order(committed.app, b, [(listing, 1)]) for b in buyers])
+    statuses = sorted(status for status, _body in results)
+    assert statuses == [201] * 5 + [409] * 15, results
+    assert all(body["code"] == "insufficient_stock" for status, body in results if status == 409)
+    with Session(committed.engine) as session:
+        assert session.scalar(select(Listing.stock).where(Listing.id == listing)) == 0
+        sold = session.scalar(select(func.sum(OrderLine.quantity)).where(OrderLine.listing_id == listing))
+        assert sold == 5
+
+
+def test_the_same_idempotency_key_sent_twice_at_once_creates_one_order(committed: Committed) -> None:
+    listing = _listing(committed, stock=10, sku="IDEM")
+    buyer = committed.api.user("Double clicker")
+    results = _at_once([lambda: _order(committed.app, buyer, [(listing, 2)], key="double-click")] * 2)
+    assert [status for status, _body in results] == [201, 201], results
+    assert results[0][1]["id"] == results[1][1]["id"]
+    with Session(committed.engine) as session:
+        assert session.scalar(select(func.count()).select_from(Order).where(Order.buyer_id == buyer.id)) == 1
+        assert session.scalar(select(Listing.stock).where(Listing.id == listing)) == 8
+
+
+def test_orders_taking_the_same_listings_in_opposite_order_never_deadlock(committed: Committed) -> None:
+    first = _listing(committed, stock=100, sku="PAIR-A")
+    second = _listing(committed, stock=100, sku="PAIR-B")
+    buyers = [committed.api.user(f"Pair buyer {i}") for i in range(8)]
+    results = _at_once([
+        lambda b=b, i=i: _order(committed.app, b, [(first, 1), (second, 1)][:: 1 if i % 2 else -1])
+        for i, b in enumerate(buyers)
+    ])
+    assert [status for status, _body in results] == [201] * 8, results
+    with Session(committed.engine) as session:
+        stocks = session.scalars(select(Listing.stock).where(Listing.id.in_([first, second]))).all()
+        assert stocks == [92, 92]
