@@ -156,3 +156,12 @@ def test_a_required_json_body_that_is_missing_is_a_400(api: Api) -> None:
     caller = api.user()
     assert_problem(api.patch("/me", as_=caller), 400, "body_required")
     assert_problem(api.post("/auth/register"), 400, "body_required")
+
+
+def test_an_over_long_url_is_a_problem_414(api: Api) -> None:
+    assert_problem(api.get("/brokerages?country=" + "K" * 20_000), 414, "uri_too_long")
+
+
+def test_problem_extension_members_are_documented_as_allowed(client: FlaskClient) -> None:
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert document["components"]["schemas"]["Problem"].get("additionalProperties") is not False

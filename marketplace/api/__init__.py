@@ -25,6 +25,7 @@ log = logging.getLogger("marketplace.api")
 
 API_PREFIX = "/api/v1"
 JSON_TYPES = frozenset({"application/json"})
+MAX_QUERY_STRING = 16 * 1024
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -110,6 +111,8 @@ def _before_request() -> Response | None:
             locale = i18n.negotiate(None, [], user.locale)
     i18n.set_locale(locale)
     g.locale = locale
+    if len(request.query_string) > MAX_QUERY_STRING:
+        return problem(414, code="uri_too_long")
     return _check_content_type()
 
 

@@ -21,7 +21,13 @@ class StrictSchema(ma.Schema):
 
 
 class ProblemSchema(ma.Schema):
-    """RFC 9457 problem details, with a stable machine code and per-field messages."""
+    """RFC 9457 problem details, with a stable machine code and per-field messages.
+
+    Problems may carry extension members (e.g. the short lines of `insufficient_stock`).
+    """
+
+    class Meta:
+        unknown = ma.INCLUDE
 
     type = fields.String(required=True)
     title = fields.String(required=True)
