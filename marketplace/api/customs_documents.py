@@ -199,9 +199,7 @@ class ShipmentCustoms(MethodView):
 @blp.alt_response(409, response="CONFLICT", description="`shipment_not_paid`, `sdr_rate_missing`")
 def list_documents(shipment_id: str) -> list[dict[str, Any]]:
     """Every issued version of the shipment's documents; issued on the first read once it is paid."""
-    session, user, now = context.db(), context.require_user(), utcnow()
-    documents = shipments.list_documents(session, user, shipment_id, now=now)
-    current = {d.id for d in shipments.current_documents(session, user, shipment_id, now=now)}
+    documents, current = shipments.list_documents(context.db(), context.require_user(), shipment_id, now=utcnow())
     return [_document_out(document, current) for document in documents]
 
 

@@ -326,3 +326,21 @@ def test_the_manifest_lists_every_item_of_the_brokerages_shipments_as_json_and_c
         ),
         422,
     )
+
+
+def _rates(session: Session, rates: dict[str, str]) -> None:
+    money.store_rates(
+        session,
+        IncomingRates(base="EUR", as_of=utcnow().date(), source=SourceKind.OPERATOR,
+                      rates={code: Decimal(rate) for code, rate in rates.items()}),
+        utcnow(),
+    )
+    session.flush()
+
+
+def test_without_an_sdr_rate_the_documents_wait_for_an_operator_to_load_one(trade: Trade) -> None:
+    _rates(trade.session, {code: rate for code, rate in RATES.items() if code != "XDR"})
+    shipment = trade.paid_shipment((trade.tea, 1))
+    assert_problem(trade.api.get(f"/shipments/{shipment['id']}/documents", as_=trade.buyer), 409, "sdr_rate_missing")
+    _rates(trade.session, RATES)
+    assert trade.api.get(f"/shipments/{shipment['id']}/customs", as_=trade.buyer).get_json()["form"] == "CN22"
