@@ -89,16 +89,18 @@ class LineCorrection:
 def _form_rates(session: Session, rate_set_id: str | None) -> RateTable:
     """The order's own (locked) rate set when it has an SDR rate, else the current one."""
     currency = upu_threshold().below.currency
-    candidates = []
+
+    def has_sdr(table: RateTable) -> bool:
+        return table.base == currency or currency in table.rates
+
     if rate_set_id is not None:
         with contextlib.suppress(DomainError):
-            candidates.append(money.get_table(session, rate_set_id))
+            locked = money.get_table(session, rate_set_id)
+            if has_sdr(locked):
+                return locked
     latest = money.latest_rate_set(session)
-    if latest is not None:
-        candidates.append(money.table_of(latest))
-    for table in candidates:
-        if table.base == currency or currency in table.rates:
-            return table
+    if latest is not None and has_sdr(current := money.table_of(latest)):
+        return current
     raise SdrRateMissing()
 
 
