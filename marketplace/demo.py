@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts import demo as accounts_demo
 from marketplace.catalogue import demo as catalogue_demo
+from marketplace.customs import demo as customs_demo
 from marketplace.money import demo as money_demo
 from marketplace.orders import demo as orders_demo
 
@@ -22,6 +23,7 @@ def load_demo(session: Session, settings: dict[str, Any]) -> str:
         money_demo.load,
         catalogue_demo.load,
         orders_demo.load,
+        customs_demo.load,
     ):
         lines.append(step(session, settings))
         session.flush()

@@ -7,7 +7,9 @@ time per scenario. It prints requests per second and p50/p99 latency for: a brow
 search, a price-range filter in another currency, a listing's detail, and the same browse page
 served as precomputed JSON by the same application (the framework's ceiling), with the ratio of
 each to that ceiling and the SQL statements each request issued. The database is dropped at
-the end. Settings: BENCH_DATABASE_URL (an admin URL, default the local `postgres`),
+the end. It then downloads an issued customs document (a 20-line invoice PDF, as its buyer)
+over HTTP, and prints `tests.customs.bench_documents` (rendering and issuing a shipment's PDFs in
+this process, on one core). Settings: BENCH_DATABASE_URL (an admin URL, default the local `postgres`),
 BENCH_SECONDS per scenario (default 8), BENCH_LISTINGS (default 100000), BENCH_CONCURRENCY (8).
 """
 
@@ -217,12 +219,39 @@ def seed(url: str) -> tuple[list[str], Any]:
     return sample, rates
 
 
+def seed_documents(url: str) -> tuple[str, str]:
+    """A paid 20-line shipment with its documents issued, and its buyer's token: the download's path."""
+    import secrets
+
+    from marketplace.accounts.models import ApiToken
+    from marketplace.accounts.services import hash_token
+    from marketplace.customs.documents.store import issue_all
+    from marketplace.db import make_engine, utcnow
+    from marketplace.orders.models import Order, Shipment
+    from tests.customs.factories import declaration, make_shipment
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        shipment_id = make_shipment(session)
+        issue_all(session, shipment_id, declaration(20), "zh-Hans")
+        shipment = session.get(Shipment, shipment_id)
+        assert shipment is not None
+        order = session.get(Order, shipment.order_id)
+        assert order is not None
+        raw = secrets.token_urlsafe(32)
+        session.add(ApiToken(user_id=order.buyer_id, token_hash=hash_token(raw), expires_at=utcnow() + dt.timedelta(days=1)))
+        session.commit()
+    engine.dispose()
+    path = f"/api/v1/shipments/{shipment_id}/documents/commercial_invoice?lang=zh-Hans"
+    return path, f"Authorization: Bearer {raw}\r\n"
+
+
 # --- load ----------------------------------------------------------------------------------------
 
-async def _one(port: int, path: str) -> tuple[float, int, bytes, dict[str, str]]:
+async def _one(port: int, path: str, headers: str = "") -> tuple[float, int, bytes, dict[str, str]]:
     started = time.perf_counter()
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n".encode())
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\n{headers}Connection: close\r\n\r\n".encode())
     await writer.drain()
     data = await reader.read(-1)
     writer.close()
@@ -233,7 +262,7 @@ async def _one(port: int, path: str) -> tuple[float, int, bytes, dict[str, str]]
     return elapsed, int(lines[0].split()[1]), body, headers
 
 
-async def _drive(port: int, paths: list[str], seconds: float) -> tuple[list[float], int]:
+async def _drive(port: int, paths: list[str], seconds: float, headers: str = "") -> tuple[list[float], int]:
     latencies: list[float] = []
     errors = 0
     deadline = time.perf_counter() + seconds
@@ -242,7 +271,7 @@ async def _drive(port: int, paths: list[str], seconds: float) -> tuple[list[floa
         nonlocal errors
         i = offset
         while time.perf_counter() < deadline:
-            elapsed, status, _body, _headers = await _one(port, paths[i % len(paths)])
+            elapsed, status, _body, _headers = await _one(port, paths[i % len(paths)], headers)
             i += CONCURRENCY
             if status == 200:
                 latencies.append(elapsed)
@@ -253,13 +282,13 @@ async def _drive(port: int, paths: list[str], seconds: float) -> tuple[list[floa
     return latencies, errors
 
 
-def run_scenario(port: int, name: str, paths: list[str]) -> dict[str, Any]:
-    _elapsed, status, body, headers = asyncio.run(_one(port, paths[0]))
+def run_scenario(port: int, name: str, paths: list[str], request_headers: str = "") -> dict[str, Any]:
+    _elapsed, status, body, headers = asyncio.run(_one(port, paths[0], request_headers))
     if status != 200:
         raise SystemExit(f"{name}: {paths[0]} answered {status}: {body[:300]!r}")
-    asyncio.run(_drive(port, paths, 1.0))  # warm up
+    asyncio.run(_drive(port, paths, 1.0, request_headers))  # warm up
     started = time.perf_counter()
-    latencies, errors = asyncio.run(_drive(port, paths, SECONDS))
+    latencies, errors = asyncio.run(_drive(port, paths, SECONDS, request_headers))
     wall = time.perf_counter() - started
     latencies.sort()
     return {
@@ -290,6 +319,7 @@ def main() -> None:
         started = time.perf_counter()
         log(f"seeding {LISTINGS} listings into {name}")
         sample, _rates = seed(url)
+        document_path, document_auth = seed_documents(url)
         log(f"seeded in {time.perf_counter() - started:.0f} s")
         port = free_port()
         ceiling_file = Path(tempfile.mkstemp(prefix="bench-ceiling-", suffix=".json")[1])
@@ -329,7 +359,15 @@ def main() -> None:
         for label, paths in scenarios:
             log(f"{label}: {SECONDS:.0f} s at concurrency {CONCURRENCY}")
             results.append(run_scenario(port, label, paths))
+        label = "issued customs document (20-line invoice PDF, zh-Hans)"
+        log(f"{label}: {SECONDS:.0f} s at concurrency {CONCURRENCY}")
+        results.append(run_scenario(port, label, [document_path], document_auth))
         report(results)
+        log("customs documents: rendering and issuing in this process, one core")
+        from tests.customs.bench_documents import bench_documents
+
+        for line in bench_documents():
+            print(line)
         ceiling_file.unlink(missing_ok=True)
     finally:
         if server is not None:

@@ -210,6 +210,7 @@ def init_api(app: Flask) -> MarketplaceApi:
         accounts,
         catalogue,
         customs,
+        customs_documents,
         health,
         listings,
         money,
@@ -226,6 +227,7 @@ def init_api(app: Flask) -> MarketplaceApi:
         catalogue,
         orders,
         payments,
+        customs_documents,
     ):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX if module is not health else None)
     return api

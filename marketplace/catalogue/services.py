@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -277,3 +277,23 @@ def _translation_locale(listing: Listing, raw: str) -> str:
     if tag == listing.language:
         raise TranslationIsOriginal(errors={"locale": [TranslationIsOriginal.default_detail]})
     return tag
+
+
+def titles_in(session: Session, listing_ids: Iterable[str], language: str) -> dict[str, str]:
+    """The listings' titles translated into `language` (or a regional form of it), by listing id.
+
+    Customs documents describe goods in English: this gives them the sellers' own translations.
+    """
+    ids = sorted(set(listing_ids))
+    if not ids:
+        return {}
+    found: dict[str, str] = {}
+    for listing_id, title in session.execute(
+        select(ListingTranslation.listing_id, ListingTranslation.title)
+        .where(ListingTranslation.listing_id.in_(ids))
+        .where(or_(ListingTranslation.locale == language, ListingTranslation.locale.like(f"{language}-%")))
+        .order_by(ListingTranslation.listing_id, ListingTranslation.locale.desc())
+    ):
+        # The plain tag sorts last in descending order and so wins over a regional variant.
+        found[listing_id] = title
+    return found

@@ -38,14 +38,15 @@ class CustomsDocument(Base):
     """One issued PDF of a shipment: immutable; a correction is a new row with the next version.
 
     The bytes live in the row (see the README, "Customs documents", for why not on disk) and are
-    loaded only when asked for. `shipment_id` has no foreign key yet: shipments arrive with orders.
+    loaded only when asked for. A shipment with issued documents cannot be deleted (RESTRICT).
     """
 
     __tablename__ = "customs_documents"
     __table_args__ = (UniqueConstraint("shipment_id", "kind", "language", "version"),)
 
     id: Mapped[uuid_pk]
-    shipment_id: Mapped[str] = mapped_column(String(36))  # the unique key below indexes it
+    # The unique key below indexes it.
+    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id", ondelete="RESTRICT"))
     kind: Mapped[str] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(Integer)
@@ -59,6 +60,25 @@ class CustomsDocument(Base):
 def _refuse_changes(_mapper: object, _connection: object, document: CustomsDocument) -> None:
     """An issued document is evidence for customs: it is never rewritten, only superseded."""
     raise RuntimeError(f"customs document {document.id} is immutable; issue a new version instead")
+
+
+class CustomsCorrection(Base):
+    """The seller's correction of one order line's customs data (HS code, English description).
+
+    The order line keeps what was sold; the declaration reads the correction over it, and the
+    documents issued after the correction are new versions beside the old ones.
+    """
+
+    __tablename__ = "customs_corrections"
+
+    line_id: Mapped[str] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"), primary_key=True)
+    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"), index=True)
+    hs_code: Mapped[str | None] = mapped_column(String(10))
+    description: Mapped[str | None] = mapped_column(String(200))
+    origin_country: Mapped[str | None] = mapped_column(String(2))
+    corrected_by: Mapped[str] = mapped_column(String(36))
+    corrected_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
 
 class CustomsRule(Base):
     """One destination's import rules for one validity period.

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 from marketplace.accounts.models import Organisation, User
 from marketplace.errors import NotFound
 from marketplace.money import Money
-from marketplace.orders.models import OrderLine, OrderStatus, Shipment
+from marketplace.orders.models import Order, OrderLine, OrderStatus, Shipment, ShipmentStatus
 from marketplace.orders.services import expire_due
 
 
@@ -32,6 +32,8 @@ class DeclarationItem:
     total_value: Money
     unit_value_seller: Money  # seller's currency
     total_value_seller: Money
+    line_id: str
+    listing_id: str
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class DeclarationData:
     gross_weight_grams: int
     de_minimis: bool
     landed_cost: dict[str, Any]
+    rate_set_id: str | None  # the order's locked rate set
 
 
 def declaration_data(session: Session, shipment_id: str, *, now: dt.datetime) -> DeclarationData:
@@ -103,6 +106,8 @@ def declaration_data(session: Session, shipment_id: str, *, now: dt.datetime) ->
             total_value=money(line.total_minor, line.currency),
             unit_value_seller=money(line.unit_price_seller_minor, line.seller_currency),
             total_value_seller=money(line.unit_price_seller_minor * line.quantity, line.seller_currency),
+            line_id=line.id,
+            listing_id=line.listing_id,
         )
         for line in lines
     )
@@ -133,4 +138,28 @@ def declaration_data(session: Session, shipment_id: str, *, now: dt.datetime) ->
         gross_weight_grams=shipment.weight_grams,
         de_minimis=shipment.de_minimis,
         landed_cost=dict(shipment.landed_cost),
+        rate_set_id=order.rate_set_id,
+    )
+
+
+def designated_shipment_ids(
+    session: Session, brokerage_id: str, *, paid_from: dt.datetime, paid_before: dt.datetime, limit: int
+) -> list[str]:
+    """Paid (ready or dispatched) shipments designated to a brokerage, by payment time, oldest first.
+
+    For the brokers' manifest; callers check that the caller belongs to the brokerage.
+    """
+    return list(
+        session.scalars(
+            select(Shipment.id)
+            .join(Order, Order.id == Shipment.order_id)
+            .where(
+                Shipment.brokerage_id == brokerage_id,
+                Shipment.status.in_([ShipmentStatus.READY.value, ShipmentStatus.DISPATCHED.value]),
+                Order.paid_at >= paid_from,
+                Order.paid_at < paid_before,
+            )
+            .order_by(Order.paid_at, Shipment.number)
+            .limit(limit)
+        )
     )

@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import Organisation, User
 from marketplace.customs.declaration import (
     Declaration,
     DeclarationItem,
@@ -12,7 +15,9 @@ from marketplace.customs.declaration import (
     Importer,
     build_declaration,
 )
+from marketplace.db import new_id, utcnow
 from marketplace.money import Money, RateTable
+from marketplace.orders.models import Order, Shipment
 
 # 1 EUR buys these; 1 XDR is worth about 1.2 EUR, so 300 XDR is about 2 845 CNY.
 RATES = RateTable(
@@ -72,3 +77,31 @@ def declaration(
         de_minimis=False,
         rates=rates,
     )
+
+
+def make_shipment(session: Session) -> str:
+    """A bare shipment (with its buyer, seller and order) for stored documents to belong to."""
+    suffix = new_id()[:8]
+    buyer = User(email=f"{suffix}@example.test", email_key=f"{suffix}@example.test", password_hash="-", name="Buyer")
+    seller = Organisation(
+        kind="seller", name="Hangzhou Tea", country="CN", address={"line1": "1 Tea Road", "city": "Hangzhou"},
+        currency="CNY", locale="zh-Hans",
+    )
+    session.add_all([buyer, seller])
+    session.flush()
+    order = Order(
+        number=f"SR-{suffix}", buyer_id=buyer.id, status="paid", currency="CNY", incoterm="DAP",
+        ship_to={"line1": "5 Dostyk", "city": "Almaty", "country": "KZ"}, ship_to_country="KZ",
+        goods_minor=0, shipping_minor=0, duties_minor=0, taxes_minor=0, grand_total_minor=0,
+        expires_at=utcnow(),
+    )
+    shipment = Shipment(
+        position=0, number=f"SR-{suffix}-1", seller_id=seller.id, status="ready", incoterm="DAP",
+        from_country="CN", to_country="KZ", weight_grams=0, currency="CNY", goods_minor=0, shipping_minor=0,
+        duties_minor=0, taxes_minor=0, collected_minor=0, seller_currency="CNY", goods_seller_minor=0,
+        shipping_seller_minor=0,
+    )
+    shipment.order = order
+    session.add_all([order, shipment])
+    session.flush()
+    return shipment.id

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session
 
+from marketplace.accounts.models import Organisation, User
 from marketplace.customs.declaration import Declaration
 from marketplace.customs.documents.exports import (
     ManifestEntry,
@@ -32,7 +33,8 @@ from marketplace.customs.documents.store import (
 )
 from marketplace.customs.models import CustomsDocument
 from marketplace.db import new_id
-from tests.customs.factories import declaration
+from marketplace.orders.models import Order, Shipment
+from tests.customs.factories import declaration, make_shipment
 from tests.customs.pdf import pdf_text
 
 
@@ -42,7 +44,7 @@ def corrected(shipment: Declaration, hs_code: str) -> Declaration:
 
 
 def test_an_issued_document_is_stored_with_its_checksum_and_size(session: Session) -> None:
-    shipment_id = new_id()
+    shipment_id = make_shipment(session)
     document = issue(session, shipment_id, "commercial_invoice", "zh-Hans", declaration(3))
     assert (document.version, document.size) == (1, len(document.content))
     assert document.sha256 == hashlib.sha256(document.content).hexdigest()
@@ -50,7 +52,7 @@ def test_an_issued_document_is_stored_with_its_checksum_and_size(session: Sessio
 
 
 def test_a_correction_is_version_two_and_version_one_is_unchanged(session: Session) -> None:
-    shipment_id = new_id()
+    shipment_id = make_shipment(session)
     original = declaration(3)
     first = issue(session, shipment_id, "cn22", "en", original)
     first_sha, first_bytes = first.sha256, first.content
@@ -67,7 +69,7 @@ def test_a_correction_is_version_two_and_version_one_is_unchanged(session: Sessi
 
 
 def test_issuing_the_same_declaration_again_adds_no_version(session: Session) -> None:
-    shipment_id = new_id()
+    shipment_id = make_shipment(session)
     first = issue(session, shipment_id, "packing_list", "en", declaration(2))
     again = issue(session, shipment_id, "packing_list", "en", declaration(2))
     assert again.id == first.id
@@ -75,7 +77,7 @@ def test_issuing_the_same_declaration_again_adds_no_version(session: Session) ->
 
 
 def test_a_stored_document_cannot_be_rewritten(session: Session) -> None:
-    document = issue(session, new_id(), "cn22", "en", declaration(1))
+    document = issue(session, make_shipment(session), "cn22", "en", declaration(1))
     document.content = b"%PDF-forged"
     with pytest.raises(RuntimeError, match="immutable"):
         session.flush()
@@ -83,7 +85,7 @@ def test_a_stored_document_cannot_be_rewritten(session: Session) -> None:
 
 
 def test_a_chinese_seller_gets_every_document_in_english_and_chinese(session: Session) -> None:
-    shipment_id = new_id()
+    shipment_id = make_shipment(session)
     issued = issue_all(session, shipment_id, declaration(20), "zh-Hans")
     assert sorted((d.kind, d.language) for d in issued) == [
         ("cn22", "en"), ("cn22", "zh-Hans"), ("commercial_invoice", "en"), ("commercial_invoice", "zh-Hans"),
@@ -92,13 +94,13 @@ def test_a_chinese_seller_gets_every_document_in_english_and_chinese(session: Se
 
 
 def test_an_english_speaking_seller_gets_english_documents_only(session: Session) -> None:
-    issued = issue_all(session, new_id(), declaration(2), "en-GB")
+    issued = issue_all(session, make_shipment(session), declaration(2), "en-GB")
     assert {d.language for d in issued} == {"en"}
     assert len(issued) == 3
 
 
 def test_a_correction_across_the_line_makes_the_cn23_current_and_keeps_the_cn22(session: Session) -> None:
-    shipment_id = new_id()
+    shipment_id = make_shipment(session)
     issue_all(session, shipment_id, declaration(2), "en")
     costly = declaration(2, unit="2000.00")
     assert costly.form == "CN23"
@@ -111,7 +113,7 @@ def test_a_correction_across_the_line_makes_the_cn23_current_and_keeps_the_cn22(
 
 
 def test_a_document_that_does_not_exist_is_not_found(session: Session) -> None:
-    shipment_id = new_id()
+    shipment_id = make_shipment(session)
     issue(session, shipment_id, "cn22", "en", declaration(1))
     for kind, language, version, shipment in [
         ("cn23", "en", None, shipment_id),
@@ -125,7 +127,7 @@ def test_a_document_that_does_not_exist_is_not_found(session: Session) -> None:
 
 
 def test_the_bundle_holds_the_current_documents_and_their_checksums(session: Session) -> None:
-    shipment_id = new_id()
+    shipment_id = make_shipment(session)
     issue_all(session, shipment_id, declaration(2), "ar")
     documents = current_documents(session, shipment_id)
     archive = zipfile.ZipFile(io.BytesIO(bundle(documents)))
@@ -161,17 +163,24 @@ def test_manifest_cells_that_a_spreadsheet_would_run_are_escaped(dangerous: str)
 
 
 def test_documents_are_kept_per_shipment(session: Session) -> None:
-    first, second = new_id(), new_id()
+    first, second = make_shipment(session), make_shipment(session)
     issue(session, first, "cn22", "en", declaration(1))
     issue(session, second, "cn22", "en", declaration(1))
     assert [d.shipment_id for d in list_documents(session, first)] == [first]
     assert session.query(CustomsDocument).filter_by(shipment_id=second).count() == 1
 
 
+def _committed_shipment(engine: Engine) -> str:
+    with Session(engine) as session:
+        shipment_id = make_shipment(session)
+        session.commit()
+    return shipment_id
+
+
 @pytest.mark.postgres_only
 def test_two_requests_issuing_at_once_get_consecutive_versions(engine: Engine) -> None:
     """The second insert waits on the first's unique key, then takes the next version."""
-    shipment_id = new_id()
+    shipment_id = _committed_shipment(engine)
     first_session, second_session = Session(engine), Session(engine)
     outcome: dict[str, int] = {}
     try:
@@ -192,6 +201,13 @@ def test_two_requests_issuing_at_once_get_consecutive_versions(engine: Engine) -
     finally:
         first_session.rollback()
         first_session.execute(delete(CustomsDocument).where(CustomsDocument.shipment_id == shipment_id))
+        shipment = first_session.get(Shipment, shipment_id)
+        assert shipment is not None
+        order = first_session.get(Order, shipment.order_id)
+        assert order is not None
+        first_session.execute(delete(Order).where(Order.id == order.id))
+        first_session.execute(delete(Organisation).where(Organisation.id == shipment.seller_id))
+        first_session.execute(delete(User).where(User.id == order.buyer_id))
         first_session.commit()
         first_session.close()
         second_session.close()
