@@ -63,7 +63,9 @@ def _wire_payments(app: Flask, settings: Mapping[str, Any]) -> None:
     from marketplace.payments.listeners import payment_listeners
 
     app.extensions["marketplace"]["payment_gateways"] = build_gateways(settings)
-    app.extensions["marketplace"]["payment_listeners"] = payment_listeners()
+    app.extensions["marketplace"]["payment_listeners"] = payment_listeners(
+        int(settings["PLATFORM_COMMISSION_BPS"])
+    )
 
 
 def create_app(
