@@ -10,18 +10,29 @@ is stored with outcome `unhandled`, never lost.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy.orm import Session
 
 from marketplace.orders import payment_events
 from marketplace.payments import order_payments
-from marketplace.payments.gateway import WebhookAction
+from marketplace.payments.gateway import PaymentGateway, WebhookAction
 from marketplace.payments.services import PaymentChange, PaymentListener
 
 
-def payment_listeners(commission_bps: int) -> dict[WebhookAction, PaymentListener]:
-    """The listeners the application runs with, by action; commission in basis points."""
+def payment_listeners(
+    commission_bps: int, gateways: Mapping[str, PaymentGateway]
+) -> dict[WebhookAction, PaymentListener]:
+    """The listeners the application runs with, by action; commission in basis points.
+
+    Money that arrives for an order already paid by another payment, expired or cancelled is
+    refunded in full at once rather than refused: refusing a webhook only makes Stripe retry it.
+    """
 
     def succeeded(session: Session, change: PaymentChange) -> None:
+        if order_payments.no_longer_payable(session, change):
+            order_payments.refund_unwanted(session, change, gateways)
+            return
         payment_events.on_payment_succeeded(session, change)
         order_payments.record_sales(session, change, commission_bps)
 

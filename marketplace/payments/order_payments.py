@@ -24,7 +24,7 @@ from marketplace.i18n import _
 from marketplace.money import Money, allocate
 from marketplace.money import services as money
 from marketplace.orders import services as orders
-from marketplace.orders.models import Order
+from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments import ledger, services
 from marketplace.payments.gateway import PaymentGateway, PaymentStatus
 from marketplace.payments.models import Payment, PaymentRefund
@@ -273,6 +273,36 @@ def record_refunds(session: Session, change: PaymentChange, commission_bps: int)
             commission_bps=commission_bps, shipment_id=shipment_id, order_id=change.order_id,
             payment_id=change.payment_id,
         )
+
+
+def no_longer_payable(session: Session, change: PaymentChange) -> bool:
+    """The order was paid by another payment, expired or was cancelled before this money arrived.
+
+    The order row is locked, so two payments succeeding at once are decided one after the other.
+    """
+    order = session.scalar(
+        select(Order).where(Order.id == change.order_id).with_for_update().execution_options(populate_existing=True)
+    )
+    if order is None:
+        raise NotFound()
+    if order.status == OrderStatus.PENDING_PAYMENT.value:
+        return False
+    return not (order.status == OrderStatus.PAID.value and order.payment_reference == change.payment_id)
+
+
+def refund_unwanted(session: Session, change: PaymentChange, gateways: Mapping[str, PaymentGateway]) -> None:
+    """Give a payment nobody needs back in full (the buyer paid twice, or too late).
+
+    No listener hears it: the order and the ledger never counted this payment.
+    """
+    gateway = gateways.get(change.gateway)
+    if gateway is None:
+        raise Conflict(_("This payment method is not available."), code="payment_gateway_unavailable")
+    log.warning("payment for an order no longer payable refunded", extra={"payment_id": change.payment_id})
+    services.refund_payment(
+        session, gateway, payment_id=change.payment_id, amount=change.amount,
+        reason="order no longer payable", idempotency_key=f"unwanted:{change.payment_id}", listeners={},
+    )
 
 
 def record_failure(session: Session, change: PaymentChange) -> None:

@@ -319,3 +319,19 @@ def test_orders_reach_the_gateway_in_its_minor_units(
     assert (intent.amount, intent.currency) == (_stripe_units(total["amount"], currency), currency.lower())
     manual = market.placed((market.tea, 1), currency=currency)
     assert _pay(market, manual["id"], "manual").get_json()["amount"] == manual["totals"]["grand_total"]
+
+
+def test_money_arriving_for_an_order_already_paid_is_refunded_at_once(market: Market, session: Session) -> None:
+    order = market.placed((market.tea, 1), (market.carpet, 1))
+    transfer = _pay(market, order["id"], "manual").get_json()
+    second = _pay(market, order["id"], "manual").get_json()  # the buyer wired twice
+    operator = _operator(market)
+    assert market.api.post(f"/payments/{transfer['id']}/capture", as_=operator).status_code == 200
+
+    late = market.api.post(f"/payments/{second['id']}/capture", as_=operator)
+
+    assert late.status_code == 200, late.get_json()
+    assert late.get_json()["status"] == "refunded" and late.get_json()["refunded"] == late.get_json()["amount"]
+    assert _order(market, order["id"])["status"] == "paid"
+    assert session.scalar(select(func.count()).select_from(LedgerEntry).where(
+        LedgerEntry.order_id == order["id"], LedgerEntry.kind == "sale")) == 2  # the first payment's only
