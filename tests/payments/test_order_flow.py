@@ -27,7 +27,7 @@ from marketplace.payments.models import LedgerEntry, Payment, PaymentRefund
 from tests.helpers import Caller, assert_problem
 from tests.orders import conftest as order_fixtures
 from tests.orders.conftest import Market, make_operator, stock_of
-from tests.payments.conftest import pay_with_card
+from tests.payments.conftest import pay_with_card, signed_event
 from tests.payments.localstripe_server import LocalStripe, WebhookReceiver
 
 BPS = 800  # PLATFORM_COMMISSION_BPS in the test settings (the default)
@@ -335,3 +335,40 @@ def test_money_arriving_for_an_order_already_paid_is_refunded_at_once(market: Ma
     assert _order(market, order["id"])["status"] == "paid"
     assert session.scalar(select(func.count()).select_from(LedgerEntry).where(
         LedgerEntry.order_id == order["id"], LedgerEntry.kind == "sale")) == 2  # the first payment's only
+
+
+def test_a_refund_made_at_stripes_dashboard_is_split_over_the_shipments(
+    market: Market, session: Session, stripe_client: stripe.StripeClient, localstripe: LocalStripe,
+    post_webhook: Callable[..., Any],
+) -> None:
+    order = market.placed((market.tea, 1), (market.carpet, 1), currency="CNY")
+    payment = _pay(market, order["id"], "stripe").get_json()
+    reference = session.get(Payment, payment["id"]).reference  # type: ignore[union-attr]
+    pay_with_card(stripe_client, reference)
+    # Ours, signed with the SDK's own code (the test does not wait for localstripe's own delivery).
+    paid_body, paid_signature = signed_event(
+        "payment_intent.succeeded",
+        {"id": reference, "object": "payment_intent", "amount": _units(payment["amount"]),
+         "amount_received": _units(payment["amount"]), "currency": "cny", "status": "succeeded"},
+    )
+    assert post_webhook(paid_body, paid_signature).get_json()["outcome"] == "applied"
+
+    # Real localstripe holds the refund; it sends no charge.refunded, so ours carries its totals.
+    stripe_client.v1.refunds.create(params={"payment_intent": reference, "amount": 10_000})
+    charge = localstripe.stored("charge", localstripe.stored("payment_intent", reference).latest_charge.id)
+    body, signature = signed_event(
+        "charge.refunded",
+        {"id": charge.id, "object": "charge", "payment_intent": reference, "amount": charge.amount,
+         "amount_refunded": charge.amount_refunded, "currency": "cny"},
+    )
+    assert post_webhook(body, signature).get_json()["outcome"] == "applied"
+
+    assert _order(market, order["id"])["status"] == "partially_refunded"
+    refunds = dict(session.execute(
+        select(LedgerEntry.shipment_id, func.sum(LedgerEntry.amount_minor))
+        .where(LedgerEntry.order_id == order["id"], LedgerEntry.kind == "refund").group_by(LedgerEntry.shipment_id)
+    ).all())
+    assert set(refunds) == {s["id"] for s in order["shipments"]}  # both sellers bear their part
+    tea = _shipment(order, market.tea_seller)
+    tea_part = refunds[tea]
+    assert -10_000 < tea_part < 0
