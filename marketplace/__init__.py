@@ -62,8 +62,11 @@ def _wire_payments(app: Flask, settings: Mapping[str, Any]) -> None:
     from marketplace.payments.adapters import build_gateways
     from marketplace.payments.listeners import payment_listeners
 
-    app.extensions["marketplace"]["payment_gateways"] = build_gateways(settings)
-    app.extensions["marketplace"]["payment_listeners"] = payment_listeners()
+    gateways = build_gateways(settings)
+    app.extensions["marketplace"]["payment_gateways"] = gateways
+    app.extensions["marketplace"]["payment_listeners"] = payment_listeners(
+        int(settings["PLATFORM_COMMISSION_BPS"]), gateways
+    )
 
 
 def create_app(

@@ -14,6 +14,7 @@ from marketplace.catalogue import demo as catalogue_demo
 from marketplace.customs import demo as customs_demo
 from marketplace.money import demo as money_demo
 from marketplace.orders import demo as orders_demo
+from marketplace.payments import demo as payments_demo
 
 
 def load_demo(session: Session, settings: dict[str, Any]) -> str:
@@ -23,6 +24,7 @@ def load_demo(session: Session, settings: dict[str, Any]) -> str:
         money_demo.load,
         catalogue_demo.load,
         orders_demo.load,
+        payments_demo.load,
         customs_demo.load,
     ):
         lines.append(step(session, settings))

@@ -360,7 +360,12 @@ def get_order(order_id: str) -> dict[str, Any]:
 def cancel_order(order_id: str) -> dict[str, Any]:
     """Cancel before dispatch (buyer or operator): stock comes back; a paid order is refunded."""
     return _order_out(
-        checkout.cancel_order(context.db(), context.require_user(), order_id, now=utcnow())
+        checkout.cancel_order(
+            context.db(), context.require_user(), order_id, now=utcnow(),
+            refund=checkout.refund_issuer(
+                context.extension("payment_gateways"), context.extension("payment_listeners")
+            ),
+        )
     )
 
 

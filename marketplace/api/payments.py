@@ -1,22 +1,28 @@
-"""Payments over HTTP: Stripe's webhook, the operator's capture of a bank transfer, seller balances."""
+"""Payments over HTTP: paying and refunding orders, Stripe's webhook, the operator's capture of a
+bank transfer, seller balances."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import request
+from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from marketplace.accounts.models import OrganisationKind
 from marketplace.accounts.services import require_member
 from marketplace.api import accepts, context
+from marketplace.api.idempotency import HEADER, idempotent
+from marketplace.api.money_fields import MoneyField
+from marketplace.api.schemas import StrictSchema, text
+from marketplace.db import utcnow
 from marketplace.errors import Forbidden, NotFound
 from marketplace.i18n import _
 from marketplace.money import Money
-from marketplace.payments import ledger, services
+from marketplace.payments import ledger, order_payments, services
 from marketplace.payments.gateway import PaymentGateway, WebhookRequest
-from marketplace.payments.models import Payment
+from marketplace.payments.models import Payment, PaymentRefund
 from marketplace.payments.services import Listeners
 
 blp = Blueprint("payments", __name__, description="Payments, gateway webhooks and seller balances")
@@ -44,6 +50,44 @@ class PaymentSchema(Schema):
     amount = fields.Nested(AmountSchema, required=True)
     refunded = fields.Nested(AmountSchema, required=True)
     created_at = fields.DateTime(required=True)
+
+
+class PaymentStartedSchema(PaymentSchema):
+    client_secret = fields.String(
+        metadata={"description": "Stripe only: for the storefront's Stripe.js to confirm the payment"}
+    )
+
+
+class PaymentCreateSchema(StrictSchema):
+    gateway = fields.String(
+        required=True, validate=validate.Length(min=1, max=16), metadata={"enum": ["stripe", "manual"]}
+    )
+
+
+class RefundCreateSchema(StrictSchema):
+    amount = MoneyField(
+        allow_zero=False, load_default=None,
+        metadata={"description": "In the payment's currency; the whole remainder when absent"},
+    )
+    shipment_id = fields.String(
+        load_default=None, validate=validate.Length(min=1, max=36),
+        metadata={"description": "The shipment refunded; a seller with one shipment in the order may omit it"},
+    )
+    reason = text(500)
+
+
+class RefundSchema(Schema):
+    id = fields.String(required=True)
+    shipment_id = fields.String(required=True, allow_none=True)
+    amount = fields.Nested(AmountSchema, required=True)
+    status = fields.String(required=True)
+    reason = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class OrderRefundSchema(Schema):
+    payment = fields.Nested(PaymentSchema, required=True)
+    refunds = fields.List(fields.Nested(RefundSchema), required=True)
 
 
 class BalanceSchema(Schema):
@@ -78,6 +122,68 @@ def payment_view(payment: Payment) -> dict[str, Any]:
         "refunded": Money.from_minor(payment.refunded_minor, payment.currency).to_api(),
         "created_at": payment.created_at,
     }
+
+
+def refund_view(refund: PaymentRefund) -> dict[str, Any]:
+    return {
+        "id": refund.id,
+        "shipment_id": refund.shipment_id,
+        "amount": Money.from_minor(refund.amount_minor, refund.currency).to_api(),
+        "status": refund.status,
+        "reason": refund.reason,
+        "created_at": refund.created_at,
+    }
+
+
+@blp.route("/orders/<order_id>/payments")
+class OrderPayments(MethodView):
+    @context.user_required
+    @blp.response(200, PaymentSchema(many=True))
+    @blp.alt_response(404, response="NOT_FOUND", description="No such order, or not the caller's")
+    def get(self, order_id: str) -> list[dict[str, Any]]:
+        """The order's payments, for its buyer, the sellers of its shipments and operators."""
+        payments = order_payments.order_payments(context.db(), context.require_user(), order_id, now=utcnow())
+        return [payment_view(payment) for payment in payments]
+
+    @context.user_required
+    @idempotent
+    @blp.arguments(PaymentCreateSchema)
+    @blp.response(201, PaymentStartedSchema)
+    @blp.alt_response(404, response="NOT_FOUND", description="No such order, or not the caller's")
+    @blp.alt_response(409, response="CONFLICT", description="`invalid_transition`: the order is not awaiting payment; `idempotency_key_reused`")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description="`payment_gateway_unknown`, `currency_not_supported_by_gateway`")
+    @blp.alt_response(502, response="BAD_GATEWAY", description="`payment_gateway_error`: nothing was recorded")
+    def post(self, body: dict[str, Any], order_id: str) -> dict[str, Any]:
+        """The buyer pays their order's grand total in the order currency (Stripe or bank transfer)."""
+        started = order_payments.pay_order(
+            context.db(), context.require_user(), order_id,
+            gateways=context.extension("payment_gateways"), gateway_name=body["gateway"],
+            idempotency_key=request.headers.get(HEADER), now=utcnow(),
+        )
+        view = payment_view(started.payment)
+        if started.client_secret:
+            view["client_secret"] = started.client_secret
+        return view
+
+
+@blp.route("/orders/<order_id>/refunds", methods=["POST"])
+@context.user_required
+@idempotent
+@blp.arguments(RefundCreateSchema)
+@blp.response(201, OrderRefundSchema)
+@blp.alt_response(403, response="FORBIDDEN", description="`refund_forbidden`: the buyer, or a caller without a shipment in the order")
+@blp.alt_response(404, response="NOT_FOUND", description="No such order or shipment for the caller (another seller's shipment too)")
+@blp.alt_response(409, response="CONFLICT", description="`refund_exceeds_payment` (with `refundable`), `payment_not_refundable`, `idempotency_key_reused`")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description="`refund_currency_mismatch`, `shipment_required`, invalid fields")
+def refund_order(body: dict[str, Any], order_id: str) -> dict[str, Any]:
+    """Refund a shipment (its seller) or the order (an operator), fully or partly, never more than paid."""
+    refunded = order_payments.refund_order(
+        context.db(), context.require_user(), order_id,
+        gateways=context.extension("payment_gateways"), listeners=_listeners(),
+        amount=body["amount"], shipment_id=body["shipment_id"], reason=body["reason"],
+        idempotency_key=request.headers.get(HEADER), now=utcnow(),
+    )
+    return {"payment": payment_view(refunded.payment), "refunds": [refund_view(r) for r in refunded.refunds]}
 
 
 @blp.route("/webhooks/stripe", methods=["POST"])

@@ -6,6 +6,7 @@ benchmarks can pass their own.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,9 @@ from marketplace.money import RateTable
 from marketplace.money import services as money
 from marketplace.orders import services
 from marketplace.orders.landed_cost import LandedCost, LandedCostEstimator, ShipmentForCustoms
+from marketplace.payments import order_payments
+from marketplace.payments.gateway import PaymentGateway
+from marketplace.payments.services import Listeners
 
 
 def landed_cost_estimator(rates: RateTable, on: dt.date) -> LandedCostEstimator:
@@ -78,9 +82,10 @@ def _explained(result: customs.LandedCostEstimate) -> dict[str, object]:
         }
 
 
-def refund_issuer() -> services.RefundIssuer | None:
-    """How a paid order being cancelled gets its money back; None until payments provides it."""
-    return None
+def refund_issuer(gateways: Mapping[str, PaymentGateway], listeners: Listeners) -> services.RefundIssuer:
+    """How a paid order being cancelled gets its money back: payments refunds all that remains
+    through the gateway it was paid with (the order's ledger and status follow its listeners)."""
+    return order_payments.refund_cancelled_order(gateways, listeners)
 
 
 def place_order(
@@ -105,5 +110,7 @@ def place_order(
     )
 
 
-def cancel_order(session: Session, user: User, order_id: str, *, now: dt.datetime) -> services.OrderView:
-    return services.cancel_order(session, user, order_id, now=now, refund=refund_issuer())
+def cancel_order(
+    session: Session, user: User, order_id: str, *, now: dt.datetime, refund: services.RefundIssuer | None = None
+) -> services.OrderView:
+    return services.cancel_order(session, user, order_id, now=now, refund=refund)

@@ -108,7 +108,7 @@ def record_refund(
     """
     currency = _seller_currency(session, seller_id, amount)
     _positive(amount)
-    sold, refunded, commission_net = _shipment_totals(session, seller_id, shipment_id)
+    sold, refunded, commission_net = shipment_totals(session, seller_id, shipment_id)
     if amount.minor > sold + refunded:
         raise Conflict(
             _("The refund is larger than what remains of the sale."), code="refund_exceeds_sale"
@@ -127,7 +127,7 @@ def record_refund(
     return entries
 
 
-def _shipment_totals(session: Session, seller_id: str, shipment_id: str) -> tuple[int, int, int]:
+def shipment_totals(session: Session, seller_id: str, shipment_id: str) -> tuple[int, int, int]:
     """Sum of sales, refunds (negative) and commission (negative) recorded for one shipment."""
     rows = session.execute(
         select(LedgerEntry.kind, func.sum(LedgerEntry.amount_minor))

@@ -1,7 +1,8 @@
 """Payments, refunds, gateway events applied once, and the sellers' ledger.
 
-Amounts are integer minor units (ISO 4217) with the currency beside them. `payments.order_id`
-has no foreign key yet: the orders table arrives with the orders package, which adds it.
+Amounts are integer minor units (ISO 4217) with the currency beside them. Payments, refunds and
+ledger entries point at the orders and shipments they are for (RESTRICT: money history is never
+deleted with what it paid for).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class Payment(Base):
     )
 
     id: Mapped[uuid_pk]
-    order_id: Mapped[str] = mapped_column(String(36), index=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), index=True)
     gateway: Mapped[str] = mapped_column(String(16))
     reference: Mapped[str] = mapped_column(String(255))
     idempotency_key: Mapped[str] = mapped_column(String(255))
@@ -55,7 +56,7 @@ class PaymentRefund(Base):
     id: Mapped[uuid_pk]
     payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id", ondelete="CASCADE"), index=True)
     reference: Mapped[str] = mapped_column(String(255))
-    shipment_id: Mapped[str | None] = mapped_column(String(36))
+    shipment_id: Mapped[str | None] = mapped_column(ForeignKey("shipments.id", ondelete="RESTRICT"), index=True)
     amount_minor: Mapped[minor_units]
     currency: Mapped[currency_code]
     reason: Mapped[str] = mapped_column(String(500))
@@ -116,8 +117,8 @@ class LedgerEntry(Base):
     kind: Mapped[str] = mapped_column(String(16))
     amount_minor: Mapped[minor_units]
     currency: Mapped[currency_code]
-    order_id: Mapped[str | None] = mapped_column(String(36))
-    shipment_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    order_id: Mapped[str | None] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), index=True)
+    shipment_id: Mapped[str | None] = mapped_column(ForeignKey("shipments.id", ondelete="RESTRICT"), index=True)
     payment_id: Mapped[str | None] = mapped_column(ForeignKey("payments.id", ondelete="RESTRICT"))
     payout_id: Mapped[str | None] = mapped_column(ForeignKey("payouts.id", ondelete="RESTRICT"))
     created_at: Mapped[created_at]

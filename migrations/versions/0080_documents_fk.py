@@ -1,7 +1,7 @@
 """customs documents belong to shipments; sellers' corrections of customs data
 
 Revision ID: 0080_documents_fk
-Revises: 0060_documents
+Revises: 0070_payments_orders_fk
 Create Date: 2026-11-28 18:20:00.000000
 
 A migration must not break the release before it: add columns nullable or with a default,
@@ -14,7 +14,7 @@ import marketplace.db
 
 
 revision = '0080_documents_fk'
-down_revision = '0060_documents'
+down_revision = '0070_payments_orders_fk'
 branch_labels = None
 depends_on = None
 

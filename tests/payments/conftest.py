@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -14,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import OrganisationKind, User
 from marketplace.accounts.services import create_organisation
+from marketplace.db import utcnow
+from marketplace.orders.models import Order, Shipment
 from marketplace.payments.adapters.manual import ManualGateway
 from marketplace.payments.adapters.stripe import StripeGateway
 from marketplace.payments.gateway import WebhookAction
@@ -137,3 +140,47 @@ def seller_factory(session: Session) -> Callable[..., str]:
         return seller.id
 
     return make
+
+
+def make_order(session: Session, currency: str = "EUR", shares: Sequence[tuple[str, int]] = ()) -> tuple[str, list[str]]:
+    """An order row with one shipment per (seller, amount in minor units), for tests below the HTTP API.
+
+    The ledger and payment tables point at real orders and shipments; the full checkout is
+    exercised by the flow tests, these rows only have to exist.
+    """
+    stamp = time.time_ns()
+    buyer = User(email=f"buyer-{stamp}@example.test", email_key=f"buyer-{stamp}@example.test", password_hash="x", name="Buyer")
+    session.add(buyer)
+    session.flush()
+    total = sum(units for _seller, units in shares)
+    order = Order(
+        number=f"T-{stamp}"[-20:], buyer_id=buyer.id, status="pending_payment", currency=currency, incoterm="DAP",
+        ship_to={"country": "KZ"}, ship_to_country="KZ", goods_minor=total, shipping_minor=0, duties_minor=0,
+        taxes_minor=0, grand_total_minor=total, expires_at=utcnow() + dt.timedelta(hours=1),
+    )
+    session.add(order)
+    session.flush()
+    shipments = []
+    for position, (seller_id, units) in enumerate(shares):
+        shipment = Shipment(
+            order_id=order.id, position=position, number=f"T{stamp}-{position}"[-24:], seller_id=seller_id,
+            incoterm="DAP", from_country="UZ", to_country="KZ", weight_grams=100, currency=currency,
+            goods_minor=units, shipping_minor=0, duties_minor=0, taxes_minor=0, collected_minor=0,
+            seller_currency=currency, goods_seller_minor=units, shipping_seller_minor=0,
+        )
+        session.add(shipment)
+        session.flush()
+        shipments.append(shipment.id)
+    return order.id, shipments
+
+
+@pytest.fixture
+def order_id(session: Session) -> Callable[..., str]:
+    """A new order's id (no shipments), for payments that only need an order to belong to."""
+    return lambda currency="EUR": make_order(session, currency)[0]
+
+
+@pytest.fixture
+def shipment_of(session: Session) -> Callable[[str], str]:
+    """A new shipment of the seller (in an order of its own), for ledger entries to point at."""
+    return lambda seller_id: make_order(session, "EUR", [(seller_id, 100)])[1][0]

@@ -19,13 +19,15 @@ from marketplace.payments.adapters.manual import ManualGateway
 from marketplace.payments.gateway import WebhookAction
 from marketplace.payments.models import LedgerEntry, Payment, PayoutMethod
 from marketplace.payments.services import PaymentChange
+from tests.payments.conftest import make_order
 
 EUR = "EUR"
 
 
 def test_a_sale_owes_the_seller_the_amount_less_commission(session: Session, seller_factory: Callable[..., str]) -> None:
     seller_id = seller_factory(EUR)
-    ledger.record_sale(session, seller_id=seller_id, amount=Money.of("100.00", EUR), commission_bps=800, shipment_id="s-1")
+    s_1 = make_order(session, EUR, [(seller_id, 100)])[1][0]
+    ledger.record_sale(session, seller_id=seller_id, amount=Money.of("100.00", EUR), commission_bps=800, shipment_id=s_1)
     balance = ledger.seller_balance(session, seller_id)
     assert (balance.sales, balance.commission, balance.payable) == (
         Money.of("100.00", EUR), Money.of("-8.00", EUR), Money.of("92.00", EUR)
@@ -34,20 +36,21 @@ def test_a_sale_owes_the_seller_the_amount_less_commission(session: Session, sel
 
 def test_partial_refunds_give_back_exactly_the_commission_taken(session: Session, seller_factory: Callable[..., str]) -> None:
     seller_id = seller_factory(EUR)
-    ledger.record_sale(session, seller_id=seller_id, amount=Money.of("10.01", EUR), commission_bps=800, shipment_id="s-2")
+    s_2 = make_order(session, EUR, [(seller_id, 100)])[1][0]
+    ledger.record_sale(session, seller_id=seller_id, amount=Money.of("10.01", EUR), commission_bps=800, shipment_id=s_2)
     for part in ("3.33", "3.33", "3.35"):
-        ledger.record_refund(session, seller_id=seller_id, amount=Money.of(part, EUR), commission_bps=800, shipment_id="s-2")
+        ledger.record_refund(session, seller_id=seller_id, amount=Money.of(part, EUR), commission_bps=800, shipment_id=s_2)
     balance = ledger.seller_balance(session, seller_id)
     assert balance.commission == Money.of("0.00", EUR)
     assert balance.payable == Money.of("0.00", EUR)
     with pytest.raises(Conflict):
-        ledger.record_refund(session, seller_id=seller_id, amount=Money.of("0.01", EUR), commission_bps=800, shipment_id="s-2")
+        ledger.record_refund(session, seller_id=seller_id, amount=Money.of("0.01", EUR), commission_bps=800, shipment_id=s_2)
 
 
 def test_ledger_amounts_must_be_in_the_sellers_currency(session: Session, seller_factory: Callable[..., str]) -> None:
     seller_id = seller_factory("KZT")
     with pytest.raises(Invalid) as refused:
-        ledger.record_sale(session, seller_id=seller_id, amount=Money.of("10.00", EUR), commission_bps=800, shipment_id="s")
+        ledger.record_sale(session, seller_id=seller_id, amount=Money.of("10.00", EUR), commission_bps=800, shipment_id=make_order(session, EUR, [(seller_id, 100)])[1][0])
     assert refused.value.error_code == "ledger_currency_mismatch"
 
 
@@ -55,7 +58,8 @@ def test_payouts_never_exceed_the_payable_balance_and_export_as_csv(
     session: Session, seller_factory: Callable[..., str]
 ) -> None:
     seller_id = seller_factory(EUR, name="=HYPERLINK(evil)")
-    ledger.record_sale(session, seller_id=seller_id, amount=Money.of("50.00", EUR), commission_bps=800, shipment_id="s-3")
+    s_3 = make_order(session, EUR, [(seller_id, 100)])[1][0]
+    ledger.record_sale(session, seller_id=seller_id, amount=Money.of("50.00", EUR), commission_bps=800, shipment_id=s_3)
     with pytest.raises(Conflict) as refused:
         ledger.create_payout(session, seller_id=seller_id, amount=Money.of("46.01", EUR), method=PayoutMethod.BANK_TRANSFER)
     assert refused.value.error_code == "payout_exceeds_balance"
@@ -76,7 +80,8 @@ def test_every_sellers_ledger_sums_to_zero_against_payments_and_refunds(
     """A two-seller order paid by bank transfer, then partly refunded: what the sellers are owed
     plus the platform's commission equals what was paid less what was refunded."""
     sellers = {seller_factory(EUR): Money.of("60.00", EUR), seller_factory(EUR): Money.of("40.00", EUR)}
-    shipment_of = {seller_id: f"shipment-{i}" for i, seller_id in enumerate(sellers)}
+    order, shipments = make_order(session, EUR, [(seller_id, amount.minor) for seller_id, amount in sellers.items()])
+    shipment_of = dict(zip(sellers, shipments, strict=True))
     seller_of_shipment = {shipment: seller for seller, shipment in shipment_of.items()}
 
     # Standing in for the orders package: its listeners write the ledger from payment changes.
@@ -91,7 +96,7 @@ def test_every_sellers_ledger_sums_to_zero_against_payments_and_refunds(
                              commission_bps=800, shipment_id=change.shipment_id, payment_id=change.payment_id)
 
     listeners = {WebhookAction.PAYMENT_SUCCEEDED: on_paid, WebhookAction.REFUNDED: on_refunded}
-    started = services.start_payment(session, manual_gateway, order_id="order-ledger", amount=Money.of("100.00", EUR),
+    started = services.start_payment(session, manual_gateway, order_id=order, amount=Money.of("100.00", EUR),
                                      idempotency_key="ledger-order")
     services.capture_payment(session, manual_gateway, started.payment.id, listeners)
     first_seller = next(iter(sellers))
@@ -114,7 +119,8 @@ def test_operators_export_bank_payouts_from_the_cli(
     app: Flask, session: Session, seller_factory: Callable[..., str]
 ) -> None:
     seller_id = seller_factory(EUR)
-    ledger.record_sale(session, seller_id=seller_id, amount=Money.of("25.00", EUR), commission_bps=800, shipment_id="s-cli")
+    s_cli = make_order(session, EUR, [(seller_id, 100)])[1][0]
+    ledger.record_sale(session, seller_id=seller_id, amount=Money.of("25.00", EUR), commission_bps=800, shipment_id=s_cli)
     payout = ledger.create_payout(session, seller_id=seller_id, amount=Money.of("23.00", EUR), method=PayoutMethod.BANK_TRANSFER)
     session.commit()
 

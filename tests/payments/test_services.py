@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy.orm import Session
@@ -35,19 +36,24 @@ def test_a_gateway_is_chosen_by_name_and_must_take_the_order_currency(
         services.choose_gateway(gateways, "paypal", "EUR")
 
 
-def test_starting_a_payment_twice_with_one_key_records_it_once(session: Session, manual_gateway: ManualGateway) -> None:
+def test_starting_a_payment_twice_with_one_key_records_it_once(
+    session: Session, manual_gateway: ManualGateway, order_id: Callable[..., str]
+) -> None:
     amount = Money.of("12.000", "BHD")
-    first = services.start_payment(session, manual_gateway, order_id="o-1", amount=amount, idempotency_key="k-1")
-    again = services.start_payment(session, manual_gateway, order_id="o-1", amount=amount, idempotency_key="k-1")
+    o1, o2 = order_id("BHD"), order_id("BHD")
+    first = services.start_payment(session, manual_gateway, order_id=o1, amount=amount, idempotency_key="k-1")
+    again = services.start_payment(session, manual_gateway, order_id=o1, amount=amount, idempotency_key="k-1")
     assert again.payment.id == first.payment.id
-    assert [p.id for p in services.payments_of_order(session, "o-1")] == [first.payment.id]
+    assert [p.id for p in services.payments_of_order(session, o1)] == [first.payment.id]
     with pytest.raises(Conflict):
-        services.start_payment(session, manual_gateway, order_id="o-2", amount=amount, idempotency_key="k-1")
+        services.start_payment(session, manual_gateway, order_id=o2, amount=amount, idempotency_key="k-1")
 
 
-def test_an_event_without_a_listener_is_kept_as_unhandled(session: Session, manual_gateway: ManualGateway) -> None:
+def test_an_event_without_a_listener_is_kept_as_unhandled(
+    session: Session, manual_gateway: ManualGateway, order_id: Callable[..., str]
+) -> None:
     started = services.start_payment(
-        session, manual_gateway, order_id="o-3", amount=Money.of("5.00", "EUR"), idempotency_key="k-3"
+        session, manual_gateway, order_id=order_id(), amount=Money.of("5.00", "EUR"), idempotency_key="k-3"
     )
     event = WebhookEvent(
         event_id="evt_no_listener", event_type="payment_intent.succeeded", action=WebhookAction.PAYMENT_SUCCEEDED,

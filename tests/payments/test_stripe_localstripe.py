@@ -23,13 +23,13 @@ from marketplace.payments.gateway import CurrencyNotSupported, PaymentStatus, We
 from marketplace.payments.models import Payment, PaymentRefund, WebhookEventRecord
 from marketplace.payments.services import PaymentChange
 from tests.helpers import assert_problem
-from tests.payments.conftest import pay_with_card, signed_event
+from tests.payments.conftest import make_order, pay_with_card, signed_event
 from tests.payments.localstripe_server import LocalStripe, WebhookReceiver
 
 
 def _start(session: Session, gateway: StripeGateway, amount: str, currency: str) -> services.StartedPayment:
     return services.start_payment(
-        session, gateway, order_id="order-" + amount + currency, amount=Money.of(amount, currency),
+        session, gateway, order_id=make_order(session, currency)[0], amount=Money.of(amount, currency),
         idempotency_key=f"test:{amount}:{currency}:{id(session)}",
     )
 
@@ -198,7 +198,7 @@ def test_connect_payout_goes_through_our_fake_connect_endpoint(
     # localstripe has no Connect: /v1/transfers here is OUR fake, reached through the real SDK.
     seller_id = seller_factory("EUR")
     ledger.record_sale(session, seller_id=seller_id, amount=Money.of("100.00", "EUR"), commission_bps=800,
-                       shipment_id="shipment-connect")
+                       shipment_id=make_order(session, "EUR", [(seller_id, 100)])[1][0])
     with pytest.raises(Conflict):
         ledger.pay_out_by_connect(session, stripe_gateway, seller_id=seller_id, amount=Money.of("10.00", "EUR"))
     ledger.set_stripe_account(session, seller_id, "acct_fake_seller")

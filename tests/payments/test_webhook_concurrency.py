@@ -8,23 +8,28 @@ import threading
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
+from marketplace.accounts.models import User
 from marketplace.money import Money
+from marketplace.orders.models import Order
 from marketplace.payments import services
 from marketplace.payments.gateway import PaymentStatus, WebhookAction, WebhookEvent
 from marketplace.payments.models import Payment, WebhookEventRecord
 from marketplace.payments.services import PaymentChange
+from tests.payments.conftest import make_order
 
 
 def test_the_same_event_delivered_concurrently_is_applied_once(engine: Engine) -> None:
     # Committed rows (not the per-test rollback): each delivery is its own transaction, as in production.
     with Session(engine) as setup:
+        order_id = make_order(setup, "EUR")[0]
         payment = Payment(
-            order_id="order-concurrent", gateway="stripe", reference="pi_concurrent", idempotency_key="concurrent",
+            order_id=order_id, gateway="stripe", reference="pi_concurrent", idempotency_key="concurrent",
             status=PaymentStatus.PENDING.value, amount_minor=5000, refunded_minor=0, currency="EUR",
         )
         setup.add(payment)
         setup.commit()
         payment_id = payment.id
+        buyer_id = setup.get(Order, order_id).buyer_id  # type: ignore[union-attr]
     event = WebhookEvent(
         event_id="evt_concurrent", event_type="payment_intent.succeeded", action=WebhookAction.PAYMENT_SUCCEEDED,
         occurred_at=dt.datetime.now(dt.UTC), payment_reference="pi_concurrent", amount=Money.of("50.00", "EUR"),
@@ -58,4 +63,6 @@ def test_the_same_event_delivered_concurrently_is_applied_once(engine: Engine) -
         with Session(engine) as cleanup:
             cleanup.execute(delete(WebhookEventRecord).where(WebhookEventRecord.event_id == "evt_concurrent"))
             cleanup.execute(delete(Payment).where(Payment.id == payment_id))
+            cleanup.execute(delete(Order).where(Order.id == order_id))
+            cleanup.execute(delete(User).where(User.id == buyer_id))
             cleanup.commit()

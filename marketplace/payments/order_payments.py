@@ -1,0 +1,330 @@
+"""Paying for orders and refunding them: where payments meets the orders package.
+
+The orders package decides who may pay or see an order and what each shipment is worth
+(`payable_order`, `get_order`, `seller_shares`); this module charges the order through a gateway,
+refunds it per shipment, and writes the sellers' ledger at the order's locked rates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from marketplace.accounts import services as accounts
+from marketplace.accounts.models import OrganisationKind, User
+from marketplace.errors import Conflict, Forbidden, Invalid, NotFound
+from marketplace.i18n import _
+from marketplace.money import Money, allocate
+from marketplace.money import services as money
+from marketplace.orders import services as orders
+from marketplace.orders.models import Order, OrderStatus
+from marketplace.payments import ledger, services
+from marketplace.payments.gateway import PaymentGateway, PaymentStatus
+from marketplace.payments.models import Payment, PaymentRefund
+from marketplace.payments.services import Listeners, PaymentChange, StartedPayment
+
+log = logging.getLogger("marketplace.payments")
+
+_REFUNDABLE = (PaymentStatus.SUCCEEDED.value, PaymentStatus.PARTIALLY_REFUNDED.value)
+
+
+def gateway_key(kind: str, order_id: str, caller: str, key: str | None) -> str:
+    """The key sent to the gateway: derived from the caller's Idempotency-Key when there is one,
+    so a retry after a lost answer finds the same remote object; otherwise unique per attempt."""
+    if key is None:
+        return f"{kind}:{order_id}:{uuid.uuid4().hex}"
+    digest = hashlib.sha256(f"{caller}\0{key}".encode()).hexdigest()[:32]
+    return f"{kind}:{order_id}:{digest}"
+
+
+def pay_order(
+    session: Session,
+    user: User,
+    order_id: str,
+    *,
+    gateways: Mapping[str, PaymentGateway],
+    gateway_name: str,
+    idempotency_key: str | None,
+    now: dt.datetime,
+) -> StartedPayment:
+    """The buyer starts paying their unpaid order's grand total, in the order currency."""
+    order, amount = orders.payable_order(session, user, order_id, now=now)
+    gateway = services.choose_gateway(gateways, gateway_name, amount.currency)
+    return services.start_payment(
+        session,
+        gateway,
+        order_id=order.id,
+        amount=amount,
+        idempotency_key=gateway_key("pay", order.id, user.id, idempotency_key),
+        metadata={"order_number": order.number},
+    )
+
+
+def order_payments(session: Session, user: User, order_id: str, *, now: dt.datetime) -> list[Payment]:
+    """The payments of an order its buyer, one of its sellers or an operator may see (else 404)."""
+    orders.get_order(session, user, order_id, now=now)
+    return services.payments_of_order(session, order_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Refunds
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRefund:
+    payment: Payment
+    refunds: list[PaymentRefund]
+
+
+def refund_order(
+    session: Session,
+    user: User,
+    order_id: str,
+    *,
+    gateways: Mapping[str, PaymentGateway],
+    listeners: Listeners,
+    amount: Money | None,
+    shipment_id: str | None,
+    reason: str,
+    idempotency_key: str | None,
+    now: dt.datetime,
+) -> OrderRefund:
+    """Refund all or part of a paid order, per shipment, in the payment's currency.
+
+    A seller's members refund their own shipment; an operator any shipment or the whole order
+    (split over the shipments by what each still holds). Never more than was paid: a shipment is
+    capped at what it contributed, the order at what remains of the payment (409 otherwise).
+    """
+    view = orders.get_order(session, user, order_id, now=now)
+    if not user.is_operator:
+        own = set(accounts.organisation_ids(session, user.id, OrganisationKind.SELLER))
+        mine = [s.id for s in view.shipments if s.seller_id in own]
+        if shipment_id is None:
+            if not mine:
+                raise Forbidden(
+                    _("Only the shipment's seller or an operator may refund."), code="refund_forbidden"
+                )
+            if len(mine) > 1:
+                message = _("Name the shipment to refund.")
+                raise Invalid(message, code="shipment_required", errors={"shipment_id": [message]})
+            shipment_id = mine[0]
+        elif shipment_id not in mine:
+            # Another seller's shipment (or the buyer's order): it does not exist for this caller.
+            raise NotFound()
+    elif shipment_id is not None and shipment_id not in {s.id for s in view.shipments}:
+        raise NotFound()
+    payment = _paid_payment(session, order_id)
+    key = gateway_key("refund", order_id, user.id, idempotency_key)
+    return OrderRefund(
+        payment,
+        _refund(session, payment, gateways, listeners, amount=amount, shipment_id=shipment_id,
+                reason=reason, key=key),
+    )
+
+
+def refund_cancelled_order(
+    gateways: Mapping[str, PaymentGateway], listeners: Listeners
+) -> orders.RefundIssuer:
+    """What `orders.checkout.refund_issuer` hands to cancellation: refund everything that remains."""
+
+    def issue(session: Session, order: Order) -> None:
+        payment = session.scalar(_paid_query(order.id))
+        if payment is None:
+            raise orders.RefundUnavailable()
+        _refund(session, payment, gateways, listeners, amount=None, shipment_id=None,
+                reason="order cancelled", key=f"cancel:{order.id}:{payment.id}")
+
+    return issue
+
+
+def _paid_query(order_id: str) -> Select[Payment]:
+    return (
+        select(Payment)
+        .where(Payment.order_id == order_id, Payment.status.in_(_REFUNDABLE))
+        .order_by(Payment.created_at.desc())
+        .limit(1)
+    )
+
+
+def _paid_payment(session: Session, order_id: str) -> Payment:
+    payment = session.scalar(_paid_query(order_id))
+    if payment is None:
+        raise Conflict(_("Only a completed payment can be refunded."), code="payment_not_refundable")
+    return payment
+
+
+def _refund(
+    session: Session,
+    payment: Payment,
+    gateways: Mapping[str, PaymentGateway],
+    listeners: Listeners,
+    *,
+    amount: Money | None,
+    shipment_id: str | None,
+    reason: str,
+    key: str,
+) -> list[PaymentRefund]:
+    gateway = gateways.get(payment.gateway)
+    if gateway is None:
+        raise Conflict(_("This payment method is not available."), code="payment_gateway_unavailable")
+    remaining = _remaining_by_shipment(session, payment)
+    if shipment_id is not None:
+        remaining = {shipment_id: remaining.get(shipment_id, 0)}
+    payment_left = payment.amount_minor - payment.refunded_minor
+    refundable = min(sum(remaining.values()), payment_left)
+    if amount is not None and amount.currency != payment.currency:
+        message = _("A refund is made in the currency of the payment (%(currency)s).", currency=payment.currency)
+        raise Invalid(message, code="refund_currency_mismatch", errors={"amount.currency": [message]})
+    wanted = amount or Money.from_minor(refundable, payment.currency)
+    if wanted.minor > refundable or refundable <= 0:
+        raise Conflict(
+            _("The refund is larger than what remains of the payment."),
+            code="refund_exceeds_payment",
+            extra={"refundable": Money.from_minor(max(refundable, 0), payment.currency).to_api()},
+        )
+    shipments = [sid for sid, units in remaining.items() if units > 0]
+    parts = allocate(wanted, [remaining[sid] for sid in shipments])
+    return [
+        services.refund_payment(
+            session, gateway, payment_id=payment.id, amount=part, reason=reason,
+            idempotency_key=f"{key}:{sid}", listeners=listeners, shipment_id=sid,
+        )
+        for sid, part in zip(shipments, parts, strict=True)
+        if not part.is_zero()
+    ]
+
+
+def _remaining_by_shipment(session: Session, payment: Payment) -> dict[str, int]:
+    """What each shipment still holds of the payment, in its minor units: its share less its refunds."""
+    refunded = _refunded_by_shipment(session, payment.order_id)
+    return {
+        share.shipment_id: share.paid.minor - refunded.get(share.shipment_id, 0)
+        for share in orders.seller_shares(session, payment.order_id)
+        if share.paid.currency == payment.currency
+    }
+
+
+def _refunded_by_shipment(session: Session, order_id: str) -> dict[str, int]:
+    rows = session.execute(
+        select(PaymentRefund.shipment_id, func.sum(PaymentRefund.amount_minor))
+        .join(Payment, Payment.id == PaymentRefund.payment_id)
+        .where(Payment.order_id == order_id, PaymentRefund.shipment_id.is_not(None))
+        .group_by(PaymentRefund.shipment_id)
+    ).all()
+    return {str(shipment): int(total or 0) for shipment, total in rows}
+
+
+# ---------------------------------------------------------------------------------------------
+# The sellers' ledger, written from payment changes
+
+
+def record_sales(session: Session, change: PaymentChange, commission_bps: int) -> None:
+    """A paid order: each shipment's seller is owed its share, converted at the order's locked rates."""
+    convert = _converter(session, change.order_id)
+    for share in orders.seller_shares(session, change.order_id):
+        amount = convert(share.paid, share.goods_seller.currency)
+        if amount.is_zero():
+            continue
+        ledger.record_sale(
+            session, seller_id=share.seller_id, amount=amount, commission_bps=commission_bps,
+            shipment_id=share.shipment_id, order_id=change.order_id, payment_id=change.payment_id,
+        )
+
+
+def record_refunds(session: Session, change: PaymentChange, commission_bps: int) -> None:
+    """Money went back: out of the balance of the seller whose shipment it was refunded for.
+
+    A refund not tied to a shipment (made at the gateway's dashboard) is split over the shipments
+    by what each still holds. A shipment refunded to its last unit gives back exactly its sale.
+    """
+    shares = {share.shipment_id: share for share in orders.seller_shares(session, change.order_id)}
+    refunded = _refunded_by_shipment(session, change.order_id)
+    if change.shipment_id is not None:
+        parts = {change.shipment_id: change.change}
+    else:
+        ids = [sid for sid, share in shares.items() if share.paid.minor - refunded.get(sid, 0) > 0]
+        if not ids:
+            return
+        weights = [shares[sid].paid.minor - refunded.get(sid, 0) for sid in ids]
+        parts = dict(zip(ids, allocate(change.change, weights), strict=True))
+    convert = _converter(session, change.order_id)
+    for shipment_id, part in parts.items():
+        share = shares.get(shipment_id)
+        if share is None or part.is_zero():
+            continue
+        sold, refunds, _commission = ledger.shipment_totals(session, share.seller_id, shipment_id)
+        left = sold + refunds  # in the seller's currency
+        if left <= 0:
+            continue
+        whole = change.shipment_id is not None and refunded.get(shipment_id, 0) >= share.paid.minor
+        seller_currency = share.goods_seller.currency
+        units = left if whole else min(convert(part, seller_currency).minor, left)
+        if units <= 0:
+            continue
+        ledger.record_refund(
+            session, seller_id=share.seller_id, amount=Money.from_minor(units, seller_currency),
+            commission_bps=commission_bps, shipment_id=shipment_id, order_id=change.order_id,
+            payment_id=change.payment_id,
+        )
+
+
+def no_longer_payable(session: Session, change: PaymentChange) -> bool:
+    """The order was paid by another payment, expired or was cancelled before this money arrived.
+
+    The order row is locked, so two payments succeeding at once are decided one after the other.
+    """
+    order = session.scalar(
+        select(Order).where(Order.id == change.order_id).with_for_update().execution_options(populate_existing=True)
+    )
+    if order is None:
+        raise NotFound()
+    if order.status == OrderStatus.PENDING_PAYMENT.value:
+        return False
+    return not (order.status == OrderStatus.PAID.value and order.payment_reference == change.payment_id)
+
+
+def refund_unwanted(session: Session, change: PaymentChange, gateways: Mapping[str, PaymentGateway]) -> None:
+    """Give a payment nobody needs back in full (the buyer paid twice, or too late).
+
+    No listener hears it: the order and the ledger never counted this payment.
+    """
+    gateway = gateways.get(change.gateway)
+    if gateway is None:
+        raise Conflict(_("This payment method is not available."), code="payment_gateway_unavailable")
+    log.warning("payment for an order no longer payable refunded", extra={"payment_id": change.payment_id})
+    services.refund_payment(
+        session, gateway, payment_id=change.payment_id, amount=change.amount,
+        reason="order no longer payable", idempotency_key=f"unwanted:{change.payment_id}", listeners={},
+    )
+
+
+def record_failure(session: Session, change: PaymentChange) -> None:
+    """The payments table already holds the failure; the order stays payable for another try."""
+    log.info(
+        "payment failed",
+        extra={"payment_id": change.payment_id, "order_id": change.order_id, "failure_code": change.failure_code},
+    )
+
+
+def _converter(session: Session, order_id: str) -> Callable[[Money, str], Money]:
+    """Converts with the rate set the order was priced with, never today's rates."""
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFound()
+    table = money.get_table(session, order.rate_set_id) if order.rate_set_id else None
+
+    def convert(amount: Money, currency: str) -> Money:
+        if amount.currency == currency:
+            return amount
+        if table is None:
+            raise Conflict(_("The order has no locked rates."), code="rate_missing")
+        return table.convert(amount, currency)
+
+    return convert
