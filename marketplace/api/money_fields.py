@@ -72,6 +72,10 @@ class MoneyField(fields.Nested):
             MoneyInputSchema(allow_negative=allow_negative, allow_zero=allow_zero), **kwargs
         )
 
+    def _load(self, value: Any, partial: Any = None) -> Any:
+        """An amount is whole or invalid: a PATCH (partial load) may omit it, never half of it."""
+        return super()._load(value, partial=False)
+
 
 class MoneyOutputSchema(ma.Schema):
     """Dumps a Money as `{"amount", "currency"}`, plus `formatted` when asked for."""
