@@ -15,7 +15,7 @@ from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
 from marketplace import i18n
-from marketplace.api import context
+from marketplace.api import context, input_guard
 from marketplace.api.problems import PROBLEM_TYPE, flatten_messages, problem
 from marketplace.api.schemas import ProblemSchema
 from marketplace.errors import DomainError
@@ -113,7 +113,7 @@ def _before_request() -> Response | None:
     g.locale = locale
     if len(request.query_string) > MAX_QUERY_STRING:
         return problem(414, code="uri_too_long")
-    return _check_content_type()
+    return _check_content_type() or input_guard.check_request()
 
 
 def _view_for_request() -> Any:
