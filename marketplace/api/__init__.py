@@ -139,6 +139,8 @@ def _before_request() -> Response | None:
     g.locale = locale
     if len(request.query_string) > MAX_QUERY_STRING:
         return problem(414, code="uri_too_long")
+    if _refuses_anonymous(_view_for_request()) and not request.headers.get("Authorization"):
+        return None  # the view answers 401 before it looks at the body or the query
     return _check_content_type() or input_guard.check_request()
 
 
@@ -148,6 +150,10 @@ def _view_for_request() -> Any:
     if view_class is not None:
         return getattr(view_class, request.method.lower(), None)
     return view
+
+
+def _refuses_anonymous(view: Any) -> bool:
+    return getattr(view, "_apidoc", {}).get("manual_doc", {}).get("security") == [{"bearer": []}]
 
 
 def _requires_json_body(view: Any) -> bool:

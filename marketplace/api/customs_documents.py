@@ -133,8 +133,9 @@ def caller_or_404(view: F) -> F:
             raise NotFound()
         return view(*args, **kwargs)
 
+    # `{}` says anonymous calls are answered too (with the 404 above), not refused with a 401.
     apidoc = wrapper.__dict__.setdefault("_apidoc", {})
-    apidoc.setdefault("manual_doc", {})["security"] = [{"bearer": []}]
+    apidoc.setdefault("manual_doc", {})["security"] = [{"bearer": []}, {}]
     return wrapper  # type: ignore[return-value]
 
 

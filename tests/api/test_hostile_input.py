@@ -71,3 +71,9 @@ def test_a_nul_byte_in_a_query_parameter_is_a_422(api: Api) -> None:
 )
 def test_ids_that_are_not_uuids_are_404_on_every_database(api: Api, path: str) -> None:
     assert_problem(api.get(path, as_=api.user()), 404)
+
+
+def test_an_anonymous_caller_hears_401_before_any_complaint_about_the_body(api: Api) -> None:
+    assert_problem(api.patch("/me"), 401)
+    assert_problem(api.post("/orders", data="<xml/>", content_type="application/xml"), 401)
+    assert_problem(api.get("/orders?cursor=%00"), 401)

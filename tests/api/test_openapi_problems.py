@@ -46,3 +46,20 @@ def test_every_documented_error_is_problem_json(client: FlaskClient) -> None:
             if status == "default" or int(status) >= 400:
                 content = _resolve(document, response)["content"]
                 assert list(content) == ["application/problem+json"], (method, path, status)
+
+
+def test_operations_that_answer_anonymous_callers_say_the_token_is_optional(
+    client: FlaskClient,
+) -> None:
+    """A fuzzer expects a 401 wherever a bearer is required; the paperwork answers 404 instead."""
+    _document, operations = _operations(client)
+    for method, path, operation in operations:
+        security = operation.get("security")
+        if not security:
+            continue
+        body = {"json": {}} if "requestBody" in operation else {}
+        response = client.open(path.replace("{", "").replace("}", ""), method=method.upper(), **body)
+        if {} in security:
+            assert response.status_code == 404, (method, path, response.status_code)
+        else:
+            assert response.status_code == 401, (method, path, response.status_code)
