@@ -63,3 +63,9 @@ def test_operations_that_answer_anonymous_callers_say_the_token_is_optional(
             assert response.status_code == 404, (method, path, response.status_code)
         else:
             assert response.status_code == 401, (method, path, response.status_code)
+
+
+def test_the_manifest_documents_both_of_its_formats(client: FlaskClient) -> None:
+    document = _operations(client)[0]
+    ok = document["paths"]["/api/v1/brokerages/{brokerage_id}/manifest"]["get"]["responses"]["200"]
+    assert set(ok["content"]) == {"application/json", "text/csv"}
