@@ -72,6 +72,10 @@ class MoneyField(fields.Nested):
             MoneyInputSchema(allow_negative=allow_negative, allow_zero=allow_zero), **kwargs
         )
 
+    def _deserialize(self, value: Any, attr: str | None, data: Any, partial: Any = None, **kwargs: Any) -> Any:
+        """An amount is whole even in a partial update: a PATCH may omit `price`, not its `amount`."""
+        return super()._deserialize(value, attr, data, partial=None, **kwargs)
+
 
 class MoneyOutputSchema(ma.Schema):
     """Dumps a Money as `{"amount", "currency"}`, plus `formatted` when asked for."""
