@@ -29,7 +29,6 @@ DEFAULTS: dict[str, Any] = {
     "STRIPE_WEBHOOK_SECRET": "",
     "STRIPE_API_BASE": "",
     "STRIPE_WEBHOOK_TOLERANCE": 300,
-    "DOCUMENT_STORE": "instance/documents",
     "LOG_LEVEL": "INFO",
     # OWASP's Argon2id baseline (19 MiB, 2 passes): memory-hard, yet ~30 ms so logins survive load.
     "PASSWORD_HASH_MEMORY_KIB": 19456,

@@ -8,8 +8,10 @@ search, a price-range filter in another currency, a listing's detail, and the sa
 served as precomputed JSON by the same application (the framework's ceiling), with the ratio of
 each to that ceiling and the SQL statements each request issued. The database is dropped at
 the end. It then downloads an issued customs document (a 20-line invoice PDF, as its buyer)
-over HTTP, and prints `tests.customs.bench_documents` (rendering and issuing a shipment's PDFs in
-this process, on one core). Settings: BENCH_DATABASE_URL (an admin URL, default the local `postgres`),
+over HTTP, prints `tests.customs.bench_documents` (rendering and issuing a shipment's PDFs in
+this process, on one core), and `tests.orders.bench_orders` (order placement with 4 concurrent
+clients against gunicorn on its own fresh database, compared with that run's /healthz ceiling and
+with the catalogue's precomputed-JSON ceiling above). Settings: BENCH_DATABASE_URL (an admin URL, default the local `postgres`),
 BENCH_SECONDS per scenario (default 8), BENCH_LISTINGS (default 100000), BENCH_CONCURRENCY (8).
 """
 
@@ -369,6 +371,14 @@ def main() -> None:
         for line in bench_documents():
             print(line)
         ceiling_file.unlink(missing_ok=True)
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        server = None
+        from tests.orders.bench_orders import CLIENTS, bench_orders
+
+        log(f"orders: placing 2-seller DDP orders on a fresh database, {CLIENTS} clients, {SECONDS:.0f} s")
+        for line in bench_orders(SECONDS, catalogue_ceiling=results[0]["rps"]):
+            print(line)
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)

@@ -158,12 +158,25 @@ def test_brokerages_by_country_and_membership(api: Api) -> None:
     api.brokerage(api.user(), name="Istanbul Customs", countries=["TR"],
                   address={"line1": "1 Liman", "city": "İstanbul", "country": "TR"})
     serving_uz = api.get("/brokerages?country=UZ").get_json()
-    assert [b["id"] for b in serving_uz] == [brokerage["id"]]
-    assert serving_uz[0]["countries"] == ["KZ", "UZ"]
+    assert [b["id"] for b in serving_uz["items"]] == [brokerage["id"]] and serving_uz["next_cursor"] is None
+    assert serving_uz["items"][0]["countries"] == ["KZ", "UZ"]
     assert_problem(api.get("/brokerages?country=Kazakhstan"), 422)
     path = f"/brokerages/{brokerage['id']}/members"
     assert api.post(path, json={"email": clerk.email, "role": "member"}, as_=owner).status_code == 201
     assert_problem(api.post(path, json={"email": owner.email, "role": "member"}, as_=clerk), 403)
+
+
+def test_brokerages_are_paged_by_name_with_a_stable_cursor(api: Api) -> None:
+    for name in ("Caspian Brokers", "Altai Customs", "Bukhara Clearance"):
+        api.brokerage(api.user(), name=name, countries=["KZ"])
+    first = api.get("/brokerages", query_string={"country": "KZ", "limit": 2}).get_json()
+    assert [b["name"] for b in first["items"]] == ["Altai Customs", "Bukhara Clearance"]
+    api.brokerage(api.user(), name="Aral Customs", countries=["KZ"])  # sorts before the cursor: not repeated
+    second = api.get("/brokerages", query_string={"country": "KZ", "limit": 2, "cursor": first["next_cursor"]}).get_json()
+    assert [b["name"] for b in second["items"]] == ["Caspian Brokers"] and second["next_cursor"] is None
+    for bad in ({"limit": 0}, {"limit": 101}, {"cursor": "garbage"}, {"cursor": "W10"}):
+        assert_problem(api.get("/brokerages", query_string=bad), 422)
+    assert len(api.get("/brokerages").get_json()["items"]) == 4  # default page of 20 holds them all
 
 
 def test_seller_id_is_not_a_brokerage_id(api: Api) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from marketplace.accounts.models import (
     Role,
     User,
 )
+from marketplace.catalogue import cursor as cursors
 from marketplace.errors import Conflict, Forbidden, NotFound, Unauthorized
 from marketplace.i18n import _
 
@@ -253,11 +254,23 @@ def add_member(
     return membership
 
 
-def brokerages_serving(session: Session, country: str | None) -> list[Organisation]:
+def brokerages_serving(
+    session: Session, country: str | None, *, limit: int, cursor: str | None
+) -> tuple[list[Organisation], str | None]:
+    """Brokerages by name (then id), optionally those serving `country`; keyset-paged."""
     query = select(Organisation).where(Organisation.kind == OrganisationKind.BROKERAGE.value)
     if country:
         query = query.join(BrokerageCountry).where(BrokerageCountry.country == country)
-    return list(session.scalars(query.order_by(Organisation.name, Organisation.id).limit(200)))
+    if cursor is not None:
+        name, row_id = cursors.decode(cursor, "brokerages", (str, str))
+        if name is None or row_id is None:
+            raise cursors.InvalidCursor(errors={"cursor": [cursors.InvalidCursor.default_detail]})
+        query = query.where(tuple_(Organisation.name, Organisation.id) > tuple_(name, row_id))
+    rows = list(session.scalars(query.order_by(Organisation.name, Organisation.id).limit(limit + 1)))
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, cursors.encode("brokerages", [rows[-1].name, rows[-1].id])
 
 
 def grant_operator(session: Session, email: str) -> User:

@@ -17,7 +17,9 @@ from marketplace.api.schemas import (
     Country,
     CurrencyCode,
     LocaleTag,
+    PageArgsSchema,
     StrictSchema,
+    page_schema,
     text,
 )
 from marketplace.db import utcnow
@@ -149,8 +151,11 @@ class BrokerageSchema(StrictSchema):
     created_at = fields.DateTime(required=True)
 
 
-class BrokerageQuerySchema(StrictSchema):
+class BrokerageQuerySchema(PageArgsSchema):
     country = Country(load_default=None)
+
+
+BrokeragePageSchema = page_schema(BrokerageSchema, "BrokeragePage")
 
 
 def _hasher() -> Any:
@@ -273,10 +278,13 @@ def add_seller_member(body: dict[str, Any], seller_id: str) -> Any:
 @blp.route("/brokerages")
 class Brokerages(MethodView):
     @blp.arguments(BrokerageQuerySchema, location="query")
-    @blp.response(200, BrokerageSchema(many=True))
-    def get(self, query: dict[str, Any]) -> list[Organisation]:
-        """Customs brokerages, optionally those serving one country."""
-        return services.brokerages_serving(context.db(), query["country"])
+    @blp.response(200, BrokeragePageSchema)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Customs brokerages by name, optionally those serving one country."""
+        items, next_cursor = services.brokerages_serving(
+            context.db(), query["country"], limit=query["limit"], cursor=query["cursor"]
+        )
+        return {"items": items, "next_cursor": next_cursor}
 
     @context.user_required
     @blp.arguments(BrokerageCreateSchema)

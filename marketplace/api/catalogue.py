@@ -17,9 +17,10 @@ from marketplace.api import context, listings
 from marketplace.api.money_fields import MoneyOutputSchema, money_to_api
 from marketplace.api.schemas import Country, CurrencyCode, LocaleTag, StrictSchema
 from marketplace.catalogue import browse, categories, locales
+from marketplace.db import utcnow
 from marketplace.errors import DomainError, Invalid
 from marketplace.i18n import current_locale
-from marketplace.money import Money, parse_amount
+from marketplace.money import Money, RateTable, parse_amount
 
 blp = Blueprint("catalogue", __name__, description="The public catalogue, localized and converted")
 
@@ -106,6 +107,10 @@ class CataloguePageSchema(ma.Schema):
     locale = fields.String(required=True)
     currency = fields.String(allow_none=True, required=True)
     sort = fields.String(required=True)
+    rates_stale = fields.Boolean(
+        required=True,
+        metadata={"description": "Some price on the page was converted with a rate older than MAX_RATE_AGE"},
+    )
 
 
 class CategoryNodeSchema(ma.Schema):
@@ -211,7 +216,8 @@ def catalogue(query: dict[str, Any]) -> Response:
            "min_price": _bound("min_price", query["min_price"], currency),
            "max_price": _bound("max_price", query["max_price"], currency)}
     )
-    page = browse.browse(context.db(), request_query, listings.current_rates())
+    rates = listings.current_rates()
+    page = browse.browse(context.db(), request_query, rates)
     ui = current_locale()
     payload = {
         "items": [_item_api(item, ui) for item in page.items],
@@ -219,8 +225,23 @@ def catalogue(query: dict[str, Any]) -> Response:
         "locale": page.locale,
         "currency": page.currency,
         "sort": page.sort,
+        "rates_stale": _converted_with_stale_rates(rates, page.currency, page.items),
     }
     return _cached(payload, page.locale)
+
+
+def _converted_with_stale_rates(
+    rates: RateTable | None, display: str | None, items: list[browse.CatalogueItem]
+) -> bool:
+    """Issue 3: a stale rate set may still price the catalogue, but the page says so."""
+    if rates is None or display is None:
+        return False
+    converted = {item.list_price.currency for item in items} - {display}
+    if not converted:
+        return False
+    known = set(rates.rates) | {rates.base}
+    max_age, now = context.settings()["MAX_RATE_AGE"], utcnow()
+    return any(rates.is_stale(code, now, max_age) for code in (converted | {display}) & known)
 
 
 @blp.route("/catalogue/<listing_id>", methods=["GET"])

@@ -72,9 +72,9 @@ class MoneyField(fields.Nested):
             MoneyInputSchema(allow_negative=allow_negative, allow_zero=allow_zero), **kwargs
         )
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, partial: Any = None, **kwargs: Any) -> Any:
-        """An amount is whole even in a partial update: a PATCH may omit `price`, not its `amount`."""
-        return super()._deserialize(value, attr, data, partial=None, **kwargs)
+    def _load(self, value: Any, partial: Any = None) -> Any:
+        """An amount is whole or invalid: a PATCH (partial load) may omit it, never half of it."""
+        return super()._load(value, partial=False)
 
 
 class MoneyOutputSchema(ma.Schema):

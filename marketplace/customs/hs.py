@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,10 +71,29 @@ def normalize(raw: str) -> str:
     return code
 
 
-def validate(session: Session, raw: str) -> str:
-    """The normalized code if its first six digits are a real subheading of the edition."""
+def subheadings_in(session: Session, raws: Iterable[str]) -> set[str]:
+    """Which of the codes' six-digit subheadings exist, in one query (for `validate`'s `known`)."""
+    wanted = set()
+    for raw in raws:
+        try:
+            wanted.add(normalize(raw)[:6])
+        except HsCodeInvalid:
+            continue  # validate reports it
+    if not wanted:
+        return set()
+    return set(session.scalars(select(HsCode.code).where(HsCode.code.in_(wanted), HsCode.level == 6)))
+
+
+def validate(session: Session, raw: str, known: Collection[str] | None = None) -> str:
+    """The normalized code if its first six digits are a real subheading of the edition.
+
+    `known` (from `subheadings_in`) saves the query when many codes are checked at once.
+    """
     code = normalize(raw)
-    exists = session.scalar(select(HsCode.code).where(HsCode.code == code[:6], HsCode.level == 6))
+    if known is not None:
+        exists = code[:6] if code[:6] in known else None
+    else:
+        exists = session.scalar(select(HsCode.code).where(HsCode.code == code[:6], HsCode.level == 6))
     if exists is None:
         message = _("%(code)s is not a subheading of the Harmonized System (%(edition)s).",
                     code=code[:6], edition=EDITION)

@@ -169,9 +169,10 @@ def _validated_lines(session: Session, shipment: LandedCostInput) -> list[Shipme
     if shipment.shipping.is_negative():
         errors["shipping"] = [_("Must not be negative.")]
     lines = []
+    known = hs.subheadings_in(session, [line.hs_code for line in shipment.lines])
     for index, line in enumerate(shipment.lines):
         try:
-            code = hs.validate(session, line.hs_code)
+            code = hs.validate(session, line.hs_code, known)
         except hs.HsCodeInvalid as exc:
             errors[f"lines.{index}.hs_code"] = list(exc.errors.get("hs_code", [exc.detail]))
             code = line.hs_code

@@ -318,8 +318,19 @@ def load_rules(session: Session) -> int:
     return len(records)
 
 
+_parsed: dict[tuple[str, dt.datetime], Rule] = {}
+
+
 def rule_for(row: CustomsRule) -> Rule:
-    return parse(row.body)
+    """The record's rule, parsed once per process and version: every checkout needs one, and
+    validating the body costs more than the rest of the estimate. An edit changes `updated_at`."""
+    key = (row.id, row.updated_at)
+    rule = _parsed.get(key)
+    if rule is None:
+        if len(_parsed) > 256:  # a few dozen records exist; stale versions only pile up on edits
+            _parsed.clear()
+        rule = _parsed[key] = parse(row.body)
+    return rule
 
 
 def rule_in_force(session: Session, country: str, on: dt.date) -> CustomsRule:

@@ -53,9 +53,24 @@ def current_rate_set(session: Session) -> RateSet:
     return rate_set
 
 
+_tables: dict[str, RateTable] = {}
+
+
 def current_table(session: Session) -> RateTable:
-    """The rates in force now, for conversion; 409 `rates_unavailable` if none were ever loaded."""
-    return table_of(current_rate_set(session))
+    """The rates in force now, for conversion; 409 `rates_unavailable` if none were ever loaded.
+
+    A stored set never changes, so its table is kept per process by set id: finding the current
+    set's id is one indexed query, and reading its rates (a second one) happens once per set.
+    """
+    set_id = session.scalar(select(RateSet.id).order_by(RateSet.seq.desc()).limit(1))
+    if set_id is None:
+        raise RatesUnavailable()
+    table = _tables.get(set_id)
+    if table is None:
+        table = table_of(get_rate_set(session, set_id))
+        _tables.clear()  # only the current set is worth keeping
+        _tables[set_id] = table
+    return table
 
 
 def get_rate_set(session: Session, rate_set_id: str) -> RateSet:

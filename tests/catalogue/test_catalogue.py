@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +13,11 @@ from sqlalchemy.orm import Session
 from marketplace.catalogue import browse, pricing
 from marketplace.catalogue.browse import CatalogueQuery
 from marketplace.catalogue.models import Listing
+from marketplace.db import utcnow
 from marketplace.money import Money, RateTable
+from marketplace.money import services as money_services
+from marketplace.money.models import SourceKind
+from marketplace.money.sources import IncomingRates
 from tests.catalogue.conftest import RATES, Shop
 from tests.helpers import Api, assert_problem
 
@@ -228,3 +233,26 @@ def test_new_rates_reorder_prices_across_currencies(session: Session, shop: Shop
     assert order == [kzt["id"], cny["id"]]  # 6.00 EUR now
     session.expire_all()
     assert session.get(Listing, kzt["id"]).price_norm == pricing.normalized(600000, "KZT", cheaper_tenge)
+
+
+def test_a_page_converted_with_stale_rates_says_so(app_settings: dict, session_factory, session: Session, shop: Shop) -> None:
+    from marketplace import create_app
+
+    shop.listing(price={"amount": "80.00", "currency": "CNY"})
+    yesterday = utcnow().date() - dt.timedelta(days=1)
+    incoming = IncomingRates(base=RATES.base, as_of=yesterday, source=SourceKind.OPERATOR, rates=RATES.rates)
+    money_services.store_rates(session, incoming, utcnow())
+    session.flush()
+
+    def page(max_rate_age: int, **query: str) -> dict[str, Any]:
+        app = create_app({**app_settings, "MAX_RATE_AGE": max_rate_age}, session_factory=session_factory)
+        response = app.test_client().get("/api/v1/catalogue", query_string=query)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    fresh = page(3 * 24 * 3600, currency="USD")
+    assert fresh["rates_stale"] is False and fresh["items"][0]["price"]["amount"] == "12.50"
+    stale = page(60, currency="USD")  # yesterday's rates are hours old: shown, but flagged
+    assert stale["rates_stale"] is True and stale["items"][0]["price"]["amount"] == "12.50"
+    assert page(60, currency="CNY")["rates_stale"] is False  # nothing converted
+    assert page(60)["rates_stale"] is False  # each listing in its own currency

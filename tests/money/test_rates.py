@@ -334,3 +334,12 @@ def test_converting_then_rounding_never_drifts_a_minor_unit_from_exact(
     quantum = Fraction(Money.from_minor(1, target).amount)
     assert converted.is_quantized()
     assert abs(Fraction(converted.amount) - exact) <= quantum / 2
+
+
+def test_a_new_set_is_current_at_once_though_tables_are_kept_per_process(session: Session, operator: User) -> None:
+    import_rates(session, EcbXml(str(ECB_FILE)), NOW)
+    first = current_table(session)
+    assert current_table(session) is first  # read once per set
+    enter_rates(session, operator, base="EUR", rates={"KZT": "489.50"}, as_of=dt.date(2022, 7, 9), now=NOW)
+    second = current_table(session)
+    assert second.set_id != first.set_id and second.rates["KZT"] == Decimal("489.50")
