@@ -33,7 +33,10 @@ def main() -> None:
         run_migrations(connection)
         return
     engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
-    with engine.connect() as connection:
+    # begin(), not connect(): SET lock_timeout opens the transaction, so Alembic's own
+    # begin_transaction() joins it and would never commit; on PostgreSQL, where DDL is
+    # transactional, the migrations were rolled back when the connection closed.
+    with engine.begin() as connection:
         run_migrations(connection)
     engine.dispose()
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
+from marketplace import create_app
 from marketplace.accounts.models import User
+from marketplace.db import make_engine
+from tests.database import fresh_database
 from tests.helpers import Api
 
 
@@ -31,3 +34,15 @@ def test_demo_data_loads_twice_without_duplicates(app: Flask, session: Session) 
     second = runner.invoke(args=["demo", "load"])
     assert second.exit_code == 0, second.output
     assert session.query(User).count() == count
+
+
+def test_db_upgrade_from_the_cli_keeps_its_tables_on_every_database() -> None:
+    with fresh_database("cli") as url:
+        app = create_app({"APP_ENV": "test", "DATABASE_URL": url})
+        result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+        assert result.exit_code == 0, result.output
+        engine = make_engine(url)
+        try:
+            assert {"users", "listings", "orders", "alembic_version"} <= set(inspect(engine).get_table_names())
+        finally:
+            engine.dispose()

@@ -9,13 +9,14 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import swagger_ui_bundle
+from apispec import BasePlugin
 from flask import Flask, Response, g, request, send_from_directory
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
 from marketplace import i18n
-from marketplace.api import context
+from marketplace.api import context, input_guard
 from marketplace.api.problems import PROBLEM_TYPE, flatten_messages, problem
 from marketplace.api.schemas import ProblemSchema
 from marketplace.errors import DomainError
@@ -39,6 +40,31 @@ def accepts(*mimetypes: str) -> Callable[[F], F]:
         return view
 
     return mark
+
+
+class ProblemResponses(BasePlugin):
+    """Document the problems the request machinery answers on every operation it applies to.
+
+    `user_required` answers 401, a path id that matches nothing 404, a body of the wrong type 415,
+    a malformed, missing, too large or too deeply nested body 400/413, and any query or body
+    field it refuses 422; views document their own domain problems with `alt_response`.
+    """
+
+    def operation_helper(self, path: str | None = None, operations: dict[str, Any] | None = None, **_: Any) -> None:
+        for operation in (operations or {}).values():
+            responses = operation.setdefault("responses", {})
+            wanted: dict[int, str] = {}
+            if operation.get("security"):
+                wanted[401] = "UNAUTHORIZED"
+            if path and "{" in path:
+                wanted[404] = "NOT_FOUND"
+            if "requestBody" in operation:
+                wanted.update({400: "BAD_REQUEST", 413: "REQUEST_ENTITY_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE"})
+            if "requestBody" in operation or operation.get("parameters"):
+                wanted[422] = "UNPROCESSABLE_ENTITY"
+            for status, name in wanted.items():
+                if status not in responses and str(status) not in responses:
+                    responses[status] = name
 
 
 class MarketplaceApi(Api):
@@ -113,7 +139,9 @@ def _before_request() -> Response | None:
     g.locale = locale
     if len(request.query_string) > MAX_QUERY_STRING:
         return problem(414, code="uri_too_long")
-    return _check_content_type()
+    if _refuses_anonymous(_view_for_request()) and not request.headers.get("Authorization"):
+        return None  # the view answers 401 before it looks at the body or the query
+    return _check_content_type() or input_guard.check_request()
 
 
 def _view_for_request() -> Any:
@@ -122,6 +150,10 @@ def _view_for_request() -> Any:
     if view_class is not None:
         return getattr(view_class, request.method.lower(), None)
     return view
+
+
+def _refuses_anonymous(view: Any) -> bool:
+    return getattr(view, "_apidoc", {}).get("manual_doc", {}).get("security") == [{"bearer": []}]
 
 
 def _requires_json_body(view: Any) -> bool:
@@ -196,7 +228,7 @@ def init_api(app: Flask) -> MarketplaceApi:
             },
         },
     )
-    api = MarketplaceApi(app)
+    api = MarketplaceApi(app, spec_kwargs={"extra_plugins": [ProblemResponses()]})
     app.extensions["marketplace"]["api"] = api
     app.add_url_rule(f"{API_PREFIX}/docs/assets/<path:filename>", "swagger_assets", _swagger_assets)
     app.before_request(_before_request)

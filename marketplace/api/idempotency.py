@@ -63,7 +63,10 @@ def idempotent(view: F) -> F:
             "in": "header",
             "name": HEADER,
             "required": False,
-            "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH},
+            "schema": {
+                "type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH,
+                "pattern": "^[!-~]+$",
+            },
             "description": "Retry safely: the same key and body return the first response (kept "
             "at least 24 hours); the same key with another body is a 409.",
         }

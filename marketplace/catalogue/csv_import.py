@@ -126,6 +126,10 @@ def _reader(data: bytes) -> csv.DictReader[str]:
         raise ImportRejected(message, code="csv_not_utf8") from None
     if not content.strip():
         raise ImportRejected(_("The file is empty."), code="csv_empty")
+    if "\x00" in content:
+        # PostgreSQL cannot store NUL in text, and no spreadsheet writes one: refuse the file.
+        message = _("The file contains a NUL character (byte %(position)s).", position=data.find(b"\x00"))
+        raise ImportRejected(message, code="csv_nul_byte")
     return csv.DictReader(io.StringIO(content, newline=""), restval=None, restkey="\x00extra")
 
 

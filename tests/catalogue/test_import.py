@@ -112,6 +112,15 @@ def test_bad_files_are_refused_whole(api: Api, shop: Shop, session: Session) -> 
     assert count(session) == before
 
 
+def test_a_file_with_a_nul_character_is_refused_whole_on_every_database(
+    api: Api, shop: Shop, session: Session
+) -> None:
+    before = count(session)
+    body = assert_problem(upload(api, shop, HEADER + "\n" + row("A\x00B")), 422, "csv_nul_byte")
+    assert str(len(HEADER) + 2) in body["detail"]
+    assert count(session) == before
+
+
 def test_only_members_import_into_a_seller(api: Api, shop: Shop, other_shop: Shop) -> None:
     text = "\n".join([HEADER, row("A")])
     assert_problem(upload(api, shop, text, query_string={"seller_id": other_shop.seller["id"]}), 404)

@@ -109,6 +109,14 @@ def test_patch_changes_only_given_fields_and_validates_them(api: Api, shop: Shop
     assert api.get(f"/listings/{listing['id']}", as_=shop.owner).get_json()["sku"] == "A1"
 
 
+def test_patching_a_price_needs_both_amount_and_currency(api: Api, shop: Shop) -> None:
+    listing = shop.listing(sku="A1")
+    for price in ({"currency": "TZS"}, {"amount": "10.00"}):
+        response = api.patch(f"/listings/{listing['id']}", json={"price": price}, as_=shop.owner)
+        assert set(assert_problem(response, 422, "invalid")["errors"]) <= {"price.amount", "price.currency"}
+    assert api.get(f"/listings/{listing['id']}", as_=shop.owner).get_json()["price"] == listing["price"]
+
+
 def test_delete_removes_a_listing_nothing_refers_to(api: Api, shop: Shop, session: Session) -> None:
     listing = shop.listing()
     assert api.delete(f"/listings/{listing['id']}", as_=shop.owner).status_code == 204

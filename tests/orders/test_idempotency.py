@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -57,6 +58,19 @@ def test_a_failed_request_keeps_no_key_so_a_retry_does_the_work(market: Market, 
 def test_a_malformed_key_is_refused(market: Market) -> None:
     assert_problem(market.order((market.tea, 1), headers={"Idempotency-Key": "has space"}), 422)
     assert_problem(market.order((market.tea, 1), headers={"Idempotency-Key": "k" * 256}), 422)
+
+
+def test_the_documented_key_pattern_is_the_one_enforced(market: Market) -> None:
+    """A client validating against the OpenAPI document never sends a key the server refuses."""
+    document = market.api.client.get("/api/v1/openapi.json").get_json()
+    parameter = next(
+        p for p in document["paths"]["/api/v1/orders"]["post"]["parameters"] if p["name"] == "Idempotency-Key"
+    )
+    pattern = re.compile(parameter["schema"]["pattern"])
+    for key in ("has space", "ключ", "tab\t"):
+        assert not pattern.match(key)
+        assert_problem(market.order((market.tea, 1), headers={"Idempotency-Key": key.encode().decode("latin-1")}), 422)
+    assert pattern.match("order-2026-11-28T12:00:00Z~1")
 
 
 def test_body_key_order_does_not_change_the_fingerprint() -> None:
