@@ -14,7 +14,7 @@ from marketplace.accounts.models import OrganisationKind
 from marketplace.accounts.services import require_member
 from marketplace.api import accepts, context
 from marketplace.api.idempotency import HEADER, idempotent
-from marketplace.api.money_fields import MoneyField
+from marketplace.api.money_fields import MoneyField, MoneyOutputSchema
 from marketplace.api.schemas import StrictSchema, text
 from marketplace.db import utcnow
 from marketplace.errors import Forbidden, NotFound
@@ -26,11 +26,6 @@ from marketplace.payments.models import Payment, PaymentRefund
 from marketplace.payments.services import Listeners
 
 blp = Blueprint("payments", __name__, description="Payments, gateway webhooks and seller balances")
-
-
-class AmountSchema(Schema):
-    amount = fields.String(required=True, metadata={"example": "12.50"})
-    currency = fields.String(required=True, metadata={"example": "EUR"})
 
 
 class WebhookAckSchema(Schema):
@@ -47,8 +42,8 @@ class PaymentSchema(Schema):
     order_id = fields.String(required=True)
     gateway = fields.String(required=True)
     status = fields.String(required=True)
-    amount = fields.Nested(AmountSchema, required=True)
-    refunded = fields.Nested(AmountSchema, required=True)
+    amount = fields.Nested(MoneyOutputSchema, required=True)
+    refunded = fields.Nested(MoneyOutputSchema, required=True)
     created_at = fields.DateTime(required=True)
 
 
@@ -79,7 +74,7 @@ class RefundCreateSchema(StrictSchema):
 class RefundSchema(Schema):
     id = fields.String(required=True)
     shipment_id = fields.String(required=True, allow_none=True)
-    amount = fields.Nested(AmountSchema, required=True)
+    amount = fields.Nested(MoneyOutputSchema, required=True)
     status = fields.String(required=True)
     reason = fields.String(required=True)
     created_at = fields.DateTime(required=True)
@@ -93,11 +88,11 @@ class OrderRefundSchema(Schema):
 class BalanceSchema(Schema):
     seller_id = fields.String(required=True)
     currency = fields.String(required=True)
-    sales = fields.Nested(AmountSchema, required=True)
-    commission = fields.Nested(AmountSchema, required=True)
-    refunds = fields.Nested(AmountSchema, required=True)
-    payouts = fields.Nested(AmountSchema, required=True)
-    payable = fields.Nested(AmountSchema, required=True)
+    sales = fields.Nested(MoneyOutputSchema, required=True)
+    commission = fields.Nested(MoneyOutputSchema, required=True)
+    refunds = fields.Nested(MoneyOutputSchema, required=True)
+    payouts = fields.Nested(MoneyOutputSchema, required=True)
+    payable = fields.Nested(MoneyOutputSchema, required=True)
 
 
 def _gateway(name: str) -> PaymentGateway:
