@@ -14,6 +14,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from marketplace.api import context, listings
+from marketplace.api.customs import LandedCostTotalsSchema
 from marketplace.api.money_fields import MoneyOutputSchema, money_to_api
 from marketplace.api.schemas import Country, CurrencyCode, LocaleTag, StrictSchema
 from marketplace.catalogue import browse, categories, locales
@@ -75,15 +76,6 @@ class CatalogueItemSchema(ma.Schema):
     hs_code = fields.String(required=True)
     ships_to = fields.List(fields.String(), required=True)
     weight_grams = fields.Integer(required=True)
-
-
-class LandedCostTotalsSchema(ma.Schema):
-    goods = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
-    shipping = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
-    duties = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
-    taxes = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
-    duties_and_taxes = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
-    landed_cost = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
 
 
 class LandedCostBlockSchema(ma.Schema):

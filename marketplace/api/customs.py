@@ -262,15 +262,20 @@ class ShipmentQuoteSchema(LandedCostSchema):
     ship_from = fields.String(required=True)
 
 
-class BasketTotalsSchema(StrictSchema):
+class LandedCostTotalsSchema(StrictSchema):
+    """What a parcel costs in all: shared by the basket quote and the catalogue's estimate block."""
+
     goods = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
     shipping = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
     duties = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
     taxes = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
     duties_and_taxes = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
+    landed_cost = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
+
+
+class BasketTotalsSchema(LandedCostTotalsSchema):
     payable_at_checkout = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
     due_on_delivery = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
-    landed_cost = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
 
 
 class BasketQuoteSchema(StrictSchema):
