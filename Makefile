@@ -57,11 +57,12 @@ test: venv system-deps translations-compile
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 fmt: venv
 	$(BIN)/ruff check --fix .
-	$(BIN)/ruff format marketplace tests config
+	$(BIN)/ruff format .
 
 bench: venv system-deps translations-compile
 	$(BIN)/python -m tests.bench

@@ -68,7 +68,9 @@ def load_settings(
             settings[key] = _coerce(key, env[key], default)
     settings.update(overrides or {})
     if profile == "production":
-        missing = [key for key in PRODUCTION_SECRETS if not env.get(key) and not (overrides or {}).get(key)]
+        missing = [
+            key for key in PRODUCTION_SECRETS if not env.get(key) and not (overrides or {}).get(key)
+        ]
         if missing:
             raise ConfigurationError(
                 "production start refused: set " + ", ".join(missing) + " in the environment"

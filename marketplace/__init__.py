@@ -99,7 +99,14 @@ def create_app(
             app,
             resources={r"/api/*": {"origins": origins}},
             expose_headers=["ETag", "X-Request-ID", "Content-Language", "Retry-After"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match", "Accept-Language", "X-Request-ID"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Idempotency-Key",
+                "If-None-Match",
+                "Accept-Language",
+                "X-Request-ID",
+            ],
             max_age=600,
         )
 

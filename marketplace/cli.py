@@ -126,6 +126,8 @@ def rates_import(file_or_url: str) -> None:
             f"rate set {rate_set.id}: {own} {rate_set.source} rates of {rate_set.as_of} "
             f"({rate_set.base} base), {len(rate_set.rates) - own} carried from other sources"
         )
+
+
 payments_group = AppGroup("payments", help="Seller payouts.")
 
 

@@ -103,7 +103,9 @@ def render_weasyprint() -> bytes:
     from weasyprint import HTML
 
     rows = "".join(
-        "<tr>" + "".join(f"<td>{v}</td>" for v in (row[4], f"{row[0]}<br>{row[1]}", *row[2:])) + "</tr>"
+        "<tr>"
+        + "".join(f"<td>{v}</td>" for v in (row[4], f"{row[0]}<br>{row[1]}", *row[2:]))
+        + "</tr>"
         for row in ROWS
     )
     html = f"""<html><head><style>
@@ -134,8 +136,11 @@ def measure(name: str, render: Callable[[], bytes], runs: int) -> None:
 
 if __name__ == "__main__":
     wanted = sys.argv[1:] or ["reportlab", "fpdf2", "weasyprint"]
-    candidates = {"reportlab": (render_reportlab, 30), "fpdf2": (render_fpdf2, 5),
-                  "weasyprint": (render_weasyprint, 3)}
+    candidates = {
+        "reportlab": (render_reportlab, 30),
+        "fpdf2": (render_fpdf2, 5),
+        "weasyprint": (render_weasyprint, 3),
+    }
     for label in wanted:
         function, count = candidates[label]
         measure(label, function, count)

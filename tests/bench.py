@@ -49,31 +49,190 @@ CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
 CEILING_FILE = "BENCH_CEILING_FILE"
 
 # 1 EUR = ... ; the demo sellers' currencies plus the two most common display ones.
-RATES = {"USD": "1.0832", "CNY": "7.8231", "KZT": "545.12", "UZS": "13650", "TRY": "37.41",
-         "PKR": "301.2", "AED": "3.978"}
-SELLER_COUNTRIES = [("CN", "CNY", "zh-Hans"), ("KZ", "KZT", "kk"), ("UZ", "UZS", "ru"),
-                    ("TR", "TRY", "tr"), ("PK", "PKR", "en"), ("AE", "AED", "ar")]
+RATES = {
+    "USD": "1.0832",
+    "CNY": "7.8231",
+    "KZT": "545.12",
+    "UZS": "13650",
+    "TRY": "37.41",
+    "PKR": "301.2",
+    "AED": "3.978",
+}
+SELLER_COUNTRIES = [
+    ("CN", "CNY", "zh-Hans"),
+    ("KZ", "KZT", "kk"),
+    ("UZ", "UZS", "ru"),
+    ("TR", "TRY", "tr"),
+    ("PK", "PKR", "en"),
+    ("AE", "AED", "ar"),
+]
 # (category, hs_code, typical price in EUR, words per locale)
 GOODS = [
-    ("green-tea", "090210", 25, {"en": "green tea", "ru": "зелёный чай", "zh-Hans": "绿茶", "kk": "көк шай", "tr": "yeşil çay", "ar": "شاي أخضر"}),
-    ("black-tea", "090230", 18, {"en": "black tea", "ru": "чёрный чай", "zh-Hans": "红茶", "kk": "қара шай", "tr": "siyah çay", "ar": "شاي أسود"}),
-    ("silk-fabric", "500720", 90, {"en": "silk fabric", "ru": "шёлковая ткань", "zh-Hans": "丝绸面料", "kk": "жібек мата", "tr": "ipek kumaş", "ar": "قماش حرير"}),
-    ("scarves-shawls", "621410", 45, {"en": "silk scarf", "ru": "шёлковый платок", "zh-Hans": "丝巾", "kk": "жібек орамал", "tr": "ipek eşarp", "ar": "وشاح حرير"}),
-    ("hand-knotted-carpets", "570110", 900, {"en": "wool carpet", "ru": "шерстяной ковёр", "zh-Hans": "羊毛地毯", "kk": "жүн кілем", "tr": "yün halı", "ar": "سجادة صوف"}),
-    ("kilims", "570210", 300, {"en": "kilim rug", "ru": "килим", "zh-Hans": "基里姆毯", "kk": "алаша", "tr": "kilim", "ar": "كليم"}),
-    ("porcelain", "691110", 60, {"en": "porcelain tea set", "ru": "фарфоровый сервиз", "zh-Hans": "瓷器茶具", "kk": "фарфор сервиз", "tr": "porselen takım", "ar": "طقم شاي بورسلين"}),
-    ("dates", "080410", 15, {"en": "dates", "ru": "финики", "zh-Hans": "椰枣", "kk": "құрма", "tr": "hurma", "ar": "تمر"}),
-    ("dried-apricots-raisins", "081310", 12, {"en": "dried apricots", "ru": "курага", "zh-Hans": "杏干", "kk": "өрік қағы", "tr": "kuru kayısı", "ar": "مشمش مجفف"}),
-    ("spices", "091091", 8, {"en": "spice mix", "ru": "смесь специй", "zh-Hans": "混合香料", "kk": "дәмдеуіш қоспасы", "tr": "baharat karışımı", "ar": "خلطة توابل"}),
-    ("felt", "640520", 35, {"en": "felt slippers", "ru": "войлочные тапочки", "zh-Hans": "毛毡拖鞋", "kk": "киіз шәркей", "tr": "keçe terlik", "ar": "خف لباد"}),
-    ("cables-chargers", "854442", 10, {"en": "USB-C cable", "ru": "кабель USB-C", "zh-Hans": "USB-C数据线", "kk": "USB-C кабелі", "tr": "USB-C kablo", "ar": "كابل USB-C"}),
+    (
+        "green-tea",
+        "090210",
+        25,
+        {
+            "en": "green tea",
+            "ru": "зелёный чай",
+            "zh-Hans": "绿茶",
+            "kk": "көк шай",
+            "tr": "yeşil çay",
+            "ar": "شاي أخضر",
+        },
+    ),
+    (
+        "black-tea",
+        "090230",
+        18,
+        {
+            "en": "black tea",
+            "ru": "чёрный чай",
+            "zh-Hans": "红茶",
+            "kk": "қара шай",
+            "tr": "siyah çay",
+            "ar": "شاي أسود",
+        },
+    ),
+    (
+        "silk-fabric",
+        "500720",
+        90,
+        {
+            "en": "silk fabric",
+            "ru": "шёлковая ткань",
+            "zh-Hans": "丝绸面料",
+            "kk": "жібек мата",
+            "tr": "ipek kumaş",
+            "ar": "قماش حرير",
+        },
+    ),
+    (
+        "scarves-shawls",
+        "621410",
+        45,
+        {
+            "en": "silk scarf",
+            "ru": "шёлковый платок",
+            "zh-Hans": "丝巾",
+            "kk": "жібек орамал",
+            "tr": "ipek eşarp",
+            "ar": "وشاح حرير",
+        },
+    ),
+    (
+        "hand-knotted-carpets",
+        "570110",
+        900,
+        {
+            "en": "wool carpet",
+            "ru": "шерстяной ковёр",
+            "zh-Hans": "羊毛地毯",
+            "kk": "жүн кілем",
+            "tr": "yün halı",
+            "ar": "سجادة صوف",
+        },
+    ),
+    (
+        "kilims",
+        "570210",
+        300,
+        {
+            "en": "kilim rug",
+            "ru": "килим",
+            "zh-Hans": "基里姆毯",
+            "kk": "алаша",
+            "tr": "kilim",
+            "ar": "كليم",
+        },
+    ),
+    (
+        "porcelain",
+        "691110",
+        60,
+        {
+            "en": "porcelain tea set",
+            "ru": "фарфоровый сервиз",
+            "zh-Hans": "瓷器茶具",
+            "kk": "фарфор сервиз",
+            "tr": "porselen takım",
+            "ar": "طقم شاي بورسلين",
+        },
+    ),
+    (
+        "dates",
+        "080410",
+        15,
+        {
+            "en": "dates",
+            "ru": "финики",
+            "zh-Hans": "椰枣",
+            "kk": "құрма",
+            "tr": "hurma",
+            "ar": "تمر",
+        },
+    ),
+    (
+        "dried-apricots-raisins",
+        "081310",
+        12,
+        {
+            "en": "dried apricots",
+            "ru": "курага",
+            "zh-Hans": "杏干",
+            "kk": "өрік қағы",
+            "tr": "kuru kayısı",
+            "ar": "مشمش مجفف",
+        },
+    ),
+    (
+        "spices",
+        "091091",
+        8,
+        {
+            "en": "spice mix",
+            "ru": "смесь специй",
+            "zh-Hans": "混合香料",
+            "kk": "дәмдеуіш қоспасы",
+            "tr": "baharat karışımı",
+            "ar": "خلطة توابل",
+        },
+    ),
+    (
+        "felt",
+        "640520",
+        35,
+        {
+            "en": "felt slippers",
+            "ru": "войлочные тапочки",
+            "zh-Hans": "毛毡拖鞋",
+            "kk": "киіз шәркей",
+            "tr": "keçe terlik",
+            "ar": "خف لباد",
+        },
+    ),
+    (
+        "cables-chargers",
+        "854442",
+        10,
+        {
+            "en": "USB-C cable",
+            "ru": "кабель USB-C",
+            "zh-Hans": "USB-C数据线",
+            "kk": "USB-C кабелі",
+            "tr": "USB-C kablo",
+            "ar": "كابل USB-C",
+        },
+    ),
 ]
-ADJECTIVES = {"en": ["fine", "handmade", "premium", "classic", "organic"],
-              "ru": ["отборный", "ручной работы", "премиум", "классический", "органический"],
-              "zh-Hans": ["精选", "手工", "特级", "经典", "有机"],
-              "kk": ["таңдаулы", "қолдан жасалған", "премиум", "классикалық", "органикалық"],
-              "tr": ["seçme", "el yapımı", "birinci sınıf", "klasik", "organik"],
-              "ar": ["ممتاز", "مصنوع يدويًا", "فاخر", "كلاسيكي", "عضوي"]}
+ADJECTIVES = {
+    "en": ["fine", "handmade", "premium", "classic", "organic"],
+    "ru": ["отборный", "ручной работы", "премиум", "классический", "органический"],
+    "zh-Hans": ["精选", "手工", "特级", "经典", "有机"],
+    "kk": ["таңдаулы", "қолдан жасалған", "премиум", "классикалық", "органикалық"],
+    "tr": ["seçme", "el yapımı", "birinci sınıf", "klasik", "organik"],
+    "ar": ["ممتاز", "مصنوع يدويًا", "فاخر", "كلاسيكي", "عضوي"],
+}
 LOCALES = list(ADJECTIVES)
 
 
@@ -82,6 +241,7 @@ def log(message: str) -> None:
 
 
 # --- the application gunicorn serves -----------------------------------------------------------
+
 
 def bench_app() -> Flask:
     """The real application plus the ceiling route and a per-request SQL statement count."""
@@ -112,6 +272,7 @@ def bench_app() -> Flask:
 
 # --- seeding -------------------------------------------------------------------------------------
 
+
 def seed(url: str) -> tuple[list[str], Any]:
     """Migrate, load reference data and rates, and bulk-load the listings; returns some ids."""
     from alembic import command
@@ -133,8 +294,12 @@ def seed(url: str) -> tuple[list[str], Any]:
         command.upgrade(config, "head")
     with Session(engine) as session:
         load_all(session)
-        incoming = IncomingRates(base="EUR", as_of=dt.datetime.now(dt.UTC).date(), source=SourceKind.OPERATOR,
-                                 rates={c: Decimal(r) for c, r in RATES.items()})
+        incoming = IncomingRates(
+            base="EUR",
+            as_of=dt.datetime.now(dt.UTC).date(),
+            source=SourceKind.OPERATOR,
+            rates={c: Decimal(r) for c, r in RATES.items()},
+        )
         money_services.store_rates(session, incoming, dt.datetime.now(dt.UTC))
         session.flush()
         rates = money_services.current_table(session)
@@ -148,7 +313,8 @@ def seed(url: str) -> tuple[list[str], Any]:
         sellers.append((str(uuid.uuid4()), f"Bench seller {i}", country, currency, locale))
     folded = {
         (g_index, loc): (search.fold(words), [search.fold(a) for a in ADJECTIVES[loc]])
-        for g_index, (_c, _h, _p, names) in enumerate(GOODS) for loc, words in names.items()
+        for g_index, (_c, _h, _p, names) in enumerate(GOODS)
+        for loc, words in names.items()
     }
     now = dt.datetime.now(dt.UTC)
     listings, translations, destinations, sample = [], [], [], []
@@ -157,7 +323,11 @@ def seed(url: str) -> tuple[list[str], Any]:
         g_index = rng.randrange(len(GOODS))
         category, hs_code, eur, names = GOODS[g_index]
         adjective = rng.randrange(5)
-        price = Decimal(eur) * Decimal(rng.randrange(50, 200)).scaleb(-2) * Decimal(RATES.get(currency, "1"))
+        price = (
+            Decimal(eur)
+            * Decimal(rng.randrange(50, 200)).scaleb(-2)
+            * Decimal(RATES.get(currency, "1"))
+        )
         price_minor = int(price.scaleb(minor_units(currency)).to_integral_value())
         listing_id = str(uuid.uuid4())
         others = [loc for loc in LOCALES if loc != language]
@@ -173,18 +343,43 @@ def seed(url: str) -> tuple[list[str], Any]:
         everywhere = rng.random() < 0.5
         created = now - dt.timedelta(seconds=rng.randrange(365 * 86400))
         status = "published" if rng.random() < 0.97 else "draft"
-        listings.append((
-            listing_id, seller_id, f"B{n:06d}", language, title, description, category, price_minor,
-            currency, pricing.normalized(price_minor, currency, rates), rng.choice([0] + [rng.randrange(1, 500)] * 9),
-            rng.randrange(100, 5000), hs_code, country, everywhere,
-            status,
-            " " + " ".join(titles) + f" {search.SEPARATOR} " + " ".join(descriptions) + " ", created, created,
-        ))
+        listings.append(
+            (
+                listing_id,
+                seller_id,
+                f"B{n:06d}",
+                language,
+                title,
+                description,
+                category,
+                price_minor,
+                currency,
+                pricing.normalized(price_minor, currency, rates),
+                rng.choice([0] + [rng.randrange(1, 500)] * 9),
+                rng.randrange(100, 5000),
+                hs_code,
+                country,
+                everywhere,
+                status,
+                " " + " ".join(titles) + f" {search.SEPARATOR} " + " ".join(descriptions) + " ",
+                created,
+                created,
+            )
+        )
         for loc in texts[1:]:
-            translations.append((listing_id, loc, f"{ADJECTIVES[loc][adjective]} {names[loc]} №{n}",
-                                 f"{names[loc]} — {country}", created))
+            translations.append(
+                (
+                    listing_id,
+                    loc,
+                    f"{ADJECTIVES[loc][adjective]} {names[loc]} №{n}",
+                    f"{names[loc]} — {country}",
+                    created,
+                )
+            )
         if not everywhere:
-            for destination in rng.sample(["KZ", "UZ", "RU", "TR", "AE", "CN", "DE", "PK", "KG", "AZ"], 3):
+            for destination in rng.sample(
+                ["KZ", "UZ", "RU", "TR", "AE", "CN", "DE", "PK", "KG", "AZ"], 3
+            ):
                 destinations.append((listing_id, destination))
         if n % 500 == 0 and status == "published":
             sample.append(listing_id)
@@ -193,9 +388,19 @@ def seed(url: str) -> tuple[list[str], Any]:
         connection.execute(
             "INSERT INTO organisations (id, kind, name, country, address, currency, locale, created_at) "
             "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::json[], %s::text[], %s::text[], %s::timestamptz[])",
-            ([s[0] for s in sellers], ["seller"] * len(sellers), [s[1] for s in sellers], [s[2] for s in sellers],
-             [json.dumps({"line1": "1 Bench Street", "city": "Bench", "country": s[2]}) for s in sellers],
-             [s[3] for s in sellers], [s[4] for s in sellers], [now] * len(sellers)),
+            (
+                [s[0] for s in sellers],
+                ["seller"] * len(sellers),
+                [s[1] for s in sellers],
+                [s[2] for s in sellers],
+                [
+                    json.dumps({"line1": "1 Bench Street", "city": "Bench", "country": s[2]})
+                    for s in sellers
+                ],
+                [s[3] for s in sellers],
+                [s[4] for s in sellers],
+                [now] * len(sellers),
+            ),
         )
         connection.execute("DROP INDEX ix_listings_search_trgm")
         with connection.cursor().copy(
@@ -210,10 +415,14 @@ def seed(url: str) -> tuple[list[str], Any]:
         ) as copy:
             for row in translations:
                 copy.write_row(row)
-        with connection.cursor().copy("COPY listing_destinations (listing_id, country) FROM STDIN") as copy:
+        with connection.cursor().copy(
+            "COPY listing_destinations (listing_id, country) FROM STDIN"
+        ) as copy:
             for row in destinations:
                 copy.write_row(row)
-        connection.execute("CREATE INDEX ix_listings_search_trgm ON listings USING gin (search_text gin_trgm_ops)")
+        connection.execute(
+            "CREATE INDEX ix_listings_search_trgm ON listings USING gin (search_text gin_trgm_ops)"
+        )
         connection.commit()
         connection.autocommit = True
         connection.execute("VACUUM ANALYZE")
@@ -241,7 +450,13 @@ def seed_documents(url: str) -> tuple[str, str]:
         order = session.get(Order, shipment.order_id)
         assert order is not None
         raw = secrets.token_urlsafe(32)
-        session.add(ApiToken(user_id=order.buyer_id, token_hash=hash_token(raw), expires_at=utcnow() + dt.timedelta(days=1)))
+        session.add(
+            ApiToken(
+                user_id=order.buyer_id,
+                token_hash=hash_token(raw),
+                expires_at=utcnow() + dt.timedelta(days=1),
+            )
+        )
         session.commit()
     engine.dispose()
     path = f"/api/v1/shipments/{shipment_id}/documents/commercial_invoice?lang=zh-Hans"
@@ -250,10 +465,13 @@ def seed_documents(url: str) -> tuple[str, str]:
 
 # --- load ----------------------------------------------------------------------------------------
 
+
 async def _one(port: int, path: str, headers: str = "") -> tuple[float, int, bytes, dict[str, str]]:
     started = time.perf_counter()
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\n{headers}Connection: close\r\n\r\n".encode())
+    writer.write(
+        f"GET {path} HTTP/1.1\r\nHost: bench\r\n{headers}Connection: close\r\n\r\n".encode()
+    )
     await writer.drain()
     data = await reader.read(-1)
     writer.close()
@@ -264,7 +482,9 @@ async def _one(port: int, path: str, headers: str = "") -> tuple[float, int, byt
     return elapsed, int(lines[0].split()[1]), body, headers
 
 
-async def _drive(port: int, paths: list[str], seconds: float, headers: str = "") -> tuple[list[float], int]:
+async def _drive(
+    port: int, paths: list[str], seconds: float, headers: str = ""
+) -> tuple[list[float], int]:
     latencies: list[float] = []
     errors = 0
     deadline = time.perf_counter() + seconds
@@ -284,7 +504,9 @@ async def _drive(port: int, paths: list[str], seconds: float, headers: str = "")
     return latencies, errors
 
 
-def run_scenario(port: int, name: str, paths: list[str], request_headers: str = "") -> dict[str, Any]:
+def run_scenario(
+    port: int, name: str, paths: list[str], request_headers: str = ""
+) -> dict[str, Any]:
     _elapsed, status, body, headers = asyncio.run(_one(port, paths[0], request_headers))
     if status != 200:
         raise SystemExit(f"{name}: {paths[0]} answered {status}: {body[:300]!r}")
@@ -325,12 +547,29 @@ def main() -> None:
         log(f"seeded in {time.perf_counter() - started:.0f} s")
         port = free_port()
         ceiling_file = Path(tempfile.mkstemp(prefix="bench-ceiling-", suffix=".json")[1])
-        env = {**os.environ, "DATABASE_URL": url, "APP_ENV": "development", "LOG_LEVEL": "WARNING",
-               CEILING_FILE: str(ceiling_file)}
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "APP_ENV": "development",
+            "LOG_LEVEL": "WARNING",
+            CEILING_FILE: str(ceiling_file),
+        }
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-             "--log-level", "warning", "tests.bench:bench_app()"],
-            cwd=ROOT, env=env, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                "tests.bench:bench_app()",
+            ],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
         )
         for _ in range(100):
             try:
@@ -346,16 +585,44 @@ def main() -> None:
         for _ in range(30):
             _e, _s, body, _h = asyncio.run(_one(port, cursors[-1]))
             next_cursor = json.loads(body)["next_cursor"]
-            cursors.append(f"{prefix}?" + urlencode({"locale": "ru", "currency": "EUR", "limit": 20, "cursor": next_cursor}))
+            cursors.append(
+                f"{prefix}?"
+                + urlencode({"locale": "ru", "currency": "EUR", "limit": 20, "cursor": next_cursor})
+            )
         scenarios = [
             ("ceiling (precomputed JSON)", ["/bench/ceiling"]),
             ("browse page (ru, EUR, 20 items)", [browse]),
             ("browse, pages 1-30 by cursor", cursors),
-            ("search q= (ru/zh/ar/tr/en words)", [f"{prefix}?" + urlencode({"q": q, "locale": loc, "currency": "EUR"})
-                                                  for q, loc in [("чай", "ru"), ("绿茶", "zh-Hans"), ("سجادة", "ar"), ("ipek", "tr"), ("dates", "en")]]),
-            ("price range in USD", [f"{prefix}?" + urlencode({"currency": "USD", "min_price": lo, "max_price": hi, "locale": "en"})
-                                    for lo, hi in [("20.00", "50.00"), ("100.00", "400.00"), ("5.00", "15.00")]]),
-            ("listing detail", [f"{prefix}/{listing_id}?" + urlencode({"locale": "zh-Hans", "currency": "KZT"}) for listing_id in sample]),
+            (
+                "search q= (ru/zh/ar/tr/en words)",
+                [
+                    f"{prefix}?" + urlencode({"q": q, "locale": loc, "currency": "EUR"})
+                    for q, loc in [
+                        ("чай", "ru"),
+                        ("绿茶", "zh-Hans"),
+                        ("سجادة", "ar"),
+                        ("ipek", "tr"),
+                        ("dates", "en"),
+                    ]
+                ],
+            ),
+            (
+                "price range in USD",
+                [
+                    f"{prefix}?"
+                    + urlencode(
+                        {"currency": "USD", "min_price": lo, "max_price": hi, "locale": "en"}
+                    )
+                    for lo, hi in [("20.00", "50.00"), ("100.00", "400.00"), ("5.00", "15.00")]
+                ],
+            ),
+            (
+                "listing detail",
+                [
+                    f"{prefix}/{listing_id}?" + urlencode({"locale": "zh-Hans", "currency": "KZT"})
+                    for listing_id in sample
+                ],
+            ),
         ]
         results = []
         for label, paths in scenarios:
@@ -376,7 +643,9 @@ def main() -> None:
         server = None
         from tests.orders.bench_orders import CLIENTS, bench_orders
 
-        log(f"orders: placing 2-seller DDP orders on a fresh database, {CLIENTS} clients, {SECONDS:.0f} s")
+        log(
+            f"orders: placing 2-seller DDP orders on a fresh database, {CLIENTS} clients, {SECONDS:.0f} s"
+        )
         for line in bench_orders(SECONDS, catalogue_ceiling=results[0]["rps"]):
             print(line)
     finally:
@@ -384,7 +653,9 @@ def main() -> None:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
         with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
 
 def report(results: list[dict[str, Any]]) -> None:
@@ -393,12 +664,16 @@ def report(results: list[dict[str, Any]]) -> None:
     print("| scenario | req/s | p50 ms | p99 ms | p99/p50 | of ceiling | SQL/request | errors |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        print(f"| {r['name']} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['p99'] / r['p50']:.1f} | "
-              f"{r['rps'] / ceiling:.0%} | {r['sql']} | {r['errors']} |")
+        print(
+            f"| {r['name']} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | {r['p99'] / r['p50']:.1f} | "
+            f"{r['rps'] / ceiling:.0%} | {r['sql']} | {r['errors']} |"
+        )
     browse = results[1]
     print()
-    print(f"browse: {browse['rps'] / ceiling:.0%} of ceiling (target >= 12%), "
-          f"p99 {browse['p99'] / browse['p50']:.1f}x p50 (target <= 3x), {browse['sql']} SQL statements (target <= 3)")
+    print(
+        f"browse: {browse['rps'] / ceiling:.0%} of ceiling (target >= 12%), "
+        f"p99 {browse['p99'] / browse['p50']:.1f}x p50 (target <= 3x), {browse['sql']} SQL statements (target <= 3)"
+    )
 
 
 if __name__ == "__main__":

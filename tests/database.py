@@ -34,4 +34,6 @@ def fresh_database(label: str = "t") -> Iterator[str]:
         yield f"{base}/{name}"
     finally:
         with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )

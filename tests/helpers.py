@@ -28,7 +28,12 @@ class Api:
         self.client = client
 
     def request(
-        self, method: str, path: str, *, as_: Caller | None = None, headers: dict[str, str] | None = None,
+        self,
+        method: str,
+        path: str,
+        *,
+        as_: Caller | None = None,
+        headers: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> TestResponse:
         all_headers = dict(headers or {})

@@ -14,15 +14,23 @@ from tests.helpers import Api, assert_problem
 def test_register_login_and_read_profile(api: Api) -> None:
     created = api.post(
         "/auth/register",
-        json={"email": "Aigerim@Example.test", "password": "correct horse battery", "name": "Aigerim",
-              "locale": "kk", "country": "KZ", "currency": "KZT"},
+        json={
+            "email": "Aigerim@Example.test",
+            "password": "correct horse battery",
+            "name": "Aigerim",
+            "locale": "kk",
+            "country": "KZ",
+            "currency": "KZT",
+        },
     )
     assert created.status_code == 201
     user = created.get_json()
     assert user["email"] == "Aigerim@Example.test" and user["locale"] == "kk"
     assert "password" not in user and "password_hash" not in user
 
-    token = api.post("/auth/tokens", json={"email": "aigerim@example.TEST", "password": "correct horse battery"})
+    token = api.post(
+        "/auth/tokens", json={"email": "aigerim@example.TEST", "password": "correct horse battery"}
+    )
     assert token.status_code == 201
     me = api.get("/me", headers={"Authorization": f"Bearer {token.get_json()['token']}"})
     assert me.status_code == 200
@@ -40,11 +48,17 @@ def test_password_is_stored_with_argon2_and_token_only_as_hash(api: Api, session
 def test_email_is_unique_case_insensitively(api: Api, session: Session) -> None:
     api.user(email="same@example.test")
     response = api.post(
-        "/auth/register", json={"email": "SAME@example.test", "password": "another password", "name": "X"}
+        "/auth/register",
+        json={"email": "SAME@example.test", "password": "another password", "name": "X"},
     )
     body = assert_problem(response, 409, "email_taken")
     assert "email" in body["errors"]
-    assert session.scalar(select(func.count()).select_from(User).where(User.email_key == "same@example.test")) == 1
+    assert (
+        session.scalar(
+            select(func.count()).select_from(User).where(User.email_key == "same@example.test")
+        )
+        == 1
+    )
 
 
 def test_bad_registration_input_changes_nothing(api: Api, session: Session) -> None:
@@ -54,9 +68,24 @@ def test_bad_registration_input_changes_nothing(api: Api, session: Session) -> N
         {"email": "a@example.test", "password": "short", "name": "X"},
         {"email": "a@example.test", "password": "correct horse battery", "name": "x" * 201},
         {"email": "a@example.test", "password": "correct horse battery", "name": ""},
-        {"email": "a@example.test", "password": "correct horse battery", "name": "X", "country": "XX"},
-        {"email": "a@example.test", "password": "correct horse battery", "name": "X", "currency": "ABC"},
-        {"email": "a@example.test", "password": "correct horse battery", "name": "X", "locale": "not a tag"},
+        {
+            "email": "a@example.test",
+            "password": "correct horse battery",
+            "name": "X",
+            "country": "XX",
+        },
+        {
+            "email": "a@example.test",
+            "password": "correct horse battery",
+            "name": "X",
+            "currency": "ABC",
+        },
+        {
+            "email": "a@example.test",
+            "password": "correct horse battery",
+            "name": "X",
+            "locale": "not a tag",
+        },
         {"email": "a@example.test", "password": 12345678901, "name": "X"},
     ]
     for body in cases:
@@ -67,8 +96,12 @@ def test_bad_registration_input_changes_nothing(api: Api, session: Session) -> N
 
 def test_wrong_password_and_unknown_email_look_the_same(api: Api) -> None:
     api.user(email="known@example.test")
-    wrong = assert_problem(api.post("/auth/tokens", json={"email": "known@example.test", "password": "nope"}), 401)
-    unknown = assert_problem(api.post("/auth/tokens", json={"email": "who@example.test", "password": "nope"}), 401)
+    wrong = assert_problem(
+        api.post("/auth/tokens", json={"email": "known@example.test", "password": "nope"}), 401
+    )
+    unknown = assert_problem(
+        api.post("/auth/tokens", json={"email": "who@example.test", "password": "nope"}), 401
+    )
     assert wrong == unknown and wrong["code"] == "invalid_credentials"
 
 
@@ -81,7 +114,8 @@ def test_revoked_token_is_refused(api: Api) -> None:
 def test_expired_token_is_refused(api: Api, session: Session) -> None:
     caller = api.user()
     session.execute(
-        update(ApiToken).where(ApiToken.user_id == caller.id)
+        update(ApiToken)
+        .where(ApiToken.user_id == caller.id)
         .values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
     )
     session.commit()
@@ -90,7 +124,9 @@ def test_expired_token_is_refused(api: Api, session: Session) -> None:
 
 def test_missing_or_garbage_token_is_401(api: Api) -> None:
     assert_problem(api.get("/me"), 401, "unauthorized")
-    assert_problem(api.get("/me", headers={"Authorization": "Bearer garbage"}), 401, "invalid_token")
+    assert_problem(
+        api.get("/me", headers={"Authorization": "Bearer garbage"}), 401, "invalid_token"
+    )
     assert_problem(api.get("/me", headers={"Authorization": "Basic dXNlcjpwYXNz"}), 401)
 
 
@@ -111,15 +147,35 @@ def test_seller_owner_member_and_stranger(api: Api) -> None:
     public = api.get(f"/sellers/{seller['id']}").get_json()
     assert public["name"] == "Hangzhou Tea" and "tax_id" not in public and "address" not in public
 
-    added = api.post(f"/sellers/{seller['id']}/members", json={"email": colleague.email, "role": "member"}, as_=owner)
+    added = api.post(
+        f"/sellers/{seller['id']}/members",
+        json={"email": colleague.email, "role": "member"},
+        as_=owner,
+    )
     assert added.status_code == 201 and added.get_json()["role"] == "member"
     memberships = api.get("/me", as_=colleague).get_json()["memberships"]
-    assert memberships == [{"organisation_id": seller["id"], "kind": "seller", "role": "member", "name": "Hangzhou Tea"}]
+    assert memberships == [
+        {
+            "organisation_id": seller["id"],
+            "kind": "seller",
+            "role": "member",
+            "name": "Hangzhou Tea",
+        }
+    ]
 
     assert_problem(api.patch(f"/sellers/{seller['id']}", json={"name": "Mine"}, as_=stranger), 404)
-    assert_problem(api.patch(f"/sellers/{seller['id']}", json={"name": "Mine"}, as_=colleague), 403, "owner_required")
     assert_problem(
-        api.post(f"/sellers/{seller['id']}/members", json={"email": stranger.email, "role": "owner"}, as_=stranger), 404
+        api.patch(f"/sellers/{seller['id']}", json={"name": "Mine"}, as_=colleague),
+        403,
+        "owner_required",
+    )
+    assert_problem(
+        api.post(
+            f"/sellers/{seller['id']}/members",
+            json={"email": stranger.email, "role": "owner"},
+            as_=stranger,
+        ),
+        404,
     )
     half_address = {"address": {"city": "Hangzhou", "country": "CN"}}
     assert_problem(api.patch(f"/sellers/{seller['id']}", json=half_address, as_=owner), 422)
@@ -139,30 +195,52 @@ def test_adding_members_validates_people_and_roles(api: Api) -> None:
     owner, colleague = api.user(), api.user()
     seller = api.seller(owner)
     path = f"/sellers/{seller['id']}/members"
-    assert_problem(api.post(path, json={"email": "ghost@example.test", "role": "member"}, as_=owner), 404, "unknown_user")
+    assert_problem(
+        api.post(path, json={"email": "ghost@example.test", "role": "member"}, as_=owner),
+        404,
+        "unknown_user",
+    )
     assert_problem(api.post(path, json={"email": colleague.email, "role": "admin"}, as_=owner), 422)
-    assert api.post(path, json={"email": colleague.email, "role": "member"}, as_=owner).status_code == 201
-    assert_problem(api.post(path, json={"email": colleague.email, "role": "owner"}, as_=owner), 409, "already_member")
+    assert (
+        api.post(path, json={"email": colleague.email, "role": "member"}, as_=owner).status_code
+        == 201
+    )
+    assert_problem(
+        api.post(path, json={"email": colleague.email, "role": "owner"}, as_=owner),
+        409,
+        "already_member",
+    )
 
 
 def test_seller_creation_needs_a_user_and_valid_fields(api: Api) -> None:
     assert_problem(api.post("/sellers", json={"name": "X"}), 401)
     caller = api.user()
-    body = assert_problem(api.post("/sellers", json={"name": "X", "country": "ZZ", "currency": "XYZ"}, as_=caller), 422)
+    body = assert_problem(
+        api.post("/sellers", json={"name": "X", "country": "ZZ", "currency": "XYZ"}, as_=caller),
+        422,
+    )
     assert {"country", "currency", "address", "locale"} <= set(body["errors"])
 
 
 def test_brokerages_by_country_and_membership(api: Api) -> None:
     owner, clerk = api.user(), api.user()
     brokerage = api.brokerage(owner, countries=["KZ", "UZ"])
-    api.brokerage(api.user(), name="Istanbul Customs", countries=["TR"],
-                  address={"line1": "1 Liman", "city": "İstanbul", "country": "TR"})
+    api.brokerage(
+        api.user(),
+        name="Istanbul Customs",
+        countries=["TR"],
+        address={"line1": "1 Liman", "city": "İstanbul", "country": "TR"},
+    )
     serving_uz = api.get("/brokerages?country=UZ").get_json()
-    assert [b["id"] for b in serving_uz["items"]] == [brokerage["id"]] and serving_uz["next_cursor"] is None
+    assert [b["id"] for b in serving_uz["items"]] == [brokerage["id"]] and serving_uz[
+        "next_cursor"
+    ] is None
     assert serving_uz["items"][0]["countries"] == ["KZ", "UZ"]
     assert_problem(api.get("/brokerages?country=Kazakhstan"), 422)
     path = f"/brokerages/{brokerage['id']}/members"
-    assert api.post(path, json={"email": clerk.email, "role": "member"}, as_=owner).status_code == 201
+    assert (
+        api.post(path, json={"email": clerk.email, "role": "member"}, as_=owner).status_code == 201
+    )
     assert_problem(api.post(path, json={"email": owner.email, "role": "member"}, as_=clerk), 403)
 
 
@@ -171,9 +249,15 @@ def test_brokerages_are_paged_by_name_with_a_stable_cursor(api: Api) -> None:
         api.brokerage(api.user(), name=name, countries=["KZ"])
     first = api.get("/brokerages", query_string={"country": "KZ", "limit": 2}).get_json()
     assert [b["name"] for b in first["items"]] == ["Altai Customs", "Bukhara Clearance"]
-    api.brokerage(api.user(), name="Aral Customs", countries=["KZ"])  # sorts before the cursor: not repeated
-    second = api.get("/brokerages", query_string={"country": "KZ", "limit": 2, "cursor": first["next_cursor"]}).get_json()
-    assert [b["name"] for b in second["items"]] == ["Caspian Brokers"] and second["next_cursor"] is None
+    api.brokerage(
+        api.user(), name="Aral Customs", countries=["KZ"]
+    )  # sorts before the cursor: not repeated
+    second = api.get(
+        "/brokerages", query_string={"country": "KZ", "limit": 2, "cursor": first["next_cursor"]}
+    ).get_json()
+    assert [b["name"] for b in second["items"]] == ["Caspian Brokers"] and second[
+        "next_cursor"
+    ] is None
     for bad in ({"limit": 0}, {"limit": 101}, {"cursor": "garbage"}, {"cursor": "W10"}):
         assert_problem(api.get("/brokerages", query_string=bad), 422)
     assert len(api.get("/brokerages").get_json()["items"]) == 4  # default page of 20 holds them all
@@ -189,7 +273,9 @@ def test_token_creation_is_rate_limited(app_settings: dict, session_factory) -> 
     from marketplace import create_app
     from tests.helpers import Api as Client
 
-    app = create_app({**app_settings, "TOKEN_RATE_LIMIT": "3 per minute"}, session_factory=session_factory)
+    app = create_app(
+        {**app_settings, "TOKEN_RATE_LIMIT": "3 per minute"}, session_factory=session_factory
+    )
     api = Client(app.test_client())
     body = {"email": "limited@example.test", "password": "whatever-it-is"}
     statuses = [api.post("/auth/tokens", json=body).status_code for _ in range(4)]

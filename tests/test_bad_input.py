@@ -55,7 +55,11 @@ def string_paths(schema: ma.Schema, prefix: tuple[str, ...] = ()) -> Iterator[tu
         if field.dump_only:
             continue
         key = (*prefix, field.data_key or name)
-        if isinstance(field, ma.fields.Nested) and isinstance(field.schema, ma.Schema) and not field.many:
+        if (
+            isinstance(field, ma.fields.Nested)
+            and isinstance(field.schema, ma.Schema)
+            and not field.many
+        ):
             yield from string_paths(field.schema, key)
         elif isinstance(field, ma.fields.String):
             yield key
@@ -102,7 +106,14 @@ def test_malformed_json_wrong_type_unknown_fields_and_huge_bodies_change_nothing
         cases: list[tuple[str, int, dict[str, Any]]] = [
             ("malformed JSON", 400, {"data": "{not json", "content_type": "application/json"}),
             ("wrong content type", 415, {"data": '{"a": 1}', "content_type": "text/plain"}),
-            ("oversized body", 413, {"data": b'{"a": "' + b"x" * (limit + 1) + b'"}', "content_type": "application/json"}),
+            (
+                "oversized body",
+                413,
+                {
+                    "data": b'{"a": "' + b"x" * (limit + 1) + b'"}',
+                    "content_type": "application/json",
+                },
+            ),
             ("not an object", 422, {"json": 42}),
             ("unknown field", 422, {"json": unknown}),
         ]
@@ -112,17 +123,23 @@ def test_malformed_json_wrong_type_unknown_fields_and_huge_bodies_change_nothing
             ok = (
                 response.status_code == status
                 and response.mimetype == "application/problem+json"
-                and body.get("code") and body.get("title") and body.get("detail")
+                and body.get("code")
+                and body.get("title")
+                and body.get("detail")
             )
             if ok and case == "unknown field":
                 ok = any("zz_unknown" in key for key in body.get("errors") or {})
             if not ok:
-                wrong.append(f"{method} {path}: {case} -> {response.status_code} {body.get('code')}")
+                wrong.append(
+                    f"{method} {path}: {case} -> {response.status_code} {body.get('code')}"
+                )
     assert wrong == []
     assert row_counts(session) == before
 
 
-def test_over_long_strings_are_refused_field_by_field(api: Api, app: Flask, caller: Caller, session: Session) -> None:
+def test_over_long_strings_are_refused_field_by_field(
+    api: Api, app: Flask, caller: Caller, session: Session
+) -> None:
     before = row_counts(session)
     accepted: list[str] = []
     for method, path, schema in json_endpoints(app):
@@ -132,8 +149,14 @@ def test_over_long_strings_are_refused_field_by_field(api: Api, app: Flask, call
             problem = response.get_json(silent=True) or {}
             dotted = ".".join(field_path)
             named = any(key.endswith(dotted) for key in problem.get("errors") or {})
-            if response.status_code != 422 or response.mimetype != "application/problem+json" or not named:
-                accepted.append(f"{method} {path} {dotted} -> {response.status_code} {problem.get('errors')}")
+            if (
+                response.status_code != 422
+                or response.mimetype != "application/problem+json"
+                or not named
+            ):
+                accepted.append(
+                    f"{method} {path} {dotted} -> {response.status_code} {problem.get('errors')}"
+                )
     assert not accepted, "\n".join(accepted)
     assert row_counts(session) == before
 

@@ -13,7 +13,9 @@ from tests.database import fresh_database
 from tests.helpers import Api
 
 
-def test_grant_operator_is_only_possible_from_the_cli(app: Flask, api: Api, session: Session) -> None:
+def test_grant_operator_is_only_possible_from_the_cli(
+    app: Flask, api: Api, session: Session
+) -> None:
     caller = api.user(email="ops@example.test")
     assert api.patch("/me", json={"is_operator": True}, as_=caller).status_code == 422
     result = app.test_cli_runner().invoke(args=["users", "grant-operator", "OPS@example.test"])
@@ -43,6 +45,8 @@ def test_db_upgrade_from_the_cli_keeps_its_tables_on_every_database() -> None:
         assert result.exit_code == 0, result.output
         engine = make_engine(url)
         try:
-            assert {"users", "listings", "orders", "alembic_version"} <= set(inspect(engine).get_table_names())
+            assert {"users", "listings", "orders", "alembic_version"} <= set(
+                inspect(engine).get_table_names()
+            )
         finally:
             engine.dispose()

@@ -60,13 +60,17 @@ def test_malformed_json_is_a_problem_400(api: Api) -> None:
 
 
 def test_wrong_content_type_is_a_problem_415(api: Api) -> None:
-    response = api.post("/auth/register", data="email=a@b.c", content_type="application/x-www-form-urlencoded")
+    response = api.post(
+        "/auth/register", data="email=a@b.c", content_type="application/x-www-form-urlencoded"
+    )
     assert_problem(response, 415, "unsupported_media_type")
 
 
 def test_oversized_body_is_a_problem_413(api: Api) -> None:
     response = api.post(
-        "/auth/register", data='{"name": "' + "x" * (2 * 1024 * 1024) + '"}', content_type="application/json"
+        "/auth/register",
+        data='{"name": "' + "x" * (2 * 1024 * 1024) + '"}',
+        content_type="application/json",
     )
     assert_problem(response, 413, "request_too_large")
 
@@ -91,8 +95,13 @@ def test_an_unexpected_error_is_a_problem_500_without_internals(app: Flask) -> N
 
 
 def test_request_id_is_echoed_or_made(client: FlaskClient) -> None:
-    assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
-    made = client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"}).headers["X-Request-ID"]
+    assert (
+        client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"]
+        == "abc-123"
+    )
+    made = client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"}).headers[
+        "X-Request-ID"
+    ]
     assert made and " " not in made
 
 
@@ -104,7 +113,9 @@ def test_security_headers_are_set(client: FlaskClient) -> None:
 
 
 def test_cors_allows_only_configured_origins(app_settings: dict, session_factory) -> None:
-    app = create_app({**app_settings, "CORS_ORIGINS": "https://shop.example"}, session_factory=session_factory)
+    app = create_app(
+        {**app_settings, "CORS_ORIGINS": "https://shop.example"}, session_factory=session_factory
+    )
     client = app.test_client()
     allowed = client.get("/api/v1/brokerages", headers={"Origin": "https://shop.example"})
     assert allowed.headers["Access-Control-Allow-Origin"] == "https://shop.example"
@@ -123,7 +134,9 @@ def test_cors_allows_only_configured_origins(app_settings: dict, session_factory
         ("", "kk-KZ", "kk", "Табылмады"),
     ],
 )
-def test_errors_are_in_the_negotiated_locale(api: Api, query: str, accept: str, expected: str, title: str) -> None:
+def test_errors_are_in_the_negotiated_locale(
+    api: Api, query: str, accept: str, expected: str, title: str
+) -> None:
     headers = {"Accept-Language": accept} if accept else {}
     response = api.get(f"/sellers/00000000-0000-0000-0000-000000000000{query}", headers=headers)
     body = assert_problem(response, 404)

@@ -18,7 +18,8 @@ def test_an_error_is_logged_as_one_json_line_with_the_request_id(app: Flask) -> 
         raise RuntimeError("kaboom")
 
     handler = next(
-        h for h in logging.getLogger("marketplace").handlers
+        h
+        for h in logging.getLogger("marketplace").handlers
         if isinstance(h, logging.StreamHandler) and isinstance(h.formatter, JsonLogFormatter)
     )
     captured = io.StringIO()
@@ -35,24 +36,36 @@ def test_an_error_is_logged_as_one_json_line_with_the_request_id(app: Flask) -> 
 
 
 def test_a_log_line_outside_a_request_is_json_too() -> None:
-    record = logging.LogRecord("marketplace.cli", logging.INFO, __file__, 1, "rates: %s", ("31 imported",), None)
+    record = logging.LogRecord(
+        "marketplace.cli", logging.INFO, __file__, 1, "rates: %s", ("31 imported",), None
+    )
     assert json.loads(JsonLogFormatter().format(record))["message"] == "rates: 31 imported"
 
 
-def test_guessing_one_accounts_password_from_many_addresses_is_still_limited(app_settings: dict, session_factory) -> None:
-    app = create_app({**app_settings, "TOKEN_RATE_LIMIT": "3 per minute"}, session_factory=session_factory)
+def test_guessing_one_accounts_password_from_many_addresses_is_still_limited(
+    app_settings: dict, session_factory
+) -> None:
+    app = create_app(
+        {**app_settings, "TOKEN_RATE_LIMIT": "3 per minute"}, session_factory=session_factory
+    )
     api = Api(app.test_client())
     body = {"email": "Target@example.test", "password": "a-guess-it-is"}
     for n in range(3):
-        response = api.post("/auth/tokens", json=body, environ_base={"REMOTE_ADDR": f"198.51.100.{n}"})
+        response = api.post(
+            "/auth/tokens", json=body, environ_base={"REMOTE_ADDR": f"198.51.100.{n}"}
+        )
         assert response.status_code == 401
     # A fourth address, and the email spelled in another case: the per-email limit still applies.
     limited = api.post(
-        "/auth/tokens", json={**body, "email": "target@EXAMPLE.test"}, environ_base={"REMOTE_ADDR": "198.51.100.9"}
+        "/auth/tokens",
+        json={**body, "email": "target@EXAMPLE.test"},
+        environ_base={"REMOTE_ADDR": "198.51.100.9"},
     )
     assert_problem(limited, 429, "rate_limited")
     # Another account from that fresh address is not held back by the first one's limit.
     other = api.post(
-        "/auth/tokens", json={**body, "email": "someone-else@example.test"}, environ_base={"REMOTE_ADDR": "198.51.100.10"}
+        "/auth/tokens",
+        json={**body, "email": "someone-else@example.test"},
+        environ_base={"REMOTE_ADDR": "198.51.100.10"},
     )
     assert other.status_code == 401

@@ -23,7 +23,8 @@ def test_upgrade_to_head_gives_the_models_schema_and_downgrade_empties_it() -> N
                 command.upgrade(config, "head")
             with engine.connect() as connection:
                 context = MigrationContext.configure(
-                    connection, opts={
+                    connection,
+                    opts={
                         "compare_type": True,
                         "compare_server_default": True,
                         "include_object": include_object,

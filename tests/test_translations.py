@@ -21,15 +21,22 @@ def source_messages() -> set[str]:
         method_map=[("**.py", "python")],
         keywords={"_": None, "N_": None, "gettext": None},
     )
-    return {message for _file, _line, message, _comments, _context in found if isinstance(message, str)}
+    return {
+        message for _file, _line, message, _comments, _context in found if isinstance(message, str)
+    }
 
 
 @pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
 def test_catalogue_translates_every_message(locale: str) -> None:
     with open(LOCALES_DIR / catalogue_id(locale) / "LC_MESSAGES" / "messages.po", "rb") as handle:
         catalogue = read_po(handle, locale=catalogue_id(locale))
-    translated = {message.id: message.string for message in catalogue if message.id and message.string}
+    translated = {
+        message.id: message.string for message in catalogue if message.id and message.string
+    }
     missing = sorted(source_messages() - set(translated))
     assert missing == [], f"{locale} lacks {len(missing)} messages, e.g. {missing[:5]}"
     for msgid, text in translated.items():
-        assert set(PLACEHOLDER.findall(msgid)) == set(PLACEHOLDER.findall(str(text))), (locale, msgid)
+        assert set(PLACEHOLDER.findall(msgid)) == set(PLACEHOLDER.findall(str(text))), (
+            locale,
+            msgid,
+        )

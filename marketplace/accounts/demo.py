@@ -13,18 +13,65 @@ from marketplace.accounts.models import Organisation, OrganisationKind, User
 DEMO_PASSWORD = "silk-road-demo"  # noqa: S105 (published demo login)
 
 SELLERS = (
-    ("hangzhou-tea@demo.example", "Li Wei", "zh-Hans", "Hangzhou West Lake Tea Co.", "CN", "CNY",
-     {"line1": "18 Longjing Road", "city": "Hangzhou", "postal_code": "310013", "country": "CN"}),
-    ("almaty-crafts@demo.example", "Aigerim Nurlanovna", "kk", "Almaty Felt & Crafts", "KZ", "KZT",
-     {"line1": "45 Abay Avenue", "city": "Almaty", "postal_code": "050000", "country": "KZ"}),
-    ("bukhara-silk@demo.example", "Dilshod Karimov", "ru", "Bukhara Silk Road Textiles", "UZ", "UZS",
-     {"line1": "12 Bahouddin Naqshband Street", "city": "Bukhara", "country": "UZ"}),
-    ("istanbul-carpets@demo.example", "Elif Yılmaz", "tr", "Grand Bazaar Carpets", "TR", "TRY",
-     {"line1": "Kalpakçılar Caddesi 34", "city": "İstanbul", "postal_code": "34126", "country": "TR"}),
-    ("lahore-spices@demo.example", "Ayesha Khan", "en", "Lahore Spice House", "PK", "PKR",
-     {"line1": "7 Anarkali Bazaar", "city": "Lahore", "postal_code": "54000", "country": "PK"}),
-    ("dubai-dates@demo.example", "Omar Al Falasi", "ar", "Dubai Date Palace", "AE", "AED",
-     {"line1": "Gold Souk, Deira", "city": "Dubai", "country": "AE"}),
+    (
+        "hangzhou-tea@demo.example",
+        "Li Wei",
+        "zh-Hans",
+        "Hangzhou West Lake Tea Co.",
+        "CN",
+        "CNY",
+        {"line1": "18 Longjing Road", "city": "Hangzhou", "postal_code": "310013", "country": "CN"},
+    ),
+    (
+        "almaty-crafts@demo.example",
+        "Aigerim Nurlanovna",
+        "kk",
+        "Almaty Felt & Crafts",
+        "KZ",
+        "KZT",
+        {"line1": "45 Abay Avenue", "city": "Almaty", "postal_code": "050000", "country": "KZ"},
+    ),
+    (
+        "bukhara-silk@demo.example",
+        "Dilshod Karimov",
+        "ru",
+        "Bukhara Silk Road Textiles",
+        "UZ",
+        "UZS",
+        {"line1": "12 Bahouddin Naqshband Street", "city": "Bukhara", "country": "UZ"},
+    ),
+    (
+        "istanbul-carpets@demo.example",
+        "Elif Yılmaz",
+        "tr",
+        "Grand Bazaar Carpets",
+        "TR",
+        "TRY",
+        {
+            "line1": "Kalpakçılar Caddesi 34",
+            "city": "İstanbul",
+            "postal_code": "34126",
+            "country": "TR",
+        },
+    ),
+    (
+        "lahore-spices@demo.example",
+        "Ayesha Khan",
+        "en",
+        "Lahore Spice House",
+        "PK",
+        "PKR",
+        {"line1": "7 Anarkali Bazaar", "city": "Lahore", "postal_code": "54000", "country": "PK"},
+    ),
+    (
+        "dubai-dates@demo.example",
+        "Omar Al Falasi",
+        "ar",
+        "Dubai Date Palace",
+        "AE",
+        "AED",
+        {"line1": "Gold Souk, Deira", "city": "Dubai", "country": "AE"},
+    ),
 )
 
 
@@ -32,7 +79,13 @@ def _user(session: Session, hasher: Any, email: str, name: str, locale: str, **e
     user = session.scalar(select(User).where(User.email_key == email))
     if user is None:
         user = services.register(
-            session, email=email, password=DEMO_PASSWORD, name=name, hasher=hasher, locale=locale, **extra
+            session,
+            email=email,
+            password=DEMO_PASSWORD,
+            name=name,
+            hasher=hasher,
+            locale=locale,
+            **extra,
         )
     return user
 
@@ -45,17 +98,38 @@ def load(session: Session, settings: dict[str, Any]) -> str:
         owner = _user(session, hasher, email, name, locale, country=country, currency=currency)
         if not services.organisation_ids(session, owner.id, OrganisationKind.SELLER):
             services.create_organisation(
-                session, owner, OrganisationKind.SELLER,
-                {"name": business, "country": country, "address": address, "currency": currency,
-                 "locale": locale},
+                session,
+                owner,
+                OrganisationKind.SELLER,
+                {
+                    "name": business,
+                    "country": country,
+                    "address": address,
+                    "currency": currency,
+                    "locale": locale,
+                },
             )
-    _user(session, hasher, "buyer@demo.example", "Nursultan Abenov", "ru", country="KZ", currency="KZT")
+    _user(
+        session,
+        hasher,
+        "buyer@demo.example",
+        "Nursultan Abenov",
+        "ru",
+        country="KZ",
+        currency="KZT",
+    )
     broker = _user(session, hasher, "broker@demo.example", "Saule Customs", "kk", country="KZ")
     if not services.organisation_ids(session, broker.id, OrganisationKind.BROKERAGE):
         services.create_organisation(
-            session, broker, OrganisationKind.BROKERAGE,
-            {"name": "Khorgos Customs Brokerage", "country": "KZ", "countries": ["KZ", "UZ"],
-             "address": {"line1": "1 Dostyk Street", "city": "Khorgos", "country": "KZ"}},
+            session,
+            broker,
+            OrganisationKind.BROKERAGE,
+            {
+                "name": "Khorgos Customs Brokerage",
+                "country": "KZ",
+                "countries": ["KZ", "UZ"],
+                "address": {"line1": "1 Dostyk Street", "city": "Khorgos", "country": "KZ"},
+            },
         )
     operator = _user(session, hasher, "operator@demo.example", "Platform Operator", "en")
     operator.is_operator = True

@@ -106,7 +106,9 @@ def issue_token(
         user.password_hash = hasher.hash(password)
     raw = secrets.token_urlsafe(32)
     token = ApiToken(
-        user_id=user.id, token_hash=hash_token(raw), expires_at=now + dt.timedelta(seconds=ttl_seconds)
+        user_id=user.id,
+        token_hash=hash_token(raw),
+        expires_at=now + dt.timedelta(seconds=ttl_seconds),
     )
     session.add(token)
     session.flush()
@@ -163,12 +165,16 @@ def create_organisation(
     organisation.served_countries = [BrokerageCountry(country=c) for c in sorted(set(countries))]
     session.add(organisation)
     session.flush()
-    session.add(Membership(organisation_id=organisation.id, user_id=owner.id, role=Role.OWNER.value))
+    session.add(
+        Membership(organisation_id=organisation.id, user_id=owner.id, role=Role.OWNER.value)
+    )
     session.flush()
     return organisation
 
 
-def get_organisation(session: Session, organisation_id: str, kind: OrganisationKind) -> Organisation:
+def get_organisation(
+    session: Session, organisation_id: str, kind: OrganisationKind
+) -> Organisation:
     organisation = session.get(Organisation, organisation_id)
     if organisation is None or organisation.kind != kind.value:
         raise NotFound()
@@ -215,12 +221,18 @@ def organisation_ids(session: Session, user_id: str, kind: OrganisationKind) -> 
 
 
 def update_organisation(
-    session: Session, user: User, organisation_id: str, kind: OrganisationKind, changes: Mapping[str, Any]
+    session: Session,
+    user: User,
+    organisation_id: str,
+    kind: OrganisationKind,
+    changes: Mapping[str, Any],
 ) -> Organisation:
     organisation = require_member(session, user, organisation_id, kind, owner=True)
     for field, value in changes.items():
         if field == "countries":
-            organisation.served_countries = [BrokerageCountry(country=c) for c in sorted(set(value))]
+            organisation.served_countries = [
+                BrokerageCountry(country=c) for c in sorted(set(value))
+            ]
         else:
             setattr(organisation, field, value)
     session.flush()
@@ -266,7 +278,9 @@ def brokerages_serving(
         if name is None or row_id is None:
             raise cursors.InvalidCursor(errors={"cursor": [cursors.InvalidCursor.default_detail]})
         query = query.where(tuple_(Organisation.name, Organisation.id) > tuple_(name, row_id))
-    rows = list(session.scalars(query.order_by(Organisation.name, Organisation.id).limit(limit + 1)))
+    rows = list(
+        session.scalars(query.order_by(Organisation.name, Organisation.id).limit(limit + 1))
+    )
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]

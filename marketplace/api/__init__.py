@@ -50,7 +50,9 @@ class ProblemResponses(BasePlugin):
     field it refuses 422; views document their own domain problems with `alt_response`.
     """
 
-    def operation_helper(self, path: str | None = None, operations: dict[str, Any] | None = None, **_: Any) -> None:
+    def operation_helper(
+        self, path: str | None = None, operations: dict[str, Any] | None = None, **_: Any
+    ) -> None:
         for operation in (operations or {}).values():
             responses = operation.setdefault("responses", {})
             wanted: dict[int, str] = {}
@@ -59,7 +61,13 @@ class ProblemResponses(BasePlugin):
             if path and "{" in path:
                 wanted[404] = "NOT_FOUND"
             if "requestBody" in operation:
-                wanted.update({400: "BAD_REQUEST", 413: "REQUEST_ENTITY_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE"})
+                wanted.update(
+                    {
+                        400: "BAD_REQUEST",
+                        413: "REQUEST_ENTITY_TOO_LARGE",
+                        415: "UNSUPPORTED_MEDIA_TYPE",
+                    }
+                )
             if "requestBody" in operation or operation.get("parameters"):
                 wanted[422] = "UNPROCESSABLE_ENTITY"
             for status, name in wanted.items():
@@ -92,7 +100,14 @@ class MarketplaceApi(Api):
         errors = None
         if messages:
             # webargs nests messages under the location ("json", "query"): the field path is enough.
-            if isinstance(messages, dict) and set(messages) <= {"json", "query", "form", "headers", "files", "view_args"}:
+            if isinstance(messages, dict) and set(messages) <= {
+                "json",
+                "query",
+                "form",
+                "headers",
+                "files",
+                "view_args",
+            }:
                 merged: dict[str, Any] = {}
                 for value in messages.values():
                     merged.update(value if isinstance(value, dict) else {"body": value})
@@ -110,7 +125,11 @@ class MarketplaceApi(Api):
 
 def _handle_domain_error(error: DomainError) -> Response:
     return problem(
-        error.status, code=error.error_code, detail=error.detail, errors=error.errors, extra=error.extra
+        error.status,
+        code=error.error_code,
+        detail=error.detail,
+        errors=error.errors,
+        extra=error.extra,
     )
 
 
@@ -194,9 +213,13 @@ def _after_request(response: Response) -> Response:
             "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; img-src 'self' data:",
         )
     else:
-        response.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+        response.headers.setdefault(
+            "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
+        )
     if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        response.headers.setdefault(
+            "Strict-Transport-Security", "max-age=63072000; includeSubDomains"
+        )
     return response
 
 
@@ -223,9 +246,7 @@ def init_api(app: Flask) -> MarketplaceApi:
             "info": {
                 "description": "Cross-border marketplace API: catalogue, orders, payments, customs.",
             },
-            "components": {
-                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}
-            },
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         },
     )
     api = MarketplaceApi(app, spec_kwargs={"extra_plugins": [ProblemResponses()]})

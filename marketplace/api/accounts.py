@@ -28,7 +28,9 @@ from marketplace.i18n import N_
 blp = Blueprint("accounts", __name__, description="Accounts, sellers and brokerages")
 
 PASSWORD = fields.String(
-    required=True, load_only=True, validate=validate.Length(min=10, max=128),
+    required=True,
+    load_only=True,
+    validate=validate.Length(min=10, max=128),
     metadata={"description": "10 to 128 characters"},
 )
 EMAIL = fields.Email(required=True, validate=validate.Length(max=254))
@@ -38,7 +40,9 @@ def eori_field() -> fields.String:
     """An EU/UK Economic Operators Registration and Identification number: country + up to 15."""
     return fields.String(
         allow_none=True,
-        validate=validate.Regexp(r"^[A-Z]{2}[A-Za-z0-9]{1,15}$", error=N_("Not a valid EORI number.")),
+        validate=validate.Regexp(
+            r"^[A-Z]{2}[A-Za-z0-9]{1,15}$", error=N_("Not a valid EORI number.")
+        ),
     )
 
 
@@ -78,7 +82,9 @@ class ProfilePatchSchema(StrictSchema):
 
 class CredentialsSchema(StrictSchema):
     email = EMAIL
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=128))
+    password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=1, max=128)
+    )
 
 
 class TokenSchema(StrictSchema):
@@ -270,8 +276,12 @@ class Seller(MethodView):
 def add_seller_member(body: dict[str, Any], seller_id: str) -> Any:
     """Add a registered user to a seller (owners only)."""
     return services.add_member(
-        context.db(), context.require_user(), seller_id, OrganisationKind.SELLER,
-        email=body["email"], role=Role(body["role"]),
+        context.db(),
+        context.require_user(),
+        seller_id,
+        OrganisationKind.SELLER,
+        email=body["email"],
+        role=Role(body["role"]),
     )
 
 
@@ -311,6 +321,10 @@ def get_brokerage(brokerage_id: str) -> Organisation:
 def add_brokerage_member(body: dict[str, Any], brokerage_id: str) -> Any:
     """Add a registered user to a brokerage (owners only)."""
     return services.add_member(
-        context.db(), context.require_user(), brokerage_id, OrganisationKind.BROKERAGE,
-        email=body["email"], role=Role(body["role"]),
+        context.db(),
+        context.require_user(),
+        brokerage_id,
+        OrganisationKind.BROKERAGE,
+        email=body["email"],
+        role=Role(body["role"]),
     )

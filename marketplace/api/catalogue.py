@@ -36,11 +36,18 @@ class CatalogueQuerySchema(StrictSchema):
     ship_to = Country(load_default=None)
     origin = Country(load_default=None)
     seller_id = fields.String(load_default=None, validate=validate.Length(max=36))
-    min_price = fields.String(load_default=None, metadata={"example": "10.00", "description": "In the display currency"})
-    max_price = fields.String(load_default=None, metadata={"example": "99.99", "description": "In the display currency"})
+    min_price = fields.String(
+        load_default=None, metadata={"example": "10.00", "description": "In the display currency"}
+    )
+    max_price = fields.String(
+        load_default=None, metadata={"example": "99.99", "description": "In the display currency"}
+    )
     in_stock = fields.Boolean(load_default=None)
-    sort = fields.String(load_default=None, validate=validate.OneOf(browse.SORTS),
-                         metadata={"description": "Default: relevance with q, else newest"})
+    sort = fields.String(
+        load_default=None,
+        validate=validate.OneOf(browse.SORTS),
+        metadata={"description": "Default: relevance with q, else newest"},
+    )
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
     cursor = fields.String(load_default=None, validate=validate.Length(max=512))
 
@@ -66,8 +73,12 @@ class CatalogueItemSchema(ma.Schema):
     seller = fields.Nested(SellerRefSchema, required=True)
     title = fields.String(required=True)
     description = fields.String(required=True)
-    locale = fields.String(required=True, metadata={"description": "Locale the text is in, after fallback"})
-    translated = fields.Boolean(required=True, metadata={"description": "False: the listing's own language"})
+    locale = fields.String(
+        required=True, metadata={"description": "Locale the text is in, after fallback"}
+    )
+    translated = fields.Boolean(
+        required=True, metadata={"description": "False: the listing's own language"}
+    )
     price = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
     list_price = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
     in_stock = fields.Boolean(required=True)
@@ -82,15 +93,25 @@ class LandedCostBlockSchema(ma.Schema):
     destination = fields.String(required=True)
     incoterm = fields.String(required=True)
     available = fields.Boolean(required=True)
-    shipping_known = fields.Boolean(required=True, metadata={"description": "False: shipping counted as zero"})
-    totals = fields.Nested(LandedCostTotalsSchema, allow_none=True, required=True,
-                           metadata={"description": "One unit, in the display currency"})
-    code = fields.String(allow_none=True, required=True, metadata={"description": "Why there is no estimate"})
+    shipping_known = fields.Boolean(
+        required=True, metadata={"description": "False: shipping counted as zero"}
+    )
+    totals = fields.Nested(
+        LandedCostTotalsSchema,
+        allow_none=True,
+        required=True,
+        metadata={"description": "One unit, in the display currency"},
+    )
+    code = fields.String(
+        allow_none=True, required=True, metadata={"description": "Why there is no estimate"}
+    )
     detail = fields.String(allow_none=True, required=True)
 
 
 class CatalogueDetailSchema(CatalogueItemSchema):
-    landed_cost = fields.Nested(LandedCostBlockSchema, metadata={"description": "Only with ?ship_to="})
+    landed_cost = fields.Nested(
+        LandedCostBlockSchema, metadata={"description": "Only with ?ship_to="}
+    )
 
 
 class CataloguePageSchema(ma.Schema):
@@ -101,7 +122,9 @@ class CataloguePageSchema(ma.Schema):
     sort = fields.String(required=True)
     rates_stale = fields.Boolean(
         required=True,
-        metadata={"description": "Some price on the page was converted with a rate older than MAX_RATE_AGE"},
+        metadata={
+            "description": "Some price on the page was converted with a rate older than MAX_RATE_AGE"
+        },
     )
 
 
@@ -204,9 +227,13 @@ def catalogue(query: dict[str, Any]) -> Response:
     currency = display_currency(query["currency"])
     locale = content_locale(query["locale"])
     request_query = browse.CatalogueQuery(
-        **{**query, "locale": locale, "currency": currency,
-           "min_price": _bound("min_price", query["min_price"], currency),
-           "max_price": _bound("max_price", query["max_price"], currency)}
+        **{
+            **query,
+            "locale": locale,
+            "currency": currency,
+            "min_price": _bound("min_price", query["min_price"], currency),
+            "max_price": _bound("max_price", query["max_price"], currency),
+        }
     )
     rates = listings.current_rates()
     page = browse.browse(context.db(), request_query, rates)
@@ -243,8 +270,11 @@ def _converted_with_stale_rates(
 def catalogue_item(query: dict[str, Any], listing_id: str) -> Response:
     """One published listing as buyers see it."""
     item = browse.item(
-        context.db(), listing_id, locale=content_locale(query["locale"]),
-        currency=display_currency(query["currency"]), rates=listings.current_rates(),
+        context.db(),
+        listing_id,
+        locale=content_locale(query["locale"]),
+        currency=display_currency(query["currency"]),
+        rates=listings.current_rates(),
         ship_to=query["ship_to"],
     )
     data = _item_api(item, current_locale())
@@ -260,9 +290,9 @@ def _landed_cost_api(block: browse.LandedCost, locale: str) -> dict[str, Any]:
         "incoterm": block.incoterm,
         "available": error is None,
         "shipping_known": block.shipping_known,
-        "totals": None if block.totals is None else {
-            name: _money(amount, locale) for name, amount in block.totals.items()
-        },
+        "totals": None
+        if block.totals is None
+        else {name: _money(amount, locale) for name, amount in block.totals.items()},
         "code": None if error is None else error.error_code,
         "detail": None if error is None else str(error.detail),
     }
@@ -276,4 +306,3 @@ def category_tree(query: dict[str, Any]) -> Response:
     locale = current_locale()
     nodes = categories.tree(context.db(), locale)
     return _cached({"locale": locale, "categories": [asdict(n) for n in nodes]}, locale)
-

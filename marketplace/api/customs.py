@@ -28,11 +28,34 @@ class HsCodeQuerySchema(StrictSchema):
 
 
 class HsCodeSchema(StrictSchema):
-    code = fields.String(required=True, metadata={"description": "The code as normalized: digits only, never padded", "example": "09021000"})
-    valid = fields.Boolean(required=True, metadata={"description": "Whether the first six digits are an HS 2022 subheading"})
-    level = fields.Integer(allow_none=True, required=True, metadata={"description": "Digits given (6-10) when valid, else null"})
-    description = fields.String(allow_none=True, required=True, metadata={"description": "The subheading's description (HS 2022); null when not valid"})
-    description_locale = fields.String(required=True, metadata={"description": "The language of `description`: always `en`, the nomenclature is shipped in English only", "example": "en"})
+    code = fields.String(
+        required=True,
+        metadata={
+            "description": "The code as normalized: digits only, never padded",
+            "example": "09021000",
+        },
+    )
+    valid = fields.Boolean(
+        required=True,
+        metadata={"description": "Whether the first six digits are an HS 2022 subheading"},
+    )
+    level = fields.Integer(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Digits given (6-10) when valid, else null"},
+    )
+    description = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "The subheading's description (HS 2022); null when not valid"},
+    )
+    description_locale = fields.String(
+        required=True,
+        metadata={
+            "description": "The language of `description`: always `en`, the nomenclature is shipped in English only",
+            "example": "en",
+        },
+    )
     edition = fields.String(required=True, metadata={"example": "HS2022"})
 
 
@@ -58,15 +81,22 @@ def get_hs_code(query: dict[str, Any], code: str) -> dict[str, Any]:
 class RuleRecordSchema(rules.RuleSchema):
     id = fields.String(required=True, dump_only=True)
     edited_by = fields.String(
-        allow_none=True, dump_only=True,
-        metadata={"description": "The operator who last changed the record; null while it is as shipped in the data files"},
+        allow_none=True,
+        dump_only=True,
+        metadata={
+            "description": "The operator who last changed the record; null while it is as shipped in the data files"
+        },
     )
     updated_at = fields.DateTime(dump_only=True)
 
 
 class RuleListSchema(StrictSchema):
     items = fields.List(fields.Nested(RuleRecordSchema), required=True)
-    next_cursor = fields.String(allow_none=True, required=True, metadata={"description": "Always null: every record fits one page"})
+    next_cursor = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Always null: every record fits one page"},
+    )
 
 
 class RuleQuerySchema(StrictSchema):
@@ -75,7 +105,12 @@ class RuleQuerySchema(StrictSchema):
 
 
 def _record(row: CustomsRule) -> dict[str, Any]:
-    return {**vars(rules.rule_for(row)), "id": row.id, "edited_by": row.edited_by, "updated_at": row.updated_at}
+    return {
+        **vars(rules.rule_for(row)),
+        "id": row.id,
+        "edited_by": row.edited_by,
+        "updated_at": row.updated_at,
+    }
 
 
 @blp.route("/customs/rules")
@@ -136,13 +171,24 @@ class RuleRecord(MethodView):
 
 
 class AmountsSchema(StrictSchema):
-    local = fields.Nested(MoneyOutputSchema(formatted=True), required=True, metadata={"description": "In the destination's currency"})
-    requested = fields.Nested(MoneyOutputSchema(formatted=True), required=True, metadata={"description": "In the requested currency"})
+    local = fields.Nested(
+        MoneyOutputSchema(formatted=True),
+        required=True,
+        metadata={"description": "In the destination's currency"},
+    )
+    requested = fields.Nested(
+        MoneyOutputSchema(formatted=True),
+        required=True,
+        metadata={"description": "In the requested currency"},
+    )
 
 
 class ThresholdSchema(StrictSchema):
     amount = fields.Nested(MoneyOutputSchema, required=True)
-    applied = fields.Boolean(required=True, metadata={"description": "True when the parcel stayed at or below it and was relieved"})
+    applied = fields.Boolean(
+        required=True,
+        metadata={"description": "True when the parcel stayed at or below it and was relieved"},
+    )
 
 
 class DeMinimisSchema(StrictSchema):
@@ -156,7 +202,9 @@ class AppliedRuleSchema(StrictSchema):
     name = fields.String(required=True)
     valid_from = fields.Date(required=True)
     valid_to = fields.Date(allow_none=True, required=True)
-    source = fields.String(required=True, metadata={"description": "The official source of the rule"})
+    source = fields.String(
+        required=True, metadata={"description": "The official source of the rule"}
+    )
     checked_on = fields.Date(required=True)
 
 
@@ -165,7 +213,16 @@ class LineEstimateSchema(StrictSchema):
     origin_country = fields.String(required=True)
     quantity = fields.Integer(required=True)
     value = fields.Nested(MoneyOutputSchema, required=True)
-    duty_rate = fields.Decimal(as_string=True, allow_none=True, required=True, metadata={"type": "string", "example": "12", "description": "Percent; null when no ad valorem duty applied"})
+    duty_rate = fields.Decimal(
+        as_string=True,
+        allow_none=True,
+        required=True,
+        metadata={
+            "type": "string",
+            "example": "12",
+            "description": "Percent; null when no ad valorem duty applied",
+        },
+    )
     duty = fields.Nested(MoneyOutputSchema, required=True)
 
 
@@ -186,7 +243,9 @@ class LandedCostSchema(StrictSchema):
     incoterm = fields.String(required=True, metadata={"enum": ["DAP", "DDP"]})
     currency = fields.String(required=True, metadata={"description": "The destination's currency"})
     requested_currency = fields.String(required=True)
-    locale = fields.String(required=True, metadata={"description": "The locale of the explanation texts"})
+    locale = fields.String(
+        required=True, metadata={"description": "The locale of the explanation texts"}
+    )
     rule = fields.Nested(AppliedRuleSchema, allow_none=True, required=True)
     goods = fields.Nested(AmountsSchema, required=True)
     shipping = fields.Nested(AmountsSchema, required=True)
@@ -194,11 +253,27 @@ class LandedCostSchema(StrictSchema):
     duties = fields.Nested(AmountsSchema, required=True)
     taxes = fields.Nested(AmountsSchema, required=True)
     duties_and_taxes = fields.Nested(AmountsSchema, required=True)
-    payable_at_checkout = fields.Nested(AmountsSchema, required=True, metadata={"description": "DDP: duties and taxes; DAP: only taxes collected at sale"})
-    due_on_delivery = fields.Nested(AmountsSchema, required=True, metadata={"description": "DAP: what the carrier collects on delivery"})
-    landed_cost = fields.Nested(AmountsSchema, required=True, metadata={"description": "Goods, shipping, duties and taxes"})
+    payable_at_checkout = fields.Nested(
+        AmountsSchema,
+        required=True,
+        metadata={"description": "DDP: duties and taxes; DAP: only taxes collected at sale"},
+    )
+    due_on_delivery = fields.Nested(
+        AmountsSchema,
+        required=True,
+        metadata={"description": "DAP: what the carrier collects on delivery"},
+    )
+    landed_cost = fields.Nested(
+        AmountsSchema, required=True, metadata={"description": "Goods, shipping, duties and taxes"}
+    )
     de_minimis = fields.Nested(DeMinimisSchema, required=True)
-    collected_at_sale = fields.String(allow_none=True, required=True, metadata={"description": "The low-value regime under which tax is collected at checkout, if any"})
+    collected_at_sale = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "The low-value regime under which tax is collected at checkout, if any"
+        },
+    )
     lines = fields.List(fields.Nested(LineEstimateSchema), required=True)
     explanations = fields.List(fields.Nested(ExplanationSchema), required=True)
     fx = fields.Nested(FxSchema, required=True)
@@ -210,7 +285,9 @@ def landed_cost_to_api(estimate: LandedCostEstimate) -> dict[str, Any]:
     data["incoterm"] = estimate.incoterm.value
     data["locale"] = current_locale()
     data["de_minimis"] = {"duty": estimate.duty_de_minimis, "tax": estimate.tax_de_minimis}
-    data["explanations"] = [{"code": note.code, "text": str(note.text)} for note in estimate.explanations]
+    data["explanations"] = [
+        {"code": note.code, "text": str(note.text)} for note in estimate.explanations
+    ]
     return data
 
 
@@ -225,12 +302,17 @@ class BasketLines(fields.Field):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
-            metadata={"type": "string", "example": "6f1c...:2,91ab...:1",
-                      "description": f"listing_id:quantity pairs, comma-separated, at most {MAX_BASKET_LINES}"},
+            metadata={
+                "type": "string",
+                "example": "6f1c...:2,91ab...:1",
+                "description": f"listing_id:quantity pairs, comma-separated, at most {MAX_BASKET_LINES}",
+            },
             **kwargs,
         )
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[tuple[str, int]]:
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> list[tuple[str, int]]:
         if not isinstance(value, str):
             raise ma.ValidationError(N_("Not a valid string."))
         text = value
@@ -240,7 +322,12 @@ class BasketLines(fields.Field):
             raise ma.ValidationError(N_("Give 1 to 50 listing_id:quantity pairs."))
         for pair in pairs:
             listing_id, _sep, quantity = pair.partition(":")
-            if not listing_id or len(listing_id) > 36 or not quantity.isascii() or not quantity.isdigit():
+            if (
+                not listing_id
+                or len(listing_id) > 36
+                or not quantity.isascii()
+                or not quantity.isdigit()
+            ):
                 raise ma.ValidationError(N_("Each line is listing_id:quantity, e.g. abc:2."))
             wanted[listing_id] = wanted.get(listing_id, 0) + int(quantity)
         if any(not 1 <= quantity <= MAX_QUANTITY for quantity in wanted.values()):
@@ -253,7 +340,10 @@ class LandedCostQuerySchema(StrictSchema):
     lines = BasketLines(required=True)
     currency = CurrencyCode(load_default=None)
     incoterm = fields.Enum(Incoterm, by_value=True, load_default=Incoterm.DDP)
-    date = fields.Date(load_default=None, metadata={"description": "The day whose rules apply; default today (UTC)"})
+    date = fields.Date(
+        load_default=None,
+        metadata={"description": "The day whose rules apply; default today (UTC)"},
+    )
     locale = LocaleTag(load_default=None)
 
 
@@ -284,10 +374,23 @@ class BasketQuoteSchema(StrictSchema):
     incoterm = fields.String(required=True, metadata={"enum": ["DAP", "DDP"]})
     date = fields.Date(required=True)
     locale = fields.String(required=True)
-    shipping_known = fields.Boolean(required=True, metadata={"description": "False: no shipping rates are known yet and shipping is counted as zero"})
+    shipping_known = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "False: no shipping rates are known yet and shipping is counted as zero"
+        },
+    )
     shipping_note = fields.String(allow_none=True, required=True)
-    shipments = fields.List(fields.Nested(ShipmentQuoteSchema), required=True, metadata={"description": "One per seller: each parcel crosses the border on its own"})
-    totals = fields.Nested(BasketTotalsSchema, required=True, metadata={"description": "Sums of the shipments, in the requested currency"})
+    shipments = fields.List(
+        fields.Nested(ShipmentQuoteSchema),
+        required=True,
+        metadata={"description": "One per seller: each parcel crosses the border on its own"},
+    )
+    totals = fields.Nested(
+        BasketTotalsSchema,
+        required=True,
+        metadata={"description": "Sums of the shipments, in the requested currency"},
+    )
 
 
 @blp.route("/landed-cost", methods=["GET"])
@@ -295,7 +398,11 @@ class BasketQuoteSchema(StrictSchema):
 @blp.response(200, BasketQuoteSchema)
 @blp.alt_response(404, "NOT_FOUND", description="`listing_not_found`")
 @blp.alt_response(409, "CONFLICT", description="`rates_unavailable`: no exchange rates loaded")
-@blp.alt_response(422, "UNPROCESSABLE_ENTITY", description="`no_customs_rule`, `not_shipped_to`, `hs_code_invalid` or invalid query")
+@blp.alt_response(
+    422,
+    "UNPROCESSABLE_ENTITY",
+    description="`no_customs_rule`, `not_shipped_to`, `hs_code_invalid` or invalid query",
+)
 def landed_cost(query: dict[str, Any]) -> dict[str, Any]:
     """Duties and import taxes for listings shipped to a country, with the rules and thresholds applied.
 
@@ -309,18 +416,35 @@ def landed_cost(query: dict[str, Any]) -> dict[str, Any]:
     """
     session = context.db()
     quote = quotes.quote_listings(
-        session, destination=query["to"], lines=query["lines"], incoterm=query["incoterm"],
-        on=query["date"] or utcnow().date(), rates=money.current_table(session), currency=query["currency"],
+        session,
+        destination=query["to"],
+        lines=query["lines"],
+        incoterm=query["incoterm"],
+        on=query["date"] or utcnow().date(),
+        rates=money.current_table(session),
+        currency=query["currency"],
     )
     totals = {name: getattr(quote, name) for name in BasketTotalsSchema().fields}
     return {
-        "destination": quote.destination, "currency": quote.currency, "incoterm": quote.incoterm.value,
-        "date": quote.date, "locale": current_locale(), "shipping_known": quote.shipping_known,
-        "shipping_note": None if quote.shipping_known else str(
-            _("Shipping rates are not known yet: shipping is counted as zero, so duties and taxes on it are not included.")
+        "destination": quote.destination,
+        "currency": quote.currency,
+        "incoterm": quote.incoterm.value,
+        "date": quote.date,
+        "locale": current_locale(),
+        "shipping_known": quote.shipping_known,
+        "shipping_note": None
+        if quote.shipping_known
+        else str(
+            _(
+                "Shipping rates are not known yet: shipping is counted as zero, so duties and taxes on it are not included."
+            )
         ),
         "shipments": [
-            {**landed_cost_to_api(shipment.estimate), "seller_id": shipment.seller_id, "ship_from": shipment.ship_from}
+            {
+                **landed_cost_to_api(shipment.estimate),
+                "seller_id": shipment.seller_id,
+                "ship_from": shipment.ship_from,
+            }
             for shipment in quote.shipments
         ],
         "totals": totals,

@@ -26,7 +26,9 @@ from marketplace.customs.models import CustomsDocument
 from marketplace.db import utcnow
 from marketplace.errors import NotFound
 
-blp = Blueprint("customs_documents", __name__, description="Customs declarations, documents and manifests")
+blp = Blueprint(
+    "customs_documents", __name__, description="Customs declarations, documents and manifests"
+)
 
 PDF = "application/pdf"
 NOT_VISIBLE = "No such shipment, or not the caller's (another seller, an undesignated broker)"
@@ -44,8 +46,13 @@ class ExporterSchema(PartySchema):
 
 
 class DeclarationItemSchema(ma.Schema):
-    description = fields.String(required=True, metadata={"description": "In English: the seller's translation, else their own text"})
-    description_original = fields.String(required=True, metadata={"description": "As the seller wrote it"})
+    description = fields.String(
+        required=True,
+        metadata={"description": "In English: the seller's translation, else their own text"},
+    )
+    description_original = fields.String(
+        required=True, metadata={"description": "As the seller wrote it"}
+    )
     hs_code = fields.String(required=True)
     origin_country = fields.String(required=True)
     quantity = fields.Integer(required=True)
@@ -66,7 +73,9 @@ class DeclarationSchema(ma.Schema):
     items = fields.List(fields.Nested(DeclarationItemSchema), required=True)
     shipping = fields.Nested(MoneyOutputSchema, required=True)
     insurance = fields.Nested(MoneyOutputSchema, required=True)
-    total_value = fields.Nested(MoneyOutputSchema, required=True, metadata={"description": "The contents: sum of the items"})
+    total_value = fields.Nested(
+        MoneyOutputSchema, required=True, metadata={"description": "The contents: sum of the items"}
+    )
     gross_weight_grams = fields.Integer(required=True)
     duties = fields.Nested(MoneyOutputSchema, required=True)
     taxes = fields.Nested(MoneyOutputSchema, required=True)
@@ -85,7 +94,9 @@ class LineCorrectionSchema(StrictSchema):
 
 
 class CorrectionSchema(StrictSchema):
-    items = fields.List(fields.Nested(LineCorrectionSchema), required=True, validate=validate.Length(min=1, max=100))
+    items = fields.List(
+        fields.Nested(LineCorrectionSchema), required=True, validate=validate.Length(min=1, max=100)
+    )
 
 
 class DocumentSchema(ma.Schema):
@@ -95,7 +106,12 @@ class DocumentSchema(ma.Schema):
     sha256 = fields.String(required=True, metadata={"description": "Also the download's ETag"})
     size = fields.Integer(required=True)
     created_at = fields.DateTime(required=True)
-    current = fields.Boolean(required=True, metadata={"description": "False for superseded versions (and a form the shipment no longer needs)"})
+    current = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "False for superseded versions (and a form the shipment no longer needs)"
+        },
+    )
     href = fields.String(required=True)
 
 
@@ -105,8 +121,15 @@ class DocumentQuerySchema(StrictSchema):
 
 
 class ManifestQuerySchema(StrictSchema):
-    from_ = fields.Date(data_key="from", load_default=None, metadata={"description": "First payment day (UTC); default 30 days before `to`"})
-    to = fields.Date(load_default=None, metadata={"description": "Last payment day (UTC), inclusive; default today"})
+    from_ = fields.Date(
+        data_key="from",
+        load_default=None,
+        metadata={"description": "First payment day (UTC); default 30 days before `to`"},
+    )
+    to = fields.Date(
+        load_default=None,
+        metadata={"description": "Last payment day (UTC), inclusive; default today"},
+    )
     format = fields.String(load_default="json", validate=validate.OneOf(["csv", "json"]))
 
 
@@ -114,7 +137,13 @@ class ManifestSchema(ma.Schema):
     brokerage_id = fields.String(required=True)
     from_ = fields.Date(required=True, data_key="from")
     to = fields.Date(required=True)
-    items = fields.List(fields.Dict(), required=True, metadata={"description": f"One row per item; columns: {', '.join(exports.MANIFEST_FIELDS)}"})
+    items = fields.List(
+        fields.Dict(),
+        required=True,
+        metadata={
+            "description": f"One row per item; columns: {', '.join(exports.MANIFEST_FIELDS)}"
+        },
+    )
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -145,13 +174,21 @@ def _declaration_out(declaration: Declaration) -> dict[str, Any]:
 
 def _document_out(document: CustomsDocument, current: set[str]) -> dict[str, Any]:
     href = url_for(
-        "customs_documents.get_document", shipment_id=document.shipment_id, kind=document.kind,
-        lang=document.language, version=document.version,
+        "customs_documents.get_document",
+        shipment_id=document.shipment_id,
+        kind=document.kind,
+        lang=document.language,
+        version=document.version,
     )
     return {
-        "kind": document.kind, "language": document.language, "version": document.version,
-        "sha256": document.sha256, "size": document.size, "created_at": document.created_at,
-        "current": document.id in current, "href": href,
+        "kind": document.kind,
+        "language": document.language,
+        "version": document.version,
+        "sha256": document.sha256,
+        "size": document.size,
+        "created_at": document.created_at,
+        "current": document.id in current,
+        "href": href,
     }
 
 
@@ -168,20 +205,34 @@ class ShipmentCustoms(MethodView):
     @caller_or_404
     @blp.response(200, DeclarationSchema)
     @blp.alt_response(404, response="NOT_FOUND", description=NOT_VISIBLE)
-    @blp.alt_response(409, response="CONFLICT", description="`sdr_rate_missing`: no XDR rate to choose CN 22 or CN 23")
+    @blp.alt_response(
+        409,
+        response="CONFLICT",
+        description="`sdr_rate_missing`: no XDR rate to choose CN 22 or CN 23",
+    )
     def get(self, shipment_id: str) -> dict[str, Any]:
         """The shipment's customs declaration (buyer, seller, designated broker, operators)."""
         return _declaration_out(
-            shipments.get_declaration(context.db(), context.require_user(), shipment_id, now=utcnow())
+            shipments.get_declaration(
+                context.db(), context.require_user(), shipment_id, now=utcnow()
+            )
         )
 
     @caller_or_404
     @blp.arguments(CorrectionSchema)
     @blp.response(200, DeclarationSchema)
-    @blp.alt_response(403, response="FORBIDDEN", description="`correction_forbidden`: the buyer or a broker")
+    @blp.alt_response(
+        403, response="FORBIDDEN", description="`correction_forbidden`: the buyer or a broker"
+    )
     @blp.alt_response(404, response="NOT_FOUND", description=NOT_VISIBLE)
-    @blp.alt_response(409, response="CONFLICT", description="`declaration_locked`: dispatched or cancelled")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description="Unknown line, `hs_code_invalid`, invalid fields")
+    @blp.alt_response(
+        409, response="CONFLICT", description="`declaration_locked`: dispatched or cancelled"
+    )
+    @blp.alt_response(
+        422,
+        response="UNPROCESSABLE_ENTITY",
+        description="Unknown line, `hs_code_invalid`, invalid fields",
+    )
     def patch(self, body: dict[str, Any], shipment_id: str) -> dict[str, Any]:
         """Correct lines (HS code, English description, origin) before dispatch: seller members.
 
@@ -189,7 +240,9 @@ class ShipmentCustoms(MethodView):
         version, and every earlier version stays served unchanged (`?version=`).
         """
         return _declaration_out(
-            shipments.correct(context.db(), context.require_user(), shipment_id, body["items"], now=utcnow())
+            shipments.correct(
+                context.db(), context.require_user(), shipment_id, body["items"], now=utcnow()
+            )
         )
 
 
@@ -200,7 +253,9 @@ class ShipmentCustoms(MethodView):
 @blp.alt_response(409, response="CONFLICT", description="`shipment_not_paid`, `sdr_rate_missing`")
 def list_documents(shipment_id: str) -> list[dict[str, Any]]:
     """Every issued version of the shipment's documents; issued on the first read once it is paid."""
-    documents, current = shipments.list_documents(context.db(), context.require_user(), shipment_id, now=utcnow())
+    documents, current = shipments.list_documents(
+        context.db(), context.require_user(), shipment_id, now=utcnow()
+    )
     return [_document_out(document, current) for document in documents]
 
 
@@ -208,17 +263,26 @@ def list_documents(shipment_id: str) -> list[dict[str, Any]]:
 @caller_or_404
 @blp.arguments(DocumentQuerySchema, location="query")
 @blp.response(
-    200, description="The PDF; `ETag` is its sha256",
-    content_type=PDF, headers={"ETag": {"schema": {"type": "string"}}},
+    200,
+    description="The PDF; `ETag` is its sha256",
+    content_type=PDF,
+    headers={"ETag": {"schema": {"type": "string"}}},
 )
 @blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
-@blp.alt_response(404, response="NOT_FOUND", description=f"{NOT_VISIBLE}; or no such kind, language or version")
+@blp.alt_response(
+    404, response="NOT_FOUND", description=f"{NOT_VISIBLE}; or no such kind, language or version"
+)
 @blp.alt_response(409, response="CONFLICT", description="`shipment_not_paid`, `sdr_rate_missing`")
 def get_document(query: dict[str, Any], shipment_id: str, kind: str) -> Response:
     """One document as PDF: `commercial_invoice`, `packing_list`, `cn22` or `cn23`, `?lang=`, `?version=`."""
     document = shipments.get_document(
-        context.db(), context.require_user(), shipment_id, kind,
-        language=query["lang"], version=query["version"], now=utcnow(),
+        context.db(),
+        context.require_user(),
+        shipment_id,
+        kind,
+        language=query["lang"],
+        version=query["version"],
+        now=utcnow(),
     )
     response = Response(document.content, mimetype=PDF)
     response.set_etag(document.sha256)
@@ -229,12 +293,18 @@ def get_document(query: dict[str, Any], shipment_id: str, kind: str) -> Response
 
 @blp.route("/shipments/<shipment_id>/documents.zip", methods=["GET"])
 @caller_or_404
-@blp.response(200, description="A ZIP of the current documents with SHA256SUMS", content_type="application/zip")
+@blp.response(
+    200,
+    description="A ZIP of the current documents with SHA256SUMS",
+    content_type="application/zip",
+)
 @blp.alt_response(404, response="NOT_FOUND", description=NOT_VISIBLE)
 @blp.alt_response(409, response="CONFLICT", description="`shipment_not_paid`, `sdr_rate_missing`")
 def documents_zip(shipment_id: str) -> Response:
     """Every current document of the shipment in one ZIP (reproducible: same documents, same bytes)."""
-    number, content = shipments.bundle(context.db(), context.require_user(), shipment_id, now=utcnow())
+    number, content = shipments.bundle(
+        context.db(), context.require_user(), shipment_id, now=utcnow()
+    )
     response = Response(content, mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="{number}-documents.zip"'
     return _private(response)
@@ -245,8 +315,14 @@ def documents_zip(shipment_id: str) -> Response:
 @blp.arguments(ManifestQuerySchema, location="query")
 @blp.response(200, ManifestSchema, content_type="application/json")
 @blp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
-@blp.alt_response(404, response="NOT_FOUND", description="No such brokerage, or the caller is not a member")
-@blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description="A period over 92 days, `from` after `to`, `manifest_too_large`")
+@blp.alt_response(
+    404, response="NOT_FOUND", description="No such brokerage, or the caller is not a member"
+)
+@blp.alt_response(
+    422,
+    response="UNPROCESSABLE_ENTITY",
+    description="A period over 92 days, `from` after `to`, `manifest_too_large`",
+)
 def manifest(query: dict[str, Any], brokerage_id: str) -> Response:
     """Items of the paid shipments designated to the brokerage, by payment day; `format=csv` for CSV.
 
@@ -254,11 +330,17 @@ def manifest(query: dict[str, Any], brokerage_id: str) -> Response:
     """
     end = query["to"] or utcnow().date()
     start = query["from_"] or end - dt.timedelta(days=30)
-    rows = shipments.manifest(context.db(), context.require_user(), brokerage_id, start=start, end=end, now=utcnow())
+    rows = shipments.manifest(
+        context.db(), context.require_user(), brokerage_id, start=start, end=end, now=utcnow()
+    )
     if query["format"] == "csv":
         response = Response(exports.manifest_csv(rows), mimetype="text/csv")
-        response.headers["Content-Disposition"] = f'attachment; filename="manifest-{start}-{end}.csv"'
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="manifest-{start}-{end}.csv"'
+        )
     else:
-        body = ManifestSchema().dump({"brokerage_id": brokerage_id, "from_": start, "to": end, "items": rows})
+        body = ManifestSchema().dump(
+            {"brokerage_id": brokerage_id, "from_": start, "to": end, "items": rows}
+        )
         response = Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
     return _private(response)

@@ -49,7 +49,9 @@ def idempotent(view: F) -> F:
             now=utcnow(),
         )
         if isinstance(outcome, idempotency.StoredResponse):
-            replay = Response(json.dumps(outcome.body), status=outcome.status, mimetype="application/json")
+            replay = Response(
+                json.dumps(outcome.body), status=outcome.status, mimetype="application/json"
+            )
             replay.headers[REPLAY_HEADER] = "true"
             return replay
         response = make_response(view(*args, **kwargs))
@@ -64,7 +66,9 @@ def idempotent(view: F) -> F:
             "name": HEADER,
             "required": False,
             "schema": {
-                "type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH,
+                "type": "string",
+                "minLength": 1,
+                "maxLength": idempotency.MAX_KEY_LENGTH,
                 "pattern": "^[!-~]+$",
             },
             "description": "Retry safely: the same key and body return the first response (kept "

@@ -44,7 +44,8 @@ def _walk(document: Any) -> Iterator[tuple[str, Any, int]]:
 
 def _too_deep() -> Response:
     return problem(
-        400, code="json_too_deep",
+        400,
+        code="json_too_deep",
         detail=_("The JSON body is nested more than %(depth)s levels deep.", depth=MAX_JSON_DEPTH),
     )
 
@@ -53,7 +54,9 @@ def check_request() -> Response | None:
     """A problem for input that must not reach a view, or None to let the request through."""
     if any(_bad(str(value)) for value in (request.view_args or {}).values()):
         return problem(404)
-    bad_args = sorted({key for key, value in request.args.items(multi=True) if _bad(key) or _bad(value)})
+    bad_args = sorted(
+        {key for key, value in request.args.items(multi=True) if _bad(key) or _bad(value)}
+    )
     if bad_args:
         return problem(422, errors={key: [FORBIDDEN_CHARACTER] for key in bad_args})
     if not request.is_json or not request.content_length:

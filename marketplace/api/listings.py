@@ -38,8 +38,10 @@ class ShipsTo(fields.List):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
-            fields.String(validate=_destination), validate=validate.Length(min=1, max=250),
-            metadata={"example": ["KZ", "UZ"]}, **kwargs,
+            fields.String(validate=_destination),
+            validate=validate.Length(min=1, max=250),
+            metadata={"example": ["KZ", "UZ"]},
+            **kwargs,
         )
 
 
@@ -59,13 +61,19 @@ class ListingFieldsSchema(StrictSchema):
     description = fields.String(load_default="", validate=validate.Length(max=20_000))
     category = fields.String(required=True, validate=validate.Length(min=1, max=64))
     price = MoneyField(required=True, allow_zero=False)
-    stock = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_STOCK))
+    stock = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=0, max=MAX_STOCK)
+    )
     weight_grams = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=1, max=MAX_WEIGHT_GRAMS)
     )
     hs_code = fields.String(
-        required=True, validate=validate.Length(min=1, max=20),
-        metadata={"example": "0902.10", "description": "6-10 digits; first six a HS 2022 subheading"},
+        required=True,
+        validate=validate.Length(min=1, max=20),
+        metadata={
+            "example": "0902.10",
+            "description": "6-10 digits; first six a HS 2022 subheading",
+        },
     )
     origin_country = Country(required=True)
     ships_to = ShipsTo(required=True)
@@ -106,7 +114,9 @@ class ListingSchema(StrictSchema):
 
 class ListingQuerySchema(PageArgsSchema):
     seller_id = fields.String(load_default=None, validate=validate.Length(max=36))
-    status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in ListingStatus]))
+    status = fields.String(
+        load_default=None, validate=validate.OneOf([s.value for s in ListingStatus])
+    )
 
 
 class ListingPageSchema(ma.Schema):
@@ -128,7 +138,8 @@ class TranslationSchema(StrictSchema):
 
 class ImportQuerySchema(StrictSchema):
     seller_id = fields.String(
-        load_default=None, validate=validate.Length(max=36),
+        load_default=None,
+        validate=validate.Length(max=36),
         metadata={"description": "Needed when the caller belongs to several sellers"},
     )
 
@@ -166,8 +177,12 @@ class Listings(MethodView):
     def get(self, query: dict[str, Any]) -> services.ListingPage:
         """The caller's sellers' listings, drafts and archived ones included, newest first."""
         return services.list_own_listings(
-            context.db(), context.require_user(), seller_id=query["seller_id"],
-            status=query["status"], limit=query["limit"], after=query["cursor"],
+            context.db(),
+            context.require_user(),
+            seller_id=query["seller_id"],
+            status=query["status"],
+            limit=query["limit"],
+            after=query["cursor"],
         )
 
     @context.user_required
@@ -219,8 +234,12 @@ class TranslationResource(MethodView):
     def put(self, body: dict[str, Any], listing_id: str, locale: str) -> ListingTranslation:
         """Create or replace the listing's title and description in a BCP 47 locale."""
         return services.put_translation(
-            context.db(), context.require_user(), listing_id, locale,
-            title=body["title"], description=body["description"],
+            context.db(),
+            context.require_user(),
+            listing_id,
+            locale,
+            title=body["title"],
+            description=body["description"],
         )
 
     @context.user_required
@@ -246,6 +265,9 @@ def import_listings(query: dict[str, Any]) -> csv_import.ImportResult:
     """Create or update listings by SKU from a CSV file: all rows or none."""
     request.max_content_length = context.settings()["MAX_UPLOAD_LENGTH"]
     return csv_import.import_csv(
-        context.db(), context.require_user(), request.get_data(), seller_id=query["seller_id"],
+        context.db(),
+        context.require_user(),
+        request.get_data(),
+        seller_id=query["seller_id"],
         rates=current_rates(),
     )

@@ -43,17 +43,26 @@ class RateSetSchema(StrictSchema):
     source = fields.String(required=True, metadata={"example": "ecb"})
     created_at = fields.DateTime(required=True)
     rates = fields.Dict(
-        keys=fields.String(), values=fields.String(), required=True,
-        metadata={"example": {"USD": "1.0163", "KZT": "489.5"},
-                  "description": "Units of each currency per one unit of base"},
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={
+            "example": {"USD": "1.0163", "KZT": "489.5"},
+            "description": "Units of each currency per one unit of base",
+        },
     )
     origins = fields.Dict(
-        keys=fields.String(), values=fields.Nested(RateOriginSchema), required=True,
+        keys=fields.String(),
+        values=fields.Nested(RateOriginSchema),
+        required=True,
         metadata={"description": "Per currency: its own date and source, and whether it is stale"},
     )
     stale = fields.List(
-        fields.String(), required=True,
-        metadata={"description": "Currencies whose rate is older than MAX_RATE_AGE: shown, but orders in them are refused"},
+        fields.String(),
+        required=True,
+        metadata={
+            "description": "Currencies whose rate is older than MAX_RATE_AGE: shown, but orders in them are refused"
+        },
     )
 
 
@@ -64,8 +73,10 @@ class RatesPutSchema(StrictSchema):
         keys=fields.String(validate=validate.Length(min=1, max=3)),
         values=fields.Raw(metadata={"type": "string", "example": "489.50"}),
         required=True,
-        metadata={"example": {"KZT": "489.50", "UZS": "11650", "RUB": "60.10"},
-                  "description": "Decimal strings: units of each currency per one unit of base"},
+        metadata={
+            "example": {"KZT": "489.50", "UZS": "11650", "RUB": "60.10"},
+            "description": "Decimal strings: units of each currency per one unit of base",
+        },
     )
 
 
@@ -110,8 +121,12 @@ def get_rates() -> dict[str, Any]:
 def put_rates(body: dict[str, Any]) -> dict[str, Any]:
     """Replace the operator-entered rates (operators only); ECB rates are kept."""
     rate_set = services.enter_rates(
-        context.db(), context.require_user(),
-        base=body["base"], rates=body["rates"], as_of=body["as_of"], now=utcnow(),
+        context.db(),
+        context.require_user(),
+        base=body["base"],
+        rates=body["rates"],
+        as_of=body["as_of"],
+        now=utcnow(),
     )
     return _rate_set(rate_set)
 

@@ -46,7 +46,9 @@ class MoneyInputSchema(StrictSchema):
     amount = Amount(required=True)
     currency = CurrencyCode(required=True)
 
-    def __init__(self, *, allow_negative: bool = False, allow_zero: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self, *, allow_negative: bool = False, allow_zero: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.allow_negative = allow_negative
         self.allow_zero = allow_zero
@@ -67,7 +69,9 @@ class MoneyInputSchema(StrictSchema):
 class MoneyField(fields.Nested):
     """A nested `{"amount", "currency"}` input that loads as `Money`."""
 
-    def __init__(self, *, allow_negative: bool = False, allow_zero: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self, *, allow_negative: bool = False, allow_zero: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(
             MoneyInputSchema(allow_negative=allow_negative, allow_zero=allow_zero), **kwargs
         )
@@ -82,7 +86,9 @@ class MoneyOutputSchema(ma.Schema):
 
     amount = fields.String(required=True, metadata={"example": "12.50"})
     currency = fields.String(required=True, metadata={"example": "CNY"})
-    formatted = fields.String(metadata={"example": "CN¥12.50", "description": "In the response locale (CLDR)"})
+    formatted = fields.String(
+        metadata={"example": "CN¥12.50", "description": "In the response locale (CLDR)"}
+    )
 
     def __init__(self, *, formatted: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -95,7 +101,9 @@ class MoneyOutputSchema(ma.Schema):
         return value
 
 
-def money_to_api(money: Money, *, formatted: bool = False, locale: str | None = None) -> dict[str, str]:
+def money_to_api(
+    money: Money, *, formatted: bool = False, locale: str | None = None
+) -> dict[str, str]:
     """The API shape of an amount, `formatted` in `locale` (default: the request's)."""
     data = money.to_api()
     if formatted:

@@ -77,7 +77,11 @@ class ShippingRates(MethodView):
     @blp.response(200, ShippingRateOutSchema(many=True))
     @blp.alt_response(403, response="FORBIDDEN", description="A member who is not an owner")
     @blp.alt_response(404, response="NOT_FOUND", description="No such seller, or not the caller's")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description="Invalid rows: bad country, amount or currency, a country in two rows")
+    @blp.alt_response(
+        422,
+        response="UNPROCESSABLE_ENTITY",
+        description="Invalid rows: bad country, amount or currency, a country in two rows",
+    )
     def put(self, rows: list[shipping.RateRow], seller_id: str) -> list[dict[str, Any]]:
         """Replace the price list (owners); each country in one row only, amounts in the seller's currency."""
         return _rows_out(
@@ -98,7 +102,9 @@ class ShipToSchema(AddressSchema):
 
 class OrderLineInSchema(StrictSchema):
     listing_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
-    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10_000))
+    quantity = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=10_000)
+    )
 
 
 class OrderCreateSchema(StrictSchema):
@@ -131,8 +137,12 @@ class OrderLineSchema(ma.Schema):
     origin_country = fields.String(required=True)
     weight_grams = fields.Integer(required=True)
     quantity = fields.Integer(required=True)
-    unit_price = fields.Nested(MoneyOutputSchema, required=True, metadata={"description": "In the order currency"})
-    unit_price_seller = fields.Nested(MoneyOutputSchema, required=True, metadata={"description": "In the seller's currency"})
+    unit_price = fields.Nested(
+        MoneyOutputSchema, required=True, metadata={"description": "In the order currency"}
+    )
+    unit_price_seller = fields.Nested(
+        MoneyOutputSchema, required=True, metadata={"description": "In the seller's currency"}
+    )
     total = fields.Nested(MoneyOutputSchema, required=True)
 
 
@@ -150,8 +160,12 @@ class ShipmentSummarySchema(ma.Schema):
     shipping = fields.Nested(MoneyOutputSchema, required=True)
     duties = fields.Nested(MoneyOutputSchema, required=True)
     taxes = fields.Nested(MoneyOutputSchema, required=True)
-    goods_seller = fields.Nested(MoneyOutputSchema, required=True, metadata={"description": "In the seller's currency"})
-    shipping_seller = fields.Nested(MoneyOutputSchema, required=True, metadata={"description": "In the seller's currency"})
+    goods_seller = fields.Nested(
+        MoneyOutputSchema, required=True, metadata={"description": "In the seller's currency"}
+    )
+    shipping_seller = fields.Nested(
+        MoneyOutputSchema, required=True, metadata={"description": "In the seller's currency"}
+    )
     de_minimis = fields.Boolean(required=True)
     carrier = fields.String(allow_none=True, required=True)
     tracking_number = fields.String(allow_none=True, required=True)
@@ -164,11 +178,16 @@ class TotalsSchema(ma.Schema):
     duties = fields.Nested(MoneyOutputSchema, required=True)
     taxes = fields.Nested(MoneyOutputSchema, required=True)
     grand_total = fields.Nested(
-        MoneyOutputSchema, required=True,
-        metadata={"description": "What the buyer pays now: goods + shipping, plus duties and taxes under DDP"},
+        MoneyOutputSchema,
+        required=True,
+        metadata={
+            "description": "What the buyer pays now: goods + shipping, plus duties and taxes under DDP"
+        },
     )
     due_on_delivery = fields.Nested(
-        MoneyOutputSchema, required=True, metadata={"description": "Duties and taxes the buyer pays on delivery (DAP)"}
+        MoneyOutputSchema,
+        required=True,
+        metadata={"description": "Duties and taxes the buyer pays on delivery (DAP)"},
     )
 
 
@@ -213,7 +232,9 @@ ShipmentPageSchema = page_schema(ShipmentSchema, "ShipmentPage")
 
 
 class ShipmentQuerySchema(PageArgsSchema):
-    status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in ShipmentStatus]))
+    status = fields.String(
+        load_default=None, validate=validate.OneOf([s.value for s in ShipmentStatus])
+    )
     to_country = Country(load_default=None)
 
 
@@ -238,7 +259,9 @@ def _line_out(line: OrderLine) -> dict[str, Any]:
         "weight_grams": line.weight_grams,
         "quantity": line.quantity,
         "unit_price": Money.from_minor(line.unit_price_minor, line.currency).to_api(),
-        "unit_price_seller": Money.from_minor(line.unit_price_seller_minor, line.seller_currency).to_api(),
+        "unit_price_seller": Money.from_minor(
+            line.unit_price_seller_minor, line.seller_currency
+        ).to_api(),
         "total": Money.from_minor(line.total_minor, line.currency).to_api(),
     }
 
@@ -262,8 +285,12 @@ def _shipment_out(shipment: Shipment) -> dict[str, Any]:
         "shipping": money(shipment.shipping_minor),
         "duties": money(shipment.duties_minor),
         "taxes": money(shipment.taxes_minor),
-        "goods_seller": Money.from_minor(shipment.goods_seller_minor, shipment.seller_currency).to_api(),
-        "shipping_seller": Money.from_minor(shipment.shipping_seller_minor, shipment.seller_currency).to_api(),
+        "goods_seller": Money.from_minor(
+            shipment.goods_seller_minor, shipment.seller_currency
+        ).to_api(),
+        "shipping_seller": Money.from_minor(
+            shipment.shipping_seller_minor, shipment.seller_currency
+        ).to_api(),
         "de_minimis": shipment.de_minimis,
         "carrier": shipment.carrier,
         "tracking_number": shipment.tracking_number,
@@ -290,8 +317,13 @@ def _order_out(view: services.OrderView) -> dict[str, Any]:
         "shipments": [_shipment_out(shipment) for shipment in view.shipments],
         "totals": {name: amount.to_api() for name, amount in view.totals.as_dict().items()},
         "fx": [
-            {"from_": fx.from_currency, "to": fx.to_currency, "rate": format(fx.rate, "f"),
-             "as_of": fx.as_of, "source": fx.source}
+            {
+                "from_": fx.from_currency,
+                "to": fx.to_currency,
+                "rate": format(fx.rate, "f"),
+                "as_of": fx.as_of,
+                "source": fx.source,
+            }
             for fx in view.fx
         ],
     }
@@ -320,7 +352,11 @@ class Orders(MethodView):
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Orders the caller bought, or holding shipments of the caller's sellers (operators: all)."""
         page = services.list_orders(
-            context.db(), context.require_user(), now=utcnow(), limit=query["limit"], cursor=query["cursor"]
+            context.db(),
+            context.require_user(),
+            now=utcnow(),
+            limit=query["limit"],
+            cursor=query["cursor"],
         )
         return {"items": [_order_out(view) for view in page.items], "next_cursor": page.next_cursor}
 
@@ -328,8 +364,16 @@ class Orders(MethodView):
     @idempotent
     @blp.arguments(OrderCreateSchema)
     @blp.response(201, OrderSchema)
-    @blp.alt_response(409, response="CONFLICT", description="`insufficient_stock` (with `lines`), `rate_stale`, `idempotency_key_reused`")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description="`listing_unavailable`, `not_shipped_to`, `no_shipping_rate`, `rate_missing`, `no_customs_rule`, `brokerage_unknown`, invalid fields")
+    @blp.alt_response(
+        409,
+        response="CONFLICT",
+        description="`insufficient_stock` (with `lines`), `rate_stale`, `idempotency_key_reused`",
+    )
+    @blp.alt_response(
+        422,
+        response="UNPROCESSABLE_ENTITY",
+        description="`listing_unavailable`, `not_shipped_to`, `no_shipping_rate`, `rate_missing`, `no_customs_rule`, `brokerage_unknown`, invalid fields",
+    )
     def post(self, request: services.OrderRequest) -> dict[str, Any]:
         """Place an order: one shipment per seller, rates locked, stock reserved until paid."""
         view = checkout.place_order(
@@ -348,20 +392,35 @@ class Orders(MethodView):
 @blp.response(200, OrderSchema)
 def get_order(order_id: str) -> dict[str, Any]:
     """One order as the caller may see it (a seller sees only their own shipments and lines)."""
-    return _order_out(services.get_order(context.db(), context.require_user(), order_id, now=utcnow()))
+    return _order_out(
+        services.get_order(context.db(), context.require_user(), order_id, now=utcnow())
+    )
 
 
 @blp.route("/orders/<order_id>/cancel", methods=["POST"])
 @context.user_required
 @blp.response(200, OrderSchema)
-@blp.alt_response(403, response="FORBIDDEN", description="A seller of the order: only the buyer or an operator cancels")
-@blp.alt_response(404, response="NOT_FOUND", description="No such order, or not visible to the caller")
-@blp.alt_response(409, response="CONFLICT", description="`invalid_transition` (dispatched, expired, cancelled) or `refund_unavailable`")
+@blp.alt_response(
+    403,
+    response="FORBIDDEN",
+    description="A seller of the order: only the buyer or an operator cancels",
+)
+@blp.alt_response(
+    404, response="NOT_FOUND", description="No such order, or not visible to the caller"
+)
+@blp.alt_response(
+    409,
+    response="CONFLICT",
+    description="`invalid_transition` (dispatched, expired, cancelled) or `refund_unavailable`",
+)
 def cancel_order(order_id: str) -> dict[str, Any]:
     """Cancel before dispatch (buyer or operator): stock comes back; a paid order is refunded."""
     return _order_out(
         checkout.cancel_order(
-            context.db(), context.require_user(), order_id, now=utcnow(),
+            context.db(),
+            context.require_user(),
+            order_id,
+            now=utcnow(),
             refund=checkout.refund_issuer(
                 context.extension("payment_gateways"), context.extension("payment_listeners")
             ),
@@ -376,10 +435,18 @@ def cancel_order(order_id: str) -> dict[str, Any]:
 def list_shipments(query: dict[str, Any]) -> dict[str, Any]:
     """Shipments of the caller's sellers, and those designated to the caller's brokerages."""
     page = services.list_shipments(
-        context.db(), context.require_user(), status=query["status"], to_country=query["to_country"],
-        limit=query["limit"], cursor=query["cursor"], now=utcnow(),
+        context.db(),
+        context.require_user(),
+        status=query["status"],
+        to_country=query["to_country"],
+        limit=query["limit"],
+        cursor=query["cursor"],
+        now=utcnow(),
     )
-    return {"items": [_shipment_view_out(view) for view in page.items], "next_cursor": page.next_cursor}
+    return {
+        "items": [_shipment_view_out(view) for view in page.items],
+        "next_cursor": page.next_cursor,
+    }
 
 
 @blp.route("/shipments/<shipment_id>", methods=["GET"])
@@ -396,8 +463,16 @@ def get_shipment(shipment_id: str) -> dict[str, Any]:
 @context.user_required
 @blp.arguments(DispatchSchema)
 @blp.response(200, ShipmentSchema)
-@blp.alt_response(404, response="NOT_FOUND", description="No such shipment, or the caller is not a member of its seller")
-@blp.alt_response(409, response="CONFLICT", description="`invalid_transition`: not paid yet, already dispatched or cancelled")
+@blp.alt_response(
+    404,
+    response="NOT_FOUND",
+    description="No such shipment, or the caller is not a member of its seller",
+)
+@blp.alt_response(
+    409,
+    response="CONFLICT",
+    description="`invalid_transition`: not paid yet, already dispatched or cancelled",
+)
 def dispatch(body: dict[str, Any], shipment_id: str) -> dict[str, Any]:
     """The seller hands a paid shipment to the carrier."""
     return _shipment_view_out(
@@ -409,8 +484,14 @@ def dispatch(body: dict[str, Any], shipment_id: str) -> dict[str, Any]:
 @context.user_required
 @blp.arguments(BrokerSchema)
 @blp.response(200, ShipmentSchema)
-@blp.alt_response(404, response="NOT_FOUND", description="No such shipment, or not visible to the caller")
-@blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description="`brokerage_unknown` or `brokerage_not_serving` the destination")
+@blp.alt_response(
+    404, response="NOT_FOUND", description="No such shipment, or not visible to the caller"
+)
+@blp.alt_response(
+    422,
+    response="UNPROCESSABLE_ENTITY",
+    description="`brokerage_unknown` or `brokerage_not_serving` the destination",
+)
 def designate_broker(body: dict[str, Any], shipment_id: str) -> dict[str, Any]:
     """Name the customs brokerage for a shipment (buyer or seller); its members may then read it."""
     return _shipment_view_out(

@@ -33,7 +33,9 @@ class WebhookAckSchema(Schema):
     event_id = fields.String(required=True)
     outcome = fields.String(
         required=True,
-        metadata={"description": "applied, unhandled, unmatched, ignored, or duplicate (already applied)"},
+        metadata={
+            "description": "applied, unhandled, unmatched, ignored, or duplicate (already applied)"
+        },
     )
 
 
@@ -49,24 +51,32 @@ class PaymentSchema(Schema):
 
 class PaymentStartedSchema(PaymentSchema):
     client_secret = fields.String(
-        metadata={"description": "Stripe only: for the storefront's Stripe.js to confirm the payment"}
+        metadata={
+            "description": "Stripe only: for the storefront's Stripe.js to confirm the payment"
+        }
     )
 
 
 class PaymentCreateSchema(StrictSchema):
     gateway = fields.String(
-        required=True, validate=validate.Length(min=1, max=16), metadata={"enum": ["stripe", "manual"]}
+        required=True,
+        validate=validate.Length(min=1, max=16),
+        metadata={"enum": ["stripe", "manual"]},
     )
 
 
 class RefundCreateSchema(StrictSchema):
     amount = MoneyField(
-        allow_zero=False, load_default=None,
+        allow_zero=False,
+        load_default=None,
         metadata={"description": "In the payment's currency; the whole remainder when absent"},
     )
     shipment_id = fields.String(
-        load_default=None, validate=validate.Length(min=1, max=36),
-        metadata={"description": "The shipment refunded; a seller with one shipment in the order may omit it"},
+        load_default=None,
+        validate=validate.Length(min=1, max=36),
+        metadata={
+            "description": "The shipment refunded; a seller with one shipment in the order may omit it"
+        },
     )
     reason = text(500)
 
@@ -137,7 +147,9 @@ class OrderPayments(MethodView):
     @blp.alt_response(404, response="NOT_FOUND", description="No such order, or not the caller's")
     def get(self, order_id: str) -> list[dict[str, Any]]:
         """The order's payments, for its buyer, the sellers of its shipments and operators."""
-        payments = order_payments.order_payments(context.db(), context.require_user(), order_id, now=utcnow())
+        payments = order_payments.order_payments(
+            context.db(), context.require_user(), order_id, now=utcnow()
+        )
         return [payment_view(payment) for payment in payments]
 
     @context.user_required
@@ -145,15 +157,29 @@ class OrderPayments(MethodView):
     @blp.arguments(PaymentCreateSchema)
     @blp.response(201, PaymentStartedSchema)
     @blp.alt_response(404, response="NOT_FOUND", description="No such order, or not the caller's")
-    @blp.alt_response(409, response="CONFLICT", description="`invalid_transition`: the order is not awaiting payment; `idempotency_key_reused`")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description="`payment_gateway_unknown`, `currency_not_supported_by_gateway`")
-    @blp.alt_response(502, response="BAD_GATEWAY", description="`payment_gateway_error`: nothing was recorded")
+    @blp.alt_response(
+        409,
+        response="CONFLICT",
+        description="`invalid_transition`: the order is not awaiting payment; `idempotency_key_reused`",
+    )
+    @blp.alt_response(
+        422,
+        response="UNPROCESSABLE_ENTITY",
+        description="`payment_gateway_unknown`, `currency_not_supported_by_gateway`",
+    )
+    @blp.alt_response(
+        502, response="BAD_GATEWAY", description="`payment_gateway_error`: nothing was recorded"
+    )
     def post(self, body: dict[str, Any], order_id: str) -> dict[str, Any]:
         """The buyer pays their order's grand total in the order currency (Stripe or bank transfer)."""
         started = order_payments.pay_order(
-            context.db(), context.require_user(), order_id,
-            gateways=context.extension("payment_gateways"), gateway_name=body["gateway"],
-            idempotency_key=request.headers.get(HEADER), now=utcnow(),
+            context.db(),
+            context.require_user(),
+            order_id,
+            gateways=context.extension("payment_gateways"),
+            gateway_name=body["gateway"],
+            idempotency_key=request.headers.get(HEADER),
+            now=utcnow(),
         )
         view = payment_view(started.payment)
         if started.client_secret:
@@ -166,32 +192,64 @@ class OrderPayments(MethodView):
 @idempotent
 @blp.arguments(RefundCreateSchema)
 @blp.response(201, OrderRefundSchema)
-@blp.alt_response(403, response="FORBIDDEN", description="`refund_forbidden`: the buyer, or a caller without a shipment in the order")
-@blp.alt_response(404, response="NOT_FOUND", description="No such order or shipment for the caller (another seller's shipment too)")
-@blp.alt_response(409, response="CONFLICT", description="`refund_exceeds_payment` (with `refundable`), `payment_not_refundable`, `idempotency_key_reused`")
-@blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description="`refund_currency_mismatch`, `shipment_required`, invalid fields")
+@blp.alt_response(
+    403,
+    response="FORBIDDEN",
+    description="`refund_forbidden`: the buyer, or a caller without a shipment in the order",
+)
+@blp.alt_response(
+    404,
+    response="NOT_FOUND",
+    description="No such order or shipment for the caller (another seller's shipment too)",
+)
+@blp.alt_response(
+    409,
+    response="CONFLICT",
+    description="`refund_exceeds_payment` (with `refundable`), `payment_not_refundable`, `idempotency_key_reused`",
+)
+@blp.alt_response(
+    422,
+    response="UNPROCESSABLE_ENTITY",
+    description="`refund_currency_mismatch`, `shipment_required`, invalid fields",
+)
 def refund_order(body: dict[str, Any], order_id: str) -> dict[str, Any]:
     """Refund a shipment (its seller) or the order (an operator), fully or partly, never more than paid."""
     refunded = order_payments.refund_order(
-        context.db(), context.require_user(), order_id,
-        gateways=context.extension("payment_gateways"), listeners=_listeners(),
-        amount=body["amount"], shipment_id=body["shipment_id"], reason=body["reason"],
-        idempotency_key=request.headers.get(HEADER), now=utcnow(),
+        context.db(),
+        context.require_user(),
+        order_id,
+        gateways=context.extension("payment_gateways"),
+        listeners=_listeners(),
+        amount=body["amount"],
+        shipment_id=body["shipment_id"],
+        reason=body["reason"],
+        idempotency_key=request.headers.get(HEADER),
+        now=utcnow(),
     )
-    return {"payment": payment_view(refunded.payment), "refunds": [refund_view(r) for r in refunded.refunds]}
+    return {
+        "payment": payment_view(refunded.payment),
+        "refunds": [refund_view(r) for r in refunded.refunds],
+    }
 
 
 @blp.route("/webhooks/stripe", methods=["POST"])
 @accepts("application/json")
 @blp.response(200, WebhookAckSchema)
-@blp.alt_response(400, response="BAD_REQUEST", description="Missing, wrong or expired Stripe-Signature")
+@blp.alt_response(
+    400, response="BAD_REQUEST", description="Missing, wrong or expired Stripe-Signature"
+)
 @blp.doc(
-    parameters=[{"in": "header", "name": "Stripe-Signature", "required": True, "schema": {"type": "string"}}],
+    parameters=[
+        {"in": "header", "name": "Stripe-Signature", "required": True, "schema": {"type": "string"}}
+    ],
     requestBody={
         "required": True,
         "content": {
             "application/json": {
-                "schema": {"type": "object", "description": "A Stripe event, verified byte for byte"}
+                "schema": {
+                    "type": "object",
+                    "description": "A Stripe event, verified byte for byte",
+                }
             }
         },
     },
@@ -200,7 +258,9 @@ def stripe_webhook() -> dict[str, Any]:
     """Stripe's events: signature checked over the raw body, each event applied once."""
     gateway = _gateway("stripe")
     event = gateway.parse_webhook(
-        WebhookRequest(payload=request.get_data(), signature=request.headers.get("Stripe-Signature"))
+        WebhookRequest(
+            payload=request.get_data(), signature=request.headers.get("Stripe-Signature")
+        )
     )
     outcome = services.apply_webhook_event(context.db(), gateway.name, event, _listeners())
     return {"received": True, "event_id": event.event_id, "outcome": outcome.value}
@@ -215,7 +275,9 @@ def capture_payment(payment_id: str) -> dict[str, Any]:
         raise Forbidden(_("Only an operator may do this."), code="operator_required")
     session = context.db()
     payment = services.get_payment(session, payment_id)
-    captured = services.capture_payment(session, _gateway(payment.gateway), payment.id, _listeners())
+    captured = services.capture_payment(
+        session, _gateway(payment.gateway), payment.id, _listeners()
+    )
     return payment_view(captured)
 
 

@@ -41,20 +41,34 @@ _EXACT = (
 )
 
 _PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
-    (re.compile(r"^Longer than maximum length (\d+)\.$"),
-     lambda m: gettext("Longer than maximum length %(max)s.", max=m[1])),
-    (re.compile(r"^Shorter than minimum length (\d+)\.$"),
-     lambda m: gettext("Shorter than minimum length %(min)s.", min=m[1])),
-    (re.compile(r"^Length must be between (\d+) and (\d+)\.$"),
-     lambda m: gettext("Length must be between %(min)s and %(max)s.", min=m[1], max=m[2])),
-    (re.compile(r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"),
-     lambda m: gettext("Must be between %(min)s and %(max)s.", min=m[1], max=m[2])),
-    (re.compile(r"^Must be greater than or equal to (\S+)\.$"),
-     lambda m: gettext("Must be at least %(min)s.", min=m[1])),
-    (re.compile(r"^Must be less than or equal to (\S+)\.$"),
-     lambda m: gettext("Must be at most %(max)s.", max=m[1])),
-    (re.compile(r"^Must be one of: (.*)\.$"),
-     lambda m: gettext("Must be one of: %(choices)s.", choices=m[1])),
+    (
+        re.compile(r"^Longer than maximum length (\d+)\.$"),
+        lambda m: gettext("Longer than maximum length %(max)s.", max=m[1]),
+    ),
+    (
+        re.compile(r"^Shorter than minimum length (\d+)\.$"),
+        lambda m: gettext("Shorter than minimum length %(min)s.", min=m[1]),
+    ),
+    (
+        re.compile(r"^Length must be between (\d+) and (\d+)\.$"),
+        lambda m: gettext("Length must be between %(min)s and %(max)s.", min=m[1], max=m[2]),
+    ),
+    (
+        re.compile(r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"),
+        lambda m: gettext("Must be between %(min)s and %(max)s.", min=m[1], max=m[2]),
+    ),
+    (
+        re.compile(r"^Must be greater than or equal to (\S+)\.$"),
+        lambda m: gettext("Must be at least %(min)s.", min=m[1]),
+    ),
+    (
+        re.compile(r"^Must be less than or equal to (\S+)\.$"),
+        lambda m: gettext("Must be at most %(max)s.", max=m[1]),
+    ),
+    (
+        re.compile(r"^Must be one of: (.*)\.$"),
+        lambda m: gettext("Must be one of: %(choices)s.", choices=m[1]),
+    ),
 )
 
 

@@ -169,7 +169,9 @@ def _price_filter(query: CatalogueQuery, rates: RateTable | None) -> ColumnEleme
     return or_(*conditions) if conditions else false()
 
 
-def _filters(query: CatalogueQuery, rates: RateTable | None, dialect: str) -> list[ColumnElement[bool]]:
+def _filters(
+    query: CatalogueQuery, rates: RateTable | None, dialect: str
+) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [Listing.status == ListingStatus.PUBLISHED.value]
     if query.category:
         where.append(Listing.category.in_(categories.subtree(query.category)))
@@ -275,12 +277,19 @@ def _next_cursor(sort: str, row: Any) -> str:
     return cursor.encode(sort, [int(row.score), row.id])
 
 
-def _item(row: Any, chain: tuple[str, ...], currency: str | None, rates: RateTable | None) -> CatalogueItem:
+def _item(
+    row: Any, chain: tuple[str, ...], currency: str | None, rates: RateTable | None
+) -> CatalogueItem:
     title, description, served, translated = row.title, row.description, row.language, False
     if row.t_locale is not None:
         own_rank = chain.index(row.language) if row.language in chain else len(chain)
         if chain.index(row.t_locale) < own_rank:
-            title, description, served, translated = row.t_title, row.t_description, row.t_locale, True
+            title, description, served, translated = (
+                row.t_title,
+                row.t_description,
+                row.t_locale,
+                True,
+            )
     list_price = Money.from_minor(row.price_minor, row.currency)
     return CatalogueItem(
         id=row.id,
@@ -337,7 +346,9 @@ def item(
         raise NotFound()
     found = _item(row, chain, currency, rates)
     if ship_to is not None:
-        found.landed_cost = _landed_cost(session, found, ship_to, currency, rates, on or utcnow().date())
+        found.landed_cost = _landed_cost(
+            session, found, ship_to, currency, rates, on or utcnow().date()
+        )
     return found
 
 
@@ -345,15 +356,24 @@ TOTALS = ("goods", "shipping", "duties", "taxes", "duties_and_taxes", "landed_co
 
 
 def _landed_cost(
-    session: Session, found: CatalogueItem, destination: str, currency: str | None,
-    rates: RateTable | None, on: dt.date,
+    session: Session,
+    found: CatalogueItem,
+    destination: str,
+    currency: str | None,
+    rates: RateTable | None,
+    on: dt.date,
 ) -> LandedCost:
     try:
         if rates is None:
             raise MissingRate()
         quote = quotes.quote_listings(
-            session, destination=destination, lines=[(found.id, 1)], incoterm=Incoterm.DDP,
-            on=on, rates=rates, currency=currency or found.list_price.currency,
+            session,
+            destination=destination,
+            lines=[(found.id, 1)],
+            incoterm=Incoterm.DDP,
+            on=on,
+            rates=rates,
+            currency=currency or found.list_price.currency,
         )
     except DomainError as error:
         return LandedCost(destination, Incoterm.DDP.value, None, False, error)

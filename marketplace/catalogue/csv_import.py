@@ -50,8 +50,16 @@ from marketplace.i18n import _
 from marketplace.money import RateTable, is_known, parse_amount
 
 REQUIRED = (
-    "sku", "title", "category", "price", "currency", "stock", "weight_grams", "hs_code",
-    "origin_country", "ships_to",
+    "sku",
+    "title",
+    "category",
+    "price",
+    "currency",
+    "stock",
+    "weight_grams",
+    "hs_code",
+    "origin_country",
+    "ships_to",
 )
 OPTIONAL = ("description", "language", "status")
 TRANSLATED = ("title", "description")
@@ -128,7 +136,9 @@ def _reader(data: bytes) -> csv.DictReader[str]:
         raise ImportRejected(_("The file is empty."), code="csv_empty")
     if "\x00" in content:
         # PostgreSQL cannot store NUL in text, and no spreadsheet writes one: refuse the file.
-        message = _("The file contains a NUL character (byte %(position)s).", position=data.find(b"\x00"))
+        message = _(
+            "The file contains a NUL character (byte %(position)s).", position=data.find(b"\x00")
+        )
         raise ImportRejected(message, code="csv_nul_byte")
     return csv.DictReader(io.StringIO(content, newline=""), restval=None, restkey="\x00extra")
 
@@ -180,7 +190,9 @@ def _parse(
     problems: list[RowError] = []
     for number, raw in _records(reader):
         if raw.get("\x00extra"):
-            problems.append(RowError(number, "", str(_("This row has more cells than the header."))))
+            problems.append(
+                RowError(number, "", str(_("This row has more cells than the header.")))
+            )
             continue
         cells = {key.strip(): (value or "").strip() for key, value in raw.items() if key}
         row, row_problems = _parse_row(
@@ -204,7 +216,9 @@ def _records(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str, Any]]
             number += 1
             yield number, raw
     except csv.Error as exc:
-        raise _rejected([RowError(number + 1, "", str(_("Malformed CSV: %(error)s", error=str(exc))))]) from None
+        raise _rejected(
+            [RowError(number + 1, "", str(_("Malformed CSV: %(error)s", error=str(exc))))]
+        ) from None
 
 
 def _parse_row(
@@ -255,7 +269,9 @@ def _parse_row(
         cell = cells.get(name, "")
         low = 0 if name == "stock" else 1
         if not (cell.isascii() and cell.isdigit()) or not low <= int(cell) <= MAX_INT:
-            fail(name, _("Must be a whole number between %(min)s and %(max)s.", min=low, max=MAX_INT))
+            fail(
+                name, _("Must be a whole number between %(min)s and %(max)s.", min=low, max=MAX_INT)
+            )
         else:
             values[name] = int(cell)
     code = _hs(session, cells.get("hs_code", ""), hs_codes)
@@ -272,7 +288,7 @@ def _parse_row(
     if destinations == ["*"]:
         pass
     elif not destinations or any(c not in COUNTRIES for c in destinations):
-        fail("ships_to", _('Write * for everywhere, or country codes separated by spaces.'))
+        fail("ships_to", _("Write * for everywhere, or country codes separated by spaces."))
     status = cells.get("status") or ListingStatus.DRAFT.value
     if status in {s.value for s in ListingStatus}:
         values["status"] = status
@@ -285,7 +301,10 @@ def _parse_row(
         if not title and description:
             fail(f"title:{tag}", _("A translation needs a title."))
         elif title and tag == values.get("language"):
-            fail(f"title:{tag}", _("This is the listing's own language: change the listing itself instead."))
+            fail(
+                f"title:{tag}",
+                _("This is the listing's own language: change the listing itself instead."),
+            )
         elif len(title) > 200:
             fail(f"title:{tag}", _("Longer than maximum length %(max)s.", max=200))
         elif title:
@@ -337,7 +356,9 @@ def _write(
     existing: dict[str, str] = {}
     for chunk in _chunks([row.values["sku"] for row in rows]):
         found = session.execute(
-            select(Listing.sku, Listing.id).where(Listing.seller_id == seller.id, Listing.sku.in_(chunk))
+            select(Listing.sku, Listing.id).where(
+                Listing.seller_id == seller.id, Listing.sku.in_(chunk)
+            )
         )
         existing.update((sku, listing_id) for sku, listing_id in found)
     ids = {row.values["sku"]: existing.get(row.values["sku"]) or new_id() for row in rows}
@@ -371,7 +392,9 @@ def _write(
             **row.values,
             "id": listing_id,
             "ships_everywhere": row.ships_to == ["*"],
-            "price_norm": pricing.normalized(row.values["price_minor"], row.values["currency"], rates),
+            "price_norm": pricing.normalized(
+                row.values["price_minor"], row.values["currency"], rates
+            ),
             "search_text": search.document(
                 [row.values["title"], *(t for t, _d in texts)],
                 [row.values["description"], *(d for _t, d in texts)],
@@ -385,8 +408,13 @@ def _write(
         if row.ships_to != ["*"]:
             destinations.extend({"listing_id": listing_id, "country": c} for c in row.ships_to)
         translations.extend(
-            {"listing_id": listing_id, "locale": tag, "title": title, "description": description,
-             "updated_at": now}
+            {
+                "listing_id": listing_id,
+                "locale": tag,
+                "title": title,
+                "description": description,
+                "updated_at": now,
+            }
             for tag, (title, description) in row.translations.items()
         )
     for chunk in _chunks(inserts):

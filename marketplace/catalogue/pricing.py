@@ -75,8 +75,10 @@ def _refresh_in_sql(session: Session, rates: RateTable) -> int:
         if currency in known:
             factor = Decimal(1).scaleb(NORM_DIGITS - minor_units(currency)) / rates.rate(currency)
             value = func.round(cast(Listing.price_minor, Numeric) * cast(factor, Numeric))
-            statement = update(Listing).where(Listing.currency == currency).values(
-                price_norm=cast(value, BigInteger)
+            statement = (
+                update(Listing)
+                .where(Listing.currency == currency)
+                .values(price_norm=cast(value, BigInteger))
             )
         else:
             statement = update(Listing).where(Listing.currency == currency).values(price_norm=None)
@@ -144,7 +146,9 @@ def _solve(bound: Money, currency: str, rates: RateTable, offset: Decimal) -> in
     with localcontext() as context:
         context.prec = 40
         target = bound.amount.scaleb(minor_units(bound.currency)) + offset
-        return int((target / _per_unit(currency, bound.currency, rates)).to_integral_value(ROUND_CEILING))
+        return int(
+            (target / _per_unit(currency, bound.currency, rates)).to_integral_value(ROUND_CEILING)
+        )
 
 
 def _smallest_at_least(bound: Money, currency: str, rates: RateTable) -> int:

@@ -42,9 +42,7 @@ def fold(value: str) -> str:
     """Case-, accent- and width-insensitive form of a text, punctuation as spaces."""
     decomposed = _MARKS.sub("", unicodedata.normalize("NFKD", value))
     folded = unicodedata.normalize("NFKC", decomposed.casefold().translate(_FOLD_EXTRA))
-    kept = "".join(
-        ch if unicodedata.category(ch)[0] in "LMN" else " " for ch in folded
-    )
+    kept = "".join(ch if unicodedata.category(ch)[0] in "LMN" else " " for ch in folded)
     return _SPACES.sub(" ", kept).strip()
 
 
@@ -80,8 +78,9 @@ def match(words: list[str], dialect: str) -> ColumnElement[bool]:
     if dialect == "sqlite" and long_words:
         conditions.append(
             literal_column("listings.rowid").in_(
-                text("SELECT rowid FROM listings_fts WHERE listings_fts MATCH :fts_query")
-                .bindparams(fts_query=" ".join(_fts_phrase(w) for w in long_words))
+                text(
+                    "SELECT rowid FROM listings_fts WHERE listings_fts MATCH :fts_query"
+                ).bindparams(fts_query=" ".join(_fts_phrase(w) for w in long_words))
             )
         )
         words = [w for w in words if len(w) < _TRIGRAM]

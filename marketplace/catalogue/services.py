@@ -49,7 +49,9 @@ class ListingPage:
     next_cursor: str | None
 
 
-def clean(session: Session, data: Mapping[str, Any], hs_codes: dict[str, str] | None = None) -> dict[str, Any]:
+def clean(
+    session: Session, data: Mapping[str, Any], hs_codes: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Validate and normalize listing fields (any subset); raises Invalid naming the fields.
 
     `hs_codes` memoizes HS validation across many rows (CSV import).
@@ -91,7 +93,7 @@ def _ships_to(value: Iterable[str]) -> list[str]:
         message = _('Either ["*"] (everywhere) or a list of countries, not both.')
         raise Invalid(message, errors={"ships_to": [message]})
     if not countries:
-        message = _("Name at least one country, or [\"*\"] for everywhere.")
+        message = _('Name at least one country, or ["*"] for everywhere.')
         raise Invalid(message, errors={"ships_to": [message]})
     return countries
 
@@ -117,7 +119,8 @@ def refresh_search_text(session: Session, listing: Listing) -> None:
         )
     ).all()
     listing.search_text = search.document(
-        [listing.title, *(r.title for r in rows)], [listing.description, *(r.description for r in rows)]
+        [listing.title, *(r.title for r in rows)],
+        [listing.description, *(r.description for r in rows)],
     )
 
 
@@ -136,7 +139,9 @@ def create_listing(
     require_member(session, user, data["seller_id"], OrganisationKind.SELLER)
     values = clean(session, {k: v for k, v in data.items() if k != "seller_id"})
     if session.scalar(
-        select(Listing.id).where(Listing.seller_id == data["seller_id"], Listing.sku == values["sku"])
+        select(Listing.id).where(
+            Listing.seller_id == data["seller_id"], Listing.sku == values["sku"]
+        )
     ):
         raise SkuTaken(errors={"sku": [SkuTaken.default_detail]})
     listing = Listing(seller_id=data["seller_id"], destinations=[])
@@ -182,9 +187,12 @@ def list_own_listings(
         except ValueError:
             raise cursor.InvalidCursor() from None
         query = query.where(
-            (Listing.created_at < moment) | ((Listing.created_at == moment) & (Listing.id > last_id))
+            (Listing.created_at < moment)
+            | ((Listing.created_at == moment) & (Listing.id > last_id))
         )
-    rows = list(session.scalars(query.order_by(Listing.created_at.desc(), Listing.id).limit(limit + 1)))
+    rows = list(
+        session.scalars(query.order_by(Listing.created_at.desc(), Listing.id).limit(limit + 1))
+    )
     more = len(rows) > limit
     items = rows[:limit]
     next_cursor = (
@@ -194,12 +202,22 @@ def list_own_listings(
 
 
 def update_listing(
-    session: Session, user: User, listing_id: str, changes: Mapping[str, Any], rates: RateTable | None
+    session: Session,
+    user: User,
+    listing_id: str,
+    changes: Mapping[str, Any],
+    rates: RateTable | None,
 ) -> Listing:
     listing = get_own_listing(session, user, listing_id)
     values = clean(session, changes)
-    if "sku" in values and values["sku"] != listing.sku and session.scalar(
-        select(Listing.id).where(Listing.seller_id == listing.seller_id, Listing.sku == values["sku"])
+    if (
+        "sku" in values
+        and values["sku"] != listing.sku
+        and session.scalar(
+            select(Listing.id).where(
+                Listing.seller_id == listing.seller_id, Listing.sku == values["sku"]
+            )
+        )
     ):
         raise SkuTaken(errors={"sku": [SkuTaken.default_detail]})
     _apply(listing, values, rates)
@@ -291,7 +309,12 @@ def titles_in(session: Session, listing_ids: Iterable[str], language: str) -> di
     for listing_id, title in session.execute(
         select(ListingTranslation.listing_id, ListingTranslation.title)
         .where(ListingTranslation.listing_id.in_(ids))
-        .where(or_(ListingTranslation.locale == language, ListingTranslation.locale.like(f"{language}-%")))
+        .where(
+            or_(
+                ListingTranslation.locale == language,
+                ListingTranslation.locale.like(f"{language}-%"),
+            )
+        )
         .order_by(ListingTranslation.listing_id, ListingTranslation.locale.desc())
     ):
         # The plain tag sorts last in descending order and so wins over a regional variant.

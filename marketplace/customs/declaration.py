@@ -34,10 +34,14 @@ class FormThreshold:
 def upu_threshold() -> FormThreshold:
     """The shipped UPU line (300 SDR), read from its data file."""
     data = json.loads(FORMS_FILE.read_text(encoding="utf-8"))
-    return FormThreshold(below=Money.of(data["cn22_below"], data["currency"]), edition=data["edition"])
+    return FormThreshold(
+        below=Money.of(data["cn22_below"], data["currency"]), edition=data["edition"]
+    )
 
 
-def choose_form(contents_value: Money, rates: RateTable, threshold: FormThreshold | None = None) -> Form:
+def choose_form(
+    contents_value: Money, rates: RateTable, threshold: FormThreshold | None = None
+) -> Form:
     """CN22 when the contents are worth less than the threshold (converted with `rates`), else CN23.
 
     The comparison is exact: rounding to SDR cents first would send 299.996 SDR to the CN 23 side.
@@ -56,8 +60,13 @@ class Exporter:
     eori: str | None = None
 
     def to_api(self) -> dict[str, Any]:
-        return {"name": self.name, "address": dict(self.address), "country": self.country,
-                "tax_id": self.tax_id, "eori": self.eori}
+        return {
+            "name": self.name,
+            "address": dict(self.address),
+            "country": self.country,
+            "tax_id": self.tax_id,
+            "eori": self.eori,
+        }
 
 
 @dataclass(frozen=True)
@@ -73,7 +82,13 @@ class Importer:
 def address_lines(address: Mapping[str, str]) -> list[str]:
     """An address as printed: street lines, postal code and city, region, country code."""
     city = " ".join(part for part in (address.get("postal_code"), address.get("city")) if part)
-    lines = [address.get("line1"), address.get("line2"), city, address.get("region"), address.get("country")]
+    lines = [
+        address.get("line1"),
+        address.get("line2"),
+        city,
+        address.get("region"),
+        address.get("country"),
+    ]
     return [line for line in lines if line]
 
 

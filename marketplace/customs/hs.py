@@ -52,7 +52,9 @@ def load_nomenclature(session: Session) -> int:
             for row in csv.DictReader(handle)
             if row["hscode"] != "TOTAL"  # the file's grand-total line is not a code
         ]
-    stored = session.scalar(select(func.count()).select_from(HsCode).where(HsCode.edition == EDITION))
+    stored = session.scalar(
+        select(func.count()).select_from(HsCode).where(HsCode.edition == EDITION)
+    )
     if stored == len(rows):
         return stored
     session.execute(delete(HsCode))
@@ -81,7 +83,9 @@ def subheadings_in(session: Session, raws: Iterable[str]) -> set[str]:
             continue  # validate reports it
     if not wanted:
         return set()
-    return set(session.scalars(select(HsCode.code).where(HsCode.code.in_(wanted), HsCode.level == 6)))
+    return set(
+        session.scalars(select(HsCode.code).where(HsCode.code.in_(wanted), HsCode.level == 6))
+    )
 
 
 def validate(session: Session, raw: str, known: Collection[str] | None = None) -> str:
@@ -93,10 +97,15 @@ def validate(session: Session, raw: str, known: Collection[str] | None = None) -
     if known is not None:
         exists = code[:6] if code[:6] in known else None
     else:
-        exists = session.scalar(select(HsCode.code).where(HsCode.code == code[:6], HsCode.level == 6))
+        exists = session.scalar(
+            select(HsCode.code).where(HsCode.code == code[:6], HsCode.level == 6)
+        )
     if exists is None:
-        message = _("%(code)s is not a subheading of the Harmonized System (%(edition)s).",
-                    code=code[:6], edition=EDITION)
+        message = _(
+            "%(code)s is not a subheading of the Harmonized System (%(edition)s).",
+            code=code[:6],
+            edition=EDITION,
+        )
         raise HsCodeInvalid(message, errors={"hs_code": [message]})
     return code
 

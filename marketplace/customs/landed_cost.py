@@ -152,8 +152,13 @@ def estimate_landed_cost(
     row = rule_in_force(session, shipment.destination, shipment.date)
     rule = rule_for(row)
     applied = AppliedRule(
-        id=row.id, destination=rule.destination, name=rule.name, valid_from=rule.valid_from,
-        valid_to=rule.valid_to, source=rule.source, checked_on=rule.checked_on,
+        id=row.id,
+        destination=rule.destination,
+        name=rule.name,
+        valid_from=rule.valid_from,
+        valid_to=rule.valid_to,
+        source=rule.source,
+        checked_on=rule.checked_on,
     )
     if shipment.ship_from in rule.countries:
         return _domestic(shipment, rates, applied)
@@ -182,7 +187,11 @@ def _validated_lines(session: Session, shipment: LandedCostInput) -> list[Shipme
             errors[f"lines.{index}.unit_value"] = [_("Must not be negative.")]
         if line.unit_weight_grams < 0:
             errors[f"lines.{index}.unit_weight_grams"] = [_("Must not be negative.")]
-        lines.append(ShipmentLine(code, line.origin_country, line.unit_value, line.quantity, line.unit_weight_grams))
+        lines.append(
+            ShipmentLine(
+                code, line.origin_country, line.unit_value, line.quantity, line.unit_weight_grams
+            )
+        )
     if errors:
         bad_code = any(key.endswith("hs_code") for key in errors)
         raise Invalid(errors=errors, code="hs_code_invalid" if bad_code else None)
@@ -239,15 +248,23 @@ class _Builder:
         self.notes.append(Explanation(code, text))
 
 
-def _domestic(shipment: LandedCostInput, rates: RateTable, applied: AppliedRule | None) -> LandedCostEstimate:
+def _domestic(
+    shipment: LandedCostInput, rates: RateTable, applied: AppliedRule | None
+) -> LandedCostEstimate:
     """No border is crossed: no duties or import taxes."""
     local = shipment.currency
     builder = _Builder(rates, local, shipment.currency)
-    goods = _sum((builder.to_local(line.unit_value * line.quantity) for line in shipment.lines), local)
+    goods = _sum(
+        (builder.to_local(line.unit_value * line.quantity) for line in shipment.lines), local
+    )
     shipping = builder.to_local(shipment.shipping)
     zero = Money.zero(local)
-    builder.note("domestic", _("The parcel does not leave the customs territory: no duties or import taxes."))
-    return _assemble(builder, shipment, applied, goods, shipping, goods, zero, zero, zero, None, None, None, [])
+    builder.note(
+        "domestic", _("The parcel does not leave the customs territory: no duties or import taxes.")
+    )
+    return _assemble(
+        builder, shipment, applied, goods, shipping, goods, zero, zero, zero, None, None, None, []
+    )
 
 
 def _sum(amounts: Any, currency: str) -> Money:
@@ -264,9 +281,16 @@ def estimate(
     country = rule.countries[shipment.destination]
     local = country.currency
     b = _Builder(rates, local, shipment.currency)
-    b.note("rule", _("Rules for %(destination)s in force from %(valid_from)s (source: %(source)s, checked on %(checked_on)s).",
-                     destination=_place(rule.destination, shipment.destination, fallback=rule.name), valid_from=rule.valid_from.isoformat(), source=rule.source,
-                     checked_on=rule.checked_on.isoformat()))
+    b.note(
+        "rule",
+        _(
+            "Rules for %(destination)s in force from %(valid_from)s (source: %(source)s, checked on %(checked_on)s).",
+            destination=_place(rule.destination, shipment.destination, fallback=rule.name),
+            valid_from=rule.valid_from.isoformat(),
+            source=rule.source,
+            checked_on=rule.checked_on.isoformat(),
+        ),
+    )
 
     values = [b.to_local(line.unit_value * line.quantity) for line in shipment.lines]
     goods = _sum(values, local)
@@ -274,9 +298,18 @@ def estimate(
     cif = rule.customs_value_basis is ValueBasis.CIF
     customs_value = goods + shipping if cif else goods
     if cif:
-        b.note("customs_value_cif", _("Customs value %(value)s: goods plus shipping (CIF).", value=_fmt(customs_value)))
+        b.note(
+            "customs_value_cif",
+            _("Customs value %(value)s: goods plus shipping (CIF).", value=_fmt(customs_value)),
+        )
     else:
-        b.note("customs_value_fob", _("Customs value %(value)s: goods only, shipping excluded (FOB).", value=_fmt(customs_value)))
+        b.note(
+            "customs_value_fob",
+            _(
+                "Customs value %(value)s: goods only, shipping excluded (FOB).",
+                value=_fmt(customs_value),
+            ),
+        )
     compared = goods if rule.threshold_basis is ThresholdBasis.GOODS else customs_value
     weight_grams = sum(line.unit_weight_grams * line.quantity for line in shipment.lines)
 
@@ -290,7 +323,9 @@ def estimate(
     if rule.collected_at_sale and compared <= b.to_local(rule.collected_at_sale.threshold):
         sale = rule.collected_at_sale
 
-    line_duties: list[tuple[Decimal | None, Money]] = [(None, Money.zero(local)) for _line in shipment.lines]
+    line_duties: list[tuple[Decimal | None, Money]] = [
+        (None, Money.zero(local)) for _line in shipment.lines
+    ]
     extra_duty = Money.zero(local)
     duty_threshold: Threshold | None = None
     taxes_included = rule.taxes_included_in_duty
@@ -301,15 +336,30 @@ def estimate(
             base = line_value(index)
             duty = (base * (rate / HUNDRED)).quantize()
             line_duties[index] = (rate, duty)
-            b.note("duty_line", _("HS %(code)s: duty %(rate)s%% of %(value)s = %(duty)s.", code=line.hs_code,
-                                  rate=_pct(rate), value=_fmt(base), duty=_fmt(duty)))
+            b.note(
+                "duty_line",
+                _(
+                    "HS %(code)s: duty %(rate)s%% of %(value)s = %(duty)s.",
+                    code=line.hs_code,
+                    rate=_pct(rate),
+                    value=_fmt(base),
+                    duty=_fmt(duty),
+                ),
+            )
 
     single = rule.single_rate
     flat = rule.flat_duty
     if single and compared <= b.to_local(single.threshold):
         taxes_included = True
-        b.note("single_rate", _("Value %(value)s is at or below %(threshold)s: the %(regime)s applies instead of duty and import taxes.",
-                                value=_fmt(compared), threshold=b.threshold_text(single.threshold), regime=single.name))
+        b.note(
+            "single_rate",
+            _(
+                "Value %(value)s is at or below %(threshold)s: the %(regime)s applies instead of duty and import taxes.",
+                value=_fmt(compared),
+                threshold=b.threshold_text(single.threshold),
+                regime=single.name,
+            ),
+        )
         ad_valorem(lambda line: single.origin_rates.get(line.origin_country, single.rate))
     elif flat and (flat.max_value is None or compared <= b.to_local(flat.max_value)):
         count = {
@@ -320,57 +370,128 @@ def estimate(
         extra_duty = b.to_local(flat.amount * count)
         limit = b.threshold_text(flat.max_value) if flat.max_value else ""
         texts = {
-            FlatDutyUnit.SUBHEADING: _("Flat duty for parcels up to %(threshold)s: %(count)s distinct tariff subheading(s) × %(amount)s = %(duty)s.",
-                                       amount=_fmt(flat.amount), threshold=limit, count=count, duty=_fmt(extra_duty)),
-            FlatDutyUnit.ITEM: _("Flat duty for parcels up to %(threshold)s: %(count)s item(s) × %(amount)s = %(duty)s.",
-                                 amount=_fmt(flat.amount), threshold=limit, count=count, duty=_fmt(extra_duty)),
-            FlatDutyUnit.LINE: _("Flat duty for parcels up to %(threshold)s: %(count)s line(s) × %(amount)s = %(duty)s.",
-                                 amount=_fmt(flat.amount), threshold=limit, count=count, duty=_fmt(extra_duty)),
+            FlatDutyUnit.SUBHEADING: _(
+                "Flat duty for parcels up to %(threshold)s: %(count)s distinct tariff subheading(s) × %(amount)s = %(duty)s.",
+                amount=_fmt(flat.amount),
+                threshold=limit,
+                count=count,
+                duty=_fmt(extra_duty),
+            ),
+            FlatDutyUnit.ITEM: _(
+                "Flat duty for parcels up to %(threshold)s: %(count)s item(s) × %(amount)s = %(duty)s.",
+                amount=_fmt(flat.amount),
+                threshold=limit,
+                count=count,
+                duty=_fmt(extra_duty),
+            ),
+            FlatDutyUnit.LINE: _(
+                "Flat duty for parcels up to %(threshold)s: %(count)s line(s) × %(amount)s = %(duty)s.",
+                amount=_fmt(flat.amount),
+                threshold=limit,
+                count=count,
+                duty=_fmt(extra_duty),
+            ),
         }
         b.note("flat_duty", texts[flat.per])
     elif rule.duty_de_minimis is not None:
         threshold_local = b.to_local(rule.duty_de_minimis)
-        excluded = sorted({line.origin_country for line in shipment.lines} & set(rule.duty_de_minimis_excluded_origins))
+        excluded = sorted(
+            {line.origin_country for line in shipment.lines}
+            & set(rule.duty_de_minimis_excluded_origins)
+        )
         if excluded:
             duty_threshold = Threshold(rule.duty_de_minimis, applied=False)
-            b.note("duty_de_minimis_excluded", _("The duty threshold of %(threshold)s does not apply to goods from %(origins)s: duty is due.",
-                                                 threshold=b.threshold_text(rule.duty_de_minimis), origins=", ".join(excluded)))
+            b.note(
+                "duty_de_minimis_excluded",
+                _(
+                    "The duty threshold of %(threshold)s does not apply to goods from %(origins)s: duty is due.",
+                    threshold=b.threshold_text(rule.duty_de_minimis),
+                    origins=", ".join(excluded),
+                ),
+            )
             ad_valorem(lambda line: rule.duty_rate(line.hs_code))
         elif rule.duty_on_excess_only:
             excess = compared - threshold_local if compared > threshold_local else Money.zero(local)
             allowance = rule.weight_allowance_grams
             over_grams = max(0, weight_grams - allowance) if allowance else 0
-            duty_threshold = Threshold(rule.duty_de_minimis, applied=excess.is_zero() and over_grams == 0)
+            duty_threshold = Threshold(
+                rule.duty_de_minimis, applied=excess.is_zero() and over_grams == 0
+            )
             if duty_threshold.applied:
-                b.note("allowance_within", _("Value %(value)s is within the personal allowance of %(threshold)s: no duty or import taxes.",
-                                             value=_fmt(compared), threshold=b.threshold_text(rule.duty_de_minimis)))
+                b.note(
+                    "allowance_within",
+                    _(
+                        "Value %(value)s is within the personal allowance of %(threshold)s: no duty or import taxes.",
+                        value=_fmt(compared),
+                        threshold=b.threshold_text(rule.duty_de_minimis),
+                    ),
+                )
             else:
                 duty = (excess * (rule.default_duty_rate / HUNDRED)).quantize()
-                b.note("allowance_excess", _("Duty of %(rate)s%% on the %(excess)s above the personal allowance of %(threshold)s: %(duty)s.",
-                                             rate=_pct(rule.default_duty_rate), excess=_fmt(excess),
-                                             threshold=b.threshold_text(rule.duty_de_minimis), duty=_fmt(duty)))
+                b.note(
+                    "allowance_excess",
+                    _(
+                        "Duty of %(rate)s%% on the %(excess)s above the personal allowance of %(threshold)s: %(duty)s.",
+                        rate=_pct(rule.default_duty_rate),
+                        excess=_fmt(excess),
+                        threshold=b.threshold_text(rule.duty_de_minimis),
+                        duty=_fmt(duty),
+                    ),
+                )
                 if over_grams and rule.min_duty_per_excess_kg is not None and allowance:
                     minimum = b.to_local(rule.min_duty_per_excess_kg * (Decimal(over_grams) / 1000))
-                    b.note("allowance_weight", _("The parcel weighs %(weight)s kg, more than %(limit)s kg: at least %(per_kg)s per extra kg, %(minimum)s.",
-                                                 weight=_pct(Decimal(weight_grams) / 1000), limit=_pct(Decimal(allowance) / 1000),
-                                                 per_kg=_fmt(rule.min_duty_per_excess_kg), minimum=_fmt(minimum)))
+                    b.note(
+                        "allowance_weight",
+                        _(
+                            "The parcel weighs %(weight)s kg, more than %(limit)s kg: at least %(per_kg)s per extra kg, %(minimum)s.",
+                            weight=_pct(Decimal(weight_grams) / 1000),
+                            limit=_pct(Decimal(allowance) / 1000),
+                            per_kg=_fmt(rule.min_duty_per_excess_kg),
+                            minimum=_fmt(minimum),
+                        ),
+                    )
                     duty = max(duty, minimum)
                 extra_duty = duty
         elif compared <= threshold_local:
             duty_threshold = Threshold(rule.duty_de_minimis, applied=True)
-            b.note("duty_de_minimis_below", _("Value %(value)s is at or below the duty threshold of %(threshold)s: no duty.",
-                                              value=_fmt(compared), threshold=b.threshold_text(rule.duty_de_minimis)))
+            b.note(
+                "duty_de_minimis_below",
+                _(
+                    "Value %(value)s is at or below the duty threshold of %(threshold)s: no duty.",
+                    value=_fmt(compared),
+                    threshold=b.threshold_text(rule.duty_de_minimis),
+                ),
+            )
         else:
             duty_threshold = Threshold(rule.duty_de_minimis, applied=False)
-            b.note("duty_de_minimis_above", _("Value %(value)s is above the duty threshold of %(threshold)s: duty is due.",
-                                              value=_fmt(compared), threshold=b.threshold_text(rule.duty_de_minimis)))
+            b.note(
+                "duty_de_minimis_above",
+                _(
+                    "Value %(value)s is above the duty threshold of %(threshold)s: duty is due.",
+                    value=_fmt(compared),
+                    threshold=b.threshold_text(rule.duty_de_minimis),
+                ),
+            )
             ad_valorem(lambda line: rule.duty_rate(line.hs_code))
     elif sale and sale.duty_rate is not None:
         rate = sale.duty_rate
-        b.note("sale_regime_duty", _("Under the %(regime)s the duty rate is %(rate)s%%.", regime=sale.name, rate=_pct(rate)))
+        b.note(
+            "sale_regime_duty",
+            _(
+                "Under the %(regime)s the duty rate is %(rate)s%%.",
+                regime=sale.name,
+                rate=_pct(rate),
+            ),
+        )
         ad_valorem(lambda line: rate)
     else:
-        b.note("no_duty_de_minimis", _("%(destination)s has no duty-free threshold: duty is due on every parcel.", destination=_place(shipment.destination, fallback=rule.name)))
+        b.note(
+            "no_duty_de_minimis",
+            _(
+                "%(destination)s has no duty-free threshold: duty is due on every parcel.",
+                destination=_place(shipment.destination, fallback=rule.name),
+            ),
+        )
         ad_valorem(lambda line: rule.duty_rate(line.hs_code))
 
     duties = _sum((duty for _rate, duty in line_duties), local) + extra_duty
@@ -383,42 +504,98 @@ def estimate(
     if not cif and rule.tax_base_includes_shipping:
         tax_base = tax_base + shipping
     if taxes_included:
-        b.note("taxes_included", _("The duty is a single payment that includes import taxes: no separate VAT."))
+        b.note(
+            "taxes_included",
+            _("The duty is a single payment that includes import taxes: no separate VAT."),
+        )
     elif vat.is_zero():
-        b.note("no_import_tax", _("%(destination)s charges no import VAT or GST (local sales taxes are not included).", destination=_place(shipment.destination, fallback=rule.name)))
+        b.note(
+            "no_import_tax",
+            _(
+                "%(destination)s charges no import VAT or GST (local sales taxes are not included).",
+                destination=_place(shipment.destination, fallback=rule.name),
+            ),
+        )
     elif sale:
         rate = vat * sale.tax_rate_factor
         taxes = (tax_base * (rate / HUNDRED)).quantize()
         taxes_at_sale = True
-        b.note("tax_at_sale", _("Value %(value)s is at or below %(threshold)s (%(regime)s): %(rate)s%% VAT/GST on %(base)s, %(tax)s, is collected at checkout.",
-                                value=_fmt(compared), threshold=b.threshold_text(sale.threshold), regime=sale.name,
-                                rate=_pct(rate), base=_fmt(tax_base), tax=_fmt(taxes)))
+        b.note(
+            "tax_at_sale",
+            _(
+                "Value %(value)s is at or below %(threshold)s (%(regime)s): %(rate)s%% VAT/GST on %(base)s, %(tax)s, is collected at checkout.",
+                value=_fmt(compared),
+                threshold=b.threshold_text(sale.threshold),
+                regime=sale.name,
+                rate=_pct(rate),
+                base=_fmt(tax_base),
+                tax=_fmt(taxes),
+            ),
+        )
     elif rule.tax_de_minimis is not None and compared <= b.to_local(rule.tax_de_minimis):
         tax_threshold = Threshold(rule.tax_de_minimis, applied=True)
-        b.note("tax_de_minimis_below", _("Value %(value)s is at or below the tax threshold of %(threshold)s: no import tax.",
-                                         value=_fmt(compared), threshold=b.threshold_text(rule.tax_de_minimis)))
+        b.note(
+            "tax_de_minimis_below",
+            _(
+                "Value %(value)s is at or below the tax threshold of %(threshold)s: no import tax.",
+                value=_fmt(compared),
+                threshold=b.threshold_text(rule.tax_de_minimis),
+            ),
+        )
     else:
         if rule.tax_de_minimis is not None:
             tax_threshold = Threshold(rule.tax_de_minimis, applied=False)
         taxes = (tax_base * (vat / HUNDRED)).quantize()
-        b.note("import_tax", _("Import VAT/GST of %(rate)s%% on %(base)s (customs value plus duty): %(tax)s.",
-                               rate=_pct(vat), base=_fmt(tax_base), tax=_fmt(taxes)))
-    if tax_threshold is None and rule.tax_de_minimis is not None and (taxes_included or taxes_at_sale):
+        b.note(
+            "import_tax",
+            _(
+                "Import VAT/GST of %(rate)s%% on %(base)s (customs value plus duty): %(tax)s.",
+                rate=_pct(vat),
+                base=_fmt(tax_base),
+                tax=_fmt(taxes),
+            ),
+        )
+    if (
+        tax_threshold is None
+        and rule.tax_de_minimis is not None
+        and (taxes_included or taxes_at_sale)
+    ):
         tax_threshold = Threshold(rule.tax_de_minimis, applied=False)
 
     estimates = [
         LineEstimate(line.hs_code, line.origin_country, line.quantity, values[index], rate, duty)
         for index, (line, (rate, duty)) in enumerate(zip(shipment.lines, line_duties, strict=True))
     ]
-    return _assemble(b, shipment, applied, goods, shipping, customs_value, duties, taxes,
-                     taxes if taxes_at_sale else Money.zero(local), duty_threshold, tax_threshold,
-                     sale.name if sale else None, estimates)
+    return _assemble(
+        b,
+        shipment,
+        applied,
+        goods,
+        shipping,
+        customs_value,
+        duties,
+        taxes,
+        taxes if taxes_at_sale else Money.zero(local),
+        duty_threshold,
+        tax_threshold,
+        sale.name if sale else None,
+        estimates,
+    )
 
 
 def _assemble(
-    b: _Builder, shipment: LandedCostInput, applied: AppliedRule | None, goods: Money, shipping: Money,
-    customs_value: Money, duties: Money, taxes: Money, taxes_at_sale: Money,
-    duty_threshold: Threshold | None, tax_threshold: Threshold | None, sale: str | None,
+    b: _Builder,
+    shipment: LandedCostInput,
+    applied: AppliedRule | None,
+    goods: Money,
+    shipping: Money,
+    customs_value: Money,
+    duties: Money,
+    taxes: Money,
+    taxes_at_sale: Money,
+    duty_threshold: Threshold | None,
+    tax_threshold: Threshold | None,
+    sale: str | None,
     lines: list[LineEstimate],
 ) -> LandedCostEstimate:
     """Split what is paid at checkout from what is due on delivery, and convert every amount.
@@ -427,7 +604,12 @@ def _assemble(
     currency is the sum of those conversions, so the figures a buyer sees always add up.
     `taxes_at_sale` is either zero or all of `taxes`.
     """
-    goods_a, shipping_a, duties_a, taxes_a = b.both(goods), b.both(shipping), b.both(duties), b.both(taxes)
+    goods_a, shipping_a, duties_a, taxes_a = (
+        b.both(goods),
+        b.both(shipping),
+        b.both(duties),
+        b.both(taxes),
+    )
     charges = Amounts(duties_a.local + taxes_a.local, duties_a.requested + taxes_a.requested)
     zero = Amounts(Money.zero(b.local), Money.zero(b.requested))
     at_sale = zero if taxes_at_sale.is_zero() else taxes_a
@@ -439,17 +621,37 @@ def _assemble(
         at_checkout = at_sale
         on_delivery = Amounts(charges.local - at_sale.local, charges.requested - at_sale.requested)
         if not on_delivery.local.is_zero():
-            b.note("dap", _("Delivered at place (DAP): %(amount)s of duties and taxes is due on delivery; carriers may add a handling fee.",
-                            amount=_fmt(on_delivery.local)))
-    landed = Amounts(goods_a.local + shipping_a.local + charges.local,
-                     goods_a.requested + shipping_a.requested + charges.requested)
+            b.note(
+                "dap",
+                _(
+                    "Delivered at place (DAP): %(amount)s of duties and taxes is due on delivery; carriers may add a handling fee.",
+                    amount=_fmt(on_delivery.local),
+                ),
+            )
+    landed = Amounts(
+        goods_a.local + shipping_a.local + charges.local,
+        goods_a.requested + shipping_a.requested + charges.requested,
+    )
     return LandedCostEstimate(
-        destination=shipment.destination, date=shipment.date, incoterm=shipment.incoterm,
-        currency=b.local, requested_currency=shipment.currency, rule=applied,
-        goods=goods_a, shipping=shipping_a, customs_value=b.both(customs_value),
-        duties=duties_a, taxes=taxes_a, duties_and_taxes=charges,
-        payable_at_checkout=at_checkout, due_on_delivery=on_delivery, landed_cost=landed,
-        duty_de_minimis=duty_threshold, tax_de_minimis=tax_threshold, collected_at_sale=sale,
-        lines=tuple(lines), explanations=tuple(b.notes),
+        destination=shipment.destination,
+        date=shipment.date,
+        incoterm=shipment.incoterm,
+        currency=b.local,
+        requested_currency=shipment.currency,
+        rule=applied,
+        goods=goods_a,
+        shipping=shipping_a,
+        customs_value=b.both(customs_value),
+        duties=duties_a,
+        taxes=taxes_a,
+        duties_and_taxes=charges,
+        payable_at_checkout=at_checkout,
+        due_on_delivery=on_delivery,
+        landed_cost=landed,
+        duty_de_minimis=duty_threshold,
+        tax_de_minimis=tax_threshold,
+        collected_at_sale=sale,
+        lines=tuple(lines),
+        explanations=tuple(b.notes),
         fx=FxUsed(b.rates.base, b.rates.as_of, b.rates.source),
     )

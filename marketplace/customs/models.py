@@ -71,8 +71,12 @@ class CustomsCorrection(Base):
 
     __tablename__ = "customs_corrections"
 
-    line_id: Mapped[str] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"), primary_key=True)
-    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"), index=True)
+    line_id: Mapped[str] = mapped_column(
+        ForeignKey("order_lines.id", ondelete="CASCADE"), primary_key=True
+    )
+    shipment_id: Mapped[str] = mapped_column(
+        ForeignKey("shipments.id", ondelete="CASCADE"), index=True
+    )
     hs_code: Mapped[str | None] = mapped_column(String(10))
     description: Mapped[str | None] = mapped_column(String(200))
     origin_country: Mapped[str | None] = mapped_column(String(2))

@@ -75,11 +75,16 @@ def quote_listings(
     found = {
         listing.id: listing
         for listing in session.scalars(
-            select(Listing).where(Listing.id.in_(ids), Listing.status == ListingStatus.PUBLISHED.value)
+            select(Listing).where(
+                Listing.id.in_(ids), Listing.status == ListingStatus.PUBLISHED.value
+            )
         )
     }
-    missing = {f"lines.{index}": [_("No published listing has this id.")]
-               for index, listing_id in enumerate(ids) if listing_id not in found}
+    missing = {
+        f"lines.{index}": [_("No published listing has this id.")]
+        for index, listing_id in enumerate(ids)
+        if listing_id not in found
+    }
     if missing:
         raise NotFound(_("Some listings do not exist."), code="listing_not_found", errors=missing)
     unshipped = {
@@ -88,31 +93,51 @@ def quote_listings(
         if not (found[listing_id].ships_everywhere or destination in found[listing_id].ships_to)
     }
     if unshipped:
-        raise Invalid(_("Some listings do not ship to %(country)s.", country=destination),
-                      code="not_shipped_to", errors=unshipped)
+        raise Invalid(
+            _("Some listings do not ship to %(country)s.", country=destination),
+            code="not_shipped_to",
+            errors=unshipped,
+        )
     requested = currency or found[ids[0]].currency
 
     by_seller: dict[str, list[ShipmentLine]] = {}
     for listing_id, quantity in lines:
         listing = found[listing_id]
-        by_seller.setdefault(listing.seller_id, []).append(ShipmentLine(
-            hs_code=listing.hs_code, origin_country=listing.origin_country,
-            unit_value=Money.from_minor(listing.price_minor, listing.currency),
-            quantity=quantity, unit_weight_grams=listing.weight_grams,
-        ))
+        by_seller.setdefault(listing.seller_id, []).append(
+            ShipmentLine(
+                hs_code=listing.hs_code,
+                origin_country=listing.origin_country,
+                unit_value=Money.from_minor(listing.price_minor, listing.currency),
+                quantity=quantity,
+                unit_weight_grams=listing.weight_grams,
+            )
+        )
     countries: dict[str, str] = {
         seller_id: country
         for seller_id, country in session.execute(
-            select(Organisation.id, Organisation.country).where(Organisation.id.in_(sorted(by_seller)))
+            select(Organisation.id, Organisation.country).where(
+                Organisation.id.in_(sorted(by_seller))
+            )
         )
     }
     shipments = tuple(
-        ShipmentQuote(seller_id, countries[seller_id], estimate_landed_cost(
-            session,
-            LandedCostInput(destination=destination, date=on, incoterm=incoterm, lines=shipment_lines,
-                            shipping=Money.zero(requested), currency=requested, ship_from=countries[seller_id]),
-            rates,
-        ))
+        ShipmentQuote(
+            seller_id,
+            countries[seller_id],
+            estimate_landed_cost(
+                session,
+                LandedCostInput(
+                    destination=destination,
+                    date=on,
+                    incoterm=incoterm,
+                    lines=shipment_lines,
+                    shipping=Money.zero(requested),
+                    currency=requested,
+                    ship_from=countries[seller_id],
+                ),
+                rates,
+            ),
+        )
         for seller_id, shipment_lines in sorted(by_seller.items())
     )
 
@@ -124,9 +149,18 @@ def quote_listings(
         return result
 
     return BasketQuote(
-        destination=destination, currency=requested, incoterm=incoterm, date=on, shipping_known=False,
-        shipments=shipments, goods=total("goods"), shipping=total("shipping"), duties=total("duties"),
-        taxes=total("taxes"), duties_and_taxes=total("duties_and_taxes"),
-        payable_at_checkout=total("payable_at_checkout"), due_on_delivery=total("due_on_delivery"),
+        destination=destination,
+        currency=requested,
+        incoterm=incoterm,
+        date=on,
+        shipping_known=False,
+        shipments=shipments,
+        goods=total("goods"),
+        shipping=total("shipping"),
+        duties=total("duties"),
+        taxes=total("taxes"),
+        duties_and_taxes=total("duties_and_taxes"),
+        payable_at_checkout=total("payable_at_checkout"),
+        due_on_delivery=total("due_on_delivery"),
         landed_cost=total("landed_cost"),
     )

@@ -137,8 +137,10 @@ def _decimal(low: Decimal, high: Decimal | None, example: str, **kwargs: Any) ->
             raise ma.ValidationError(N_("Invalid value."))
 
     return fields.Decimal(
-        as_string=True, validate=check,
-        metadata={"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$", "example": example}, **kwargs,
+        as_string=True,
+        validate=check,
+        metadata={"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$", "example": example},
+        **kwargs,
     )
 
 
@@ -190,7 +192,9 @@ class SingleRateSchema(_Strict):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     threshold = fields.Nested(RuleMoneySchema, required=True)
     rate = _percent(required=True)
-    origin_rates = fields.Dict(keys=fields.String(validate=_COUNTRY), values=_percent(), required=True)
+    origin_rates = fields.Dict(
+        keys=fields.String(validate=_COUNTRY), values=_percent(), required=True
+    )
 
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> SingleRate:
@@ -215,29 +219,58 @@ class RuleSchema(_Strict):
     """A rule record as written in the data files, stored in the database and edited by operators."""
 
     destination = fields.String(
-        required=True, validate=validate.Regexp(r"^[A-Z0-9]{2,8}$"),
-        metadata={"description": "Country or customs union code (EU, EAEU, GB, ...)", "example": "EU"},
+        required=True,
+        validate=validate.Regexp(r"^[A-Z0-9]{2,8}$"),
+        metadata={
+            "description": "Country or customs union code (EU, EAEU, GB, ...)",
+            "example": "EU",
+        },
     )
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     valid_from = fields.Date(required=True)
-    valid_to = fields.Date(required=True, allow_none=True, metadata={"description": "Last day in force; null: open-ended"})
-    source = fields.Url(required=True, validate=validate.Length(max=500), metadata={"description": "The official source of the figures"})
-    checked_on = fields.Date(required=True, metadata={"description": "When the figures were last checked against the source"})
+    valid_to = fields.Date(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Last day in force; null: open-ended"},
+    )
+    source = fields.Url(
+        required=True,
+        validate=validate.Length(max=500),
+        metadata={"description": "The official source of the figures"},
+    )
+    checked_on = fields.Date(
+        required=True,
+        metadata={"description": "When the figures were last checked against the source"},
+    )
     notes = fields.String(load_default="", validate=validate.Length(max=4000))
     countries = fields.Dict(
-        keys=fields.String(validate=_COUNTRY), values=fields.Nested(CountryTaxSchema),
-        required=True, validate=validate.Length(min=1),
-        metadata={"description": "Each covered country's currency and import VAT/GST rate (percent)"},
+        keys=fields.String(validate=_COUNTRY),
+        values=fields.Nested(CountryTaxSchema),
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={
+            "description": "Each covered country's currency and import VAT/GST rate (percent)"
+        },
     )
     customs_value_basis = fields.Enum(ValueBasis, by_value=True, required=True)
     threshold_basis = fields.Enum(ThresholdBasis, by_value=True, required=True)
     duty_de_minimis = _nullable(RuleMoneySchema)
     duty_de_minimis_excluded_origins = fields.List(fields.String(validate=_COUNTRY), required=True)
-    duty_on_excess_only = fields.Boolean(required=True, metadata={"description": "Duty on the value above the de minimis only (a personal allowance)"})
-    weight_allowance_grams = fields.Integer(required=True, allow_none=True, validate=validate.Range(min=1))
+    duty_on_excess_only = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "Duty on the value above the de minimis only (a personal allowance)"
+        },
+    )
+    weight_allowance_grams = fields.Integer(
+        required=True, allow_none=True, validate=validate.Range(min=1)
+    )
     min_duty_per_excess_kg = _nullable(RuleMoneySchema)
     tax_de_minimis = _nullable(RuleMoneySchema)
-    taxes_included_in_duty = fields.Boolean(required=True, metadata={"description": "The duty is a single payment that replaces import taxes"})
+    taxes_included_in_duty = fields.Boolean(
+        required=True,
+        metadata={"description": "The duty is a single payment that replaces import taxes"},
+    )
     collected_at_sale = _nullable(SaleRegimeSchema)
     single_rate = _nullable(SingleRateSchema)
     flat_duty = _nullable(FlatDutySchema)
@@ -249,7 +282,11 @@ class RuleSchema(_Strict):
 
     @validates_schema
     def _period(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("valid_to") and data.get("valid_from") and data["valid_to"] < data["valid_from"]:
+        if (
+            data.get("valid_to")
+            and data.get("valid_from")
+            and data["valid_to"] < data["valid_from"]
+        ):
             raise ma.ValidationError(N_("The end of validity is before its start."), "valid_to")
 
     @post_load
@@ -290,7 +327,8 @@ def _apply(row: CustomsRule, rule: Rule) -> None:
     row.body = serialize(rule)
     wanted = set(rule.countries)
     row.countries = [c for c in row.countries if c.country in wanted] + [
-        CustomsRuleCountry(country=code) for code in sorted(wanted - {c.country for c in row.countries})
+        CustomsRuleCountry(country=code)
+        for code in sorted(wanted - {c.country for c in row.countries})
     ]
 
 
@@ -347,8 +385,14 @@ def rule_in_force(session: Session, country: str, on: dt.date) -> CustomsRule:
         .limit(1)
     )
     if row is None:
-        message = _("No customs rules are known for %(country)s on %(date)s.", country=country, date=on.isoformat())
-        raise NoCustomsRule(message, errors={"to": [message]}, extra={"country": country, "date": on.isoformat()})
+        message = _(
+            "No customs rules are known for %(country)s on %(date)s.",
+            country=country,
+            date=on.isoformat(),
+        )
+        raise NoCustomsRule(
+            message, errors={"to": [message]}, extra={"country": country, "date": on.isoformat()}
+        )
     return row
 
 
@@ -394,9 +438,15 @@ def _check_overlaps(session: Session, rule: Rule, exclude_id: str | None) -> Non
         query = query.where(CustomsRule.id != exclude_id)
     clash = session.execute(query.limit(1)).first()
     if clash is not None:
-        message = _("Another rule for %(country)s is in force during this period.", country=clash.country)
-        raise Conflict(message, code="customs_rule_overlap", errors={"valid_from": [message]},
-                       extra={"conflicting_rule_id": clash.id})
+        message = _(
+            "Another rule for %(country)s is in force during this period.", country=clash.country
+        )
+        raise Conflict(
+            message,
+            code="customs_rule_overlap",
+            errors={"valid_from": [message]},
+            extra={"conflicting_rule_id": clash.id},
+        )
     same_start = select(CustomsRule.id).where(
         CustomsRule.destination == rule.destination, CustomsRule.valid_from == rule.valid_from
     )
@@ -404,9 +454,16 @@ def _check_overlaps(session: Session, rule: Rule, exclude_id: str | None) -> Non
         same_start = same_start.where(CustomsRule.id != exclude_id)
     existing = session.scalar(same_start)
     if existing is not None:
-        message = _("A rule for %(destination)s starting on that day already exists.", destination=rule.destination)
-        raise Conflict(message, code="customs_rule_overlap", errors={"valid_from": [message]},
-                       extra={"conflicting_rule_id": existing})
+        message = _(
+            "A rule for %(destination)s starting on that day already exists.",
+            destination=rule.destination,
+        )
+        raise Conflict(
+            message,
+            code="customs_rule_overlap",
+            errors={"valid_from": [message]},
+            extra={"conflicting_rule_id": existing},
+        )
 
 
 def create_rule(session: Session, user: User, rule: Rule) -> CustomsRule:
@@ -436,6 +493,10 @@ def _flush_or_conflict(session: Session, rule: Rule) -> None:
         with session.begin_nested():
             session.flush()
     except IntegrityError as exc:
-        message = _("A rule for %(destination)s starting on that day already exists.", destination=rule.destination)
-        raise Conflict(message, code="customs_rule_overlap", errors={"valid_from": [message]}) from exc
-
+        message = _(
+            "A rule for %(destination)s starting on that day already exists.",
+            destination=rule.destination,
+        )
+        raise Conflict(
+            message, code="customs_rule_overlap", errors={"valid_from": [message]}
+        ) from exc

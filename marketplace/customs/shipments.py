@@ -64,7 +64,9 @@ class SdrRateMissing(Conflict):
 
 class DeclarationLocked(Conflict):
     code = "declaration_locked"
-    default_detail = _("The shipment is dispatched or cancelled: its customs data can no longer be corrected.")
+    default_detail = _(
+        "The shipment is dispatched or cancelled: its customs data can no longer be corrected."
+    )
 
 
 class CorrectionForbidden(Forbidden):
@@ -118,7 +120,9 @@ def build(session: Session, data: DeclarationData) -> Declaration:
         fix = corrections.get(item.line_id)
         items.append(
             DeclarationItem(
-                description=(fix and fix.description) or english.get(item.listing_id) or item.description,
+                description=(fix and fix.description)
+                or english.get(item.listing_id)
+                or item.description,
                 description_original=item.description,
                 hs_code=(fix and fix.hs_code) or item.hs_code,
                 origin_country=(fix and fix.origin_country) or item.origin_country,
@@ -134,10 +138,15 @@ def build(session: Session, data: DeclarationData) -> Declaration:
         invoice_number=data.invoice_number,
         invoice_date=data.invoice_date,
         exporter=Exporter(
-            name=exporter.name, address=dict(exporter.address), country=exporter.country,
-            tax_id=exporter.tax_id, eori=exporter.eori,
+            name=exporter.name,
+            address=dict(exporter.address),
+            country=exporter.country,
+            tax_id=exporter.tax_id,
+            eori=exporter.eori,
         ),
-        importer=Importer(name=data.importer_name, address=data.importer_address, country=data.to_country),
+        importer=Importer(
+            name=data.importer_name, address=data.importer_address, country=data.to_country
+        ),
         incoterm=data.incoterm,
         currency=data.currency,
         items=items,
@@ -151,7 +160,9 @@ def build(session: Session, data: DeclarationData) -> Declaration:
     )
 
 
-def get_declaration(session: Session, user: User, shipment_id: str, *, now: dt.datetime) -> Declaration:
+def get_declaration(
+    session: Session, user: User, shipment_id: str, *, now: dt.datetime
+) -> Declaration:
     """GET /shipments/{id}/customs: for the buyer, the seller, the designated broker, operators."""
     orders.get_shipment(session, user, shipment_id, now=now)
     return build(session, declaration_data(session, shipment_id, now=now))
@@ -162,9 +173,12 @@ def get_declaration(session: Session, user: User, shipment_id: str, *, now: dt.d
 
 
 def _has_documents(session: Session, shipment_id: str) -> bool:
-    return session.scalar(
-        select(CustomsDocument.id).where(CustomsDocument.shipment_id == shipment_id).limit(1)
-    ) is not None
+    return (
+        session.scalar(
+            select(CustomsDocument.id).where(CustomsDocument.shipment_id == shipment_id).limit(1)
+        )
+        is not None
+    )
 
 
 def issue(session: Session, shipment_id: str, *, now: dt.datetime) -> list[CustomsDocument]:
@@ -189,28 +203,44 @@ def list_documents(
     """Every version of every document (old versions stay listed), issued first if due, and the
     ids of the current ones."""
     found = _readable(session, user, shipment_id, now)
-    return store.list_documents(session, found), {d.id for d in store.current_documents(session, found)}
+    return store.list_documents(session, found), {
+        d.id for d in store.current_documents(session, found)
+    }
 
 
-def current_documents(session: Session, user: User, shipment_id: str, *, now: dt.datetime) -> list[CustomsDocument]:
+def current_documents(
+    session: Session, user: User, shipment_id: str, *, now: dt.datetime
+) -> list[CustomsDocument]:
     return store.current_documents(session, _readable(session, user, shipment_id, now))
 
 
 def get_document(
-    session: Session, user: User, shipment_id: str, kind: str, *, language: str, version: int | None,
+    session: Session,
+    user: User,
+    shipment_id: str,
+    kind: str,
+    *,
+    language: str,
+    version: int | None,
     now: dt.datetime,
 ) -> CustomsDocument:
     """One document (latest version unless asked); an unknown kind or language is a 404."""
     if kind not in KINDS:
         orders.get_shipment(session, user, shipment_id, now=now)
         raise store.DocumentNotFound()
-    return store.get_document(session, _readable(session, user, shipment_id, now), kind, language, version)
+    return store.get_document(
+        session, _readable(session, user, shipment_id, now), kind, language, version
+    )
 
 
-def bundle(session: Session, user: User, shipment_id: str, *, now: dt.datetime) -> tuple[str, bytes]:
+def bundle(
+    session: Session, user: User, shipment_id: str, *, now: dt.datetime
+) -> tuple[str, bytes]:
     """The shipment number and a ZIP of its current documents with their checksums."""
     view = orders.get_shipment(session, user, shipment_id, now=now)
-    return view.shipment.number, exports.bundle(current_documents(session, user, shipment_id, now=now))
+    return view.shipment.number, exports.bundle(
+        current_documents(session, user, shipment_id, now=now)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,11 +248,18 @@ def bundle(session: Session, user: User, shipment_id: str, *, now: dt.datetime) 
 
 
 def correct(
-    session: Session, user: User, shipment_id: str, changes: Sequence[LineCorrection], *, now: dt.datetime
+    session: Session,
+    user: User,
+    shipment_id: str,
+    changes: Sequence[LineCorrection],
+    *,
+    now: dt.datetime,
 ) -> Declaration:
     """The seller corrects lines before dispatch; a paid shipment's documents get new versions."""
     view = orders.get_shipment(session, user, shipment_id, now=now)
-    if view.shipment.seller_id not in accounts.organisation_ids(session, user.id, OrganisationKind.SELLER):
+    if view.shipment.seller_id not in accounts.organisation_ids(
+        session, user.id, OrganisationKind.SELLER
+    ):
         raise CorrectionForbidden()
     if view.shipment.status not in CORRECTABLE:
         raise DeclarationLocked(extra={"shipment_status": view.shipment.status})
@@ -240,13 +277,17 @@ def correct(
             except hs.HsCodeInvalid as exc:
                 errors[f"items.{index}.hs_code"] = [exc.detail]
                 continue
-        cleaned.append(LineCorrection(change.line_id, code, change.description, change.origin_country))
+        cleaned.append(
+            LineCorrection(change.line_id, code, change.description, change.origin_country)
+        )
     if errors:
         raise Invalid(errors=errors)
     for change in cleaned:
         row = session.get(CustomsCorrection, change.line_id)
         if row is None:
-            row = CustomsCorrection(line_id=change.line_id, shipment_id=view.shipment.id, corrected_by=user.id)
+            row = CustomsCorrection(
+                line_id=change.line_id, shipment_id=view.shipment.id, corrected_by=user.id
+            )
             session.add(row)
         row.hs_code = change.hs_code or row.hs_code
         row.description = change.description or row.description
@@ -266,7 +307,13 @@ def correct(
 
 
 def manifest(
-    session: Session, user: User, brokerage_id: str, *, start: dt.date, end: dt.date, now: dt.datetime
+    session: Session,
+    user: User,
+    brokerage_id: str,
+    *,
+    start: dt.date,
+    end: dt.date,
+    now: dt.datetime,
 ) -> list[dict[str, object]]:
     """One row per item of every paid shipment designated to the brokerage, paid in [start, end].
 
@@ -274,7 +321,9 @@ def manifest(
     """
     accounts.require_member(session, user, brokerage_id, OrganisationKind.BROKERAGE)
     if end < start or (end - start).days > MANIFEST_MAX_DAYS:
-        message = _("Give a period of at most %(days)s days, `from` before `to`.", days=MANIFEST_MAX_DAYS)
+        message = _(
+            "Give a period of at most %(days)s days, `from` before `to`.", days=MANIFEST_MAX_DAYS
+        )
         raise Invalid(message, errors={"to": [message]})
     ids = designated_shipment_ids(
         session,
@@ -284,9 +333,14 @@ def manifest(
         limit=MANIFEST_MAX_SHIPMENTS + 1,
     )
     if len(ids) > MANIFEST_MAX_SHIPMENTS:
-        message = _("More than %(count)s shipments in this period: ask for a shorter one.", count=MANIFEST_MAX_SHIPMENTS)
+        message = _(
+            "More than %(count)s shipments in this period: ask for a shorter one.",
+            count=MANIFEST_MAX_SHIPMENTS,
+        )
         raise Invalid(message, code="manifest_too_large", errors={"from": [message]})
     return exports.manifest_rows(
-        exports.ManifestEntry(shipment_id, build(session, declaration_data(session, shipment_id, now=now)))
+        exports.ManifestEntry(
+            shipment_id, build(session, declaration_data(session, shipment_id, now=now))
+        )
         for shipment_id in ids
     )

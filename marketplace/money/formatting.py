@@ -31,7 +31,9 @@ def format_money(money: Money, locale: str) -> str:
     digits = minor_units(money.currency)
     pattern = copy.copy(where.currency_formats["standard"])
     pattern.frac_prec = (digits, digits)
-    return pattern.apply(money.quantize().amount, where, currency=money.currency, currency_digits=False)
+    return pattern.apply(
+        money.quantize().amount, where, currency=money.currency, currency_digits=False
+    )
 
 
 def currency_name(code: str, locale: str) -> str:

@@ -42,7 +42,10 @@ class RateSet(Base):
     created_at: Mapped[created_at]
 
     rates: Mapped[list[Rate]] = relationship(
-        back_populates="rate_set", lazy="selectin", cascade="all, delete-orphan", order_by="(Rate.currency, Rate.source)"
+        back_populates="rate_set",
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        order_by="(Rate.currency, Rate.source)",
     )
 
 

@@ -49,7 +49,9 @@ class Money:
     @classmethod
     def from_minor(cls, units: int, currency: str) -> Money:
         """From integer minor units, the storage form: from_minor(1250, 'EUR') is 12.50 EUR."""
-        return cls(Decimal(units).scaleb(-minor_units(currency)).quantize(quantum(currency)), currency)
+        return cls(
+            Decimal(units).scaleb(-minor_units(currency)).quantize(quantum(currency)), currency
+        )
 
     @property
     def minor(self) -> int:
@@ -61,7 +63,9 @@ class Money:
 
     def quantize(self) -> Money:
         """Round once, half-up, to the currency's minor units."""
-        return Money(self.amount.quantize(quantum(self.currency), rounding=ROUND_HALF_UP), self.currency)
+        return Money(
+            self.amount.quantize(quantum(self.currency), rounding=ROUND_HALF_UP), self.currency
+        )
 
     def is_quantized(self) -> bool:
         return self.amount == self.amount.quantize(quantum(self.currency), rounding=ROUND_HALF_UP)
@@ -120,10 +124,10 @@ class InvalidAmount(Invalid):
     """An API amount that is not an exact decimal string acceptable for its currency."""
 
     code = "amount_invalid"
-    default_detail = _("Not a valid amount: send a decimal string such as \"12.50\".")
+    default_detail = _('Not a valid amount: send a decimal string such as "12.50".')
 
 
-AMOUNT_NOT_A_STRING = _("Amounts are decimal strings such as \"12.50\", not numbers.")
+AMOUNT_NOT_A_STRING = _('Amounts are decimal strings such as "12.50", not numbers.')
 
 # Canonical decimal notation only: no sign but an optional leading minus, no leading zeros, no
 # exponent, no spaces, ASCII digits only (Python's \d would also take Arabic-Indic digits).

@@ -101,7 +101,9 @@ def table_of(rate_set: RateSet) -> RateTable:
         as_of=rate_set.as_of,
         source=rate_set.source,
         rates={code: rate.rate for code, rate in sorted(chosen.items())},
-        origins={code: RateOrigin(rate.as_of, rate.source) for code, rate in sorted(chosen.items())},
+        origins={
+            code: RateOrigin(rate.as_of, rate.source) for code, rate in sorted(chosen.items())
+        },
         set_id=rate_set.id,
     )
 
@@ -151,7 +153,9 @@ def enter_rates(
             rate = parse_rate(text) if isinstance(text, str) else None
             if rate is None:
                 errors[f"rates.{currency}"] = [
-                    _("A rate is a positive decimal string with at most 12 decimals, such as \"540.12\".")
+                    _(
+                        'A rate is a positive decimal string with at most 12 decimals, such as "540.12".'
+                    )
                 ]
             else:
                 parsed[currency] = rate
@@ -161,7 +165,11 @@ def enter_rates(
     if errors:
         raise Invalid(_("Some rates are invalid; nothing was changed."), code=code, errors=errors)
     incoming = IncomingRates(
-        base=base, as_of=day, source=SourceKind.OPERATOR, rates=parsed, origin="PUT /rates",
+        base=base,
+        as_of=day,
+        source=SourceKind.OPERATOR,
+        rates=parsed,
+        origin="PUT /rates",
         created_by=user.id,
     )
     return store_rates(session, incoming, now)
@@ -226,6 +234,11 @@ def _carried(current: RateSet, incoming: IncomingRates) -> list[Row]:
         value = rate.rate if factor == 1 else (rate.rate * factor).quantize(RATE_QUANTUM)
         if value > 0:
             rows.append(
-                (rate.currency, value.normalize(), min(rate.as_of, link_day or rate.as_of), rate.source)
+                (
+                    rate.currency,
+                    value.normalize(),
+                    min(rate.as_of, link_day or rate.as_of),
+                    rate.source,
+                )
             )
     return rows

@@ -139,7 +139,11 @@ def _day_rates(cube: Element) -> dict[str, Decimal]:
         rate = parse_rate(text)
         if _CODE.fullmatch(code) is None or rate is None or code in rates or code == "EUR":
             raise RateFileInvalid(
-                _("The rate file has an invalid entry: %(entry)s %(rate)s", entry=code[:10], rate=text[:30])
+                _(
+                    "The rate file has an invalid entry: %(entry)s %(rate)s",
+                    entry=code[:10],
+                    rate=text[:30],
+                )
             )
         rates[code] = rate
     if not rates:

@@ -34,7 +34,10 @@ def landed_cost_estimator(rates: RateTable, on: dt.date) -> LandedCostEstimator:
                 incoterm=customs.Incoterm(shipment.incoterm),
                 lines=[
                     customs.ShipmentLine(
-                        item.hs_code, item.origin_country, item.unit_value, item.quantity,
+                        item.hs_code,
+                        item.origin_country,
+                        item.unit_value,
+                        item.quantity,
                         item.unit_weight_grams,
                     )
                     for item in shipment.items
@@ -69,8 +72,12 @@ def _explained(result: customs.LandedCostEstimate) -> dict[str, object]:
     """What the engine applied, stored with the shipment (explanations in English)."""
     with use_locale("en"):
         return {
-            "rule": None if result.rule is None else {
-                "id": result.rule.id, "name": result.rule.name, "source": result.rule.source,
+            "rule": None
+            if result.rule is None
+            else {
+                "id": result.rule.id,
+                "name": result.rule.name,
+                "source": result.rule.source,
                 "valid_from": result.rule.valid_from.isoformat(),
                 "checked_on": result.rule.checked_on.isoformat(),
             },
@@ -78,11 +85,15 @@ def _explained(result: customs.LandedCostEstimate) -> dict[str, object]:
             "duties_local": result.duties.local.to_api(),
             "taxes_local": result.taxes.local.to_api(),
             "collected_at_sale": result.collected_at_sale,
-            "explanations": [{"code": note.code, "text": str(note.text)} for note in result.explanations],
+            "explanations": [
+                {"code": note.code, "text": str(note.text)} for note in result.explanations
+            ],
         }
 
 
-def refund_issuer(gateways: Mapping[str, PaymentGateway], listeners: Listeners) -> services.RefundIssuer:
+def refund_issuer(
+    gateways: Mapping[str, PaymentGateway], listeners: Listeners
+) -> services.RefundIssuer:
     """How a paid order being cancelled gets its money back: payments refunds all that remains
     through the gateway it was paid with (the order's ledger and status follow its listeners)."""
     return order_payments.refund_cancelled_order(gateways, listeners)
@@ -111,6 +122,11 @@ def place_order(
 
 
 def cancel_order(
-    session: Session, user: User, order_id: str, *, now: dt.datetime, refund: services.RefundIssuer | None = None
+    session: Session,
+    user: User,
+    order_id: str,
+    *,
+    now: dt.datetime,
+    refund: services.RefundIssuer | None = None,
 ) -> services.OrderView:
     return services.cancel_order(session, user, order_id, now=now, refund=refund)

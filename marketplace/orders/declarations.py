@@ -105,7 +105,9 @@ def declaration_data(session: Session, shipment_id: str, *, now: dt.datetime) ->
             unit_value=money(line.unit_price_minor, line.currency),
             total_value=money(line.total_minor, line.currency),
             unit_value_seller=money(line.unit_price_seller_minor, line.seller_currency),
-            total_value_seller=money(line.unit_price_seller_minor * line.quantity, line.seller_currency),
+            total_value_seller=money(
+                line.unit_price_seller_minor * line.quantity, line.seller_currency
+            ),
             line_id=line.id,
             listing_id=line.listing_id,
         )
@@ -143,7 +145,12 @@ def declaration_data(session: Session, shipment_id: str, *, now: dt.datetime) ->
 
 
 def designated_shipment_ids(
-    session: Session, brokerage_id: str, *, paid_from: dt.datetime, paid_before: dt.datetime, limit: int
+    session: Session,
+    brokerage_id: str,
+    *,
+    paid_from: dt.datetime,
+    paid_before: dt.datetime,
+    limit: int,
 ) -> list[str]:
     """Paid (ready or dispatched) shipments designated to a brokerage, by payment time, oldest first.
 

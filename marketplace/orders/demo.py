@@ -28,16 +28,35 @@ from marketplace.orders.models import Order
 
 # Seller email -> rows of (countries, base, per kg) in the seller's currency.
 RATES: dict[str, list[tuple[tuple[str, ...], str, str]]] = {
-    "hangzhou-tea@demo.example": [(("CN",), "12.00", "4.00"), (("KZ", "UZ", "KG"), "45.00", "18.00"), (("*",), "120.00", "60.00")],
-    "almaty-crafts@demo.example": [(("KZ",), "1500", "500"), (("UZ", "KG", "RU"), "3500", "1200"), (("*",), "9000", "4500")],
-    "bukhara-silk@demo.example": [(("UZ",), "25000", "8000"), (("KZ", "KG", "TJ"), "60000", "25000"), (("*",), "180000", "90000")],
+    "hangzhou-tea@demo.example": [
+        (("CN",), "12.00", "4.00"),
+        (("KZ", "UZ", "KG"), "45.00", "18.00"),
+        (("*",), "120.00", "60.00"),
+    ],
+    "almaty-crafts@demo.example": [
+        (("KZ",), "1500", "500"),
+        (("UZ", "KG", "RU"), "3500", "1200"),
+        (("*",), "9000", "4500"),
+    ],
+    "bukhara-silk@demo.example": [
+        (("UZ",), "25000", "8000"),
+        (("KZ", "KG", "TJ"), "60000", "25000"),
+        (("*",), "180000", "90000"),
+    ],
     "istanbul-carpets@demo.example": [(("TR",), "150.00", "40.00"), (("*",), "900.00", "350.00")],
     "lahore-spices@demo.example": [(("PK",), "400.00", "150.00"), (("*",), "6500.00", "2500.00")],
-    "dubai-dates@demo.example": [(("AE",), "20.00", "8.00"), (("SA", "KW", "OM", "QA", "BH"), "45.00", "15.00"), (("*",), "95.00", "40.00")],
+    "dubai-dates@demo.example": [
+        (("AE",), "20.00", "8.00"),
+        (("SA", "KW", "OM", "QA", "BH"), "45.00", "15.00"),
+        (("*",), "95.00", "40.00"),
+    ],
 }
 DEMO_BUYER = "buyer@demo.example"
 DEMO_ADDRESS = {
-    "name": "Nursultan Abenov", "line1": "12 Abay Avenue", "city": "Almaty", "postal_code": "050000",
+    "name": "Nursultan Abenov",
+    "line1": "12 Abay Avenue",
+    "city": "Almaty",
+    "postal_code": "050000",
     "country": "KZ",
 }
 
@@ -51,7 +70,9 @@ def load(session: Session, settings: dict[str, Any]) -> str:
         for seller_id in accounts.organisation_ids(session, owner.id, OrganisationKind.SELLER):
             if not shipping.get_rates(session, seller_id):
                 rows = [
-                    shipping.RateRow(countries, Money(Decimal(base), currency), Money(Decimal(per_kg), currency))
+                    shipping.RateRow(
+                        countries, Money(Decimal(base), currency), Money(Decimal(per_kg), currency)
+                    )
                     for countries, base, per_kg in RATES[email]
                 ]
                 shipping.replace_rates(session, owner, seller_id, rows)
@@ -75,8 +96,10 @@ def _demo_order(session: Session, settings: dict[str, Any]) -> str:
     # One listing from each of up to two sellers: a checkout that spans sellers and currencies.
     chosen: dict[str, Listing] = {}
     for listing in listings:
-        if len(chosen) < 2 and listing.seller_id not in chosen and (
-            listing.ships_everywhere or "KZ" in listing.ships_to
+        if (
+            len(chosen) < 2
+            and listing.seller_id not in chosen
+            and (listing.ships_everywhere or "KZ" in listing.ships_to)
         ):
             chosen[listing.seller_id] = listing
     if not chosen:

@@ -49,7 +49,9 @@ class IdempotencyKeyReused(Conflict):
 
 class IdempotencyKeyInUse(Conflict):
     code = "idempotency_key_in_use"
-    default_detail = _("A request with this Idempotency-Key is still being processed; retry shortly.")
+    default_detail = _(
+        "A request with this Idempotency-Key is still being processed; retry shortly."
+    )
 
 
 def fingerprint(method: str, path: str, body: Any) -> str:
@@ -64,7 +66,9 @@ def validate_key(key: str) -> str:
     """Printable ASCII, 1 to 255 characters (a UUID is the usual choice)."""
     if not 0 < len(key) <= MAX_KEY_LENGTH or not all(" " < ch <= "~" for ch in key):
         message = _("An Idempotency-Key is 1 to 255 printable characters without spaces.")
-        raise Invalid(message, code="idempotency_key_invalid", errors={"Idempotency-Key": [message]})
+        raise Invalid(
+            message, code="idempotency_key_invalid", errors={"Idempotency-Key": [message]}
+        )
     return key
 
 

@@ -145,7 +145,9 @@ class OrderFx(Base):
 
     __tablename__ = "order_fx"
 
-    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
+    order_id: Mapped[str] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True
+    )
     from_currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     to_currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     position: Mapped[int] = mapped_column(Integer)
@@ -214,7 +216,9 @@ class OrderLine(Base):
 
     id: Mapped[uuid_pk]
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
-    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id", ondelete="CASCADE"), index=True)
+    shipment_id: Mapped[str] = mapped_column(
+        ForeignKey("shipments.id", ondelete="CASCADE"), index=True
+    )
     position: Mapped[int] = mapped_column(Integer)
     listing_id: Mapped[str] = mapped_column(ForeignKey("listings.id", ondelete="RESTRICT"))
     sku: Mapped[str] = mapped_column(String(64))

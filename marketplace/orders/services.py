@@ -370,7 +370,13 @@ def _price_shipment(
         goods += total
         weight += listing.weight_grams * request.quantity
         customs_items.append(
-            CustomsItem(listing.hs_code, listing.origin_country, request.quantity, unit, listing.weight_grams)
+            CustomsItem(
+                listing.hs_code,
+                listing.origin_country,
+                request.quantity,
+                unit,
+                listing.weight_grams,
+            )
         )
         lines.append(
             OrderLine(
@@ -482,8 +488,11 @@ def _reserve_stock(session: Session, wanted: Mapping[str, int]) -> None:
             raise InsufficientStock(
                 extra={
                     "lines": [
-                        {"listing_id": listing_id, "requested": wanted[listing_id],
-                         "available": available.get(listing_id, 0)}
+                        {
+                            "listing_id": listing_id,
+                            "requested": wanted[listing_id],
+                            "available": available.get(listing_id, 0),
+                        }
                         for listing_id in short
                     ]
                 }
@@ -518,15 +527,15 @@ def _new_number() -> str:
 # Lifecycle
 
 
-def expire_due(session: Session, now: dt.datetime, order_ids: Sequence[str] | None = None) -> list[str]:
+def expire_due(
+    session: Session, now: dt.datetime, order_ids: Sequence[str] | None = None
+) -> list[str]:
     """Expire unpaid orders past their reservation (all, or among `order_ids`); stock comes back.
 
     A conditional UPDATE: an order being paid or cancelled at the same moment is left to whoever
     locked it first.
     """
-    condition = and_(
-        Order.status == OrderStatus.PENDING_PAYMENT.value, Order.expires_at <= now
-    )
+    condition = and_(Order.status == OrderStatus.PENDING_PAYMENT.value, Order.expires_at <= now)
     if order_ids is not None:
         if not order_ids:
             return []
@@ -562,8 +571,10 @@ def mark_paid(
     anything else (expired, cancelled, already paid otherwise) is a 409.
     """
     order = _locked(session, order_id)
-    if order.status == OrderStatus.PAID.value and payment_reference is not None and (
-        order.payment_reference == payment_reference
+    if (
+        order.status == OrderStatus.PAID.value
+        and payment_reference is not None
+        and (order.payment_reference == payment_reference)
     ):
         return order
     _require_status(order, "pay", OrderStatus.PENDING_PAYMENT)
@@ -581,7 +592,9 @@ def mark_paid(
     return order
 
 
-def payable_order(session: Session, user: User, order_id: str, *, now: dt.datetime) -> tuple[Order, Money]:
+def payable_order(
+    session: Session, user: User, order_id: str, *, now: dt.datetime
+) -> tuple[Order, Money]:
     """The buyer's own unpaid order and the amount to charge (its grand total), for payments.
 
     Someone else's order is a 404; an order that is not awaiting payment (paid, expired, ...)
@@ -612,9 +625,12 @@ def seller_shares(session: Session, order_id: str) -> list[SellerShare]:
             seller_id=shipment.seller_id,
             shipment_id=shipment.id,
             goods_seller=Money.from_minor(shipment.goods_seller_minor, shipment.seller_currency),
-            shipping_seller=Money.from_minor(shipment.shipping_seller_minor, shipment.seller_currency),
+            shipping_seller=Money.from_minor(
+                shipment.shipping_seller_minor, shipment.seller_currency
+            ),
             paid=Money.from_minor(
-                shipment.goods_minor + shipment.shipping_minor + shipment.collected_minor, shipment.currency
+                shipment.goods_minor + shipment.shipping_minor + shipment.collected_minor,
+                shipment.currency,
             ),
         )
         for shipment in session.scalars(
@@ -656,7 +672,9 @@ def cancel_order(
     through `refund` (the payments package), and without one it stays as it is (409)."""
     view = get_order(session, user, order_id, now=now)
     if not (view.whole and (user.is_operator or view.order.buyer_id == user.id)):
-        raise Forbidden(_("Only the buyer or an operator may cancel an order."), code="cancel_forbidden")
+        raise Forbidden(
+            _("Only the buyer or an operator may cancel an order."), code="cancel_forbidden"
+        )
     order = _locked(session, order_id)
     _require_status(order, "cancel", OrderStatus.PENDING_PAYMENT, OrderStatus.PAID)
     if order.status == OrderStatus.PAID.value:
@@ -729,11 +747,17 @@ def list_orders(
     return Page(_views(session, user, orders, now), next_cursor)
 
 
-def _views(session: Session, user: User, orders: Sequence[Order], now: dt.datetime) -> list[OrderView]:
+def _views(
+    session: Session, user: User, orders: Sequence[Order], now: dt.datetime
+) -> list[OrderView]:
     """Views of several orders in a constant number of queries (shipments, lines, fx)."""
     if not orders:
         return []
-    due = [o.id for o in orders if o.status == OrderStatus.PENDING_PAYMENT.value and o.expires_at <= now]
+    due = [
+        o.id
+        for o in orders
+        if o.status == OrderStatus.PENDING_PAYMENT.value and o.expires_at <= now
+    ]
     if due:
         expire_due(session, now, due)
     ids = [order.id for order in orders]
@@ -778,7 +802,9 @@ def _views(session: Session, user: User, orders: Sequence[Order], now: dt.dateti
 # Shipments
 
 
-def get_shipment(session: Session, user: User, shipment_id: str, *, now: dt.datetime) -> ShipmentView:
+def get_shipment(
+    session: Session, user: User, shipment_id: str, *, now: dt.datetime
+) -> ShipmentView:
     """A shipment for its buyer, its seller's members, its designated brokerage's members or an
     operator; to anyone else it does not exist. Customs and documents use this for access."""
     shipment = session.scalar(
@@ -791,7 +817,9 @@ def get_shipment(session: Session, user: User, shipment_id: str, *, now: dt.date
         expire_due(session, now, [order.id])
     lines = list(
         session.scalars(
-            select(OrderLine).where(OrderLine.shipment_id == shipment.id).order_by(OrderLine.position)
+            select(OrderLine)
+            .where(OrderLine.shipment_id == shipment.id)
+            .order_by(OrderLine.position)
         )
     )
     return ShipmentView(shipment=shipment, order=order, lines=lines)
@@ -800,10 +828,13 @@ def get_shipment(session: Session, user: User, shipment_id: str, *, now: dt.date
 def _may_read(session: Session, user: User, shipment: Shipment) -> bool:
     if user.is_operator or shipment.order.buyer_id == user.id:
         return True
-    organisations = {shipment.seller_id} | ({shipment.brokerage_id} if shipment.brokerage_id else set())
+    organisations = {shipment.seller_id} | (
+        {shipment.brokerage_id} if shipment.brokerage_id else set()
+    )
     return bool(
         set(accounts.organisation_ids(session, user.id, OrganisationKind.SELLER)) & organisations
-        or set(accounts.organisation_ids(session, user.id, OrganisationKind.BROKERAGE)) & organisations
+        or set(accounts.organisation_ids(session, user.id, OrganisationKind.BROKERAGE))
+        & organisations
     )
 
 
@@ -833,7 +864,8 @@ def list_shipments(
         query = query.where(Shipment.to_country == to_country)
     shipments, next_cursor = _keyset(session, query, Shipment, limit, cursor)
     due = {
-        s.order.id for s in shipments
+        s.order.id
+        for s in shipments
         if s.order.status == OrderStatus.PENDING_PAYMENT.value and s.order.expires_at <= now
     }
     if due:
@@ -897,7 +929,8 @@ def designate_broker(
     sellers = accounts.organisation_ids(session, user.id, OrganisationKind.SELLER)
     if view.order.buyer_id != user.id and view.shipment.seller_id not in sellers:
         raise Forbidden(
-            _("Only the buyer or the seller may choose the customs broker."), code="broker_forbidden"
+            _("Only the buyer or the seller may choose the customs broker."),
+            code="broker_forbidden",
         )
     if view.shipment.status == ShipmentStatus.CANCELLED.value:
         raise InvalidTransition(
@@ -922,15 +955,18 @@ def _keyset(
         try:
             moment = dt.datetime.fromisoformat(created)
         except ValueError:
-            raise cursors.InvalidCursor(errors={"cursor": [cursors.InvalidCursor.default_detail]}) from None
+            raise cursors.InvalidCursor(
+                errors={"cursor": [cursors.InvalidCursor.default_detail]}
+            ) from None
         if moment.tzinfo is None:
             raise cursors.InvalidCursor(errors={"cursor": [cursors.InvalidCursor.default_detail]})
         query = query.where(
             or_(model.created_at < moment, and_(model.created_at == moment, model.id < row_id))
         )
     rows = list(
-        session.scalars(query.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1))
-        .unique()
+        session.scalars(
+            query.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)
+        ).unique()
     )
     if len(rows) <= limit:
         return rows, None

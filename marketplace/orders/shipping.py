@@ -63,8 +63,10 @@ def replace_rates(
         for name, amount in (("base", row.base), ("per_kg", row.per_kg)):
             if amount.currency != seller.currency:
                 errors.setdefault(f"{index}.{name}.currency", []).append(
-                    _("Shipping rates are in the seller's currency, %(currency)s.",
-                      currency=seller.currency or "")
+                    _(
+                        "Shipping rates are in the seller's currency, %(currency)s.",
+                        currency=seller.currency or "",
+                    )
                 )
             if amount.is_negative():
                 errors.setdefault(f"{index}.{name}.amount", []).append(_("Must not be negative."))
@@ -75,7 +77,11 @@ def replace_rates(
         for country in row.countries:
             if country in seen:
                 errors.setdefault(f"{index}.countries", []).append(
-                    _("%(country)s is already priced in row %(row)s.", country=country, row=seen[country])
+                    _(
+                        "%(country)s is already priced in row %(row)s.",
+                        country=country,
+                        row=seen[country],
+                    )
                 )
             seen.setdefault(country, index)
     if errors:

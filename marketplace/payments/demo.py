@@ -25,7 +25,9 @@ DEMO_REFERENCE = "demo"  # what marketplace/orders/demo.py marks its order paid 
 
 def load(session: Session, settings: dict[str, Any]) -> str:
     order = session.scalar(
-        select(Order).where(Order.payment_reference == DEMO_REFERENCE, Order.status == OrderStatus.PAID.value)
+        select(Order).where(
+            Order.payment_reference == DEMO_REFERENCE, Order.status == OrderStatus.PAID.value
+        )
     )
     if order is None:
         return "payments: no paid demo order"
@@ -33,7 +35,10 @@ def load(session: Session, settings: dict[str, Any]) -> str:
         return f"payments: demo order {order.number} already has its payment"
     gateway = ManualGateway()
     started = services.start_payment(
-        session, gateway, order_id=order.id, amount=Money.from_minor(order.grand_total_minor, order.currency),
+        session,
+        gateway,
+        order_id=order.id,
+        amount=Money.from_minor(order.grand_total_minor, order.currency),
         idempotency_key=f"demo:{order.id}",
     )
     commission_bps = int(settings["PLATFORM_COMMISSION_BPS"])
@@ -42,5 +47,7 @@ def load(session: Session, settings: dict[str, Any]) -> str:
     def record(session: Session, change: PaymentChange) -> None:
         order_payments.record_sales(session, change, commission_bps)
 
-    services.capture_payment(session, gateway, started.payment.id, {WebhookAction.PAYMENT_SUCCEEDED: record})
+    services.capture_payment(
+        session, gateway, started.payment.id, {WebhookAction.PAYMENT_SUCCEEDED: record}
+    )
     return f"payments: bank transfer {started.payment.reference} captured for demo order {order.number}"

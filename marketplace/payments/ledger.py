@@ -52,7 +52,10 @@ def _seller_currency(session: Session, seller_id: str, amount: Money | None = No
         raise Invalid(_("The seller has no currency set."), code="seller_currency_missing")
     if amount is not None and amount.currency != seller.currency:
         raise Invalid(
-            _("Ledger amounts are in the seller's currency (%(currency)s).", currency=seller.currency),
+            _(
+                "Ledger amounts are in the seller's currency (%(currency)s).",
+                currency=seller.currency,
+            ),
             code="ledger_currency_mismatch",
         )
     return seller.currency
@@ -63,8 +66,16 @@ def _positive(amount: Money) -> None:
         raise Invalid(_("The amount must be positive."), code="amount_invalid")
 
 
-def _entry(session: Session, kind: LedgerKind, amount: Money, seller_id: str, **links: str | None) -> LedgerEntry:
-    entry = LedgerEntry(seller_id=seller_id, kind=kind.value, amount_minor=amount.minor, currency=amount.currency, **links)
+def _entry(
+    session: Session, kind: LedgerKind, amount: Money, seller_id: str, **links: str | None
+) -> LedgerEntry:
+    entry = LedgerEntry(
+        seller_id=seller_id,
+        kind=kind.value,
+        amount_minor=amount.minor,
+        currency=amount.currency,
+        **links,
+    )
     session.add(entry)
     return entry
 
@@ -121,7 +132,13 @@ def record_refund(
         give_back = min(commission_of(amount, commission_bps).minor, -commission_net)
     if give_back > 0:
         entries.append(
-            _entry(session, LedgerKind.COMMISSION, Money.from_minor(give_back, currency), seller_id, **links)
+            _entry(
+                session,
+                LedgerKind.COMMISSION,
+                Money.from_minor(give_back, currency),
+                seller_id,
+                **links,
+            )
         )
     session.flush()
     return entries
@@ -165,7 +182,9 @@ def seller_balance(session: Session, seller_id: str) -> SellerBalance:
     )
 
 
-def set_stripe_account(session: Session, seller_id: str, stripe_account: str | None) -> SellerPayoutAccount:
+def set_stripe_account(
+    session: Session, seller_id: str, stripe_account: str | None
+) -> SellerPayoutAccount:
     """Record (or clear) the seller's Stripe Connect account; without one they are paid by bank."""
     get_organisation(session, seller_id, OrganisationKind.SELLER)
     account = session.get(SellerPayoutAccount, seller_id)
@@ -177,7 +196,9 @@ def set_stripe_account(session: Session, seller_id: str, stripe_account: str | N
     return account
 
 
-def create_payout(session: Session, *, seller_id: str, amount: Money, method: PayoutMethod) -> Payout:
+def create_payout(
+    session: Session, *, seller_id: str, amount: Money, method: PayoutMethod
+) -> Payout:
     """Record money leaving the seller's balance; never more than is payable."""
     _seller_currency(session, seller_id, amount)
     _positive(amount)
@@ -190,7 +211,12 @@ def create_payout(session: Session, *, seller_id: str, amount: Money, method: Pa
             code="payout_exceeds_balance",
             extra={"payable": payable.to_api()},
         )
-    payout = Payout(seller_id=seller_id, method=method.value, amount_minor=amount.minor, currency=amount.currency)
+    payout = Payout(
+        seller_id=seller_id,
+        method=method.value,
+        amount_minor=amount.minor,
+        currency=amount.currency,
+    )
     session.add(payout)
     session.flush()
     _entry(session, LedgerKind.PAYOUT, -amount, seller_id, payout_id=payout.id)
@@ -208,7 +234,9 @@ def pay_out_by_connect(
             _("This seller has no connected payout account; use a bank transfer."),
             code="no_connected_account",
         )
-    payout = create_payout(session, seller_id=seller_id, amount=amount, method=PayoutMethod.STRIPE_CONNECT)
+    payout = create_payout(
+        session, seller_id=seller_id, amount=amount, method=PayoutMethod.STRIPE_CONNECT
+    )
     result = transfers.transfer_to_seller(
         TransferToSeller(
             destination_account=account.stripe_account,
@@ -223,7 +251,14 @@ def pay_out_by_connect(
 
 
 EXPORT_COLUMNS = (
-    "payout_id", "seller_id", "seller_name", "seller_country", "amount", "currency", "reference", "created_at",
+    "payout_id",
+    "seller_id",
+    "seller_name",
+    "seller_country",
+    "amount",
+    "currency",
+    "reference",
+    "created_at",
 )
 
 
@@ -241,16 +276,18 @@ def export_bank_payouts(session: Session, now: dt.datetime) -> str:
     writer.writerow(EXPORT_COLUMNS)
     for payout, seller in rows:
         payout.reference = payout.reference or f"SRM-{payout.id[:8].upper()}"
-        writer.writerow([
-            payout.id,
-            seller.id,
-            _csv_safe(seller.name),
-            seller.country,
-            Money.from_minor(payout.amount_minor, payout.currency).to_api()["amount"],
-            payout.currency,
-            payout.reference,
-            payout.created_at.isoformat(),
-        ])
+        writer.writerow(
+            [
+                payout.id,
+                seller.id,
+                _csv_safe(seller.name),
+                seller.country,
+                Money.from_minor(payout.amount_minor, payout.currency).to_api()["amount"],
+                payout.currency,
+                payout.reference,
+                payout.created_at.isoformat(),
+            ]
+        )
         payout.exported_at = now
     session.flush()
     return buffer.getvalue()

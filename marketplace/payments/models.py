@@ -29,7 +29,9 @@ class Payment(Base):
         UniqueConstraint("idempotency_key"),
         CheckConstraint(_one_of("status", [s.value for s in PaymentStatus]), name="status"),
         CheckConstraint("amount_minor > 0", name="amount_positive"),
-        CheckConstraint("refunded_minor >= 0 AND refunded_minor <= amount_minor", name="refunded_in_range"),
+        CheckConstraint(
+            "refunded_minor >= 0 AND refunded_minor <= amount_minor", name="refunded_in_range"
+        ),
     )
 
     id: Mapped[uuid_pk]
@@ -54,9 +56,13 @@ class PaymentRefund(Base):
     )
 
     id: Mapped[uuid_pk]
-    payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id", ondelete="CASCADE"), index=True)
+    payment_id: Mapped[str] = mapped_column(
+        ForeignKey("payments.id", ondelete="CASCADE"), index=True
+    )
     reference: Mapped[str] = mapped_column(String(255))
-    shipment_id: Mapped[str | None] = mapped_column(ForeignKey("shipments.id", ondelete="RESTRICT"), index=True)
+    shipment_id: Mapped[str | None] = mapped_column(
+        ForeignKey("shipments.id", ondelete="RESTRICT"), index=True
+    )
     amount_minor: Mapped[minor_units]
     currency: Mapped[currency_code]
     reason: Mapped[str] = mapped_column(String(500))
@@ -82,9 +88,7 @@ class WebhookEventRecord(Base):
     gateway: Mapped[str] = mapped_column(String(16))
     event_id: Mapped[str] = mapped_column(String(255))
     event_type: Mapped[str] = mapped_column(String(100))
-    action: Mapped[str] = mapped_column(
-        String(32), default=WebhookAction.IGNORED.value
-    )
+    action: Mapped[str] = mapped_column(String(32), default=WebhookAction.IGNORED.value)
     payment_reference: Mapped[str | None] = mapped_column(String(255), index=True)
     outcome: Mapped[str] = mapped_column(String(16), default=WebhookOutcome.IGNORED.value)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -117,8 +121,12 @@ class LedgerEntry(Base):
     kind: Mapped[str] = mapped_column(String(16))
     amount_minor: Mapped[minor_units]
     currency: Mapped[currency_code]
-    order_id: Mapped[str | None] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), index=True)
-    shipment_id: Mapped[str | None] = mapped_column(ForeignKey("shipments.id", ondelete="RESTRICT"), index=True)
+    order_id: Mapped[str | None] = mapped_column(
+        ForeignKey("orders.id", ondelete="RESTRICT"), index=True
+    )
+    shipment_id: Mapped[str | None] = mapped_column(
+        ForeignKey("shipments.id", ondelete="RESTRICT"), index=True
+    )
     payment_id: Mapped[str | None] = mapped_column(ForeignKey("payments.id", ondelete="RESTRICT"))
     payout_id: Mapped[str | None] = mapped_column(ForeignKey("payouts.id", ondelete="RESTRICT"))
     created_at: Mapped[created_at]
@@ -139,7 +147,9 @@ class Payout(Base):
     )
 
     id: Mapped[uuid_pk]
-    seller_id: Mapped[str] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
+    seller_id: Mapped[str] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )
     method: Mapped[str] = mapped_column(String(16))
     amount_minor: Mapped[minor_units]
     currency: Mapped[currency_code]

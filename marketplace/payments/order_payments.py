@@ -67,7 +67,9 @@ def pay_order(
     )
 
 
-def order_payments(session: Session, user: User, order_id: str, *, now: dt.datetime) -> list[Payment]:
+def order_payments(
+    session: Session, user: User, order_id: str, *, now: dt.datetime
+) -> list[Payment]:
     """The payments of an order its buyer, one of its sellers or an operator may see (else 404)."""
     orders.get_order(session, user, order_id, now=now)
     return services.payments_of_order(session, order_id)
@@ -109,7 +111,8 @@ def refund_order(
         if shipment_id is None:
             if not mine:
                 raise Forbidden(
-                    _("Only the shipment's seller or an operator may refund."), code="refund_forbidden"
+                    _("Only the shipment's seller or an operator may refund."),
+                    code="refund_forbidden",
                 )
             if len(mine) > 1:
                 message = _("Name the shipment to refund.")
@@ -124,8 +127,16 @@ def refund_order(
     key = gateway_key("refund", order_id, user.id, idempotency_key)
     return OrderRefund(
         payment,
-        _refund(session, payment, gateways, listeners, amount=amount, shipment_id=shipment_id,
-                reason=reason, key=key),
+        _refund(
+            session,
+            payment,
+            gateways,
+            listeners,
+            amount=amount,
+            shipment_id=shipment_id,
+            reason=reason,
+            key=key,
+        ),
     )
 
 
@@ -138,8 +149,16 @@ def refund_cancelled_order(
         payment = session.scalar(_paid_query(order.id))
         if payment is None:
             raise orders.RefundUnavailable()
-        _refund(session, payment, gateways, listeners, amount=None, shipment_id=None,
-                reason="order cancelled", key=f"cancel:{order.id}:{payment.id}")
+        _refund(
+            session,
+            payment,
+            gateways,
+            listeners,
+            amount=None,
+            shipment_id=None,
+            reason="order cancelled",
+            key=f"cancel:{order.id}:{payment.id}",
+        )
 
     return issue
 
@@ -156,7 +175,9 @@ def _paid_query(order_id: str) -> Select[Payment]:
 def _paid_payment(session: Session, order_id: str) -> Payment:
     payment = session.scalar(_paid_query(order_id))
     if payment is None:
-        raise Conflict(_("Only a completed payment can be refunded."), code="payment_not_refundable")
+        raise Conflict(
+            _("Only a completed payment can be refunded."), code="payment_not_refundable"
+        )
     return payment
 
 
@@ -173,15 +194,22 @@ def _refund(
 ) -> list[PaymentRefund]:
     gateway = gateways.get(payment.gateway)
     if gateway is None:
-        raise Conflict(_("This payment method is not available."), code="payment_gateway_unavailable")
+        raise Conflict(
+            _("This payment method is not available."), code="payment_gateway_unavailable"
+        )
     remaining = _remaining_by_shipment(session, payment)
     if shipment_id is not None:
         remaining = {shipment_id: remaining.get(shipment_id, 0)}
     payment_left = payment.amount_minor - payment.refunded_minor
     refundable = min(sum(remaining.values()), payment_left)
     if amount is not None and amount.currency != payment.currency:
-        message = _("A refund is made in the currency of the payment (%(currency)s).", currency=payment.currency)
-        raise Invalid(message, code="refund_currency_mismatch", errors={"amount.currency": [message]})
+        message = _(
+            "A refund is made in the currency of the payment (%(currency)s).",
+            currency=payment.currency,
+        )
+        raise Invalid(
+            message, code="refund_currency_mismatch", errors={"amount.currency": [message]}
+        )
     wanted = amount or Money.from_minor(refundable, payment.currency)
     if wanted.minor > refundable or refundable <= 0:
         raise Conflict(
@@ -193,8 +221,14 @@ def _refund(
     parts = allocate(wanted, [remaining[sid] for sid in shipments])
     return [
         services.refund_payment(
-            session, gateway, payment_id=payment.id, amount=part, reason=reason,
-            idempotency_key=f"{key}:{sid}", listeners=listeners, shipment_id=sid,
+            session,
+            gateway,
+            payment_id=payment.id,
+            amount=part,
+            reason=reason,
+            idempotency_key=f"{key}:{sid}",
+            listeners=listeners,
+            shipment_id=sid,
         )
         for sid, part in zip(shipments, parts, strict=True)
         if not part.is_zero()
@@ -233,8 +267,13 @@ def record_sales(session: Session, change: PaymentChange, commission_bps: int) -
         if amount.is_zero():
             continue
         ledger.record_sale(
-            session, seller_id=share.seller_id, amount=amount, commission_bps=commission_bps,
-            shipment_id=share.shipment_id, order_id=change.order_id, payment_id=change.payment_id,
+            session,
+            seller_id=share.seller_id,
+            amount=amount,
+            commission_bps=commission_bps,
+            shipment_id=share.shipment_id,
+            order_id=change.order_id,
+            payment_id=change.payment_id,
         )
 
 
@@ -269,8 +308,12 @@ def record_refunds(session: Session, change: PaymentChange, commission_bps: int)
         if units <= 0:
             continue
         ledger.record_refund(
-            session, seller_id=share.seller_id, amount=Money.from_minor(units, seller_currency),
-            commission_bps=commission_bps, shipment_id=shipment_id, order_id=change.order_id,
+            session,
+            seller_id=share.seller_id,
+            amount=Money.from_minor(units, seller_currency),
+            commission_bps=commission_bps,
+            shipment_id=shipment_id,
+            order_id=change.order_id,
             payment_id=change.payment_id,
         )
 
@@ -281,27 +324,43 @@ def no_longer_payable(session: Session, change: PaymentChange) -> bool:
     The order row is locked, so two payments succeeding at once are decided one after the other.
     """
     order = session.scalar(
-        select(Order).where(Order.id == change.order_id).with_for_update().execution_options(populate_existing=True)
+        select(Order)
+        .where(Order.id == change.order_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if order is None:
         raise NotFound()
     if order.status == OrderStatus.PENDING_PAYMENT.value:
         return False
-    return not (order.status == OrderStatus.PAID.value and order.payment_reference == change.payment_id)
+    return not (
+        order.status == OrderStatus.PAID.value and order.payment_reference == change.payment_id
+    )
 
 
-def refund_unwanted(session: Session, change: PaymentChange, gateways: Mapping[str, PaymentGateway]) -> None:
+def refund_unwanted(
+    session: Session, change: PaymentChange, gateways: Mapping[str, PaymentGateway]
+) -> None:
     """Give a payment nobody needs back in full (the buyer paid twice, or too late).
 
     No listener hears it: the order and the ledger never counted this payment.
     """
     gateway = gateways.get(change.gateway)
     if gateway is None:
-        raise Conflict(_("This payment method is not available."), code="payment_gateway_unavailable")
-    log.warning("payment for an order no longer payable refunded", extra={"payment_id": change.payment_id})
+        raise Conflict(
+            _("This payment method is not available."), code="payment_gateway_unavailable"
+        )
+    log.warning(
+        "payment for an order no longer payable refunded", extra={"payment_id": change.payment_id}
+    )
     services.refund_payment(
-        session, gateway, payment_id=change.payment_id, amount=change.amount,
-        reason="order no longer payable", idempotency_key=f"unwanted:{change.payment_id}", listeners={},
+        session,
+        gateway,
+        payment_id=change.payment_id,
+        amount=change.amount,
+        reason="order no longer payable",
+        idempotency_key=f"unwanted:{change.payment_id}",
+        listeners={},
     )
 
 
@@ -309,7 +368,11 @@ def record_failure(session: Session, change: PaymentChange) -> None:
     """The payments table already holds the failure; the order stays payable for another try."""
     log.info(
         "payment failed",
-        extra={"payment_id": change.payment_id, "order_id": change.order_id, "failure_code": change.failure_code},
+        extra={
+            "payment_id": change.payment_id,
+            "order_id": change.order_id,
+            "failure_code": change.failure_code,
+        },
     )
 
 

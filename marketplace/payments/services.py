@@ -60,7 +60,9 @@ class StartedPayment:
     client_secret: str | None
 
 
-def choose_gateway(gateways: Mapping[str, PaymentGateway], name: str, currency: str) -> PaymentGateway:
+def choose_gateway(
+    gateways: Mapping[str, PaymentGateway], name: str, currency: str
+) -> PaymentGateway:
     """An enabled gateway that takes this currency; a 422 otherwise, before any call is made."""
     gateway = gateways.get(name)
     if gateway is None:
@@ -91,7 +93,9 @@ def start_payment(
     existing = session.scalar(select(Payment).where(Payment.idempotency_key == idempotency_key))
     if existing is not None:
         if existing.order_id != order_id:
-            raise Conflict(_("This idempotency key was used for another order."), code="idempotency_key_reused")
+            raise Conflict(
+                _("This idempotency key was used for another order."), code="idempotency_key_reused"
+            )
         return StartedPayment(existing, None)
     if not amount.is_quantized() or amount.is_zero() or amount.is_negative():
         raise Invalid(_("The amount to pay must be positive."), code="amount_invalid")
@@ -119,7 +123,9 @@ def start_payment(
         with session.begin_nested():
             session.flush()
     except IntegrityError as exc:
-        raise Conflict(_("This payment is already being created."), code="payment_in_progress") from exc
+        raise Conflict(
+            _("This payment is already being created."), code="payment_in_progress"
+        ) from exc
     return StartedPayment(payment, result.client_secret)
 
 
@@ -132,7 +138,9 @@ def get_payment(session: Session, payment_id: str) -> Payment:
 
 def payments_of_order(session: Session, order_id: str) -> list[Payment]:
     return list(
-        session.scalars(select(Payment).where(Payment.order_id == order_id).order_by(Payment.created_at))
+        session.scalars(
+            select(Payment).where(Payment.order_id == order_id).order_by(Payment.created_at)
+        )
     )
 
 
@@ -149,7 +157,9 @@ def capture_payment(
         raise Conflict(_("This payment can no longer be captured."), code="payment_not_capturable")
     result = gateway.capture_payment(
         CapturePayment(
-            reference=payment.reference, amount=_money(payment), idempotency_key=f"capture:{payment.id}"
+            reference=payment.reference,
+            amount=_money(payment),
+            idempotency_key=f"capture:{payment.id}",
         )
     )
     if result.status is PaymentStatus.SUCCEEDED:
@@ -173,13 +183,20 @@ def refund_payment(
     if payment.gateway != gateway.name:
         raise Conflict(_("This payment was made another way."), code="payment_gateway_mismatch")
     if amount.currency != payment.currency:
-        message = _("A refund is made in the currency of the payment (%(currency)s).", currency=payment.currency)
-        raise Invalid(message, code="refund_currency_mismatch", errors={"amount.currency": [message]})
+        message = _(
+            "A refund is made in the currency of the payment (%(currency)s).",
+            currency=payment.currency,
+        )
+        raise Invalid(
+            message, code="refund_currency_mismatch", errors={"amount.currency": [message]}
+        )
     if not amount.is_quantized() or amount.is_zero() or amount.is_negative():
         message = _("The amount to refund must be positive.")
         raise Invalid(message, code="refund_amount_invalid", errors={"amount": [message]})
     if payment.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED):
-        raise Conflict(_("Only a completed payment can be refunded."), code="payment_not_refundable")
+        raise Conflict(
+            _("Only a completed payment can be refunded."), code="payment_not_refundable"
+        )
     remaining = payment.amount_minor - payment.refunded_minor
     if amount.minor > remaining:
         raise Conflict(
@@ -188,10 +205,18 @@ def refund_payment(
             extra={"refundable": Money.from_minor(remaining, payment.currency).to_api()},
         )
     result = gateway.refund_payment(
-        RefundPayment(reference=payment.reference, amount=amount, reason=reason, idempotency_key=idempotency_key)
+        RefundPayment(
+            reference=payment.reference,
+            amount=amount,
+            reason=reason,
+            idempotency_key=idempotency_key,
+        )
     )
     # Record what the gateway refunded (its rounding), capped by what remains: never more than paid.
-    refunded = min(result.amount.minor if result.amount.currency == amount.currency else amount.minor, remaining)
+    refunded = min(
+        result.amount.minor if result.amount.currency == amount.currency else amount.minor,
+        remaining,
+    )
     refund = PaymentRefund(
         payment_id=payment.id,
         reference=result.reference,
@@ -273,7 +298,11 @@ def _apply(
         details["refused"] = "currency_mismatch"
         return WebhookOutcome.IGNORED, details
     if event.action is WebhookAction.PAYMENT_SUCCEEDED:
-        if payment.status not in (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION, PaymentStatus.FAILED):
+        if payment.status not in (
+            PaymentStatus.PENDING,
+            PaymentStatus.REQUIRES_ACTION,
+            PaymentStatus.FAILED,
+        ):
             # Already succeeded (or refunded since): a late or repeated success changes nothing.
             return WebhookOutcome.IGNORED, {**details, "stale": True}
         # A success after a failed attempt is normal: the buyer retried with another card.
@@ -285,7 +314,9 @@ def _apply(
         payment.status = PaymentStatus.FAILED.value
         payment.failure_code = event.failure_code
         session.flush()
-        return _notify(session, listeners, _change(payment, WebhookAction.PAYMENT_FAILED, _money(payment))), details
+        return _notify(
+            session, listeners, _change(payment, WebhookAction.PAYMENT_FAILED, _money(payment))
+        ), details
     # REFUNDED: the gateway reports the total refunded so far; only the part we have not recorded
     # (a refund made at the gateway's dashboard) is new.
     if event.amount is None:
@@ -310,19 +341,31 @@ def _succeed(session: Session, payment: Payment, listeners: Listeners) -> Webhoo
     payment.status = PaymentStatus.SUCCEEDED.value
     payment.failure_code = None
     session.flush()
-    return _notify(session, listeners, _change(payment, WebhookAction.PAYMENT_SUCCEEDED, _money(payment)))
+    return _notify(
+        session, listeners, _change(payment, WebhookAction.PAYMENT_SUCCEEDED, _money(payment))
+    )
 
 
 def _add_refunded(
-    session: Session, payment: Payment, minor: int, listeners: Listeners, *, shipment_id: str | None = None
+    session: Session,
+    payment: Payment,
+    minor: int,
+    listeners: Listeners,
+    *,
+    shipment_id: str | None = None,
 ) -> WebhookOutcome:
     payment.refunded_minor += minor
     payment.status = (
-        PaymentStatus.REFUNDED if payment.refunded_minor >= payment.amount_minor else PaymentStatus.PARTIALLY_REFUNDED
+        PaymentStatus.REFUNDED
+        if payment.refunded_minor >= payment.amount_minor
+        else PaymentStatus.PARTIALLY_REFUNDED
     ).value
     session.flush()
     change = _change(
-        payment, WebhookAction.REFUNDED, Money.from_minor(minor, payment.currency), shipment_id=shipment_id
+        payment,
+        WebhookAction.REFUNDED,
+        Money.from_minor(minor, payment.currency),
+        shipment_id=shipment_id,
     )
     return _notify(session, listeners, change)
 
@@ -366,7 +409,9 @@ def _locked(session: Session, payment_id: str) -> Payment:
 
 def unhandled_events(session: Session, gateway_name: str | None = None) -> list[WebhookEventRecord]:
     """Events applied to a payment while no listener was registered for their action, oldest first."""
-    query = select(WebhookEventRecord).where(WebhookEventRecord.outcome == WebhookOutcome.UNHANDLED.value)
+    query = select(WebhookEventRecord).where(
+        WebhookEventRecord.outcome == WebhookOutcome.UNHANDLED.value
+    )
     if gateway_name is not None:
         query = query.where(WebhookEventRecord.gateway == gateway_name)
     return list(session.scalars(query.order_by(WebhookEventRecord.received_at)))

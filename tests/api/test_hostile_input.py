@@ -11,7 +11,10 @@ from tests.helpers import Api, assert_problem
 def test_a_nul_byte_in_a_body_string_is_a_localized_422_and_changes_nothing(api: Api) -> None:
     user = api.user(name="Aida")
     response = api.patch(
-        "/me", data='{"name": "Ai\\u0000da"}', content_type="application/json", as_=user,
+        "/me",
+        data='{"name": "Ai\\u0000da"}',
+        content_type="application/json",
+        as_=user,
         headers={"Accept-Language": "ru"},
     )
     body = assert_problem(response, 422, "invalid")
@@ -27,7 +30,9 @@ def test_a_nul_byte_in_a_body_string_is_a_localized_422_and_changes_nothing(api:
         ('{"address": {"line1": "a\\u0000", "city": "b", "country": "KZ"}}', "address.line1"),
     ],
 )
-def test_unpaired_surrogates_and_nul_in_keys_or_nested_values_are_422(api: Api, document: str, field: str) -> None:
+def test_unpaired_surrogates_and_nul_in_keys_or_nested_values_are_422(
+    api: Api, document: str, field: str
+) -> None:
     user = api.user()
     response = api.patch("/me", data=document, content_type="application/json", as_=user)
     assert field in assert_problem(response, 422, "invalid")["errors"]

@@ -7,7 +7,9 @@ from typing import Any
 from flask.testing import FlaskClient
 
 
-def _operations(client: FlaskClient) -> tuple[dict[str, Any], list[tuple[str, str, dict[str, Any]]]]:
+def _operations(
+    client: FlaskClient,
+) -> tuple[dict[str, Any], list[tuple[str, str, dict[str, Any]]]]:
     document = client.get("/api/v1/openapi.json").get_json()
     operations = [
         (method, path, operation)
@@ -58,7 +60,9 @@ def test_operations_that_answer_anonymous_callers_say_the_token_is_optional(
         if not security:
             continue
         body = {"json": {}} if "requestBody" in operation else {}
-        response = client.open(path.replace("{", "").replace("}", ""), method=method.upper(), **body)
+        response = client.open(
+            path.replace("{", "").replace("}", ""), method=method.upper(), **body
+        )
         if {} in security:
             assert response.status_code == 404, (method, path, response.status_code)
         else:

@@ -24,8 +24,13 @@ RATES = RateTable(
     base="EUR",
     as_of=dt.date(2026, 11, 27),
     source="test",
-    rates={"USD": Decimal("1.25"), "CNY": Decimal("8"), "KZT": Decimal("500"), "JPY": Decimal("160"),
-           "TRY": Decimal("40")},
+    rates={
+        "USD": Decimal("1.25"),
+        "CNY": Decimal("8"),
+        "KZT": Decimal("500"),
+        "JPY": Decimal("160"),
+        "TRY": Decimal("40"),
+    },
 )
 
 
@@ -61,7 +66,8 @@ class Shop:
     def translate(self, listing_id: str, locale: str, title: str, description: str = "") -> None:
         response = self.api.put(
             f"/listings/{listing_id}/translations/{locale}",
-            json={"title": title, "description": description}, as_=self.owner,
+            json={"title": title, "description": description},
+            as_=self.owner,
         )
         assert response.status_code == 200, response.get_json()
 
@@ -76,7 +82,11 @@ def shop(api: Api) -> Shop:
 def other_shop(api: Api) -> Shop:
     owner = api.user("Aigerim")
     seller = api.seller(
-        owner, name="Almaty Felt", country="KZ", currency="KZT", locale="kk",
+        owner,
+        name="Almaty Felt",
+        country="KZ",
+        currency="KZT",
+        locale="kk",
         address={"line1": "1 Abay", "city": "Almaty", "country": "KZ"},
     )
     return Shop(api, owner, seller)
@@ -85,7 +95,9 @@ def other_shop(api: Api) -> Shop:
 @pytest.fixture
 def rates(session: Session) -> RateTable:
     """RATES stored as the current rate set: the application converts with them."""
-    incoming = IncomingRates(base=RATES.base, as_of=RATES.as_of, source=SourceKind.OPERATOR, rates=RATES.rates)
+    incoming = IncomingRates(
+        base=RATES.base, as_of=RATES.as_of, source=SourceKind.OPERATOR, rates=RATES.rates
+    )
     money_services.store_rates(session, incoming, utcnow())
     session.flush()
     return RATES

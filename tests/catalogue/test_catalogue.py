@@ -53,9 +53,17 @@ def test_item_has_the_contract_fields(api: Api, shop: Shop) -> None:
 
 def test_every_filter_keeps_only_matching_listings(api: Api, shop: Shop, other_shop: Shop) -> None:
     tea = shop.listing(sku="TEA", ships_to=["KZ"], stock=0)
-    carpet = shop.listing(sku="CARPET", category="kilims", hs_code="5702.10", ships_to=["*"], origin_country="TR")
-    felt = other_shop.listing(sku="FELT", category="felt", hs_code="5602.10", origin_country="KZ",
-                              ships_to=["UZ", "RU"], price={"amount": "9000", "currency": "KZT"})
+    carpet = shop.listing(
+        sku="CARPET", category="kilims", hs_code="5702.10", ships_to=["*"], origin_country="TR"
+    )
+    felt = other_shop.listing(
+        sku="FELT",
+        category="felt",
+        hs_code="5602.10",
+        origin_country="KZ",
+        ships_to=["UZ", "RU"],
+        price={"amount": "9000", "currency": "KZT"},
+    )
 
     def found(**query: Any) -> set[str]:
         return set(ids(api.get("/catalogue", query_string=query)))
@@ -75,20 +83,34 @@ def test_every_filter_keeps_only_matching_listings(api: Api, shop: Shop, other_s
 
 
 def test_bad_catalogue_queries_are_problems(api: Api) -> None:
-    for query in ({"ship_to": "XX"}, {"currency": "ABC"}, {"sort": "cheapest"}, {"limit": 0},
-                  {"limit": 101}, {"in_stock": "maybe"}, {"locale": "!!"},
-                  {"currency": "EUR", "min_price": "ten"}, {"currency": "EUR", "min_price": "1.001"}):
+    for query in (
+        {"ship_to": "XX"},
+        {"currency": "ABC"},
+        {"sort": "cheapest"},
+        {"limit": 0},
+        {"limit": 101},
+        {"in_stock": "maybe"},
+        {"locale": "!!"},
+        {"currency": "EUR", "min_price": "ten"},
+        {"currency": "EUR", "min_price": "1.001"},
+    ):
         assert_problem(api.get("/catalogue", query_string=query), 422)
-    assert_problem(api.get("/catalogue", query_string={"min_price": "10"}), 422, "currency_required")
+    assert_problem(
+        api.get("/catalogue", query_string={"min_price": "10"}), 422, "currency_required"
+    )
     assert_problem(api.get("/catalogue", query_string={"cursor": "bm9wZQ"}), 422, "cursor_invalid")
 
 
 @pytest.mark.parametrize("sort", ["newest", "price_asc", "price_desc"])
-def test_pages_walk_every_listing_once_in_order(api: Api, shop: Shop, sort: str, rates: RateTable) -> None:
+def test_pages_walk_every_listing_once_in_order(
+    api: Api, shop: Shop, sort: str, rates: RateTable
+) -> None:
     prices = ["10.00", "20.00", "20.00", "5.00", "30.00", "20.00", "7.50"]
     for i, amount in enumerate(prices):
         shop.listing(sku=f"S{i}", price={"amount": amount, "currency": "CNY"})
-    everything = api.get("/catalogue", query_string={"sort": sort, "limit": 100}).get_json()["items"]
+    everything = api.get("/catalogue", query_string={"sort": sort, "limit": 100}).get_json()[
+        "items"
+    ]
     walked: list[dict[str, Any]] = []
     cursor = None
     while True:
@@ -110,7 +132,9 @@ def test_a_cursor_stays_valid_when_listings_are_added(api: Api, shop: Shop) -> N
     first = [shop.listing(sku=f"N{i}")["id"] for i in range(4)]
     page = api.get("/catalogue", query_string={"limit": 2}).get_json()
     shop.listing(sku="LATE")
-    rest = api.get("/catalogue", query_string={"limit": 10, "cursor": page["next_cursor"]}).get_json()
+    rest = api.get(
+        "/catalogue", query_string={"limit": 10, "cursor": page["next_cursor"]}
+    ).get_json()
     assert [i["id"] for i in page["items"]] + [i["id"] for i in rest["items"]] == first[::-1]
 
 
@@ -118,7 +142,11 @@ def test_a_cursor_from_another_sort_is_refused(api: Api, shop: Shop) -> None:
     for i in range(3):
         shop.listing(sku=f"C{i}")
     cursor = api.get("/catalogue", query_string={"limit": 1}).get_json()["next_cursor"]
-    assert_problem(api.get("/catalogue", query_string={"cursor": cursor, "sort": "price_asc"}), 422, "cursor_invalid")
+    assert_problem(
+        api.get("/catalogue", query_string={"cursor": cursor, "sort": "price_asc"}),
+        422,
+        "cursor_invalid",
+    )
 
 
 def test_prices_convert_to_the_display_currency_and_bounds_apply_across_currencies(
@@ -134,8 +162,11 @@ def test_prices_convert_to_the_display_currency_and_bounds_apply_across_currenci
         return {item.id: item.price for item in result.items}
 
     shown = page(currency="USD", sort="price_asc")
-    assert shown == {cheap["id"]: Money.of("12.50", "USD"), dear["id"]: Money.of("15.63", "USD"),
-                     edge["id"]: Money.of("15.63", "USD")}
+    assert shown == {
+        cheap["id"]: Money.of("12.50", "USD"),
+        dear["id"]: Money.of("15.63", "USD"),
+        edge["id"]: Money.of("15.63", "USD"),
+    }
     assert list(shown) == [cheap["id"], dear["id"], edge["id"]]  # 12.50 EUR < 12.504 EUR
     usd = "USD"
     assert set(page(currency=usd, min_price=Money.of("15.63", usd))) == {dear["id"], edge["id"]}
@@ -143,16 +174,22 @@ def test_prices_convert_to_the_display_currency_and_bounds_apply_across_currenci
     assert set(page(currency=usd, max_price=Money.of("15.62", usd))) == {cheap["id"]}
     assert set(page(currency=usd, max_price=Money.of("12.50", usd))) == {cheap["id"]}
     assert set(page(currency=usd, max_price=Money.of("12.49", usd))) == set()
-    assert set(page(currency="EUR", min_price=Money.of("10", "EUR"), max_price=Money.of("12", "EUR"))) == {cheap["id"]}
+    assert set(
+        page(currency="EUR", min_price=Money.of("10", "EUR"), max_price=Money.of("12", "EUR"))
+    ) == {cheap["id"]}
     assert set(page(currency="KZT", min_price=Money.of("6250", "KZT"))) == {dear["id"], edge["id"]}
     # Without a display currency each listing keeps its own price.
     assert page()[dear["id"]] == Money.of("6250", "KZT")
 
 
-def test_without_rates_only_the_display_currency_can_be_filtered(session: Session, shop: Shop, other_shop: Shop) -> None:
+def test_without_rates_only_the_display_currency_can_be_filtered(
+    session: Session, shop: Shop, other_shop: Shop
+) -> None:
     cny = shop.listing(sku="A", price={"amount": "80.00", "currency": "CNY"})
     other_shop.listing(sku="B", price={"amount": "6250", "currency": "KZT"})
-    result = browse.browse(session, CatalogueQuery(currency="CNY", min_price=Money.of("1", "CNY")), None)
+    result = browse.browse(
+        session, CatalogueQuery(currency="CNY", min_price=Money.of("1", "CNY")), None
+    )
     assert [i.id for i in result.items] == [cny["id"]]
 
 
@@ -160,7 +197,10 @@ def test_display_currency_comes_from_the_query_then_the_user(api: Api, shop: Sho
     shop.listing()
     buyer = api.user(currency="KZT")
     assert api.get("/catalogue", as_=buyer).get_json()["currency"] == "KZT"
-    assert api.get("/catalogue", as_=buyer, query_string={"currency": "EUR"}).get_json()["currency"] == "EUR"
+    assert (
+        api.get("/catalogue", as_=buyer, query_string={"currency": "EUR"}).get_json()["currency"]
+        == "EUR"
+    )
     assert api.get("/catalogue").get_json()["currency"] is None
 
 
@@ -169,14 +209,25 @@ def test_catalogue_sends_an_etag_and_answers_304(api: Api, shop: Shop) -> None:
     first = api.get("/catalogue", query_string={"locale": "ru"})
     assert first.headers["ETag"] and "Accept-Language" in first.headers["Vary"]
     assert first.headers["Content-Language"] == "ru"
-    again = api.get("/catalogue", query_string={"locale": "ru"}, headers={"If-None-Match": first.headers["ETag"]})
+    again = api.get(
+        "/catalogue",
+        query_string={"locale": "ru"},
+        headers={"If-None-Match": first.headers["ETag"]},
+    )
     assert again.status_code == 304 and again.get_data() == b""
     shop.listing(sku="NEW")
-    changed = api.get("/catalogue", query_string={"locale": "ru"}, headers={"If-None-Match": first.headers["ETag"]})
+    changed = api.get(
+        "/catalogue",
+        query_string={"locale": "ru"},
+        headers={"If-None-Match": first.headers["ETag"]},
+    )
     assert changed.status_code == 200 and changed.headers["ETag"] != first.headers["ETag"]
     item_id = changed.get_json()["items"][0]["id"]
     one = api.get(f"/catalogue/{item_id}")
-    assert api.get(f"/catalogue/{item_id}", headers={"If-None-Match": one.headers["ETag"]}).status_code == 304
+    assert (
+        api.get(f"/catalogue/{item_id}", headers={"If-None-Match": one.headers["ETag"]}).status_code
+        == 304
+    )
 
 
 def test_a_catalogue_page_costs_the_same_queries_whatever_its_size(
@@ -197,7 +248,9 @@ def test_a_catalogue_page_costs_the_same_queries_whatever_its_size(
         statements.clear()
         event.listen(engine, "before_cursor_execute", count)
         try:
-            response = api.get("/catalogue", query_string={"limit": limit, "locale": "ru-RU", **extra})
+            response = api.get(
+                "/catalogue", query_string={"limit": limit, "locale": "ru-RU", **extra}
+            )
         finally:
             event.remove(engine, "before_cursor_execute", count)
         assert response.status_code == 200
@@ -210,42 +263,65 @@ def test_a_catalogue_page_costs_the_same_queries_whatever_its_size(
     assert len(counts) == 1 and counts.pop() <= 3, statements
 
 
-def test_detail_with_ship_to_adds_the_customs_landed_cost_estimate(api: Api, shop: Shop, rates: RateTable) -> None:
+def test_detail_with_ship_to_adds_the_customs_landed_cost_estimate(
+    api: Api, shop: Shop, rates: RateTable
+) -> None:
     listing = shop.listing(ships_to=["KZ", "TR"], price={"amount": "800.00", "currency": "CNY"})
-    item = api.get(f"/catalogue/{listing['id']}", query_string={"ship_to": "TR", "currency": "EUR"}).get_json()
+    item = api.get(
+        f"/catalogue/{listing['id']}", query_string={"ship_to": "TR", "currency": "EUR"}
+    ).get_json()
     block = item["landed_cost"]
     assert block["destination"] == "TR" and block["available"] is True, block
-    assert block["totals"]["goods"]["amount"] == "100.00" and block["totals"]["goods"]["currency"] == "EUR"
+    assert (
+        block["totals"]["goods"]["amount"] == "100.00"
+        and block["totals"]["goods"]["currency"] == "EUR"
+    )
     assert float(block["totals"]["landed_cost"]["amount"]) >= 100
     plain = api.get(f"/catalogue/{listing['id']}").get_json()
     assert "landed_cost" not in plain
-    elsewhere = api.get(f"/catalogue/{listing['id']}", query_string={"ship_to": "BR"}).get_json()["landed_cost"]
+    elsewhere = api.get(f"/catalogue/{listing['id']}", query_string={"ship_to": "BR"}).get_json()[
+        "landed_cost"
+    ]
     assert elsewhere["available"] is False and elsewhere["code"] and elsewhere["totals"] is None
 
 
-def test_new_rates_reorder_prices_across_currencies(session: Session, shop: Shop, other_shop: Shop) -> None:
+def test_new_rates_reorder_prices_across_currencies(
+    session: Session, shop: Shop, other_shop: Shop
+) -> None:
     cny = shop.listing(sku="CNY", price={"amount": "80.00", "currency": "CNY"})  # 10.00 EUR
     kzt = other_shop.listing(sku="KZT", price={"amount": "6000", "currency": "KZT"})  # 12.00 EUR
     order = [i.id for i in browse.browse(session, CatalogueQuery(sort="price_asc"), RATES).items]
     assert order == [cny["id"], kzt["id"]]
-    cheaper_tenge = RateTable(base="EUR", as_of=RATES.as_of, source="test", rates={**RATES.rates, "KZT": Decimal("1000")})
-    order = [i.id for i in browse.browse(session, CatalogueQuery(sort="price_asc"), cheaper_tenge).items]
+    cheaper_tenge = RateTable(
+        base="EUR", as_of=RATES.as_of, source="test", rates={**RATES.rates, "KZT": Decimal("1000")}
+    )
+    order = [
+        i.id for i in browse.browse(session, CatalogueQuery(sort="price_asc"), cheaper_tenge).items
+    ]
     assert order == [kzt["id"], cny["id"]]  # 6.00 EUR now
     session.expire_all()
-    assert session.get(Listing, kzt["id"]).price_norm == pricing.normalized(600000, "KZT", cheaper_tenge)
+    assert session.get(Listing, kzt["id"]).price_norm == pricing.normalized(
+        600000, "KZT", cheaper_tenge
+    )
 
 
-def test_a_page_converted_with_stale_rates_says_so(app_settings: dict, session_factory, session: Session, shop: Shop) -> None:
+def test_a_page_converted_with_stale_rates_says_so(
+    app_settings: dict, session_factory, session: Session, shop: Shop
+) -> None:
     from marketplace import create_app
 
     shop.listing(price={"amount": "80.00", "currency": "CNY"})
     yesterday = utcnow().date() - dt.timedelta(days=1)
-    incoming = IncomingRates(base=RATES.base, as_of=yesterday, source=SourceKind.OPERATOR, rates=RATES.rates)
+    incoming = IncomingRates(
+        base=RATES.base, as_of=yesterday, source=SourceKind.OPERATOR, rates=RATES.rates
+    )
     money_services.store_rates(session, incoming, utcnow())
     session.flush()
 
     def page(max_rate_age: int, **query: str) -> dict[str, Any]:
-        app = create_app({**app_settings, "MAX_RATE_AGE": max_rate_age}, session_factory=session_factory)
+        app = create_app(
+            {**app_settings, "MAX_RATE_AGE": max_rate_age}, session_factory=session_factory
+        )
         response = app.test_client().get("/api/v1/catalogue", query_string=query)
         assert response.status_code == 200, response.get_json()
         return response.get_json()

@@ -39,7 +39,10 @@ def test_categories_are_a_tree_named_in_the_readers_language(
 ) -> None:
     response = api.get("/categories", query_string=query, headers=headers)
     assert response.status_code == 200
-    assert response.headers["Content-Language"] == locale and "Accept-Language" in response.headers["Vary"]
+    assert (
+        response.headers["Content-Language"] == locale
+        and "Accept-Language" in response.headers["Vary"]
+    )
     body = response.get_json()
     assert body["locale"] == locale
     food = find(body["categories"], "food-drink")
@@ -49,8 +52,16 @@ def test_categories_are_a_tree_named_in_the_readers_language(
 
 def test_the_demo_tree_covers_silk_road_goods(api: Api) -> None:
     roots = api.get("/categories").get_json()["categories"]
-    for slug in ("tea", "dried-fruit-nuts", "spices", "silk-fabric", "carpets", "ceramics", "handicrafts",
-                 "electronics-accessories"):
+    for slug in (
+        "tea",
+        "dried-fruit-nuts",
+        "spices",
+        "silk-fabric",
+        "carpets",
+        "ceramics",
+        "handicrafts",
+        "electronics-accessories",
+    ):
         find(roots, slug)
 
 
@@ -59,15 +70,25 @@ def test_every_category_is_named_in_all_six_interface_locales(session: Session) 
     assert len(categories) >= 30
     for category in categories:
         wanted = {locale.replace("_", "-") for locale in SUPPORTED_LOCALES}
-        assert {tag for tag, name in category.names.items() if name.strip()} >= wanted, category.slug
+        assert {tag for tag, name in category.names.items() if name.strip()} >= wanted, (
+            category.slug
+        )
 
 
 def test_categories_answer_a_matching_etag_with_304(api: Api) -> None:
     first = api.get("/categories", query_string={"locale": "kk"})
     assert first.headers["ETag"]
-    again = api.get("/categories", query_string={"locale": "kk"}, headers={"If-None-Match": first.headers["ETag"]})
+    again = api.get(
+        "/categories",
+        query_string={"locale": "kk"},
+        headers={"If-None-Match": first.headers["ETag"]},
+    )
     assert again.status_code == 304 and again.get_data() == b""
-    other = api.get("/categories", query_string={"locale": "tr"}, headers={"If-None-Match": first.headers["ETag"]})
+    other = api.get(
+        "/categories",
+        query_string={"locale": "tr"},
+        headers={"If-None-Match": first.headers["ETag"]},
+    )
     assert other.status_code == 200 and find(other.get_json()["categories"], "tea")["name"] == "Çay"
 
 

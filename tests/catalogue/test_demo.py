@@ -7,7 +7,9 @@ from flask import Flask
 from tests.helpers import Api
 
 
-def test_demo_catalogue_has_sellers_from_six_countries_readable_in_russian(app: Flask, api: Api) -> None:
+def test_demo_catalogue_has_sellers_from_six_countries_readable_in_russian(
+    app: Flask, api: Api
+) -> None:
     result = app.test_cli_runner().invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
     assert "catalogue:" in result.output

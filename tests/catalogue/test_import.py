@@ -20,10 +20,22 @@ HEADER = (
 
 def row(sku: str, **cells: Any) -> str:
     values = {
-        "sku": sku, "title": "西湖龙井", "description": "明前", "language": "zh-Hans",
-        "category": "green-tea", "price": "120.00", "currency": "CNY", "stock": "5",
-        "weight_grams": "300", "hs_code": "0902.10", "origin_country": "CN", "ships_to": "KZ UZ",
-        "status": "published", "title:ru": "Чай Лунцзин", "description:ru": "", "title:en": "Longjing tea",
+        "sku": sku,
+        "title": "西湖龙井",
+        "description": "明前",
+        "language": "zh-Hans",
+        "category": "green-tea",
+        "price": "120.00",
+        "currency": "CNY",
+        "stock": "5",
+        "weight_grams": "300",
+        "hs_code": "0902.10",
+        "origin_country": "CN",
+        "ships_to": "KZ UZ",
+        "status": "published",
+        "title:ru": "Чай Лунцзин",
+        "description:ru": "",
+        "title:en": "Longjing tea",
         **cells,
     }
     return ",".join(f'"{v}"' if "," in str(v) else str(v) for v in values.values())
@@ -31,8 +43,11 @@ def row(sku: str, **cells: Any) -> str:
 
 def upload(api: Api, shop: Shop, text: str, **kwargs: Any) -> Any:
     return api.post(
-        "/listings/import", data=text.encode(kwargs.pop("encoding", "utf-8")),
-        content_type="text/csv; charset=utf-8", as_=shop.owner, **kwargs,
+        "/listings/import",
+        data=text.encode(kwargs.pop("encoding", "utf-8")),
+        content_type="text/csv; charset=utf-8",
+        as_=shop.owner,
+        **kwargs,
     )
 
 
@@ -40,21 +55,38 @@ def count(session: Session, model: Any = Listing) -> int:
     return session.scalar(select(func.count()).select_from(model)) or 0
 
 
-def test_import_creates_then_updates_by_sku_with_translations(api: Api, shop: Shop, session: Session) -> None:
+def test_import_creates_then_updates_by_sku_with_translations(
+    api: Api, shop: Shop, session: Session
+) -> None:
     first = upload(api, shop, "\n".join([HEADER, row("A"), row("B", ships_to="*")]) + "\n")
     assert first.status_code == 200, first.get_json()
     assert first.get_json() == {"created": 2, "updated": 0, "rows": 2}
     listing_id = session.scalar(select(Listing.id).where(Listing.sku == "A"))
     shop.translate(listing_id, "kk", "Лунцзин шайы")  # a locale the file has no column for
-    second = upload(api, shop, "\n".join([HEADER, row("A", price="99.00", **{"title:ru": "", "title:en": "Dragon Well"}), row("C")]))
+    second = upload(
+        api,
+        shop,
+        "\n".join(
+            [
+                HEADER,
+                row("A", price="99.00", **{"title:ru": "", "title:en": "Dragon Well"}),
+                row("C"),
+            ]
+        ),
+    )
     assert second.get_json() == {"created": 1, "updated": 1, "rows": 2}
     a = api.get(f"/listings/{listing_id}", as_=shop.owner).get_json()
     assert a["price"]["amount"] == "99.00" and a["ships_to"] == ["KZ", "UZ"]
     translations = api.get(f"/listings/{listing_id}/translations", as_=shop.owner).get_json()
-    assert {t["locale"]: t["title"] for t in translations} == {"en": "Dragon Well", "kk": "Лунцзин шайы"}
+    assert {t["locale"]: t["title"] for t in translations} == {
+        "en": "Dragon Well",
+        "kk": "Лунцзин шайы",
+    }
     found = api.get("/catalogue", query_string={"q": "dragon"}).get_json()["items"]
     assert [i["id"] for i in found] == [listing_id]
-    assert api.get("/catalogue", query_string={"q": "шайы"}).get_json()["items"][0]["id"] == listing_id
+    assert (
+        api.get("/catalogue", query_string={"q": "шайы"}).get_json()["items"][0]["id"] == listing_id
+    )
 
 
 def test_a_byte_order_mark_is_accepted(api: Api, shop: Shop) -> None:
@@ -62,7 +94,9 @@ def test_a_byte_order_mark_is_accepted(api: Api, shop: Shop) -> None:
     assert response.status_code == 200 and response.get_json()["created"] == 1
 
 
-def test_one_bad_row_among_many_changes_nothing_and_is_reported(api: Api, shop: Shop, session: Session) -> None:
+def test_one_bad_row_among_many_changes_nothing_and_is_reported(
+    api: Api, shop: Shop, session: Session
+) -> None:
     upload(api, shop, "\n".join([HEADER, row("KEEP")]))
     before = (count(session), count(session, ListingTranslation))
     rows = [row(f"R{i}") for i in range(200)]
@@ -94,9 +128,19 @@ def test_every_kind_of_bad_cell_is_named(api: Api, shop: Shop) -> None:
     body = assert_problem(upload(api, shop, "\n".join([HEADER, *rows])), 422, "import_rejected")
     reported = {(r["row"], r["column"]) for r in body["rows"]}
     assert reported == {
-        (2, "sku"), (2, "title"), (3, "category"), (3, "currency"), (4, "stock"), (4, "weight_grams"),
-        (5, "origin_country"), (5, "ships_to"), (6, "language"), (6, "status"), (7, "title:ru"),
-        (8, "title:en"), (9, "sku"),
+        (2, "sku"),
+        (2, "title"),
+        (3, "category"),
+        (3, "currency"),
+        (4, "stock"),
+        (4, "weight_grams"),
+        (5, "origin_country"),
+        (5, "ships_to"),
+        (6, "language"),
+        (6, "status"),
+        (7, "title:ru"),
+        (8, "title:en"),
+        (9, "sku"),
     }
 
 
@@ -104,7 +148,9 @@ def test_bad_files_are_refused_whole(api: Api, shop: Shop, session: Session) -> 
     before = count(session)
     body = assert_problem(upload(api, shop, "sku,title,colour\nA,B,red\n"), 422, "import_rejected")
     assert {(r["row"], r["column"]) for r in body["rows"]} >= {(1, "colour"), (1, "price")}
-    assert_problem(upload(api, shop, HEADER + "\n" + row("A"), encoding="utf-16"), 422, "csv_not_utf8")
+    assert_problem(
+        upload(api, shop, HEADER + "\n" + row("A"), encoding="utf-16"), 422, "csv_not_utf8"
+    )
     assert_problem(upload(api, shop, ""), 422)
     assert_problem(upload(api, shop, HEADER + "\n" + row("A") + ",extra"), 422, "import_rejected")
     wrong_type = api.post("/listings/import", json={"sku": "A"}, as_=shop.owner)
@@ -123,15 +169,24 @@ def test_a_file_with_a_nul_character_is_refused_whole_on_every_database(
 
 def test_only_members_import_into_a_seller(api: Api, shop: Shop, other_shop: Shop) -> None:
     text = "\n".join([HEADER, row("A")])
-    assert_problem(upload(api, shop, text, query_string={"seller_id": other_shop.seller["id"]}), 404)
+    assert_problem(
+        upload(api, shop, text, query_string={"seller_id": other_shop.seller["id"]}), 404
+    )
     stranger = api.user()
-    assert_problem(api.post("/listings/import", data=text, content_type="text/csv", as_=stranger), 404)
+    assert_problem(
+        api.post("/listings/import", data=text, content_type="text/csv", as_=stranger), 404
+    )
     assert_problem(api.post("/listings/import", data=text, content_type="text/csv"), 401)
 
 
 def test_ten_thousand_rows_import_in_one_file(api: Api, shop: Shop, session: Session) -> None:
     lines = [HEADER] + [
-        row(f"BULK-{i:05d}", title=f"Чай номер {i}", price=f"{10 + i % 500}.50", ships_to="KZ UZ RU" if i % 3 else "*")
+        row(
+            f"BULK-{i:05d}",
+            title=f"Чай номер {i}",
+            price=f"{10 + i % 500}.50",
+            ships_to="KZ UZ RU" if i % 3 else "*",
+        )
         for i in range(10_000)
     ]
     text = "\n".join(lines)
@@ -143,5 +198,7 @@ def test_ten_thousand_rows_import_in_one_file(api: Api, shop: Shop, session: Ses
     assert response.get_json() == {"created": 10_000, "updated": 0, "rows": 10_000}
     assert count(session) == 10_000
     assert elapsed < 60, elapsed
-    found = api.get("/catalogue", query_string={"q": "номер 9999", "locale": "zh-Hans"}).get_json()["items"]
+    found = api.get("/catalogue", query_string={"q": "номер 9999", "locale": "zh-Hans"}).get_json()[
+        "items"
+    ]
     assert [item["title"] for item in found] == ["Чай номер 9999"]

@@ -22,9 +22,13 @@ def test_seller_puts_lists_and_deletes_translations(api: Api, shop: Shop) -> Non
     shop.translate(listing["id"], "zh-hant-tw", "西湖龍井綠茶")
     listed = api.get(f"/listings/{listing['id']}/translations", as_=shop.owner).get_json()
     assert [(t["locale"], t["title"]) for t in listed] == [
-        ("en", "West Lake Longjing green tea"), ("ru", "Зелёный чай Лунцзин"), ("zh-Hant-TW", "西湖龍井綠茶"),
+        ("en", "West Lake Longjing green tea"),
+        ("ru", "Зелёный чай Лунцзин"),
+        ("zh-Hant-TW", "西湖龍井綠茶"),
     ]
-    assert api.delete(f"/listings/{listing['id']}/translations/ru", as_=shop.owner).status_code == 204
+    assert (
+        api.delete(f"/listings/{listing['id']}/translations/ru", as_=shop.owner).status_code == 204
+    )
     assert_problem(api.delete(f"/listings/{listing['id']}/translations/ru", as_=shop.owner), 404)
     assert len(api.get(f"/listings/{listing['id']}/translations", as_=shop.owner).get_json()) == 2
 
@@ -32,8 +36,14 @@ def test_seller_puts_lists_and_deletes_translations(api: Api, shop: Shop) -> Non
 def test_bad_translations_are_refused(api: Api, shop: Shop, other_shop: Shop) -> None:
     listing = shop.listing(language="zh-Hans")
     url = f"/listings/{listing['id']}/translations"
-    assert_problem(api.put(f"{url}/zh-Hans", json={"title": "x"}, as_=shop.owner), 422, "translation_is_original")
-    assert_problem(api.put(f"{url}/not_a_tag!", json={"title": "x"}, as_=shop.owner), 422, "language_invalid")
+    assert_problem(
+        api.put(f"{url}/zh-Hans", json={"title": "x"}, as_=shop.owner),
+        422,
+        "translation_is_original",
+    )
+    assert_problem(
+        api.put(f"{url}/not_a_tag!", json={"title": "x"}, as_=shop.owner), 422, "language_invalid"
+    )
     assert_problem(api.put(f"{url}/ru", json={"title": ""}, as_=shop.owner), 422)
     assert_problem(api.put(f"{url}/ru", json={"title": "x", "extra": 1}, as_=shop.owner), 422)
     assert_problem(api.put(f"{url}/ru", json={"title": "x"}, as_=other_shop.owner), 404)
@@ -68,6 +78,8 @@ def test_the_listing_language_wins_over_a_less_specific_translation(api: Api, sh
 def test_accept_language_chooses_the_text_when_no_locale_is_given(api: Api, shop: Shop) -> None:
     listing = shop.listing(language="en", title="Felt slippers")
     shop.translate(listing["id"], "kk", "Киіз шәркей")
-    response = api.get(f"/catalogue/{listing['id']}", headers={"Accept-Language": "kk-KZ, ru;q=0.5"})
+    response = api.get(
+        f"/catalogue/{listing['id']}", headers={"Accept-Language": "kk-KZ, ru;q=0.5"}
+    )
     assert response.get_json()["title"] == "Киіз шәркей"
     assert response.headers["Content-Language"] == "kk"

@@ -41,8 +41,14 @@ def bench_documents(rounds: int = 20) -> list[str]:
     shipment = declaration(20)
     lines = []
     for locale in ("zh-Hans", "ar"):
-        pairs = [(kind, language) for kind in kinds_for(shipment) for language in document_languages(locale)]
-        wall, cpu = _median_ms(lambda pairs=pairs: [render(k, lang, shipment) for k, lang in pairs], rounds)  # type: ignore[misc]
+        pairs = [
+            (kind, language)
+            for kind in kinds_for(shipment)
+            for language in document_languages(locale)
+        ]
+        wall, cpu = _median_ms(
+            lambda pairs=pairs: [render(k, lang, shipment) for k, lang in pairs], rounds
+        )  # type: ignore[misc]
         lines.append(
             f"documents: render all {len(pairs)} PDFs of a 20-line en+{locale} shipment: median {wall:.1f} ms "
             f"({len(pairs) / wall * 1000:.0f} PDFs/s), CPU {cpu:.1f} ms ({len(pairs) / cpu * 1000:.0f} PDFs/s)"
@@ -50,7 +56,9 @@ def bench_documents(rounds: int = 20) -> list[str]:
     engine = make_engine("sqlite://")
     metadata.create_all(engine)
     with Session(engine) as session:
-        fresh = iter([make_shipment(session) for _ in range(rounds + 1)])  # each round issues version 1
+        fresh = iter(
+            [make_shipment(session) for _ in range(rounds + 1)]
+        )  # each round issues version 1
         wall, cpu = _median_ms(lambda: issue_all(session, next(fresh), shipment, "zh-Hans"), rounds)
         lines.append(
             "documents: issue (render, sha256, store) the 6 PDFs of a 20-line en+zh-Hans shipment: "
@@ -65,7 +73,9 @@ def bench_documents(rounds: int = 20) -> list[str]:
             return get_document(session, shipment_id, "commercial_invoice", "zh-Hans").content
 
         wall, cpu = _median_ms(download, rounds * 5)
-        lines.append(f"documents: read back an issued invoice from the database: median {wall:.2f} ms, CPU {cpu:.2f} ms")
+        lines.append(
+            f"documents: read back an issued invoice from the database: median {wall:.2f} ms, CPU {cpu:.2f} ms"
+        )
     engine.dispose()
     return lines
 

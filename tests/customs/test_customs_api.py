@@ -23,8 +23,14 @@ def test_a_real_subheading_is_described_in_english(api: Api) -> None:
 
 def test_a_well_formed_unknown_code_is_not_valid(api: Api) -> None:
     body = api.get("/hs-codes/090299").get_json()
-    assert body == {"code": "090299", "valid": False, "level": None, "description": None,
-                    "description_locale": "en", "edition": "HS2022"}
+    assert body == {
+        "code": "090299",
+        "valid": False,
+        "level": None,
+        "description": None,
+        "description_locale": "en",
+        "edition": "HS2022",
+    }
 
 
 def test_a_malformed_code_is_a_problem(api: Api) -> None:
@@ -49,7 +55,9 @@ def gb_rule(api: Api, caller: Caller) -> dict[str, Any]:
     return record
 
 
-def test_operators_list_rules_with_their_source_and_checked_date(api: Api, session: Session) -> None:
+def test_operators_list_rules_with_their_source_and_checked_date(
+    api: Api, session: Session
+) -> None:
     caller = operator(api, session)
     body = api.get("/customs/rules", as_=caller).get_json()
     assert body["next_cursor"] is None and len(body["items"]) >= 18
@@ -65,12 +73,16 @@ def test_only_operators_see_or_change_rules(api: Api, session: Session) -> None:
     assert_problem(api.get("/customs/rules", as_=someone), 403, "operator_required")
     record = gb_rule(api, operator(api, session))
     body = {k: v for k, v in record.items() if k not in ("id", "edited_by", "updated_at")}
-    assert_problem(api.put(f"/customs/rules/{record['id']}", json=body, as_=someone), 403, "operator_required")
+    assert_problem(
+        api.put(f"/customs/rules/{record['id']}", json=body, as_=someone), 403, "operator_required"
+    )
     assert_problem(api.get(f"/customs/rules/{record['id']}", as_=someone), 403)
 
 
 def editable(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: copy.deepcopy(v) for k, v in record.items() if k not in ("id", "edited_by", "updated_at")}
+    return {
+        k: copy.deepcopy(v) for k, v in record.items() if k not in ("id", "edited_by", "updated_at")
+    }
 
 
 def test_an_operator_replaces_a_record_and_estimates_follow(api: Api, session: Session) -> None:
@@ -113,7 +125,9 @@ def test_a_new_period_must_not_overlap_the_current_one(api: Api, session: Sessio
     caller = operator(api, session)
     record = gb_rule(api, caller)
     successor = {**editable(record), "valid_from": "2029-03-01", "duty_de_minimis": None}
-    body = assert_problem(api.post("/customs/rules", json=successor, as_=caller), 409, "customs_rule_overlap")
+    body = assert_problem(
+        api.post("/customs/rules", json=successor, as_=caller), 409, "customs_rule_overlap"
+    )
     assert body["conflicting_rule_id"] == record["id"]
 
     ended = {**editable(record), "valid_to": "2029-02-28"}
@@ -137,10 +151,15 @@ def test_an_unknown_rule_is_not_found(api: Api, session: Session) -> None:
 
 def put_rates(api: Api, session: Session) -> None:
     caller = operator(api, session)
-    response = api.put("/rates", as_=caller, json={
-        "base": "EUR", "as_of": "2026-11-27",
-        "rates": {"CNY": "8", "TRY": "40", "USD": "1.10", "KZT": "550", "RUB": "100"},
-    })
+    response = api.put(
+        "/rates",
+        as_=caller,
+        json={
+            "base": "EUR",
+            "as_of": "2026-11-27",
+            "rates": {"CNY": "8", "TRY": "40", "USD": "1.10", "KZT": "550", "RUB": "100"},
+        },
+    )
     assert response.status_code == 200, response.get_json()
 
 
@@ -149,25 +168,46 @@ def basket(api: Api, session: Session) -> tuple[str, str]:
 
     owner = api.user()
     tea_seller = api.seller(owner)["id"]
-    rug_seller = api.seller(owner, name="Grand Bazaar", country="TR", currency="TRY",
-                            address={"line1": "1 Bazaar", "city": "Istanbul", "country": "TR"})["id"]
-    tea = listing(session, tea_seller, price_minor=40000, currency="CNY", hs_code="090210", origin="CN")
-    rug = listing(session, rug_seller, price_minor=800000, currency="TRY", hs_code="570110", origin="TR",
-                  ships_to=["DE", "KZ"])
+    rug_seller = api.seller(
+        owner,
+        name="Grand Bazaar",
+        country="TR",
+        currency="TRY",
+        address={"line1": "1 Bazaar", "city": "Istanbul", "country": "TR"},
+    )["id"]
+    tea = listing(
+        session, tea_seller, price_minor=40000, currency="CNY", hs_code="090210", origin="CN"
+    )
+    rug = listing(
+        session,
+        rug_seller,
+        price_minor=800000,
+        currency="TRY",
+        hs_code="570110",
+        origin="TR",
+        ships_to=["DE", "KZ"],
+    )
     return tea.id, rug.id
 
 
-def test_a_basket_is_estimated_per_shipment_with_sources_and_reasons(api: Api, session: Session) -> None:
+def test_a_basket_is_estimated_per_shipment_with_sources_and_reasons(
+    api: Api, session: Session
+) -> None:
     put_rates(api, session)
     tea, rug = basket(api, session)
-    response = api.get(f"/landed-cost?to=DE&currency=EUR&incoterm=DAP&date=2026-07-01&lines={tea}:1,{rug}:1,{tea}:1")
+    response = api.get(
+        f"/landed-cost?to=DE&currency=EUR&incoterm=DAP&date=2026-07-01&lines={tea}:1,{rug}:1,{tea}:1"
+    )
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["shipping_known"] is False and "zero" in body["shipping_note"]
     by_origin = {s["ship_from"]: s for s in body["shipments"]}
     # Tea: 2 x 400 CNY = 100 EUR <= 150 on 2026-07-01: flat EUR 3; IOSS VAT 19% x 103 = 19.57 at checkout.
     tea_quote = by_origin["CN"]
-    assert tea_quote["duties"]["local"]["amount"] == "3.00" and tea_quote["taxes"]["local"]["amount"] == "19.57"
+    assert (
+        tea_quote["duties"]["local"]["amount"] == "3.00"
+        and tea_quote["taxes"]["local"]["amount"] == "19.57"
+    )
     assert tea_quote["payable_at_checkout"]["requested"]["amount"] == "19.57"
     assert tea_quote["due_on_delivery"]["requested"]["amount"] == "3.00"
     assert tea_quote["rule"]["source"].startswith("http") and tea_quote["rule"]["checked_on"]
@@ -175,9 +215,16 @@ def test_a_basket_is_estimated_per_shipment_with_sources_and_reasons(api: Api, s
     assert "flat_duty" in {e["code"] for e in tea_quote["explanations"]}
     # Carpet: 8,000 TRY = 200 EUR > 150: duty 8% = 16.00; VAT 19% x 216 = 41.04; DAP: all on delivery.
     rug_quote = by_origin["TR"]
-    assert rug_quote["duties"]["local"]["amount"] == "16.00" and rug_quote["taxes"]["local"]["amount"] == "41.04"
+    assert (
+        rug_quote["duties"]["local"]["amount"] == "16.00"
+        and rug_quote["taxes"]["local"]["amount"] == "41.04"
+    )
     assert rug_quote["de_minimis"] == {"duty": None, "tax": None}
-    assert body["totals"]["duties_and_taxes"] == {"amount": "79.61", "currency": "EUR", "formatted": "€79.61"}
+    assert body["totals"]["duties_and_taxes"] == {
+        "amount": "79.61",
+        "currency": "EUR",
+        "formatted": "€79.61",
+    }
     assert body["totals"]["due_on_delivery"]["amount"] == "60.04"
 
 
@@ -197,12 +244,22 @@ def test_landed_cost_refuses_bad_input_with_clear_codes(api: Api, session: Sessi
     put_rates(api, session)
     tea, rug = basket(api, session)
     assert_problem(api.get(f"/landed-cost?to=BR&lines={tea}:1"), 422, "no_customs_rule")
-    assert_problem(api.get(f"/landed-cost?to=DE&lines={tea}:1&date=2020-01-01"), 422, "no_customs_rule")
+    assert_problem(
+        api.get(f"/landed-cost?to=DE&lines={tea}:1&date=2020-01-01"), 422, "no_customs_rule"
+    )
     assert_problem(api.get(f"/landed-cost?to=US&lines={rug}:1"), 422, "not_shipped_to")
     assert_problem(api.get("/landed-cost?to=DE&lines=unknown:1"), 404, "listing_not_found")
-    for query in (f"to=XX&lines={tea}:1", "to=DE&lines=", f"to=DE&lines={tea}:0", f"to=DE&lines={tea}",
-                  f"to=DE&lines={tea}:1&incoterm=EXW", f"to=DE&lines={tea}:1&currency=ABC", "to=DE",
-                  f"to=DE&lines={tea}:1&date=yesterday", f"to=DE&lines={tea}:1001"):
+    for query in (
+        f"to=XX&lines={tea}:1",
+        "to=DE&lines=",
+        f"to=DE&lines={tea}:0",
+        f"to=DE&lines={tea}",
+        f"to=DE&lines={tea}:1&incoterm=EXW",
+        f"to=DE&lines={tea}:1&currency=ABC",
+        "to=DE",
+        f"to=DE&lines={tea}:1&date=yesterday",
+        f"to=DE&lines={tea}:1001",
+    ):
         assert_problem(api.get(f"/landed-cost?{query}"), 422)
 
 

@@ -13,7 +13,9 @@ from tests.customs.factories import declaration
 
 # 1 EUR = 0.8 XDR = 8 CNY, so 1 XDR = 10 CNY exactly and 300 XDR = 3000.00 CNY.
 TEN_CNY_PER_SDR = RateTable(
-    base="EUR", as_of=dt.date(2026, 11, 27), source="test",
+    base="EUR",
+    as_of=dt.date(2026, 11, 27),
+    source="test",
     rates={"XDR": Decimal("0.8"), "CNY": Decimal("8")},
 )
 
@@ -24,7 +26,13 @@ def test_the_form_line_is_the_upu_300_sdr_from_the_data_file() -> None:
 
 @pytest.mark.parametrize(
     ("value", "form"),
-    [("0.00", "CN22"), ("2999.99", "CN22"), ("2999.999", "CN22"), ("3000.00", "CN23"), ("3000.01", "CN23")],
+    [
+        ("0.00", "CN22"),
+        ("2999.99", "CN22"),
+        ("2999.999", "CN22"),
+        ("3000.00", "CN23"),
+        ("3000.01", "CN23"),
+    ],
 )
 def test_cn22_is_chosen_below_300_sdr_and_cn23_from_300_sdr_up(value: str, form: str) -> None:
     assert choose_form(Money.of(value, "CNY"), TEN_CNY_PER_SDR) == form
@@ -45,7 +53,9 @@ def test_the_threshold_is_data_that_a_new_upu_line_changes() -> None:
 
 
 def test_a_rate_set_without_sdr_cannot_choose_a_form() -> None:
-    no_sdr = RateTable(base="EUR", as_of=dt.date(2026, 11, 27), source="test", rates={"CNY": Decimal("8")})
+    no_sdr = RateTable(
+        base="EUR", as_of=dt.date(2026, 11, 27), source="test", rates={"CNY": Decimal("8")}
+    )
     with pytest.raises(MissingRate):
         choose_form(Money.of("10.00", "CNY"), no_sdr)
 
@@ -53,9 +63,22 @@ def test_a_rate_set_without_sdr_cannot_choose_a_form() -> None:
 def test_the_declaration_serializes_to_the_api_fields() -> None:
     data = declaration(2).to_api()
     assert list(data) == [
-        "form", "invoice_number", "invoice_date", "exporter", "importer", "incoterm", "currency",
-        "reason", "items", "shipping", "insurance", "total_value", "gross_weight_grams", "duties",
-        "taxes", "de_minimis",
+        "form",
+        "invoice_number",
+        "invoice_date",
+        "exporter",
+        "importer",
+        "incoterm",
+        "currency",
+        "reason",
+        "items",
+        "shipping",
+        "insurance",
+        "total_value",
+        "gross_weight_grams",
+        "duties",
+        "taxes",
+        "de_minimis",
     ]
     assert data["reason"] == "sale"
     assert data["invoice_date"] == "2026-11-28"

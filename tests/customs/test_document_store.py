@@ -40,7 +40,9 @@ from tests.customs.pdf import pdf_text
 
 def corrected(shipment: Declaration, hs_code: str) -> Declaration:
     """The seller fixes the first line's HS code."""
-    return replace(shipment, items=(replace(shipment.items[0], hs_code=hs_code), *shipment.items[1:]))
+    return replace(
+        shipment, items=(replace(shipment.items[0], hs_code=hs_code), *shipment.items[1:])
+    )
 
 
 def test_an_issued_document_is_stored_with_its_checksum_and_size(session: Session) -> None:
@@ -88,8 +90,12 @@ def test_a_chinese_seller_gets_every_document_in_english_and_chinese(session: Se
     shipment_id = make_shipment(session)
     issued = issue_all(session, shipment_id, declaration(20), "zh-Hans")
     assert sorted((d.kind, d.language) for d in issued) == [
-        ("cn22", "en"), ("cn22", "zh-Hans"), ("commercial_invoice", "en"), ("commercial_invoice", "zh-Hans"),
-        ("packing_list", "en"), ("packing_list", "zh-Hans"),
+        ("cn22", "en"),
+        ("cn22", "zh-Hans"),
+        ("commercial_invoice", "en"),
+        ("commercial_invoice", "zh-Hans"),
+        ("packing_list", "en"),
+        ("packing_list", "zh-Hans"),
     ]
 
 
@@ -99,7 +105,9 @@ def test_an_english_speaking_seller_gets_english_documents_only(session: Session
     assert len(issued) == 3
 
 
-def test_a_correction_across_the_line_makes_the_cn23_current_and_keeps_the_cn22(session: Session) -> None:
+def test_a_correction_across_the_line_makes_the_cn23_current_and_keeps_the_cn22(
+    session: Session,
+) -> None:
     shipment_id = make_shipment(session)
     issue_all(session, shipment_id, declaration(2), "en")
     costly = declaration(2, unit="2000.00")
@@ -142,7 +150,10 @@ def test_the_bundle_holds_the_current_documents_and_their_checksums(session: Ses
 
 
 def test_the_manifest_has_one_row_per_item_of_every_shipment() -> None:
-    entries = [ManifestEntry("s-1", declaration(3)), ManifestEntry("s-2", declaration(2, invoice_number="SR-2"))]
+    entries = [
+        ManifestEntry("s-1", declaration(3)),
+        ManifestEntry("s-2", declaration(2, invoice_number="SR-2")),
+    ]
     rows = manifest_rows(entries)
     assert len(rows) == 5
     assert [r["shipment_id"] for r in rows] == ["s-1"] * 3 + ["s-2"] * 2
@@ -153,11 +164,15 @@ def test_the_manifest_has_one_row_per_item_of_every_shipment() -> None:
     assert parsed[3]["invoice_number"] == "SR-2"
 
 
-@pytest.mark.parametrize("dangerous", ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd", "＝1+1"])
+@pytest.mark.parametrize(
+    "dangerous", ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd", "＝1+1"]
+)
 def test_manifest_cells_that_a_spreadsheet_would_run_are_escaped(dangerous: str) -> None:
     shipment = declaration(1)
     shipment = replace(shipment, items=(replace(shipment.items[0], description=dangerous),))
-    parsed = list(csv.DictReader(io.StringIO(manifest_csv(manifest_rows([ManifestEntry("s", shipment)])))))
+    parsed = list(
+        csv.DictReader(io.StringIO(manifest_csv(manifest_rows([ManifestEntry("s", shipment)]))))
+    )
     assert parsed[0]["description"] == "'" + dangerous
     assert escape_cell("Green tea = good") == "Green tea = good"
 
@@ -187,7 +202,9 @@ def test_two_requests_issuing_at_once_get_consecutive_versions(engine: Engine) -
         issue(first_session, shipment_id, "cn22", "en", declaration(1))
 
         def second() -> None:
-            document = issue(second_session, shipment_id, "cn22", "en", corrected(declaration(1), "0902300000"))
+            document = issue(
+                second_session, shipment_id, "cn22", "en", corrected(declaration(1), "0902300000")
+            )
             outcome["version"] = document.version
             second_session.commit()
 
@@ -200,7 +217,9 @@ def test_two_requests_issuing_at_once_get_consecutive_versions(engine: Engine) -
         assert [d.version for d in list_documents(first_session, shipment_id)] == [1, 2]
     finally:
         first_session.rollback()
-        first_session.execute(delete(CustomsDocument).where(CustomsDocument.shipment_id == shipment_id))
+        first_session.execute(
+            delete(CustomsDocument).where(CustomsDocument.shipment_id == shipment_id)
+        )
         shipment = first_session.get(Shipment, shipment_id)
         assert shipment is not None
         order = first_session.get(Order, shipment.order_id)

@@ -20,7 +20,9 @@ SHIPMENT = declaration(20)
 
 @pytest.mark.parametrize("language", ["en", "zh-Hans", "ar", "ru"])
 @pytest.mark.parametrize("kind", KINDS)
-def test_every_document_shows_the_invoice_number_hs_codes_and_the_sellers_words(kind: str, language: str) -> None:
+def test_every_document_shows_the_invoice_number_hs_codes_and_the_sellers_words(
+    kind: str, language: str
+) -> None:
     text = pdf_text(render(kind, language, SHIPMENT))  # type: ignore[arg-type]
     assert SHIPMENT.invoice_number in text
     for code in HS_CODES:
@@ -56,7 +58,9 @@ def test_labels_are_in_the_exporters_language_with_english_beside_them() -> None
 def test_arabic_is_joined_and_drawn_right_to_left() -> None:
     drawn = visual(ARABIC)
     assert drawn != ARABIC
-    assert all(not "\u0600" <= char <= "\u06ff" for char in drawn)  # presentation (joined) forms only
+    assert all(
+        not "\u0600" <= char <= "\u06ff" for char in drawn
+    )  # presentation (joined) forms only
     # Read from the right and unjoined, the drawing is exactly what the seller wrote.
     assert unicodedata.normalize("NFKC", drawn[::-1]) == ARABIC
 
@@ -94,13 +98,23 @@ def test_every_label_exists_in_every_document_language() -> None:
 
 
 @pytest.mark.parametrize(
-    ("tag", "language"), [("zh-Hans", "zh-Hans"), ("zh-CN", "zh-Hans"), ("kk-KZ", "kk"), ("ar", "ar"), ("de", "en"), (None, "en")]
+    ("tag", "language"),
+    [
+        ("zh-Hans", "zh-Hans"),
+        ("zh-CN", "zh-Hans"),
+        ("kk-KZ", "kk"),
+        ("ar", "ar"),
+        ("de", "en"),
+        (None, "en"),
+    ],
 )
 def test_the_exporters_locale_picks_the_document_language(tag: str | None, language: str) -> None:
     assert document_language(tag) == language
 
 
-def test_missing_fonts_fail_with_the_packages_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_missing_fonts_fail_with_the_packages_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setattr(fonts, "SEARCH_DIRS", (str(tmp_path),))
     monkeypatch.setenv("DOCUMENT_FONT_DIRS", "")
     fonts.register.cache_clear()
@@ -113,7 +127,9 @@ def test_missing_fonts_fail_with_the_packages_to_install(monkeypatch: pytest.Mon
         fonts.register()
 
 
-def test_fonts_are_found_in_a_folder_named_by_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_fonts_are_found_in_a_folder_named_by_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     installed = fonts.locate(fonts.CJK)
     assert installed is not None
     (tmp_path / "cjk").mkdir()
@@ -130,18 +146,29 @@ def test_text_wider_than_its_column_wraps_inside_it() -> None:
     lines = wrap(f"Tea {long_word} 西湖龙井绿茶特级西湖龙井绿茶特级西湖龙井绿茶特级", 100)
     assert len(lines) > 3
     assert all(fonts.width(line, 7.5) <= 100 for line in lines)
-    assert "".join(lines).replace(" ", "") == f"Tea{long_word}西湖龙井绿茶特级西湖龙井绿茶特级西湖龙井绿茶特级"
+    assert (
+        "".join(lines).replace(" ", "")
+        == f"Tea{long_word}西湖龙井绿茶特级西湖龙井绿茶特级西湖龙井绿茶特级"
+    )
 
 
 def test_a_yen_shipment_without_tax_ids_renders_whole_yen_amounts() -> None:
     shipment = declaration(2)
     items = tuple(
-        replace(item, unit_value=Money.of("1500", "JPY"), total_value=Money.of("3000", "JPY")) for item in shipment.items
+        replace(item, unit_value=Money.of("1500", "JPY"), total_value=Money.of("3000", "JPY"))
+        for item in shipment.items
     )
     shipment = replace(
-        shipment, currency="JPY", items=items, total_value=Money.of("6000", "JPY"),
-        shipping=Money.of("800", "JPY"), insurance=Money.zero("JPY"), duties=Money.zero("JPY"),
-        taxes=Money.zero("JPY"), de_minimis=True, exporter=replace(shipment.exporter, tax_id=None, eori=None),
+        shipment,
+        currency="JPY",
+        items=items,
+        total_value=Money.of("6000", "JPY"),
+        shipping=Money.of("800", "JPY"),
+        insurance=Money.zero("JPY"),
+        duties=Money.zero("JPY"),
+        taxes=Money.zero("JPY"),
+        de_minimis=True,
+        exporter=replace(shipment.exporter, tax_id=None, eori=None),
     )
     text = pdf_text(render("commercial_invoice", "en", shipment))
     assert "6800 JPY" in text and "1500" in text

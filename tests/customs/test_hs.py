@@ -17,13 +17,22 @@ def test_the_whole_edition_is_loaded(session: Session) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("090210", "090210"), ("0902.10", "090210"), ("0902 10 00", "09021000"), ("5007.20.1900", "5007201900")],
+    [
+        ("090210", "090210"),
+        ("0902.10", "090210"),
+        ("0902 10 00", "09021000"),
+        ("5007.20.1900", "5007201900"),
+    ],
 )
-def test_real_subheadings_are_normalized_and_extensions_kept(session: Session, raw: str, expected: str) -> None:
+def test_real_subheadings_are_normalized_and_extensions_kept(
+    session: Session, raw: str, expected: str
+) -> None:
     assert hs.validate(session, raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["0902", "09021", "12345678901", "09.02.1x", "", "０９０２１０", "090299"])
+@pytest.mark.parametrize(
+    "raw", ["0902", "09021", "12345678901", "09.02.1x", "", "０９０２１０", "090299"]
+)
 def test_malformed_or_unknown_codes_are_refused(session: Session, raw: str) -> None:
     with pytest.raises(hs.HsCodeInvalid) as error:
         hs.validate(session, raw)

@@ -16,12 +16,30 @@ from tests.customs.test_landed_cost import RATES
 from tests.helpers import Api
 
 
-def listing(session: Session, seller_id: str, *, price_minor: int, currency: str, hs_code: str,
-            origin: str, ships_to: list[str] | None = None, status: str = "published") -> Listing:
+def listing(
+    session: Session,
+    seller_id: str,
+    *,
+    price_minor: int,
+    currency: str,
+    hs_code: str,
+    origin: str,
+    ships_to: list[str] | None = None,
+    status: str = "published",
+) -> Listing:
     row = Listing(
-        seller_id=seller_id, sku=f"sku-{price_minor}-{hs_code}", language="en", title="Item",
-        price_minor=price_minor, currency=currency, weight_grams=400, hs_code=hs_code,
-        origin_country=origin, ships_everywhere=ships_to is None, status=status, search_text="item",
+        seller_id=seller_id,
+        sku=f"sku-{price_minor}-{hs_code}",
+        language="en",
+        title="Item",
+        price_minor=price_minor,
+        currency=currency,
+        weight_grams=400,
+        hs_code=hs_code,
+        origin_country=origin,
+        ships_everywhere=ships_to is None,
+        status=status,
+        search_text="item",
     )
     row.destinations = [ListingDestination(country=c) for c in ships_to or []]
     session.add(row)
@@ -33,17 +51,35 @@ def listing(session: Session, seller_id: str, *, price_minor: int, currency: str
 def sellers(api: Api) -> tuple[str, str]:
     owner = api.user()
     tea = api.seller(owner)["id"]  # CN, CNY
-    carpets = api.seller(owner, name="Grand Bazaar", country="TR", currency="TRY",
-                         address={"line1": "1 Bazaar", "city": "Istanbul", "country": "TR"})["id"]
+    carpets = api.seller(
+        owner,
+        name="Grand Bazaar",
+        country="TR",
+        currency="TRY",
+        address={"line1": "1 Bazaar", "city": "Istanbul", "country": "TR"},
+    )["id"]
     return tea, carpets
 
 
-def test_each_sellers_shipment_is_estimated_on_its_own(session: Session, sellers: tuple[str, str]) -> None:
+def test_each_sellers_shipment_is_estimated_on_its_own(
+    session: Session, sellers: tuple[str, str]
+) -> None:
     tea_seller, carpet_seller = sellers
-    tea = listing(session, tea_seller, price_minor=40000, currency="CNY", hs_code="090210", origin="CN")  # 400 CNY = 50 EUR
-    rug = listing(session, carpet_seller, price_minor=800000, currency="TRY", hs_code="570110", origin="TR")  # 8,000 TRY = 200 EUR
-    quote = quote_listings(session, destination="DE", lines=[(tea.id, 2), (rug.id, 1)], incoterm=Incoterm.DDP,
-                           on=dt.date(2026, 6, 30), rates=RATES, currency="EUR")
+    tea = listing(
+        session, tea_seller, price_minor=40000, currency="CNY", hs_code="090210", origin="CN"
+    )  # 400 CNY = 50 EUR
+    rug = listing(
+        session, carpet_seller, price_minor=800000, currency="TRY", hs_code="570110", origin="TR"
+    )  # 8,000 TRY = 200 EUR
+    quote = quote_listings(
+        session,
+        destination="DE",
+        lines=[(tea.id, 2), (rug.id, 1)],
+        incoterm=Incoterm.DDP,
+        on=dt.date(2026, 6, 30),
+        rates=RATES,
+        currency="EUR",
+    )
     assert {s.seller_id for s in quote.shipments} == {tea_seller, carpet_seller}
     by_origin = {s.ship_from: s.estimate for s in quote.shipments}
     # Tea: 2 x 50 = 100 EUR <= 150: no duty; IOSS VAT 19% x 100 = 19.00 (shipping counted as zero).
@@ -59,21 +95,62 @@ def test_each_sellers_shipment_is_estimated_on_its_own(session: Session, sellers
 
 def test_a_domestic_shipment_pays_nothing(session: Session, sellers: tuple[str, str]) -> None:
     tea_seller, _carpets = sellers
-    tea = listing(session, tea_seller, price_minor=900000, currency="CNY", hs_code="090210", origin="CN")
-    quote = quote_listings(session, destination="CN", lines=[(tea.id, 1)], incoterm=Incoterm.DAP,
-                           on=dt.date(2026, 3, 1), rates=RATES)
+    tea = listing(
+        session, tea_seller, price_minor=900000, currency="CNY", hs_code="090210", origin="CN"
+    )
+    quote = quote_listings(
+        session,
+        destination="CN",
+        lines=[(tea.id, 1)],
+        incoterm=Incoterm.DAP,
+        on=dt.date(2026, 3, 1),
+        rates=RATES,
+    )
     assert quote.currency == "CNY" and quote.duties_and_taxes.is_zero()
 
 
-def test_unknown_draft_or_unshipped_listings_are_refused(session: Session, sellers: tuple[str, str]) -> None:
+def test_unknown_draft_or_unshipped_listings_are_refused(
+    session: Session, sellers: tuple[str, str]
+) -> None:
     tea_seller, _carpets = sellers
-    draft = listing(session, tea_seller, price_minor=100, currency="CNY", hs_code="090210", origin="CN", status="draft")
-    kz_only = listing(session, tea_seller, price_minor=200, currency="CNY", hs_code="090210", origin="CN", ships_to=["KZ"])
+    draft = listing(
+        session,
+        tea_seller,
+        price_minor=100,
+        currency="CNY",
+        hs_code="090210",
+        origin="CN",
+        status="draft",
+    )
+    kz_only = listing(
+        session,
+        tea_seller,
+        price_minor=200,
+        currency="CNY",
+        hs_code="090210",
+        origin="CN",
+        ships_to=["KZ"],
+    )
     with pytest.raises(NotFound) as missing:
-        quote_listings(session, destination="DE", lines=[(kz_only.id, 1), (draft.id, 1), ("nope", 1)],
-                       incoterm=Incoterm.DDP, on=dt.date(2026, 3, 1), rates=RATES)
-    assert missing.value.error_code == "listing_not_found" and set(missing.value.errors) == {"lines.1", "lines.2"}
+        quote_listings(
+            session,
+            destination="DE",
+            lines=[(kz_only.id, 1), (draft.id, 1), ("nope", 1)],
+            incoterm=Incoterm.DDP,
+            on=dt.date(2026, 3, 1),
+            rates=RATES,
+        )
+    assert missing.value.error_code == "listing_not_found" and set(missing.value.errors) == {
+        "lines.1",
+        "lines.2",
+    }
     with pytest.raises(Invalid) as unshipped:
-        quote_listings(session, destination="DE", lines=[(kz_only.id, 1)], incoterm=Incoterm.DDP,
-                       on=dt.date(2026, 3, 1), rates=RATES)
+        quote_listings(
+            session,
+            destination="DE",
+            lines=[(kz_only.id, 1)],
+            incoterm=Incoterm.DDP,
+            on=dt.date(2026, 3, 1),
+            rates=RATES,
+        )
     assert unshipped.value.error_code == "not_shipped_to"

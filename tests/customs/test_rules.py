@@ -13,9 +13,47 @@ from sqlalchemy.orm import Session
 from marketplace.customs import rules
 from marketplace.customs.models import CustomsRule
 
-COVERED = {"GB", "US", "CN", "RU", "KZ", "UZ", "TR", "AE", "SA", "PK", "AU", "JP",
-           "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
-           "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"}
+COVERED = {
+    "GB",
+    "US",
+    "CN",
+    "RU",
+    "KZ",
+    "UZ",
+    "TR",
+    "AE",
+    "SA",
+    "PK",
+    "AU",
+    "JP",
+    "AT",
+    "BE",
+    "BG",
+    "HR",
+    "CY",
+    "CZ",
+    "DK",
+    "EE",
+    "FI",
+    "FR",
+    "DE",
+    "GR",
+    "HU",
+    "IE",
+    "IT",
+    "LV",
+    "LT",
+    "LU",
+    "MT",
+    "NL",
+    "PL",
+    "PT",
+    "RO",
+    "SK",
+    "SI",
+    "ES",
+    "SE",
+}
 
 
 def test_every_shipped_record_names_its_source_and_the_date_it_was_checked() -> None:
@@ -60,7 +98,10 @@ def test_the_eu_records_carry_each_member_states_vat() -> None:
     eu = [rule for rule in rules.shipped_records() if rule.destination == "EU"]
     latest = max(eu, key=lambda rule: rule.valid_from)
     assert len(latest.countries) == 27
-    assert str(latest.countries["DE"].vat_rate) == "19" and str(latest.countries["HU"].vat_rate) == "27"
+    assert (
+        str(latest.countries["DE"].vat_rate) == "19"
+        and str(latest.countries["HU"].vat_rate) == "27"
+    )
     assert latest.countries["SE"].currency == "SEK"
 
 
@@ -71,7 +112,9 @@ def test_loading_again_changes_nothing_and_keeps_an_operators_edit(session: Sess
     row.body = body
     row.edited_by = "operator-id"
     session.flush()
-    before = {r.id: json.dumps(r.body, sort_keys=True) for r in session.scalars(select(CustomsRule))}
+    before = {
+        r.id: json.dumps(r.body, sort_keys=True) for r in session.scalars(select(CustomsRule))
+    }
 
     rules.load_rules(session)
 

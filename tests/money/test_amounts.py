@@ -29,7 +29,9 @@ from marketplace.money.currencies import known_currencies, minor_units
         ("999999999999999.999", "KWD", "999999999999999.999"),
     ],
 )
-def test_exact_decimal_strings_are_accepted_and_quantized(text: str, currency: str, expected: str) -> None:
+def test_exact_decimal_strings_are_accepted_and_quantized(
+    text: str, currency: str, expected: str
+) -> None:
     money = parse_amount(text, currency)
     assert money.to_api() == {"amount": expected, "currency": currency}
 
@@ -37,10 +39,40 @@ def test_exact_decimal_strings_are_accepted_and_quantized(text: str, currency: s
 @pytest.mark.parametrize(
     "value",
     [
-        12.5, 12, True, None, ["12.50"], {"amount": "1"},
-        "", " 12.50", "12.50 ", "12 .50", "1 000", "12,50", "+12.50", "012.50", "00", ".5", "12.",
-        "1e3", "1E3", "1.2e-1", "NaN", "nan", "Infinity", "-Infinity", "inf", "0x10", "1_000",
-        "١٢", "１２", "12.50\n", "\t12", "--1", "-", "- 1",
+        12.5,
+        12,
+        True,
+        None,
+        ["12.50"],
+        {"amount": "1"},
+        "",
+        " 12.50",
+        "12.50 ",
+        "12 .50",
+        "1 000",
+        "12,50",
+        "+12.50",
+        "012.50",
+        "00",
+        ".5",
+        "12.",
+        "1e3",
+        "1E3",
+        "1.2e-1",
+        "NaN",
+        "nan",
+        "Infinity",
+        "-Infinity",
+        "inf",
+        "0x10",
+        "1_000",
+        "١٢",
+        "１２",
+        "12.50\n",
+        "\t12",
+        "--1",
+        "-",
+        "- 1",
     ],
 )
 def test_anything_but_a_canonical_decimal_string_is_refused(value: object) -> None:
@@ -51,7 +83,12 @@ def test_anything_but_a_canonical_decimal_string_is_refused(value: object) -> No
 
 
 def test_more_decimals_than_the_currency_has_are_refused() -> None:
-    for text, currency in (("12.505", "EUR"), ("1500.5", "JPY"), ("1.2345", "KWD"), ("1.000", "USD")):
+    for text, currency in (
+        ("12.505", "EUR"),
+        ("1500.5", "JPY"),
+        ("1.2345", "KWD"),
+        ("1.000", "USD"),
+    ):
         with pytest.raises(InvalidAmount) as raised:
             parse_amount(text, currency)
         assert "decimal places" in str(raised.value.detail)
@@ -123,8 +160,14 @@ def test_allocating_a_negative_total_mirrors_the_positive_one() -> None:
 
 @pytest.mark.parametrize(
     ("weights", "error"),
-    [([], ValueError), ([0, 0], ValueError), ([1, -1], ValueError), ([1.5], TypeError),
-     ([True], TypeError), ([Decimal("NaN")], ValueError)],
+    [
+        ([], ValueError),
+        ([0, 0], ValueError),
+        ([1, -1], ValueError),
+        ([1.5], TypeError),
+        ([True], TypeError),
+        ([Decimal("NaN")], ValueError),
+    ],
 )
 def test_allocation_refuses_weights_that_cannot_split_an_amount(weights: list, error: type) -> None:
     with pytest.raises(error):
@@ -141,12 +184,16 @@ def test_allocation_refuses_an_unrounded_total() -> None:
     currency=st.sampled_from(sorted(known_currencies())),
     weights=st.lists(
         st.integers(min_value=0, max_value=10**9)
-        | st.decimals(min_value=0, max_value=10**6, places=4, allow_nan=False, allow_infinity=False),
+        | st.decimals(
+            min_value=0, max_value=10**6, places=4, allow_nan=False, allow_infinity=False
+        ),
         min_size=1,
         max_size=12,
     ).filter(lambda ws: sum(ws) > 0),
 )
-def test_allocation_always_sums_to_the_total_exactly(units: int, currency: str, weights: list) -> None:
+def test_allocation_always_sums_to_the_total_exactly(
+    units: int, currency: str, weights: list
+) -> None:
     total = Money.from_minor(units, currency)
     parts = allocate(total, weights)
     assert len(parts) == len(weights)
@@ -158,8 +205,12 @@ def test_allocation_always_sums_to_the_total_exactly(units: int, currency: str, 
         assert abs(part.amount - exact) < Decimal(1).scaleb(-minor_units(currency))
 
 
-@given(amount=st.decimals(allow_nan=False, allow_infinity=False, min_value=-(10**12), max_value=10**12),
-       currency=st.sampled_from(["EUR", "JPY", "KWD"]))
+@given(
+    amount=st.decimals(
+        allow_nan=False, allow_infinity=False, min_value=-(10**12), max_value=10**12
+    ),
+    currency=st.sampled_from(["EUR", "JPY", "KWD"]),
+)
 def test_quantize_is_idempotent(amount: Decimal, currency: str) -> None:
     once = Money(amount, currency).quantize()
     assert once.quantize() == once
@@ -187,11 +238,18 @@ def test_the_money_field_loads_a_money_value() -> None:
         ({"price": {"amount": "1.00"}}, ("price", "currency")),
         ({"price": {"amount": "1.00", "currency": "CNY", "extra": 1}}, ("price", "extra")),
         ({"price": "12.50"}, ("price", "_schema")),
-        ({"price": {"amount": "1", "currency": "EUR"}, "refund": {"amount": "0", "currency": "EUR"}},
-         ("refund", "amount")),
+        (
+            {
+                "price": {"amount": "1", "currency": "EUR"},
+                "refund": {"amount": "0", "currency": "EUR"},
+            },
+            ("refund", "amount"),
+        ),
     ],
 )
-def test_the_money_field_reports_bad_input_on_the_field_path(body: dict, path: tuple[str, str]) -> None:
+def test_the_money_field_reports_bad_input_on_the_field_path(
+    body: dict, path: tuple[str, str]
+) -> None:
     with pytest.raises(ma.ValidationError) as raised:
         PriceSchema().load(body)
     messages = raised.value.messages
@@ -201,7 +259,10 @@ def test_the_money_field_reports_bad_input_on_the_field_path(body: dict, path: t
 
 def test_the_money_field_allows_negative_amounts_when_asked() -> None:
     loaded = PriceSchema().load(
-        {"price": {"amount": "1", "currency": "EUR"}, "refund": {"amount": "-2.5", "currency": "EUR"}}
+        {
+            "price": {"amount": "1", "currency": "EUR"},
+            "refund": {"amount": "-2.5", "currency": "EUR"},
+        }
     )
     assert loaded["refund"] == Money.of("-2.50", "EUR")
 
@@ -211,7 +272,9 @@ def test_money_output_dumps_the_api_shape_with_an_optional_formatted_string() ->
     assert MoneyOutputSchema().dump(money) == {"amount": "1234.50", "currency": "CNY"}
     with use_locale("en"):
         assert MoneyOutputSchema(formatted=True).dump(money) == {
-            "amount": "1234.50", "currency": "CNY", "formatted": "CN¥1,234.50",
+            "amount": "1234.50",
+            "currency": "CNY",
+            "formatted": "CN¥1,234.50",
         }
 
 

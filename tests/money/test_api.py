@@ -43,7 +43,12 @@ def test_currencies_are_listed_with_names_and_symbols_in_the_requested_locale(ap
     assert response.status_code == 200
     assert response.headers["Content-Language"] == "kk"
     by_code = {c["code"]: c for c in response.get_json()}
-    assert by_code["KZT"] == {"code": "KZT", "name": "Қазақстан теңгесі", "minor_units": 2, "symbol": "₸"}
+    assert by_code["KZT"] == {
+        "code": "KZT",
+        "name": "Қазақстан теңгесі",
+        "minor_units": 2,
+        "symbol": "₸",
+    }
     assert by_code["JPY"]["minor_units"] == 0 and by_code["KWD"]["minor_units"] == 3
     assert "HRK" not in by_code
 
@@ -77,7 +82,9 @@ def test_the_imported_ecb_rates_are_served_with_their_date_source_and_staleness(
 
 
 def test_an_unknown_rate_set_is_a_404(api: Api) -> None:
-    assert_problem(api.get("/rates/00000000-0000-0000-0000-000000000000"), 404, "rate_set_not_found")
+    assert_problem(
+        api.get("/rates/00000000-0000-0000-0000-000000000000"), 404, "rate_set_not_found"
+    )
 
 
 @pytest.mark.usefixtures("ecb_rates")
@@ -123,14 +130,25 @@ def test_users_who_are_not_operators_may_not_change_rates(api: Api, session: Ses
         ({"base": "EUR", "rates": {}}, 422, "rate_invalid", "rates"),
         ({"base": "EUR", "rates": ["KZT", "489.5"]}, 422, "invalid", "rates"),
         ({"base": "EUR", "rates": {"EUR": "1"}}, 422, "rate_invalid", "rates.EUR"),
-        ({"base": "EUR", "rates": {"KZT": "489.5"}, "as_of": "2999-01-01"}, 422, "rate_invalid", "as_of"),
+        (
+            {"base": "EUR", "rates": {"KZT": "489.5"}, "as_of": "2999-01-01"},
+            422,
+            "rate_invalid",
+            "as_of",
+        ),
         ({"base": "EUR", "rates": {"KZT": "489.5"}, "as_of": "yesterday"}, 422, "invalid", "as_of"),
         ({"base": "EUR", "rates": {"KZT": "489.5"}, "source": "ecb"}, 422, "invalid", "source"),
     ],
 )
 @pytest.mark.usefixtures("ecb_rates")
 def test_bad_rates_are_a_problem_and_leave_the_current_set_unchanged(
-    api: Api, operator: Caller, session: Session, body: dict[str, Any], status: int, code: str, field: str | None
+    api: Api,
+    operator: Caller,
+    session: Session,
+    body: dict[str, Any],
+    status: int,
+    code: str,
+    field: str | None,
 ) -> None:
     before = api.get("/rates").get_json()
     problem = assert_problem(api.put("/rates", as_=operator, json=body), status, code)
@@ -143,7 +161,9 @@ def test_bad_rates_are_a_problem_and_leave_the_current_set_unchanged(
 @pytest.mark.usefixtures("ecb_rates")
 def test_rate_errors_are_explained_in_the_callers_language(api: Api, operator: Caller) -> None:
     response = api.put(
-        "/rates", as_=operator, json={"base": "EUR", "rates": {"KZT": "-1"}},
+        "/rates",
+        as_=operator,
+        json={"base": "EUR", "rates": {"KZT": "-1"}},
         headers={"Accept-Language": "ru"},
     )
     problem = assert_problem(response, 422, "rate_invalid")
@@ -157,7 +177,9 @@ def test_a_body_that_is_not_json_is_refused(api: Api, operator: Caller) -> None:
     assert_problem(api.put("/rates", as_=operator, data="{", content_type="application/json"), 400)
 
 
-def test_the_cli_refuses_a_hostile_file_and_stores_nothing(app: Flask, session: Session, tmp_path: Path) -> None:
+def test_the_cli_refuses_a_hostile_file_and_stores_nothing(
+    app: Flask, session: Session, tmp_path: Path
+) -> None:
     hostile = tmp_path / "evil.xml"
     hostile.write_text(
         '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]><x>&b;</x>'
@@ -174,14 +196,30 @@ def test_the_cli_says_what_it_imported(app: Flask) -> None:
     assert "31 ecb rates of 2022-07-08 (EUR base)" in result.output
 
 
-def test_the_demo_rates_cover_every_demo_currency_and_load_once(app: Flask, api: Api, session: Session) -> None:
+def test_the_demo_rates_cover_every_demo_currency_and_load_once(
+    app: Flask, api: Api, session: Session
+) -> None:
     runner = app.test_cli_runner()
     assert runner.invoke(args=["demo", "load"]).exit_code == 0
     assert runner.invoke(args=["demo", "load"]).exit_code == 0
     assert set_count(session) == 1
     body = api.get("/rates").get_json()
     assert body["source"] == "demo" and body["stale"] == []
-    wanted = {"CNY", "KZT", "UZS", "TRY", "PKR", "AED", "USD", "GBP", "RUB", "SAR", "JPY", "KWD", "XDR"}
+    wanted = {
+        "CNY",
+        "KZT",
+        "UZS",
+        "TRY",
+        "PKR",
+        "AED",
+        "USD",
+        "GBP",
+        "RUB",
+        "SAR",
+        "JPY",
+        "KWD",
+        "XDR",
+    }
     assert wanted <= set(body["rates"]) == set(DEMO_RATES)
     assert body["base"] == "EUR"
     assert {origin["source"] for origin in body["origins"].values()} == {"demo"}

@@ -39,7 +39,9 @@ def test_the_same_yuan_amount_reads_right_in_every_locale(locale: str, expected:
         (Money.of("1234.5", "TRY"), "tr", "₺1.234,50"),
     ],
 )
-def test_decimals_follow_the_currency_and_symbols_the_locale(money: Money, locale: str, expected: str) -> None:
+def test_decimals_follow_the_currency_and_symbols_the_locale(
+    money: Money, locale: str, expected: str
+) -> None:
     assert format_money(money, locale) == expected
 
 
@@ -58,7 +60,12 @@ def test_an_unknown_locale_falls_back_to_english() -> None:
 
 def test_currency_names_and_symbols_come_from_cldr_in_the_locale() -> None:
     kk = {c["code"]: c for c in currency_list("kk")}
-    assert kk["KZT"] == {"code": "KZT", "name": "Қазақстан теңгесі", "minor_units": 2, "symbol": "₸"}
+    assert kk["KZT"] == {
+        "code": "KZT",
+        "name": "Қазақстан теңгесі",
+        "minor_units": 2,
+        "symbol": "₸",
+    }
     zh = {c["code"]: c for c in currency_list("zh-Hans")}
     assert zh["CNY"]["name"] == "人民币" and zh["CNY"]["symbol"] == "¥"
     assert {c["code"]: c["minor_units"] for c in currency_list("en")}["KWD"] == 3

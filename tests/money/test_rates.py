@@ -65,7 +65,12 @@ def test_an_imported_set_is_current_and_can_be_read_back_by_id(session: Session)
     rate_set = import_rates(session, EcbXml(str(ECB_FILE)), NOW)
     table = current_table(session)
     assert table.set_id == rate_set.id
-    assert (table.base, table.as_of, table.source, len(table.rates)) == ("EUR", dt.date(2022, 7, 8), "ecb", 31)
+    assert (table.base, table.as_of, table.source, len(table.rates)) == (
+        "EUR",
+        dt.date(2022, 7, 8),
+        "ecb",
+        31,
+    )
     assert table.rates["GBP"] == Decimal("0.84585")
     session.expire_all()
     again = get_table(session, rate_set.id)
@@ -101,7 +106,9 @@ DTD_ONLY = b"""<?xml version="1.0"?>
 
 
 @pytest.mark.parametrize("hostile", [BILLION_LAUGHS, EXTERNAL_ENTITY, DTD_ONLY])
-def test_hostile_xml_is_refused_not_expanded(session: Session, tmp_path: Path, hostile: bytes) -> None:
+def test_hostile_xml_is_refused_not_expanded(
+    session: Session, tmp_path: Path, hostile: bytes
+) -> None:
     path = tmp_path / "rates.xml"
     path.write_bytes(hostile)
     with pytest.raises(RateFileInvalid) as raised:
@@ -141,7 +148,10 @@ def test_a_file_that_is_not_a_valid_ecb_rate_file_is_refused(data: bytes) -> Non
 
 
 def test_a_history_file_gives_its_newest_day() -> None:
-    data = ecb("2022-07-07", "<Cube currency='USD' rate='1.0180'/></Cube><Cube time='2022-07-08'><Cube currency='USD' rate='1.0163'/>")
+    data = ecb(
+        "2022-07-07",
+        "<Cube currency='USD' rate='1.0180'/></Cube><Cube time='2022-07-08'><Cube currency='USD' rate='1.0163'/>",
+    )
     incoming = parse_ecb_xml(data)
     assert incoming.as_of == dt.date(2022, 7, 8) and incoming.rates == {"USD": Decimal("1.0163")}
 
@@ -190,9 +200,13 @@ def test_the_ecb_file_can_be_fetched_from_a_url(session: Session, ecb_server: st
         EcbXml(f"{ecb_server}/missing.xml").fetch()
 
 
-def test_cny_to_kzt_goes_through_an_operator_rate_for_tenge(session: Session, operator: User) -> None:
+def test_cny_to_kzt_goes_through_an_operator_rate_for_tenge(
+    session: Session, operator: User
+) -> None:
     import_rates(session, EcbXml(str(ECB_FILE)), NOW)
-    enter_rates(session, operator, base="EUR", rates={"KZT": "489.50"}, as_of=dt.date(2022, 7, 9), now=NOW)
+    enter_rates(
+        session, operator, base="EUR", rates={"KZT": "489.50"}, as_of=dt.date(2022, 7, 9), now=NOW
+    )
     table = current_table(session)
     assert len(table.rates) == 32
     converted = table.convert(Money.of("100.00", "CNY"), "KZT")
@@ -200,8 +214,12 @@ def test_cny_to_kzt_goes_through_an_operator_rate_for_tenge(session: Session, op
     assert converted == Money.of("7188.49", "KZT")
     quote = table.quote("CNY", "KZT")
     assert quote.to_api() == {
-        "from": "CNY", "to": "KZT", "rate": "71.884866730303", "as_of": "2022-07-08",
-        "source": "ecb+operator", "rate_set_id": table.set_id,
+        "from": "CNY",
+        "to": "KZT",
+        "rate": "71.884866730303",
+        "as_of": "2022-07-08",
+        "source": "ecb+operator",
+        "rate_set_id": table.set_id,
     }
     assert table.quote("EUR", "KZT").as_of == dt.date(2022, 7, 9)
     assert table.quote("KZT", "KZT").rate == 1
@@ -220,10 +238,14 @@ def test_a_missing_currency_pair_is_a_clear_422(session: Session) -> None:
 def test_an_ecb_import_keeps_operator_rates_and_an_operator_put_keeps_ecb_rates(
     session: Session, operator: User
 ) -> None:
-    enter_rates(session, operator, base="EUR", rates={"KZT": "489.5", "UZS": "11100"}, as_of=None, now=NOW)
+    enter_rates(
+        session, operator, base="EUR", rates={"KZT": "489.5", "UZS": "11100"}, as_of=None, now=NOW
+    )
     import_rates(session, EcbXml(str(ECB_FILE)), NOW)
     table = current_table(session)
-    assert table.rates["KZT"] == Decimal("489.5") and table.origin("KZT") == RateOrigin(NOW.date(), "operator")
+    assert table.rates["KZT"] == Decimal("489.5") and table.origin("KZT") == RateOrigin(
+        NOW.date(), "operator"
+    )
     assert table.origin("USD") == RateOrigin(dt.date(2022, 7, 8), "ecb")
     # A new operator set replaces the operator's rates (UZS is gone), the ECB's stay.
     enter_rates(session, operator, base="EUR", rates={"KZT": "490.1"}, as_of=None, now=NOW)
@@ -232,18 +254,28 @@ def test_an_ecb_import_keeps_operator_rates_and_an_operator_put_keeps_ecb_rates(
     assert table.rates["USD"] == Decimal("1.0163") and len(table.rates) == 32
 
 
-def test_an_older_file_never_overrides_a_newer_operator_rate(session: Session, operator: User) -> None:
-    enter_rates(session, operator, base="EUR", rates={"USD": "1.05"}, as_of=dt.date(2022, 7, 9), now=NOW)
+def test_an_older_file_never_overrides_a_newer_operator_rate(
+    session: Session, operator: User
+) -> None:
+    enter_rates(
+        session, operator, base="EUR", rates={"USD": "1.05"}, as_of=dt.date(2022, 7, 9), now=NOW
+    )
     import_rates(session, EcbXml(str(ECB_FILE)), NOW)
     table = current_table(session)
     assert table.rates["USD"] == Decimal("1.05") and table.origin("USD").source == "operator"
-    enter_rates(session, operator, base="EUR", rates={"KZT": "489.5"}, as_of=dt.date(2022, 7, 9), now=NOW)
+    enter_rates(
+        session, operator, base="EUR", rates={"KZT": "489.5"}, as_of=dt.date(2022, 7, 9), now=NOW
+    )
     assert current_table(session).rates["USD"] == Decimal("1.0163")
 
 
-def test_rates_under_another_base_are_re_expressed_in_the_new_base(session: Session, operator: User) -> None:
+def test_rates_under_another_base_are_re_expressed_in_the_new_base(
+    session: Session, operator: User
+) -> None:
     import_rates(session, EcbXml(str(ECB_FILE)), NOW)
-    enter_rates(session, operator, base="USD", rates={"KZT": "480", "EUR": "0.98"}, as_of=None, now=NOW)
+    enter_rates(
+        session, operator, base="USD", rates={"KZT": "480", "EUR": "0.98"}, as_of=None, now=NOW
+    )
     table = current_table(session)
     assert table.base == "USD"
     # 1 USD = 0.98 EUR, and 1 EUR = 6.8095 CNY (ECB): 1 USD = 6.67331 CNY, dated as the ECB rate.
@@ -278,7 +310,13 @@ def test_only_operators_may_enter_rates(session: Session, operator: User) -> Non
     ],
 )
 def test_bad_operator_rates_change_nothing(
-    session: Session, operator: User, base: str, rates: dict, as_of: dt.date | None, code: str, field: str
+    session: Session,
+    operator: User,
+    base: str,
+    rates: dict,
+    as_of: dt.date | None,
+    code: str,
+    field: str,
 ) -> None:
     import_rates(session, EcbXml(str(ECB_FILE)), NOW)
     before = current_table(session)
@@ -297,11 +335,16 @@ def test_a_stale_set_blocks_an_order_currency(session: Session, operator: User) 
     with pytest.raises(StaleRate) as raised:
         ensure_fresh(table, ["KZT", "CNY", "USD"], now, 3 * DAY)
     assert raised.value.status == 409 and raised.value.error_code == "rate_stale"
-    assert raised.value.extra == {"currencies": ["CNY", "USD"], "as_of": {"CNY": "2022-07-08", "USD": "2022-07-08"}}
+    assert raised.value.extra == {
+        "currencies": ["CNY", "USD"],
+        "as_of": {"CNY": "2022-07-08", "USD": "2022-07-08"},
+    }
     assert "CNY, USD" in str(raised.value.detail)
     # The catalogue may still show them, flagged.
     assert table.convert(Money.of("10", "CNY"), "KZT").currency == "KZT"
-    assert "CNY" in table.stale_currencies(now, 3 * DAY) and "KZT" not in table.stale_currencies(now, 3 * DAY)
+    assert "CNY" in table.stale_currencies(now, 3 * DAY) and "KZT" not in table.stale_currencies(
+        now, 3 * DAY
+    )
     with pytest.raises(MissingRate):
         ensure_fresh(table, ["UZS"], now, 3 * DAY)
 
@@ -327,7 +370,9 @@ rates = st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("100000"), pl
 def test_converting_then_rounding_never_drifts_a_minor_unit_from_exact(
     units: int, source: str, target: str, rate_source: Decimal, rate_target: Decimal
 ) -> None:
-    table = RateTable("XDR", dt.date(2022, 7, 8), "test", {source: rate_source, target: rate_target})
+    table = RateTable(
+        "XDR", dt.date(2022, 7, 8), "test", {source: rate_source, target: rate_target}
+    )
     money = Money.from_minor(units, source)
     converted = table.convert(money, target)
     exact = Fraction(money.amount) * Fraction(table.rate(target)) / Fraction(table.rate(source))
@@ -336,10 +381,14 @@ def test_converting_then_rounding_never_drifts_a_minor_unit_from_exact(
     assert abs(Fraction(converted.amount) - exact) <= quantum / 2
 
 
-def test_a_new_set_is_current_at_once_though_tables_are_kept_per_process(session: Session, operator: User) -> None:
+def test_a_new_set_is_current_at_once_though_tables_are_kept_per_process(
+    session: Session, operator: User
+) -> None:
     import_rates(session, EcbXml(str(ECB_FILE)), NOW)
     first = current_table(session)
     assert current_table(session) is first  # read once per set
-    enter_rates(session, operator, base="EUR", rates={"KZT": "489.50"}, as_of=dt.date(2022, 7, 9), now=NOW)
+    enter_rates(
+        session, operator, base="EUR", rates={"KZT": "489.50"}, as_of=dt.date(2022, 7, 9), now=NOW
+    )
     second = current_table(session)
     assert second.set_id != first.set_id and second.rates["KZT"] == Decimal("489.50")

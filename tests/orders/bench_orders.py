@@ -58,7 +58,9 @@ def _seed(url: str) -> tuple[list[str], list[str]]:
         load_all(session)
         money.store_rates(
             session,
-            IncomingRates("EUR", now.date(), SourceKind.OPERATOR, {k: Decimal(v) for k, v in RATES.items()}),
+            IncomingRates(
+                "EUR", now.date(), SourceKind.OPERATOR, {k: Decimal(v) for k, v in RATES.items()}
+            ),
             now,
         )
         listings = []
@@ -66,19 +68,49 @@ def _seed(url: str) -> tuple[list[str], list[str]]:
             ("Bench tea", "CN", "CNY", 12_800, 250, "090210"),
             ("Bench carpets", "TR", "TRY", 95_000, 2_000, "570110"),
         ):
-            owner = accounts.register(session, email=f"{country}@bench.test", password="bench-password",
-                                      name=name, hasher=hasher)
-            seller = accounts.create_organisation(session, owner, OrganisationKind.SELLER, {
-                "name": name, "country": country, "currency": currency, "locale": "en",
-                "address": {"line1": "1 Bench Road", "city": "Bench", "country": country},
-            })
-            shipping.replace_rates(session, owner, seller.id, [shipping.RateRow(
-                ("*",), Money(Decimal(10), currency), Money(Decimal(5), currency)
-            )])
+            owner = accounts.register(
+                session,
+                email=f"{country}@bench.test",
+                password="bench-password",
+                name=name,
+                hasher=hasher,
+            )
+            seller = accounts.create_organisation(
+                session,
+                owner,
+                OrganisationKind.SELLER,
+                {
+                    "name": name,
+                    "country": country,
+                    "currency": currency,
+                    "locale": "en",
+                    "address": {"line1": "1 Bench Road", "city": "Bench", "country": country},
+                },
+            )
+            shipping.replace_rates(
+                session,
+                owner,
+                seller.id,
+                [
+                    shipping.RateRow(
+                        ("*",), Money(Decimal(10), currency), Money(Decimal(5), currency)
+                    )
+                ],
+            )
             listing = Listing(
-                seller_id=seller.id, sku=f"BENCH-{country}", language="en", title=name, description="",
-                price_minor=price, currency=currency, stock=1_000_000_000, weight_grams=grams,
-                hs_code=hs_code, origin_country=country, ships_everywhere=True, status="published",
+                seller_id=seller.id,
+                sku=f"BENCH-{country}",
+                language="en",
+                title=name,
+                description="",
+                price_minor=price,
+                currency=currency,
+                stock=1_000_000_000,
+                weight_grams=grams,
+                hs_code=hs_code,
+                origin_country=country,
+                ships_everywhere=True,
+                status="published",
             )
             session.add(listing)
             session.flush()
@@ -86,9 +118,17 @@ def _seed(url: str) -> tuple[list[str], list[str]]:
         tokens = []
         for index in range(CLIENTS):
             email = f"buyer{index}@bench.test"
-            accounts.register(session, email=email, password="bench-password", name="Buyer", hasher=hasher)
-            raw, _token = accounts.issue_token(session, email=email, password="bench-password",
-                                               hasher=hasher, ttl_seconds=3600, now=now)
+            accounts.register(
+                session, email=email, password="bench-password", name="Buyer", hasher=hasher
+            )
+            raw, _token = accounts.issue_token(
+                session,
+                email=email,
+                password="bench-password",
+                hasher=hasher,
+                ttl_seconds=3600,
+                now=now,
+            )
             tokens.append(raw)
         session.commit()
     engine.dispose()
@@ -104,12 +144,26 @@ def _free_port() -> int:
 
 def _serve(url: str, port: int) -> subprocess.Popen[bytes]:
     env = {
-        **os.environ, "DATABASE_URL": url, "PORT": str(port), "HOST": "127.0.0.1", "APP_ENV": "development",
-        "ACCESS_LOG": "/dev/null", "LOG_LEVEL": "WARNING", "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2"),
+        **os.environ,
+        "DATABASE_URL": url,
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "APP_ENV": "development",
+        "ACCESS_LOG": "/dev/null",
+        "LOG_LEVEL": "WARNING",
+        "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2"),
     }
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "-c", "config/gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "-c",
+            "config/gunicorn.conf.py",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -124,7 +178,9 @@ def _serve(url: str, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("gunicorn did not start")
 
 
-def _load(port: int, seconds: float, request: Callable[[http.client.HTTPConnection, int], int]) -> tuple[int, list[float], int]:
+def _load(
+    port: int, seconds: float, request: Callable[[http.client.HTTPConnection, int], int]
+) -> tuple[int, list[float], int]:
     """Run CLIENTS threads for `seconds`; returns completed requests, latencies (s), failures."""
     latencies: list[list[float]] = [[] for _ in range(CLIENTS)]
     failures = [0] * CLIENTS
@@ -174,17 +230,25 @@ def bench_orders(seconds: float = 10.0, catalogue_ceiling: float | None = None) 
             port = _free_port()
             server = _serve(database, port)
             try:
-                body = json.dumps({
-                    "currency": "KZT",
-                    "lines": [{"listing_id": listing, "quantity": 1} for listing in listings],
-                    "ship_to": {"line1": "12 Abay Avenue", "city": "Almaty", "country": "KZ"},
-                    "incoterm": "DDP",
-                })
+                body = json.dumps(
+                    {
+                        "currency": "KZT",
+                        "lines": [{"listing_id": listing, "quantity": 1} for listing in listings],
+                        "ship_to": {"line1": "12 Abay Avenue", "city": "Almaty", "country": "KZ"},
+                        "incoterm": "DDP",
+                    }
+                )
 
                 def place(connection: http.client.HTTPConnection, index: int) -> int:
-                    connection.request("POST", "/api/v1/orders", body=body, headers={
-                        "Authorization": f"Bearer {tokens[index]}", "Content-Type": "application/json",
-                    })
+                    connection.request(
+                        "POST",
+                        "/api/v1/orders",
+                        body=body,
+                        headers={
+                            "Authorization": f"Bearer {tokens[index]}",
+                            "Content-Type": "application/json",
+                        },
+                    )
                     response = connection.getresponse()
                     response.read()
                     return response.status
@@ -217,9 +281,11 @@ def bench_orders(seconds: float = 10.0, catalogue_ceiling: float | None = None) 
         f"(target >= 2%), at {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
     ]
     if catalogue_ceiling:
-        lines.append(f"orders: {orders_per_s / catalogue_ceiling:.1%} of the catalogue's precomputed-JSON ceiling "
-                     f"({catalogue_ceiling:.0f} req/s, new connection per request) (target >= 2%); "
-                     f"p99 {p99 / p50:.1f}x p50 (target <= 3x)")
+        lines.append(
+            f"orders: {orders_per_s / catalogue_ceiling:.1%} of the catalogue's precomputed-JSON ceiling "
+            f"({catalogue_ceiling:.0f} req/s, new connection per request) (target >= 2%); "
+            f"p99 {p99 / p50:.1f}x p50 (target <= 3x)"
+        )
     return lines
 
 

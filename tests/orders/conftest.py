@@ -43,7 +43,9 @@ def store_rates(session: Session, as_of: dt.date | None = None) -> str:
     """Make RATES the current rate set (dated `as_of`, today by default); returns its id."""
     rate_set = money.store_rates(
         session,
-        IncomingRates(base="EUR", as_of=as_of or RATES.as_of, source=SourceKind.OPERATOR, rates=RATES.rates),
+        IncomingRates(
+            base="EUR", as_of=as_of or RATES.as_of, source=SourceKind.OPERATOR, rates=RATES.rates
+        ),
         utcnow(),
     )
     session.flush()
@@ -118,7 +120,10 @@ class Market:
     carpet: str
 
     def order(
-        self, *lines: tuple[str, int], as_: Caller | None = None, headers: dict[str, str] | None = None,
+        self,
+        *lines: tuple[str, int],
+        as_: Caller | None = None,
+        headers: dict[str, str] | None = None,
         **overrides: Any,
     ) -> Any:
         body = {
@@ -143,27 +148,58 @@ def market(api: Api, session: Session) -> Market:
     tea_seller = api.seller(tea_owner)["id"]
     carpet_owner = api.user("Elif")
     carpet_seller = api.seller(
-        carpet_owner, name="Grand Bazaar Carpets", country="TR", currency="TRY", locale="tr",
+        carpet_owner,
+        name="Grand Bazaar Carpets",
+        country="TR",
+        currency="TRY",
+        locale="tr",
         address={"line1": "Kalpakçılar 34", "city": "İstanbul", "country": "TR"},
     )["id"]
     broker = api.user("Saule")
     brokerage = api.brokerage(broker, countries=["KZ", "UZ"])["id"]
-    for owner, seller, currency in ((tea_owner, tea_seller, "CNY"), (carpet_owner, carpet_seller, "TRY")):
+    for owner, seller, currency in (
+        (tea_owner, tea_seller, "CNY"),
+        (carpet_owner, carpet_seller, "TRY"),
+    ):
         response = api.put(
             f"/sellers/{seller}/shipping-rates",
             json=[
-                {"countries": ["KZ", "UZ"], "base": {"amount": "50.00", "currency": currency},
-                 "per_kg": {"amount": "20.00", "currency": currency}},
-                {"countries": ["*"], "base": {"amount": "120.00", "currency": currency},
-                 "per_kg": {"amount": "45.00", "currency": currency}},
+                {
+                    "countries": ["KZ", "UZ"],
+                    "base": {"amount": "50.00", "currency": currency},
+                    "per_kg": {"amount": "20.00", "currency": currency},
+                },
+                {
+                    "countries": ["*"],
+                    "base": {"amount": "120.00", "currency": currency},
+                    "per_kg": {"amount": "45.00", "currency": currency},
+                },
             ],
             as_=owner,
         )
         assert response.status_code == 200, response.get_json()
     tea = make_listing(session, tea_seller, price_minor=12_800, currency="CNY", stock=10)
     carpet = make_listing(
-        session, carpet_seller, price_minor=1_250_000, currency="TRY", stock=3, weight_grams=8_000,
-        hs_code="570110", origin_country="TR", title="Hereke silk carpet",
+        session,
+        carpet_seller,
+        price_minor=1_250_000,
+        currency="TRY",
+        stock=3,
+        weight_grams=8_000,
+        hs_code="570110",
+        origin_country="TR",
+        title="Hereke silk carpet",
     )
-    return Market(api, session, buyer, tea_owner, tea_seller, carpet_owner, carpet_seller, broker,
-                  brokerage, tea, carpet)
+    return Market(
+        api,
+        session,
+        buyer,
+        tea_owner,
+        tea_seller,
+        carpet_owner,
+        carpet_seller,
+        broker,
+        brokerage,
+        tea,
+        carpet,
+    )

@@ -56,8 +56,13 @@ def committed() -> Iterator[Committed]:
         seller = api.seller(owner)["id"]
         response = api.put(
             f"/sellers/{seller}/shipping-rates",
-            json=[{"countries": ["*"], "base": {"amount": "10.00", "currency": "CNY"},
-                   "per_kg": {"amount": "5.00", "currency": "CNY"}}],
+            json=[
+                {
+                    "countries": ["*"],
+                    "base": {"amount": "10.00", "currency": "CNY"},
+                    "per_kg": {"amount": "5.00", "currency": "CNY"},
+                }
+            ],
             as_=owner,
         )
         assert response.status_code == 200
@@ -71,9 +76,19 @@ def committed() -> Iterator[Committed]:
 def _listing(committed: Committed, stock: int, sku: str) -> str:
     with Session(committed.engine) as session:
         listing = Listing(
-            seller_id=committed.seller, sku=sku, language="en", title="Last tea", description="",
-            price_minor=5_000, currency="CNY", stock=stock, weight_grams=250, hs_code="090210",
-            origin_country="CN", ships_everywhere=True, status="published",
+            seller_id=committed.seller,
+            sku=sku,
+            language="en",
+            title="Last tea",
+            description="",
+            price_minor=5_000,
+            currency="CNY",
+            stock=stock,
+            weight_grams=250,
+            hs_code="090210",
+            origin_country="CN",
+            ships_everywhere=True,
+            status="published",
         )
         session.add(listing)
         session.commit()
@@ -123,29 +138,46 @@ def test_twenty_buyers_racing_for_five_units_buy_exactly_five(committed: Committ
     assert all(body["code"] == "insufficient_stock" for status, body in results if status == 409)
     with Session(committed.engine) as session:
         assert session.scalar(select(Listing.stock).where(Listing.id == listing)) == 0
-        sold = session.scalar(select(func.sum(OrderLine.quantity)).where(OrderLine.listing_id == listing))
+        sold = session.scalar(
+            select(func.sum(OrderLine.quantity)).where(OrderLine.listing_id == listing)
+        )
         assert sold == 5
 
 
-def test_the_same_idempotency_key_sent_twice_at_once_creates_one_order(committed: Committed) -> None:
+def test_the_same_idempotency_key_sent_twice_at_once_creates_one_order(
+    committed: Committed,
+) -> None:
     listing = _listing(committed, stock=10, sku="IDEM")
     buyer = committed.api.user("Double clicker")
-    results = _at_once([lambda: _order(committed.app, buyer, [(listing, 2)], key="double-click")] * 2)
+    results = _at_once(
+        [lambda: _order(committed.app, buyer, [(listing, 2)], key="double-click")] * 2
+    )
     assert [status for status, _body in results] == [201, 201], results
     assert results[0][1]["id"] == results[1][1]["id"]
     with Session(committed.engine) as session:
-        assert session.scalar(select(func.count()).select_from(Order).where(Order.buyer_id == buyer.id)) == 1
+        assert (
+            session.scalar(
+                select(func.count()).select_from(Order).where(Order.buyer_id == buyer.id)
+            )
+            == 1
+        )
         assert session.scalar(select(Listing.stock).where(Listing.id == listing)) == 8
 
 
-def test_orders_taking_the_same_listings_in_opposite_order_never_deadlock(committed: Committed) -> None:
+def test_orders_taking_the_same_listings_in_opposite_order_never_deadlock(
+    committed: Committed,
+) -> None:
     first = _listing(committed, stock=100, sku="PAIR-A")
     second = _listing(committed, stock=100, sku="PAIR-B")
     buyers = [committed.api.user(f"Pair buyer {i}") for i in range(8)]
-    results = _at_once([
-        lambda b=b, i=i: _order(committed.app, b, [(first, 1), (second, 1)][:: 1 if i % 2 else -1])
-        for i, b in enumerate(buyers)
-    ])
+    results = _at_once(
+        [
+            lambda b=b, i=i: _order(
+                committed.app, b, [(first, 1), (second, 1)][:: 1 if i % 2 else -1]
+            )
+            for i, b in enumerate(buyers)
+        ]
+    )
     assert [status for status, _body in results] == [201] * 8, results
     with Session(committed.engine) as session:
         stocks = session.scalars(select(Listing.stock).where(Listing.id.in_([first, second]))).all()

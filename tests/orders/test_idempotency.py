@@ -18,10 +18,15 @@ NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 
 
 def _orders(session: Session, buyer_id: str) -> int:
-    return session.scalar(select(func.count()).select_from(Order).where(Order.buyer_id == buyer_id)) or 0
+    return (
+        session.scalar(select(func.count()).select_from(Order).where(Order.buyer_id == buyer_id))
+        or 0
+    )
 
 
-def test_a_retried_order_is_placed_once_and_answered_the_same(market: Market, session: Session) -> None:
+def test_a_retried_order_is_placed_once_and_answered_the_same(
+    market: Market, session: Session
+) -> None:
     headers = {"Idempotency-Key": "3f1c-retry-1"}
     first = market.order((market.tea, 2), headers=headers)
     again = market.order((market.tea, 2), headers=headers)
@@ -48,7 +53,9 @@ def test_keys_belong_to_their_caller(market: Market, session: Session) -> None:
     assert stock_of(session, market.tea) == 8
 
 
-def test_a_failed_request_keeps_no_key_so_a_retry_does_the_work(market: Market, session: Session) -> None:
+def test_a_failed_request_keeps_no_key_so_a_retry_does_the_work(
+    market: Market, session: Session
+) -> None:
     headers = {"Idempotency-Key": "after-restock"}
     assert_problem(market.order((market.carpet, 4), headers=headers), 409, "insufficient_stock")
     assert session.scalar(select(func.count()).select_from(IdempotencyKey)) == 0
@@ -64,12 +71,19 @@ def test_the_documented_key_pattern_is_the_one_enforced(market: Market) -> None:
     """A client validating against the OpenAPI document never sends a key the server refuses."""
     document = market.api.client.get("/api/v1/openapi.json").get_json()
     parameter = next(
-        p for p in document["paths"]["/api/v1/orders"]["post"]["parameters"] if p["name"] == "Idempotency-Key"
+        p
+        for p in document["paths"]["/api/v1/orders"]["post"]["parameters"]
+        if p["name"] == "Idempotency-Key"
     )
     pattern = re.compile(parameter["schema"]["pattern"])
     for key in ("has space", "ключ", "tab\t"):
         assert not pattern.match(key)
-        assert_problem(market.order((market.tea, 1), headers={"Idempotency-Key": key.encode().decode("latin-1")}), 422)
+        assert_problem(
+            market.order(
+                (market.tea, 1), headers={"Idempotency-Key": key.encode().decode("latin-1")}
+            ),
+            422,
+        )
     assert pattern.match("order-2026-11-28T12:00:00Z~1")
 
 
@@ -78,7 +92,9 @@ def test_body_key_order_does_not_change_the_fingerprint() -> None:
     two = idempotency.fingerprint("post", "/api/v1/orders", {"b": [1, 2], "a": 1})
     assert one == two
     assert one != idempotency.fingerprint("POST", "/api/v1/orders", {"a": 1, "b": [2, 1]})
-    assert one != idempotency.fingerprint("POST", "/api/v1/orders/x/payments", {"a": 1, "b": [1, 2]})
+    assert one != idempotency.fingerprint(
+        "POST", "/api/v1/orders/x/payments", {"a": 1, "b": [1, 2]}
+    )
 
 
 def test_keys_are_kept_a_day_then_purged_and_reusable(session: Session) -> None:
@@ -93,7 +109,9 @@ def test_keys_are_kept_a_day_then_purged_and_reusable(session: Session) -> None:
     with pytest.raises(idempotency.IdempotencyKeyReused):
         idempotency.claim(session, caller="u1", key="k", fingerprint="f2", now=later)
     assert idempotency.purge_expired(session, NOW + dt.timedelta(hours=26)) == 1
-    fresh = idempotency.claim(session, caller="u1", key="k", fingerprint="f2", now=NOW + dt.timedelta(hours=26))
+    fresh = idempotency.claim(
+        session, caller="u1", key="k", fingerprint="f2", now=NOW + dt.timedelta(hours=26)
+    )
     assert isinstance(fresh, IdempotencyKey)
 
 
@@ -101,5 +119,7 @@ def test_an_expired_key_is_reused_without_waiting_for_the_purge(session: Session
     record = idempotency.claim(session, caller="u1", key="k", fingerprint="f1", now=NOW)
     assert isinstance(record, IdempotencyKey)
     idempotency.complete(session, record, 201, {"id": "first"})
-    fresh = idempotency.claim(session, caller="u1", key="k", fingerprint="f2", now=NOW + dt.timedelta(days=2))
+    fresh = idempotency.claim(
+        session, caller="u1", key="k", fingerprint="f2", now=NOW + dt.timedelta(days=2)
+    )
     assert isinstance(fresh, IdempotencyKey) and fresh.fingerprint == "f2"

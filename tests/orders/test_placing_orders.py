@@ -50,7 +50,9 @@ def test_an_order_from_two_sellers_is_two_shipments_priced_in_both_currencies(
 
     assert [(fx["from"], fx["to"]) for fx in order["fx"]] == [("CNY", "KZT"), ("TRY", "KZT")]
     assert Decimal(order["fx"][0]["rate"]) == RATES.quote("CNY", "KZT").rate
-    assert all(fx["as_of"] == RATES.as_of.isoformat() and fx["source"] == "operator" for fx in order["fx"])
+    assert all(
+        fx["as_of"] == RATES.as_of.isoformat() and fx["source"] == "operator" for fx in order["fx"]
+    )
     assert order["rate_set_id"] == current_rates
     assert stock_of(session, market.tea) == 8 and stock_of(session, market.carpet) == 2
     created = dt.datetime.fromisoformat(order["created_at"])
@@ -97,34 +99,65 @@ def _orders(session: Session) -> int:
 
 
 def _assert_refused(
-    market: Market, session: Session, status: int, code: str | None, *lines: tuple[str, int], **body: Any
+    market: Market,
+    session: Session,
+    status: int,
+    code: str | None,
+    *lines: tuple[str, int],
+    **body: Any,
 ) -> dict[str, Any]:
     before = (_orders(session), stock_of(session, market.tea), stock_of(session, market.carpet))
     problem = assert_problem(market.order(*lines, **body), status, code)
-    assert (_orders(session), stock_of(session, market.tea), stock_of(session, market.carpet)) == before
+    assert (
+        _orders(session),
+        stock_of(session, market.tea),
+        stock_of(session, market.carpet),
+    ) == before
     return problem
 
 
-def test_bad_quantities_are_refused_and_nothing_is_reserved(market: Market, session: Session) -> None:
+def test_bad_quantities_are_refused_and_nothing_is_reserved(
+    market: Market, session: Session
+) -> None:
     for quantity in (0, -1, 10_001):
-        problem = _assert_refused(market, session, 422, "invalid", (market.tea, 1), (market.carpet, quantity))
+        problem = _assert_refused(
+            market, session, 422, "invalid", (market.tea, 1), (market.carpet, quantity)
+        )
         assert "lines.1.quantity" in problem["errors"]
     for quantity in ("1", 1.5, None):
         _assert_refused(market, session, 422, "invalid", (market.tea, quantity))  # type: ignore[arg-type]
 
 
 def test_unknown_and_unpublished_listings_are_refused(market: Market, session: Session) -> None:
-    draft = make_listing(session, market.tea_seller, price_minor=100, currency="CNY", status="draft", title="Draft")
-    archived = make_listing(session, market.tea_seller, price_minor=100, currency="CNY", status="archived", title="Old")
-    problem = _assert_refused(
-        market, session, 422, "listing_unavailable",
-        (market.tea, 1), ("no-such-listing", 1), (draft, 1), (archived, 1),
+    draft = make_listing(
+        session, market.tea_seller, price_minor=100, currency="CNY", status="draft", title="Draft"
     )
-    assert set(problem["errors"]) == {"lines.1.listing_id", "lines.2.listing_id", "lines.3.listing_id"}
+    archived = make_listing(
+        session, market.tea_seller, price_minor=100, currency="CNY", status="archived", title="Old"
+    )
+    problem = _assert_refused(
+        market,
+        session,
+        422,
+        "listing_unavailable",
+        (market.tea, 1),
+        ("no-such-listing", 1),
+        (draft, 1),
+        (archived, 1),
+    )
+    assert set(problem["errors"]) == {
+        "lines.1.listing_id",
+        "lines.2.listing_id",
+        "lines.3.listing_id",
+    }
 
 
-def test_a_country_the_listing_does_not_ship_to_is_refused(market: Market, session: Session) -> None:
-    uz_only = make_listing(session, market.tea_seller, price_minor=100, currency="CNY", ships_to=["UZ"], title="UZ")
+def test_a_country_the_listing_does_not_ship_to_is_refused(
+    market: Market, session: Session
+) -> None:
+    uz_only = make_listing(
+        session, market.tea_seller, price_minor=100, currency="CNY", ships_to=["UZ"], title="UZ"
+    )
     problem = _assert_refused(market, session, 422, "not_shipped_to", (market.tea, 1), (uz_only, 1))
     assert list(problem["errors"]) == ["lines.1.listing_id"]
 
@@ -136,18 +169,27 @@ def test_a_seller_without_a_shipping_rate_to_the_destination_cannot_be_ordered_f
     seller = market.api.seller(owner, name="KZ-only tea")["id"]
     market.api.put(
         f"/sellers/{seller}/shipping-rates",
-        json=[{"countries": ["KZ"], "base": {"amount": "1.00", "currency": "CNY"},
-               "per_kg": {"amount": "1.00", "currency": "CNY"}}],
+        json=[
+            {
+                "countries": ["KZ"],
+                "base": {"amount": "1.00", "currency": "CNY"},
+                "per_kg": {"amount": "1.00", "currency": "CNY"},
+            }
+        ],
         as_=owner,
     )
     listing = make_listing(session, seller, price_minor=100, currency="CNY", title="Kz only")
     uzbek = {**ADDRESS, "country": "UZ", "city": "Tashkent"}
-    problem = _assert_refused(market, session, 422, "no_shipping_rate", (market.tea, 1), (listing, 1), ship_to=uzbek)
+    problem = _assert_refused(
+        market, session, 422, "no_shipping_rate", (market.tea, 1), (listing, 1), ship_to=uzbek
+    )
     assert list(problem["errors"]) == ["lines.1.listing_id"]
     assert market.order((listing, 1)).status_code == 201
 
 
-def test_unknown_currencies_and_currencies_without_a_rate_are_refused(market: Market, session: Session) -> None:
+def test_unknown_currencies_and_currencies_without_a_rate_are_refused(
+    market: Market, session: Session
+) -> None:
     _assert_refused(market, session, 422, "invalid", (market.tea, 1), currency="ABC")
     _assert_refused(market, session, 422, "invalid", (market.tea, 1), currency="kzt")
     _assert_refused(market, session, 422, "rate_missing", (market.tea, 1), currency="GBP")
@@ -179,21 +221,34 @@ def test_other_malformed_orders_are_refused(market: Market, session: Session) ->
     _assert_refused(market, session, 422, "invalid", (market.tea, 1), coupon="FREE")
     _assert_refused(market, session, 422, None, (market.tea, 1), (market.tea, 2))
     _assert_refused(market, session, 422, "brokerage_unknown", (market.tea, 1), broker_id="nope")
-    _assert_refused(market, session, 422, "brokerage_unknown", (market.tea, 1), broker_id=market.tea_seller)
+    _assert_refused(
+        market, session, 422, "brokerage_unknown", (market.tea, 1), broker_id=market.tea_seller
+    )
     tr_only = market.api.brokerage(market.broker, name="Istanbul brokers", countries=["TR"])["id"]
-    _assert_refused(market, session, 422, "brokerage_not_serving", (market.tea, 1), broker_id=tr_only)
+    _assert_refused(
+        market, session, 422, "brokerage_not_serving", (market.tea, 1), broker_id=tr_only
+    )
     assert_problem(market.api.post("/orders", json={"currency": "KZT"}), 401)
-    assert_problem(market.api.post("/orders", data="not json", content_type="application/json", as_=market.buyer), 400)
-    assert_problem(market.api.post("/orders", data="x", content_type="text/plain", as_=market.buyer), 415)
+    assert_problem(
+        market.api.post(
+            "/orders", data="not json", content_type="application/json", as_=market.buyer
+        ),
+        400,
+    )
+    assert_problem(
+        market.api.post("/orders", data="x", content_type="text/plain", as_=market.buyer), 415
+    )
 
 
-def test_every_short_line_is_reported_at_once_and_nothing_is_reserved(market: Market, session: Session) -> None:
+def test_every_short_line_is_reported_at_once_and_nothing_is_reserved(
+    market: Market, session: Session
+) -> None:
     problem = _assert_refused(
         market, session, 409, "insufficient_stock", (market.tea, 11), (market.carpet, 4)
     )
-    assert sorted((line["listing_id"], line["requested"], line["available"]) for line in problem["lines"]) == sorted(
-        [(market.tea, 11, 10), (market.carpet, 4, 3)]
-    )
+    assert sorted(
+        (line["listing_id"], line["requested"], line["available"]) for line in problem["lines"]
+    ) == sorted([(market.tea, 11, 10), (market.carpet, 4, 3)])
     _assert_refused(market, session, 409, "insufficient_stock", (market.tea, 1), (market.carpet, 4))
 
 
@@ -218,7 +273,9 @@ def test_line_prices_keep_the_exact_conversion(market: Market) -> None:
 def test_a_listing_priced_in_another_currency_than_its_sellers_keeps_its_own_price(
     market: Market, session: Session
 ) -> None:
-    in_dollars = make_listing(session, market.tea_seller, price_minor=1_999, currency="USD", title="Export tea")
+    in_dollars = make_listing(
+        session, market.tea_seller, price_minor=1_999, currency="USD", title="Export tea"
+    )
     order = market.placed((market.tea, 1), (in_dollars, 2))
     dollar_line = order["lines"][1]
     assert dollar_line["unit_price_seller"] == {"amount": "19.99", "currency": "USD"}

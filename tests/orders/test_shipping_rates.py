@@ -14,8 +14,11 @@ from tests.helpers import Api, assert_problem
 
 
 def _row(countries: list[str], base: str, per_kg: str, currency: str = "CNY") -> dict:
-    return {"countries": countries, "base": {"amount": base, "currency": currency},
-            "per_kg": {"amount": per_kg, "currency": currency}}
+    return {
+        "countries": countries,
+        "base": {"amount": base, "currency": currency},
+        "per_kg": {"amount": per_kg, "currency": currency},
+    }
 
 
 def test_owner_sets_rates_and_anyone_reads_them(api: Api) -> None:
@@ -32,7 +35,8 @@ def test_the_most_specific_row_wins(api: Api, session: Session) -> None:
     seller = api.seller(owner)["id"]
     api.put(
         f"/sellers/{seller}/shipping-rates",
-        json=[_row(["*"], "120.00", "45.00"), _row(["KZ"], "50.00", "20.00")], as_=owner,
+        json=[_row(["*"], "120.00", "45.00"), _row(["KZ"], "50.00", "20.00")],
+        as_=owner,
     )
     found = shipping.rates_to(session, [seller], "KZ")[seller]
     assert found.base == Money.of("50.00", "CNY")
@@ -69,8 +73,13 @@ def test_bad_rates_are_refused_and_change_nothing(api: Api, session: Session) ->
         [_row(["KZ"], "-1.00", "1.00")],
         [_row(["KZ"], "1e3", "1.00")],
         [_row(["KZ"], "1.00", "1.00", currency="EUR")],  # not the seller's currency
-        [{"countries": ["KZ"], "base": {"amount": 1.5, "currency": "CNY"},
-          "per_kg": {"amount": "1.00", "currency": "CNY"}}],
+        [
+            {
+                "countries": ["KZ"],
+                "base": {"amount": 1.5, "currency": "CNY"},
+                "per_kg": {"amount": "1.00", "currency": "CNY"},
+            }
+        ],
         [{"countries": ["KZ"], "base": {"amount": "1.00", "currency": "CNY"}}],
         [{**_row(["KZ"], "1.00", "1.00"), "extra": 1}],
         {"countries": ["KZ"]},
@@ -85,7 +94,9 @@ def test_duplicate_countries_name_the_row_they_clash_with(api: Api) -> None:
     owner = api.user()
     seller = api.seller(owner)["id"]
     body = [_row(["KZ"], "1.00", "1.00"), _row(["UZ", "KZ"], "2.00", "2.00")]
-    problem = assert_problem(api.put(f"/sellers/{seller}/shipping-rates", json=body, as_=owner), 422)
+    problem = assert_problem(
+        api.put(f"/sellers/{seller}/shipping-rates", json=body, as_=owner), 422
+    )
     assert list(problem["errors"]) == ["1.countries"]
 
 
@@ -93,14 +104,21 @@ def test_only_an_owner_may_set_rates(api: Api, session: Session) -> None:
     owner = api.user()
     seller = api.seller(owner)["id"]
     member = api.user()
-    api.post(f"/sellers/{seller}/members", json={"email": member.email, "role": "member"}, as_=owner)
+    api.post(
+        f"/sellers/{seller}/members", json={"email": member.email, "role": "member"}, as_=owner
+    )
     stranger = api.user()
     body = [_row(["KZ"], "1.00", "1.00")]
     assert_problem(api.put(f"/sellers/{seller}/shipping-rates", json=body), 401)
     assert_problem(api.put(f"/sellers/{seller}/shipping-rates", json=body, as_=stranger), 404)
     assert_problem(api.put(f"/sellers/{seller}/shipping-rates", json=body, as_=member), 403)
     assert_problem(api.get("/sellers/no-such-seller/shipping-rates"), 404)
-    assert session.scalar(select(func.count()).select_from(ShippingRate).where(ShippingRate.seller_id == seller)) == 0
+    assert (
+        session.scalar(
+            select(func.count()).select_from(ShippingRate).where(ShippingRate.seller_id == seller)
+        )
+        == 0
+    )
 
 
 def test_weight_is_charged_by_the_gram_and_rounded_once_later() -> None:

@@ -23,7 +23,11 @@ NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 _ids = itertools.count()
 
 rates = st.fixed_dictionaries(
-    {code: st.decimals(min_value=Decimal("0.001"), max_value=Decimal("20000"), places=4) for code in CURRENCIES if code != "EUR"}
+    {
+        code: st.decimals(min_value=Decimal("0.001"), max_value=Decimal("20000"), places=4)
+        for code in CURRENCIES
+        if code != "EUR"
+    }
 )
 line = st.tuples(
     st.integers(min_value=0, max_value=2),  # which seller
@@ -55,7 +59,9 @@ def _estimator(duty_bps: int, tax_bps: int, collect_bps: int):  # type: ignore[n
     return estimate
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     currency=st.sampled_from(CURRENCIES),
     table=rates,
@@ -79,22 +85,43 @@ def test_order_totals_add_up_exactly_for_any_order(
         n = next(_ids)
         buyer = User(email=f"b{n}@x.test", email_key=f"b{n}@x.test", password_hash="x", name="B")
         orgs = [
-            Organisation(kind="seller", name=f"S{i}", country=("CN", "TR", "JP")[i], address={},
-                         currency=code)
+            Organisation(
+                kind="seller",
+                name=f"S{i}",
+                country=("CN", "TR", "JP")[i],
+                address={},
+                currency=code,
+            )
             for i, (code, _base, _per_kg) in enumerate(sellers)
         ]
         session.add_all([buyer, *orgs])
         session.flush()
         session.add_all(
-            ShippingRate(seller_id=org.id, country="*", position=0, currency=code, base_minor=base, per_kg_minor=per_kg)
+            ShippingRate(
+                seller_id=org.id,
+                country="*",
+                position=0,
+                currency=code,
+                base_minor=base,
+                per_kg_minor=per_kg,
+            )
             for org, (code, base, per_kg) in zip(orgs, sellers, strict=True)
         )
         listings = []
         for i, (which, price, grams, _quantity) in enumerate(lines):
             listing = Listing(
-                seller_id=orgs[which].id, sku=f"P{n}-{i}", language="en", title="Thing", price_minor=price,
-                currency=sellers[which][0], stock=100, weight_grams=grams, hs_code="090210",
-                origin_country="CN", ships_everywhere=True, status="published",
+                seller_id=orgs[which].id,
+                sku=f"P{n}-{i}",
+                language="en",
+                title="Thing",
+                price_minor=price,
+                currency=sellers[which][0],
+                stock=100,
+                weight_grams=grams,
+                hs_code="090210",
+                origin_country="CN",
+                ships_everywhere=True,
+                status="published",
             )
             listings.append(listing)
         session.add_all(listings)
@@ -105,7 +132,10 @@ def test_order_totals_add_up_exactly_for_any_order(
             buyer,
             services.OrderRequest(
                 currency=currency,
-                lines=[services.LineRequest(listing.id, quantity) for listing, (*_, quantity) in zip(listings, lines, strict=True)],
+                lines=[
+                    services.LineRequest(listing.id, quantity)
+                    for listing, (*_, quantity) in zip(listings, lines, strict=True)
+                ],
                 ship_to={"line1": "x", "city": "Almaty", "country": "KZ"},
                 incoterm=incoterm,
             ),
@@ -121,11 +151,23 @@ def test_order_totals_add_up_exactly_for_any_order(
         )
         if incoterm == "DDP":
             assert totals.due_on_delivery == zero
-            assert totals.grand_total == totals.goods + totals.shipping + totals.duties + totals.taxes
+            assert (
+                totals.grand_total == totals.goods + totals.shipping + totals.duties + totals.taxes
+            )
         order = view.order
-        assert (order.goods_minor, order.shipping_minor, order.duties_minor, order.taxes_minor,
-                order.grand_total_minor) == (totals.goods.minor, totals.shipping.minor,
-                                             totals.duties.minor, totals.taxes.minor, totals.grand_total.minor)
+        assert (
+            order.goods_minor,
+            order.shipping_minor,
+            order.duties_minor,
+            order.taxes_minor,
+            order.grand_total_minor,
+        ) == (
+            totals.goods.minor,
+            totals.shipping.minor,
+            totals.duties.minor,
+            totals.taxes.minor,
+            totals.grand_total.minor,
+        )
         assert sum(line.total_minor for line in view.lines) == order.goods_minor
         assert sum(s.goods_minor for s in view.shipments) == order.goods_minor
         assert len(view.shipments) == len({which for which, *_ in lines})
@@ -133,8 +175,11 @@ def test_order_totals_add_up_exactly_for_any_order(
         for order_line in view.lines:
             assert order_line.total_minor == order_line.unit_price_minor * order_line.quantity
             exact = (
-                Money.from_minor(order_line.unit_price_seller_minor, order_line.seller_currency).amount
-                * rate_table.rate(currency) / rate_table.rate(order_line.seller_currency)
+                Money.from_minor(
+                    order_line.unit_price_seller_minor, order_line.seller_currency
+                ).amount
+                * rate_table.rate(currency)
+                / rate_table.rate(order_line.seller_currency)
             )
             unit = Money.from_minor(order_line.unit_price_minor, currency).amount
             assert abs(unit - exact) <= half

@@ -19,7 +19,9 @@ def _shipment(order: dict[str, Any], seller_id: str) -> str:
     return next(s["id"] for s in order["shipments"] if s["seller_id"] == seller_id)
 
 
-def test_the_buyer_sees_the_whole_order_and_each_seller_only_their_part(market: Market, session: Session) -> None:
+def test_the_buyer_sees_the_whole_order_and_each_seller_only_their_part(
+    market: Market, session: Session
+) -> None:
     order = market.placed((market.tea, 1), (market.carpet, 1))
     whole = market.api.get(f"/orders/{order['id']}", as_=market.buyer).get_json()
     assert whole == order | {"status": "pending_payment"}
@@ -96,7 +98,9 @@ def _count_queries(connection: Connection) -> Iterator[list[str]]:
 def test_listing_orders_and_shipments_takes_the_same_queries_for_any_page_size(
     market: Market, session: Session, connection: Connection
 ) -> None:
-    rug = make_listing(session, market.carpet_seller, price_minor=90_000, currency="TRY", stock=50, title="Rug")
+    rug = make_listing(
+        session, market.carpet_seller, price_minor=90_000, currency="TRY", stock=50, title="Rug"
+    )
     market.placed((market.tea, 1), (rug, 1))
 
     def queries(path: str, caller: Any) -> int:
@@ -104,16 +108,28 @@ def test_listing_orders_and_shipments_takes_the_same_queries_for_any_page_size(
             assert market.api.get(path, query_string={"limit": 50}, as_=caller).status_code == 200
         return len(statements)
 
-    few = (queries("/orders", market.buyer), queries("/orders", market.tea_owner), queries("/shipments", market.tea_owner))
+    few = (
+        queries("/orders", market.buyer),
+        queries("/orders", market.tea_owner),
+        queries("/shipments", market.tea_owner),
+    )
     for _ in range(6):
         market.placed((market.tea, 1), (rug, 1))
-    many = (queries("/orders", market.buyer), queries("/orders", market.tea_owner), queries("/shipments", market.tea_owner))
+    many = (
+        queries("/orders", market.buyer),
+        queries("/orders", market.tea_owner),
+        queries("/shipments", market.tea_owner),
+    )
     assert few == many
 
 
-def test_shipments_are_listed_for_seller_members_and_designated_brokers(market: Market, session: Session) -> None:
+def test_shipments_are_listed_for_seller_members_and_designated_brokers(
+    market: Market, session: Session
+) -> None:
     order = market.placed((market.tea, 1), (market.carpet, 1))
-    second = market.placed((market.tea, 2), ship_to={"line1": "1 Amir Temur", "city": "Tashkent", "country": "UZ"})
+    second = market.placed(
+        (market.tea, 2), ship_to={"line1": "1 Amir Temur", "city": "Tashkent", "country": "UZ"}
+    )
     tea_parcel = _shipment(order, market.tea_seller)
 
     def ids(caller: Any, **query: Any) -> list[str]:
@@ -125,7 +141,14 @@ def test_shipments_are_listed_for_seller_members_and_designated_brokers(market: 
     assert ids(market.tea_owner, to_country="KZ") == [tea_parcel]
     assert ids(market.tea_owner, status="ready") == []
     assert ids(market.broker) == [] and ids(market.buyer) == []
-    assert market.api.put(f"/shipments/{tea_parcel}/broker", json={"brokerage_id": market.brokerage}, as_=market.buyer).status_code == 200
+    assert (
+        market.api.put(
+            f"/shipments/{tea_parcel}/broker",
+            json={"brokerage_id": market.brokerage},
+            as_=market.buyer,
+        ).status_code
+        == 200
+    )
     assert ids(market.broker) == [tea_parcel]
     item = market.api.get("/shipments", as_=market.broker).get_json()["items"][0]
     assert item["ship_to"]["city"] == "Almaty" and item["order_number"] == order["number"]
@@ -134,15 +157,24 @@ def test_shipments_are_listed_for_seller_members_and_designated_brokers(market: 
         assert_problem(market.api.get("/shipments", query_string=bad, as_=market.tea_owner), 422)
 
 
-def test_a_shipment_is_readable_by_its_buyer_seller_and_designated_broker_only(market: Market) -> None:
+def test_a_shipment_is_readable_by_its_buyer_seller_and_designated_broker_only(
+    market: Market,
+) -> None:
     order = market.placed((market.tea, 1), (market.carpet, 1))
     tea_parcel = _shipment(order, market.tea_seller)
     assert market.api.get(f"/shipments/{tea_parcel}", as_=market.buyer).status_code == 200
-    assert market.api.get(f"/shipments/{tea_parcel}", as_=market.tea_owner).get_json()["lines"][0]["listing_id"] == market.tea
+    assert (
+        market.api.get(f"/shipments/{tea_parcel}", as_=market.tea_owner).get_json()["lines"][0][
+            "listing_id"
+        ]
+        == market.tea
+    )
     assert_problem(market.api.get(f"/shipments/{tea_parcel}", as_=market.carpet_owner), 404)
     assert_problem(market.api.get(f"/shipments/{tea_parcel}", as_=market.broker), 404)
     response = market.api.put(
-        f"/shipments/{tea_parcel}/broker", json={"brokerage_id": market.brokerage}, as_=market.tea_owner
+        f"/shipments/{tea_parcel}/broker",
+        json={"brokerage_id": market.brokerage},
+        as_=market.tea_owner,
     )
     assert response.status_code == 200 and response.get_json()["brokerage_id"] == market.brokerage
     assert market.api.get(f"/shipments/{tea_parcel}", as_=market.broker).status_code == 200
@@ -154,13 +186,34 @@ def test_only_the_buyer_or_seller_designates_a_serving_brokerage(market: Market)
     order = market.placed((market.tea, 1), (market.carpet, 1))
     tea_parcel = _shipment(order, market.tea_seller)
     body = {"brokerage_id": market.brokerage}
-    assert_problem(market.api.put(f"/shipments/{tea_parcel}/broker", json=body, as_=market.carpet_owner), 404)
-    assert_problem(market.api.put(f"/shipments/{tea_parcel}/broker", json=body, as_=market.broker), 404)
+    assert_problem(
+        market.api.put(f"/shipments/{tea_parcel}/broker", json=body, as_=market.carpet_owner), 404
+    )
+    assert_problem(
+        market.api.put(f"/shipments/{tea_parcel}/broker", json=body, as_=market.broker), 404
+    )
     tr_only = market.api.brokerage(market.broker, name="Istanbul", countries=["TR"])["id"]
-    assert_problem(market.api.put(f"/shipments/{tea_parcel}/broker", json={"brokerage_id": tr_only}, as_=market.buyer), 422, "brokerage_not_serving")
-    assert_problem(market.api.put(f"/shipments/{tea_parcel}/broker", json={"brokerage_id": "nope"}, as_=market.buyer), 422, "brokerage_unknown")
-    assert_problem(market.api.put(f"/shipments/{tea_parcel}/broker", json={}, as_=market.buyer), 422)
-    assert market.api.get(f"/shipments/{tea_parcel}", as_=market.buyer).get_json()["brokerage_id"] is None
+    assert_problem(
+        market.api.put(
+            f"/shipments/{tea_parcel}/broker", json={"brokerage_id": tr_only}, as_=market.buyer
+        ),
+        422,
+        "brokerage_not_serving",
+    )
+    assert_problem(
+        market.api.put(
+            f"/shipments/{tea_parcel}/broker", json={"brokerage_id": "nope"}, as_=market.buyer
+        ),
+        422,
+        "brokerage_unknown",
+    )
+    assert_problem(
+        market.api.put(f"/shipments/{tea_parcel}/broker", json={}, as_=market.buyer), 422
+    )
+    assert (
+        market.api.get(f"/shipments/{tea_parcel}", as_=market.buyer).get_json()["brokerage_id"]
+        is None
+    )
 
 
 def test_declaration_data_for_documents(market: Market, session: Session) -> None:
@@ -169,7 +222,12 @@ def test_declaration_data_for_documents(market: Market, session: Session) -> Non
     assert data.invoice_number == order["shipments"][0]["number"]
     assert data.exporter.name == "Hangzhou Tea" and data.importer_name == "Nursultan"
     item = data.items[0]
-    assert (item.hs_code, item.quantity, item.net_weight_grams, item.origin_country) == ("090210", 2, 1_000, "CN")
+    assert (item.hs_code, item.quantity, item.net_weight_grams, item.origin_country) == (
+        "090210",
+        2,
+        1_000,
+        "CN",
+    )
     assert item.total_value == item.unit_value * 2
 
 

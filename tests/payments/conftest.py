@@ -74,22 +74,35 @@ def heard(app: Flask) -> list[PaymentChange]:
     """Register a listener for every action on the app, standing in for the orders package."""
     changes: list[PaymentChange] = []
     listeners = app.extensions["marketplace"]["payment_listeners"]
-    for action in (WebhookAction.PAYMENT_SUCCEEDED, WebhookAction.PAYMENT_FAILED, WebhookAction.REFUNDED):
+    for action in (
+        WebhookAction.PAYMENT_SUCCEEDED,
+        WebhookAction.PAYMENT_FAILED,
+        WebhookAction.REFUNDED,
+    ):
         listeners[action] = lambda session, change: changes.append(change)
     return changes
 
 
-def pay_with_card(client: stripe.StripeClient, payment_intent: str, number: str = "4242424242424242") -> None:
+def pay_with_card(
+    client: stripe.StripeClient, payment_intent: str, number: str = "4242424242424242"
+) -> None:
     """What the storefront's Stripe.js would do: attach a card and confirm (against localstripe)."""
     method = client.v1.payment_methods.create(
-        params={"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2030, "cvc": "123"}}  # type: ignore[typeddict-item]
+        params={
+            "type": "card",
+            "card": {"number": number, "exp_month": 12, "exp_year": 2030, "cvc": "123"},
+        }  # type: ignore[typeddict-item]
     )
     client.v1.payment_intents.update(payment_intent, params={"payment_method": method.id})
     client.v1.payment_intents.confirm(payment_intent)
 
 
 def signed_event(
-    event_type: str, data_object: dict[str, Any], *, event_id: str | None = None, timestamp: int | None = None,
+    event_type: str,
+    data_object: dict[str, Any],
+    *,
+    event_id: str | None = None,
+    timestamp: int | None = None,
     secret: str = WEBHOOK_SECRET,
 ) -> tuple[bytes, str]:
     """A webhook body and its Stripe-Signature made with the SDK's own signing code.
@@ -115,7 +128,10 @@ def post_webhook(client: Any) -> Callable[..., Any]:
     def post(body: bytes, signature: str | None) -> Any:
         headers = {"Stripe-Signature": signature} if signature is not None else {}
         return client.post(
-            "/api/v1/webhooks/stripe", data=body, headers=headers, content_type="application/json; charset=utf-8"
+            "/api/v1/webhooks/stripe",
+            data=body,
+            headers=headers,
+            content_type="application/json; charset=utf-8",
         )
 
     return post
@@ -128,45 +144,86 @@ def seller_factory(session: Session) -> Callable[..., str]:
 
     def make(currency: str = "EUR", name: str = "Bukhara Silk") -> str:
         n = next(counter)
-        owner = User(email=f"seller{n}-{time.time_ns()}@example.test", email_key=f"seller{n}-{time.time_ns()}@example.test",
-                     password_hash="x", name="Owner")
+        owner = User(
+            email=f"seller{n}-{time.time_ns()}@example.test",
+            email_key=f"seller{n}-{time.time_ns()}@example.test",
+            password_hash="x",
+            name="Owner",
+        )
         session.add(owner)
         session.flush()
         seller = create_organisation(
-            session, owner, OrganisationKind.SELLER,
-            {"name": name, "country": "UZ", "address": {"line1": "1 Road", "city": "Bukhara", "country": "UZ"},
-             "currency": currency, "locale": "ru"},
+            session,
+            owner,
+            OrganisationKind.SELLER,
+            {
+                "name": name,
+                "country": "UZ",
+                "address": {"line1": "1 Road", "city": "Bukhara", "country": "UZ"},
+                "currency": currency,
+                "locale": "ru",
+            },
         )
         return seller.id
 
     return make
 
 
-def make_order(session: Session, currency: str = "EUR", shares: Sequence[tuple[str, int]] = ()) -> tuple[str, list[str]]:
+def make_order(
+    session: Session, currency: str = "EUR", shares: Sequence[tuple[str, int]] = ()
+) -> tuple[str, list[str]]:
     """An order row with one shipment per (seller, amount in minor units), for tests below the HTTP API.
 
     The ledger and payment tables point at real orders and shipments; the full checkout is
     exercised by the flow tests, these rows only have to exist.
     """
     stamp = time.time_ns()
-    buyer = User(email=f"buyer-{stamp}@example.test", email_key=f"buyer-{stamp}@example.test", password_hash="x", name="Buyer")
+    buyer = User(
+        email=f"buyer-{stamp}@example.test",
+        email_key=f"buyer-{stamp}@example.test",
+        password_hash="x",
+        name="Buyer",
+    )
     session.add(buyer)
     session.flush()
     total = sum(units for _seller, units in shares)
     order = Order(
-        number=f"T-{stamp}"[-20:], buyer_id=buyer.id, status="pending_payment", currency=currency, incoterm="DAP",
-        ship_to={"country": "KZ"}, ship_to_country="KZ", goods_minor=total, shipping_minor=0, duties_minor=0,
-        taxes_minor=0, grand_total_minor=total, expires_at=utcnow() + dt.timedelta(hours=1),
+        number=f"T-{stamp}"[-20:],
+        buyer_id=buyer.id,
+        status="pending_payment",
+        currency=currency,
+        incoterm="DAP",
+        ship_to={"country": "KZ"},
+        ship_to_country="KZ",
+        goods_minor=total,
+        shipping_minor=0,
+        duties_minor=0,
+        taxes_minor=0,
+        grand_total_minor=total,
+        expires_at=utcnow() + dt.timedelta(hours=1),
     )
     session.add(order)
     session.flush()
     shipments = []
     for position, (seller_id, units) in enumerate(shares):
         shipment = Shipment(
-            order_id=order.id, position=position, number=f"T{stamp}-{position}"[-24:], seller_id=seller_id,
-            incoterm="DAP", from_country="UZ", to_country="KZ", weight_grams=100, currency=currency,
-            goods_minor=units, shipping_minor=0, duties_minor=0, taxes_minor=0, collected_minor=0,
-            seller_currency=currency, goods_seller_minor=units, shipping_seller_minor=0,
+            order_id=order.id,
+            position=position,
+            number=f"T{stamp}-{position}"[-24:],
+            seller_id=seller_id,
+            incoterm="DAP",
+            from_country="UZ",
+            to_country="KZ",
+            weight_grams=100,
+            currency=currency,
+            goods_minor=units,
+            shipping_minor=0,
+            duties_minor=0,
+            taxes_minor=0,
+            collected_minor=0,
+            seller_currency=currency,
+            goods_seller_minor=units,
+            shipping_seller_minor=0,
         )
         session.add(shipment)
         session.flush()

@@ -35,15 +35,19 @@ class FakeConnect:
 
     async def create_transfer(self, request: web.Request) -> web.Response:
         data = await localstripe_server.get_post_data(request) or {}
-        self.requests.append({"data": dict(data), "idempotency_key": request.headers.get("Idempotency-Key")})
-        return web.json_response({
-            "id": f"tr_fake_{next(_transfer_ids)}",
-            "object": "transfer",
-            "amount": int(data["amount"]),
-            "currency": data["currency"],
-            "destination": data["destination"],
-            "metadata": data.get("metadata") or {},
-        })
+        self.requests.append(
+            {"data": dict(data), "idempotency_key": request.headers.get("Idempotency-Key")}
+        )
+        return web.json_response(
+            {
+                "id": f"tr_fake_{next(_transfer_ids)}",
+                "object": "transfer",
+                "amount": int(data["amount"]),
+                "currency": data["currency"],
+                "destination": data["destination"],
+                "metadata": data.get("metadata") or {},
+            }
+        )
 
 
 @dataclass
@@ -58,7 +62,9 @@ class LocalStripe:
 
     def register_webhook(self, name: str, url: str, secret: str) -> None:
         body = urllib.parse.urlencode({"url": url, "secret": secret}).encode()
-        with urllib.request.urlopen(f"{self.url}/_config/webhooks/{name}", data=body, timeout=5) as answer:
+        with urllib.request.urlopen(
+            f"{self.url}/_config/webhooks/{name}", data=body, timeout=5
+        ) as answer:
             assert answer.status == 200
 
 
@@ -66,7 +72,9 @@ def start_localstripe() -> LocalStripe:
     store.dump_to_disk = lambda: None  # type: ignore[method-assign]
     store.clear()
     connect = FakeConnect()
-    app = web.Application(middlewares=[localstripe_server.error_middleware, localstripe_server.auth_middleware])
+    app = web.Application(
+        middlewares=[localstripe_server.error_middleware, localstripe_server.auth_middleware]
+    )
     app.router.add_post("/v1/transfers", connect.create_transfer)
     for route in localstripe_server.app.router.routes():
         if route.method != "HEAD" and route.resource is not None:
@@ -127,7 +135,9 @@ class WebhookReceiver:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="webhook-receiver", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="webhook-receiver", daemon=True
+        )
         self._thread.start()
 
     def wait_for(self, *needles: str, timeout: float = 10.0) -> Delivery:

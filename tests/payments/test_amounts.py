@@ -46,7 +46,9 @@ def test_currencies_stripe_does_not_take_are_refused_with_a_422(currency: str) -
 
 
 @given(st.integers(min_value=1, max_value=10**12))
-def test_three_decimal_amounts_end_in_zero_and_move_at_most_five_thousandths(thousandths: int) -> None:
+def test_three_decimal_amounts_end_in_zero_and_move_at_most_five_thousandths(
+    thousandths: int,
+) -> None:
     money = Money.from_minor(thousandths, "KWD")
     units = to_stripe_amount(money)
     assert units % 10 == 0

@@ -26,7 +26,9 @@ Buyer = Callable[[str], None]
 
 @pytest.fixture(params=["manual", "stripe"])
 def gateway_and_buyer(
-    request: pytest.FixtureRequest, manual_gateway: ManualGateway, stripe_gateway: StripeGateway,
+    request: pytest.FixtureRequest,
+    manual_gateway: ManualGateway,
+    stripe_gateway: StripeGateway,
     stripe_client: stripe.StripeClient,
 ) -> tuple[PaymentGateway, Buyer]:
     """The gateway, and what the buyer does to pay through it."""
@@ -35,23 +37,38 @@ def gateway_and_buyer(
     return stripe_gateway, lambda reference: pay_with_card(stripe_client, reference)
 
 
-def test_every_gateway_keeps_the_payment_gateway_contract(gateway_and_buyer: tuple[PaymentGateway, Buyer]) -> None:
+def test_every_gateway_keeps_the_payment_gateway_contract(
+    gateway_and_buyer: tuple[PaymentGateway, Buyer],
+) -> None:
     gateway, buyer_pays = gateway_and_buyer
     assert isinstance(gateway, PaymentGateway)
     assert gateway.supports_currency("EUR") and gateway.supports_currency("JPY")
 
     amount = Money.of("25.00", "EUR")
-    created = gateway.create_payment(CreatePayment(amount=amount, idempotency_key="contract-1", metadata={"order_id": "o-1"}))
+    created = gateway.create_payment(
+        CreatePayment(amount=amount, idempotency_key="contract-1", metadata={"order_id": "o-1"})
+    )
     assert created.reference
     assert created.status in (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION)
     assert created.amount == amount
 
     buyer_pays(created.reference)
-    captured = gateway.capture_payment(CapturePayment(reference=created.reference, amount=amount, idempotency_key="cap-1"))
-    assert (captured.reference, captured.status, captured.amount) == (created.reference, PaymentStatus.SUCCEEDED, amount)
+    captured = gateway.capture_payment(
+        CapturePayment(reference=created.reference, amount=amount, idempotency_key="cap-1")
+    )
+    assert (captured.reference, captured.status, captured.amount) == (
+        created.reference,
+        PaymentStatus.SUCCEEDED,
+        amount,
+    )
 
     refund = gateway.refund_payment(
-        RefundPayment(reference=created.reference, amount=Money.of("10.00", "EUR"), reason="late", idempotency_key="r-1")
+        RefundPayment(
+            reference=created.reference,
+            amount=Money.of("10.00", "EUR"),
+            reason="late",
+            idempotency_key="r-1",
+        )
     )
     assert refund.reference and refund.payment_reference == created.reference
     assert refund.amount == Money.of("10.00", "EUR")

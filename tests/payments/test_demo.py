@@ -10,7 +10,9 @@ from marketplace.orders.models import Order
 from marketplace.payments.models import LedgerEntry, Payment
 
 
-def test_the_demo_paid_order_has_a_matching_payment_and_ledger_entries(app: Flask, session: Session) -> None:
+def test_the_demo_paid_order_has_a_matching_payment_and_ledger_entries(
+    app: Flask, session: Session
+) -> None:
     runner = app.test_cli_runner()
     first = runner.invoke(args=["demo", "load"])
     assert first.exit_code == 0, first.output
@@ -21,12 +23,24 @@ def test_the_demo_paid_order_has_a_matching_payment_and_ledger_entries(app: Flas
         ("succeeded", order.grand_total_minor, order.currency)
     ]
     sales = session.scalar(
-        select(func.count()).select_from(LedgerEntry).where(LedgerEntry.order_id == order.id, LedgerEntry.kind == "sale")
+        select(func.count())
+        .select_from(LedgerEntry)
+        .where(LedgerEntry.order_id == order.id, LedgerEntry.kind == "sale")
     )
     assert sales and sales >= 1
 
     assert runner.invoke(args=["demo", "load"]).exit_code == 0
-    assert session.scalar(select(func.count()).select_from(Payment).where(Payment.order_id == order.id)) == 1
-    assert session.scalar(
-        select(func.count()).select_from(LedgerEntry).where(LedgerEntry.order_id == order.id, LedgerEntry.kind == "sale")
-    ) == sales
+    assert (
+        session.scalar(
+            select(func.count()).select_from(Payment).where(Payment.order_id == order.id)
+        )
+        == 1
+    )
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(LedgerEntry)
+            .where(LedgerEntry.order_id == order.id, LedgerEntry.kind == "sale")
+        )
+        == sales
+    )

@@ -23,11 +23,19 @@ def _operator(api: Api, session: Session) -> Caller:
 
 
 def test_an_operator_captures_a_bank_transfer_once(
-    api: Api, session: Session, manual_gateway: ManualGateway, heard: list[PaymentChange],
+    api: Api,
+    session: Session,
+    manual_gateway: ManualGateway,
+    heard: list[PaymentChange],
     order_id: Callable[..., str],
 ) -> None:
-    started = services.start_payment(session, manual_gateway, order_id=order_id("JPY"), amount=Money.of("1500", "JPY"),
-                                     idempotency_key="bank-1")
+    started = services.start_payment(
+        session,
+        manual_gateway,
+        order_id=order_id("JPY"),
+        amount=Money.of("1500", "JPY"),
+        idempotency_key="bank-1",
+    )
     assert started.payment.status == PaymentStatus.PENDING and started.client_secret is None
     operator = _operator(api, session)
 
@@ -44,10 +52,19 @@ def test_an_operator_captures_a_bank_transfer_once(
 def test_only_operators_capture_and_unknown_payments_are_404(
     api: Api, session: Session, manual_gateway: ManualGateway, order_id: Callable[..., str]
 ) -> None:
-    started = services.start_payment(session, manual_gateway, order_id=order_id(), amount=Money.of("10.00", "EUR"),
-                                     idempotency_key="bank-2")
+    started = services.start_payment(
+        session,
+        manual_gateway,
+        order_id=order_id(),
+        amount=Money.of("10.00", "EUR"),
+        idempotency_key="bank-2",
+    )
     assert_problem(api.post(f"/payments/{started.payment.id}/capture"), 401)
-    assert_problem(api.post(f"/payments/{started.payment.id}/capture", as_=api.user()), 403, "operator_required")
+    assert_problem(
+        api.post(f"/payments/{started.payment.id}/capture", as_=api.user()),
+        403,
+        "operator_required",
+    )
     assert_problem(api.post("/payments/no-such-payment/capture", as_=_operator(api, session)), 404)
     session.refresh(started.payment)
     assert started.payment.status == PaymentStatus.PENDING
@@ -58,8 +75,13 @@ def test_a_seller_member_reads_the_balance_and_nobody_else_does(
 ) -> None:
     owner = api.user("Seller")
     seller = api.seller(owner, currency="CNY")
-    ledger.record_sale(session, seller_id=seller["id"], amount=Money.of("200.00", "CNY"), commission_bps=800,
-                       shipment_id=shipment_of(seller["id"]))
+    ledger.record_sale(
+        session,
+        seller_id=seller["id"],
+        amount=Money.of("200.00", "CNY"),
+        commission_bps=800,
+        shipment_id=shipment_of(seller["id"]),
+    )
 
     balance = api.get(f"/sellers/{seller['id']}/balance", as_=owner)
 

@@ -19,11 +19,29 @@ from marketplace.customs.declaration import Declaration
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 MANIFEST_FIELDS = (
-    "shipment_id", "invoice_number", "invoice_date", "form", "incoterm", "currency",
-    "exporter_name", "exporter_country", "exporter_tax_id", "exporter_eori",
-    "importer_name", "importer_country", "line", "description", "description_original",
-    "hs_code", "origin_country", "quantity", "net_weight_grams", "unit_value", "total_value",
-    "shipment_total_value", "shipment_gross_weight_grams",
+    "shipment_id",
+    "invoice_number",
+    "invoice_date",
+    "form",
+    "incoterm",
+    "currency",
+    "exporter_name",
+    "exporter_country",
+    "exporter_tax_id",
+    "exporter_eori",
+    "importer_name",
+    "importer_country",
+    "line",
+    "description",
+    "description_original",
+    "hs_code",
+    "origin_country",
+    "quantity",
+    "net_weight_grams",
+    "unit_value",
+    "total_value",
+    "shipment_total_value",
+    "shipment_gross_weight_grams",
 )
 
 
@@ -50,9 +68,13 @@ def bundle(documents: Iterable[StoredDocument]) -> bytes:
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
         for document in documents:
             name = document_filename(document)
-            archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), document.content)
+            archive.writestr(
+                zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), document.content
+            )
             sums.append(f"{document.sha256}  {name}\n")
-        archive.writestr(zipfile.ZipInfo("SHA256SUMS", date_time=(1980, 1, 1, 0, 0, 0)), "".join(sums))
+        archive.writestr(
+            zipfile.ZipInfo("SHA256SUMS", date_time=(1980, 1, 1, 0, 0, 0)), "".join(sums)
+        )
     return buffer.getvalue()
 
 
@@ -84,20 +106,22 @@ def manifest_rows(entries: Iterable[ManifestEntry]) -> list[dict[str, Any]]:
             "importer_country": d.importer.country,
         }
         for number, item in enumerate(d.items, start=1):
-            rows.append({
-                **shared,
-                "line": number,
-                "description": item.description,
-                "description_original": item.description_original,
-                "hs_code": item.hs_code,
-                "origin_country": item.origin_country,
-                "quantity": item.quantity,
-                "net_weight_grams": item.net_weight_grams,
-                "unit_value": item.unit_value.to_api()["amount"],
-                "total_value": item.total_value.to_api()["amount"],
-                "shipment_total_value": d.total_value.to_api()["amount"],
-                "shipment_gross_weight_grams": d.gross_weight_grams,
-            })
+            rows.append(
+                {
+                    **shared,
+                    "line": number,
+                    "description": item.description,
+                    "description_original": item.description_original,
+                    "hs_code": item.hs_code,
+                    "origin_country": item.origin_country,
+                    "quantity": item.quantity,
+                    "net_weight_grams": item.net_weight_grams,
+                    "unit_value": item.unit_value.to_api()["amount"],
+                    "total_value": item.total_value.to_api()["amount"],
+                    "shipment_total_value": d.total_value.to_api()["amount"],
+                    "shipment_gross_weight_grams": d.gross_weight_grams,
+                }
+            )
     return rows
 
 

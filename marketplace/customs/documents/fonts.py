@@ -88,7 +88,9 @@ def register() -> None:
             f"DOCUMENT_FONT_DIRS"
         )
     for font in FONTS:
-        pdfmetrics.registerFont(TTFont(font.name, str(paths[font.name]), subfontIndex=font.subfont_index))
+        pdfmetrics.registerFont(
+            TTFont(font.name, str(paths[font.name]), subfontIndex=font.subfont_index)
+        )
 
 
 @functools.cache

@@ -78,7 +78,10 @@ def _totals(kind: Kind, declaration: Declaration, language: str) -> list[tuple[s
     contents = [("contents_total", with_currency(declaration.total_value))]
     if kind == "cn22":
         return [*contents, *weights]
-    charges = [("shipping", with_currency(declaration.shipping)), ("insurance", with_currency(declaration.insurance))]
+    charges = [
+        ("shipping", with_currency(declaration.shipping)),
+        ("insurance", with_currency(declaration.insurance)),
+    ]
     if kind == "cn23":
         return [*contents, *charges, *weights]
     return [
@@ -107,8 +110,16 @@ class _Writer:
         english = label(key, "en")
         return [own] if own == english else [own, english]
 
-    def text(self, x: float, width: float, y: float, text: str, *, size: float = BODY,
-             align: Align = "left") -> None:
+    def text(
+        self,
+        x: float,
+        width: float,
+        y: float,
+        text: str,
+        *,
+        size: float = BODY,
+        align: Align = "left",
+    ) -> None:
         if not text:
             return
         if self.rtl:
@@ -178,7 +189,10 @@ def _header(writer: _Writer, kind: Kind, declaration: Declaration) -> None:
         ("invoice_date", declaration.invoice_date.isoformat()),
         ("incoterm", declaration.incoterm),
         ("currency", declaration.currency),
-        ("reason" if kind == "commercial_invoice" else "category", label("reason_sale", writer.language)),
+        (
+            "reason" if kind == "commercial_invoice" else "category",
+            label("reason_sale", writer.language),
+        ),
     ]
     column = width / len(facts)
     for index, (key, value) in enumerate(facts):
@@ -188,8 +202,11 @@ def _header(writer: _Writer, kind: Kind, declaration: Declaration) -> None:
         writer.text(x, column - 4, writer.y - 18, value, size=BODY + 1)
     writer.y -= 32
     exporter = declaration.exporter
-    ids = [f"{label(key, writer.language)}: {value}"
-           for key, value in (("tax_id", exporter.tax_id), ("eori", exporter.eori)) if value]
+    ids = [
+        f"{label(key, writer.language)}: {value}"
+        for key, value in (("tax_id", exporter.tax_id), ("eori", exporter.eori))
+        if value
+    ]
     parties = [
         ("exporter", [exporter.name, *address_lines(exporter.address), *ids]),
         ("importer", [declaration.importer.name, *address_lines(declaration.importer.address)]),
@@ -212,20 +229,34 @@ def _header(writer: _Writer, kind: Kind, declaration: Declaration) -> None:
 def _table_head(writer: _Writer, columns: Sequence[Column], description_width: float) -> None:
     """Column titles in both languages, each wrapped whole within its column."""
     x = MARGIN
-    keys = [("description", description_width, "left"), *((c.key, c.width, c.align) for c in columns)]
+    keys = [
+        ("description", description_width, "left"),
+        *((c.key, c.width, c.align) for c in columns),
+    ]
     deepest = 0
     for key, width, align in keys:
         pad = 6 if align == "left" and key != "description" else 0
-        lines = [part for text in writer.labels(key) for part in wrap(text, width - 4 - pad, SMALL - 0.5)]
+        lines = [
+            part for text in writer.labels(key) for part in wrap(text, width - 4 - pad, SMALL - 0.5)
+        ]
         for number, part in enumerate(lines):
-            writer.text(x + pad, width - 4 - pad, writer.y - number * 6.5, part, size=SMALL - 0.5, align=align)
+            writer.text(
+                x + pad,
+                width - 4 - pad,
+                writer.y - number * 6.5,
+                part,
+                size=SMALL - 0.5,
+                align=align,
+            )
         deepest = max(deepest, len(lines))
         x += width
     writer.y -= deepest * 6.5 + 8
     writer.line(MARGIN, PAGE_WIDTH - 2 * MARGIN, writer.y + LEADING - 1)
 
 
-def _items(writer: _Writer, kind: Kind, declaration: Declaration, new_page: Callable[[], None]) -> None:
+def _items(
+    writer: _Writer, kind: Kind, declaration: Declaration, new_page: Callable[[], None]
+) -> None:
     columns = COLUMNS[kind]
     description_width = PAGE_WIDTH - 2 * MARGIN - sum(c.width for c in columns)
     _table_head(writer, columns, description_width)
@@ -242,7 +273,13 @@ def _items(writer: _Writer, kind: Kind, declaration: Declaration, new_page: Call
         x = MARGIN + description_width
         for column in columns:
             pad = 6 if column.align == "left" else 0
-            writer.text(x + pad, column.width - 4 - pad, writer.y, column.value(number, item), align=column.align)
+            writer.text(
+                x + pad,
+                column.width - 4 - pad,
+                writer.y,
+                column.value(number, item),
+                align=column.align,
+            )
             x += column.width
         writer.y -= height
     writer.line(MARGIN, PAGE_WIDTH - 2 * MARGIN, writer.y + LEADING - 1)

@@ -49,14 +49,19 @@ def kinds_for(declaration: Declaration) -> tuple[Kind, ...]:
 def _latest(session: Session, shipment_id: str, kind: str, language: str) -> CustomsDocument | None:
     return session.scalars(
         select(CustomsDocument)
-        .where(CustomsDocument.shipment_id == shipment_id, CustomsDocument.kind == kind,
-               CustomsDocument.language == language)
+        .where(
+            CustomsDocument.shipment_id == shipment_id,
+            CustomsDocument.kind == kind,
+            CustomsDocument.language == language,
+        )
         .order_by(CustomsDocument.version.desc())
         .limit(1)
     ).first()
 
 
-def issue(session: Session, shipment_id: str, kind: Kind, language: str, declaration: Declaration) -> CustomsDocument:
+def issue(
+    session: Session, shipment_id: str, kind: Kind, language: str, declaration: Declaration
+) -> CustomsDocument:
     """Render and store one document; a new version only when its bytes differ from the current one."""
     if kind not in KINDS:
         raise ValueError(f"unknown document kind {kind!r}")
@@ -122,7 +127,9 @@ def current_documents(session: Session, shipment_id: str) -> list[CustomsDocumen
     forms = [d for d in latest.values() if d.kind in FORM_KINDS]
     if forms:
         newest_form = max(forms, key=lambda d: (d.created_at, d.version)).kind
-        latest = {key: d for key, d in latest.items() if d.kind not in FORM_KINDS or d.kind == newest_form}
+        latest = {
+            key: d for key, d in latest.items() if d.kind not in FORM_KINDS or d.kind == newest_form
+        }
     return sorted(latest.values(), key=lambda d: (KINDS.index(d.kind), d.language))
 
 
@@ -135,11 +142,12 @@ def get_document(
     else:
         found = session.scalars(
             select(CustomsDocument).where(
-                CustomsDocument.shipment_id == shipment_id, CustomsDocument.kind == kind,
-                CustomsDocument.language == language, CustomsDocument.version == version,
+                CustomsDocument.shipment_id == shipment_id,
+                CustomsDocument.kind == kind,
+                CustomsDocument.language == language,
+                CustomsDocument.version == version,
             )
         ).first()
     if found is None:
         raise DocumentNotFound()
     return found
-

@@ -22,7 +22,9 @@ LABELS_FILE = Path(__file__).resolve().parent.parent / "data" / "document-labels
 LANGUAGES = ("en", "zh-Hans", "ru", "ar", "tr", "kk")
 RTL_LANGUAGES = frozenset({"ar"})
 _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
-_TOKENS = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+|\s+")
+_TOKENS = re.compile(
+    r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+|\s+"
+)
 
 
 def has_rtl(text: str) -> bool:

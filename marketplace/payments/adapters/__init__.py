@@ -18,7 +18,11 @@ _FACTORIES: dict[str, Callable[[Mapping[str, Any]], PaymentGateway]] = {
 
 def build_gateways(settings: Mapping[str, Any]) -> dict[str, PaymentGateway]:
     """The enabled gateways by name, e.g. PAYMENT_GATEWAYS="manual,stripe"."""
-    names = [name.strip() for name in str(settings.get("PAYMENT_GATEWAYS") or "").split(",") if name.strip()]
+    names = [
+        name.strip()
+        for name in str(settings.get("PAYMENT_GATEWAYS") or "").split(",")
+        if name.strip()
+    ]
     unknown = sorted(set(names) - set(_FACTORIES))
     if unknown:
         raise ConfigurationError(f"PAYMENT_GATEWAYS names unknown gateways: {', '.join(unknown)}")

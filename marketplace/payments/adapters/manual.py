@@ -35,17 +35,24 @@ class ManualGateway:
         if not self.supports_currency(request.amount.currency):
             raise CurrencyNotSupported()
         # The reference is what the buyer writes on the transfer, so it must be unique and short.
-        reference = "bt_" + uuid.uuid5(uuid.NAMESPACE_URL, "manual:" + request.idempotency_key).hex[:20]
-        return PaymentResult(reference=reference, status=PaymentStatus.PENDING, amount=request.amount)
+        reference = (
+            "bt_" + uuid.uuid5(uuid.NAMESPACE_URL, "manual:" + request.idempotency_key).hex[:20]
+        )
+        return PaymentResult(
+            reference=reference, status=PaymentStatus.PENDING, amount=request.amount
+        )
 
     def capture_payment(self, request: CapturePayment) -> PaymentResult:
         """The operator saw the money arrive on the platform's account."""
-        return PaymentResult(reference=request.reference, status=PaymentStatus.SUCCEEDED, amount=request.amount)
+        return PaymentResult(
+            reference=request.reference, status=PaymentStatus.SUCCEEDED, amount=request.amount
+        )
 
     def refund_payment(self, request: RefundPayment) -> RefundResult:
         """Recorded as done: the operator sends the money back by bank transfer from the export."""
         return RefundResult(
-            reference="btr_" + uuid.uuid5(uuid.NAMESPACE_URL, "manual-refund:" + request.idempotency_key).hex[:20],
+            reference="btr_"
+            + uuid.uuid5(uuid.NAMESPACE_URL, "manual-refund:" + request.idempotency_key).hex[:20],
             payment_reference=request.reference,
             amount=request.amount,
             status=PaymentStatus.SUCCEEDED,

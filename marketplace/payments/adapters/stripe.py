@@ -46,13 +46,18 @@ ZERO_DECIMAL = _codes("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF X
 THREE_DECIMAL = _codes("BHD JOD KWD OMR TND")
 # ISK has no minor unit in ISO 4217, but Stripe still wants it written with two decimals (always 00).
 TWO_DECIMAL_ALWAYS_ZERO = frozenset({"ISK"})
-SUPPORTED_CURRENCIES = ZERO_DECIMAL | THREE_DECIMAL | TWO_DECIMAL_ALWAYS_ZERO | _codes(
-    """USD AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BRL BSD BWP BYN BZD
+SUPPORTED_CURRENCIES = (
+    ZERO_DECIMAL
+    | THREE_DECIMAL
+    | TWO_DECIMAL_ALWAYS_ZERO
+    | _codes(
+        """USD AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BRL BSD BWP BYN BZD
     CAD CDF CHF CNY COP CRC CVE CZK DKK DOP DZD EGP ETB EUR FJD FKP GBP GEL GIP GMD GTQ GYD HKD
     HNL HTG HUF IDR ILS INR JMD KES KGS KHR KYD KZT LAK LBP LKR LRD LSL MAD MDL MKD MMK MNT MOP
     MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR
     SBD SCR SEK SGD SHP SLE SOS SRD SZL THB TJS TOP TRY TTD TWD TZS UAH UYU UZS WST XCD XCG YER
     ZAR ZMW"""
+    )
 )
 
 _PAYMENT_INTENT_STATUS = {
@@ -84,7 +89,11 @@ def _stripe_exponent(currency: str) -> int:
     if currency not in SUPPORTED_CURRENCIES:
         raise CurrencyNotSupported(
             _("Card payments are not available in %(currency)s.", currency=currency),
-            errors={"currency": [_("Card payments are not available in %(currency)s.", currency=currency)]},
+            errors={
+                "currency": [
+                    _("Card payments are not available in %(currency)s.", currency=currency)
+                ]
+            },
         )
     if currency in ZERO_DECIMAL:
         return 0
@@ -140,7 +149,9 @@ class StripeGateway:
 
     name = "stripe"
 
-    def __init__(self, client: stripe.StripeClient, *, webhook_secret: str, webhook_tolerance: int) -> None:
+    def __init__(
+        self, client: stripe.StripeClient, *, webhook_secret: str, webhook_tolerance: int
+    ) -> None:
         self._client = client
         self._webhook_secret = webhook_secret
         self._tolerance = webhook_tolerance
@@ -197,7 +208,9 @@ class StripeGateway:
             "metadata": _metadata({"reason": request.reason}),
         }
         refund = self._call(
-            self._client.v1.refunds.create, params, options={"idempotency_key": request.idempotency_key}
+            self._client.v1.refunds.create,
+            params,
+            options={"idempotency_key": request.idempotency_key},
         )
         currency = str(_get(refund, "currency") or request.amount.currency)
         return RefundResult(
@@ -215,7 +228,9 @@ class StripeGateway:
             "metadata": _metadata(request.metadata),
         }
         transfer = self._call(
-            self._client.v1.transfers.create, params, options={"idempotency_key": request.idempotency_key}
+            self._client.v1.transfers.create,
+            params,
+            options={"idempotency_key": request.idempotency_key},
         )
         currency = str(_get(transfer, "currency") or request.amount.currency)
         return TransferResult(
@@ -239,14 +254,18 @@ class StripeGateway:
         data = _get(event.get("data"), "object")
         created = event.get("created")
         occurred_at = (
-            dt.datetime.fromtimestamp(created, dt.UTC) if isinstance(created, int) else dt.datetime.now(dt.UTC)
+            dt.datetime.fromtimestamp(created, dt.UTC)
+            if isinstance(created, int)
+            else dt.datetime.now(dt.UTC)
         )
         reference = amount = failure = None
         try:
             if action in (WebhookAction.PAYMENT_SUCCEEDED, WebhookAction.PAYMENT_FAILED):
                 reference = _id_of(data)
                 units = _get(data, "amount_received") or _get(data, "amount")
-                amount = from_stripe_amount(int(units), str(_get(data, "currency"))) if units else None
+                amount = (
+                    from_stripe_amount(int(units), str(_get(data, "currency"))) if units else None
+                )
                 failure = _get(_get(data, "last_payment_error"), "code")
             elif action is WebhookAction.REFUNDED:
                 reference = _id_of(_get(data, "payment_intent"))
@@ -272,7 +291,9 @@ class StripeGateway:
         return PaymentResult(
             reference=str(_get(intent, "id")),
             status=status,
-            amount=from_stripe_amount(int(_get(intent, "amount") or 0), str(_get(intent, "currency"))),
+            amount=from_stripe_amount(
+                int(_get(intent, "amount") or 0), str(_get(intent, "currency"))
+            ),
             client_secret=_get(intent, "client_secret"),
         )
 
