@@ -13,7 +13,18 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session, aliased
 
 from marketplace.accounts.models import Organisation
@@ -244,20 +255,23 @@ def browse(session: Session, query: CatalogueQuery, rates: RateTable | None) -> 
     if (query.min_price or query.max_price) and query.currency is None:
         raise CurrencyRequired(errors={"currency": [CurrencyRequired.default_detail]})
     pricing.ensure_normalized(session, rates)
-    words = search.terms(query.q or "")
-    sort = query.sort or ("relevance" if words else "newest")
-    if sort == "relevance" and not words:
+    plan = search.plan(session, query.q, query.locale) if query.q and query.q.strip() else None
+    sort = query.sort or ("relevance" if plan else "newest")
+    if sort == "relevance" and not plan:
         sort = "newest"
     chain = locales.fallback_chain(query.locale)
     statement = _columns(chain, dialect)
     where = _filters(query, rates, dialect)
-    score = None
-    if query.q and query.q.strip() and not words:
-        where.append(false())  # only punctuation: nothing can match it
-    if words:
-        where.append(search.match(words, dialect))
-        score = search.relevance(words, dialect)
-        statement = statement.add_columns(score.label("score"))
+    score: ColumnElement[Any] | None = None
+    if plan is not None and plan.empty:
+        where.append(false())  # a word no listing has (or only punctuation)
+        score = literal(0)
+    elif plan is not None:
+        ranked = search.ranked(plan, where, dialect)
+        score = ranked.c.score
+        statement = statement.join(ranked, ranked.c.listing_id == Listing.id).add_columns(
+            score.label("score")
+        )
     order, after = _keyset(sort, query.cursor, score)
     if after is not None:
         where.append(after)
@@ -266,7 +280,10 @@ def browse(session: Session, query: CatalogueQuery, rates: RateTable | None) -> 
     rows = rows[: query.limit]
     items = [_item(row, chain, query.currency, rates) for row in rows]
     next_cursor = _next_cursor(sort, rows[-1]) if more and rows else None
-    return CataloguePage(items, next_cursor, locales.canonical(query.locale), query.currency, sort)
+    page = CataloguePage(items, next_cursor, locales.canonical(query.locale), query.currency, sort)
+    if plan is not None:
+        page.extra["did_you_mean"] = plan.did_you_mean
+    return page
 
 
 def _next_cursor(sort: str, row: Any) -> str:

@@ -1,0 +1,280 @@
+"""Turning `?q=` into ranked listings in two SQL statements, whatever the catalogue's size.
+
+1. `plan`: one statement reads how many listings hold each token the query could mean (counted
+   up to COMMON, an index-only count) and the vocabulary words within typo distance of each
+   query word. Python then picks, per query word, the tokens it matches: its stems in the
+   reader's language and the usual catalogue languages; failing those, the closest vocabulary
+   word (`did_you_mean`); for unspaced scripts the whole run if indexed, else known segments,
+   bigrams and characters that cover it.
+2. `ranked`: a subquery the catalogue page joins. The rarest word drives: its listings are read
+   from the postings index in score order, CANDIDATES per token and stopping there, with the
+   page's filters applied as they are read; every other word must be present (primary-key probes)
+   and adds its score. A word's weight is its IDF, an exact word (as typed, folded) scores 4,
+   a stem 3, a typo correction 2. Ties go to the smaller listing id, so keyset cursors hold.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Subquery,
+    and_,
+    case,
+    func,
+    literal,
+    literal_column,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.orm import Session, aliased
+
+from marketplace.catalogue.models import Listing
+from marketplace.catalogue.search import analysis, typos
+from marketplace.catalogue.search.models import TOKEN_LENGTH, Posting, VocabularyEntry
+
+MAX_TERMS = 8
+# A token in this many listings or more counts as common: counting stops there.
+COMMON = 2000
+# Listings read per token of the driving word: the bound on a search's cost (see README).
+CANDIDATES = 500
+MAX_TYPO_CANDIDATES = 200
+EXACT, STEM, TYPO = 4, 3, 2
+
+
+@dataclass
+class Term:
+    """One word of the query and the index tokens that match it."""
+
+    form: str
+    tokens: tuple[str, ...]
+    frequency: int
+    unspaced: bool = False
+    typo: bool = False
+
+    @property
+    def weight(self) -> int:
+        """IDF against COMMON, in hundredths: rare words count more than common ones."""
+        return round(100 * math.log(1 + COMMON / max(self.frequency, 1)))
+
+
+@dataclass
+class Plan:
+    terms: list[Term] = field(default_factory=list)
+    did_you_mean: str | None = None
+    empty: bool = False  # some word matches nothing: no listing can match
+
+
+@dataclass
+class _Word:
+    form: str
+    raw: str
+    unspaced: bool
+    candidates: tuple[str, ...]
+
+
+def _query_words(q: str, locale: str) -> list[_Word]:
+    reader = analysis.language_of(locale)
+    languages = tuple(dict.fromkeys((reader, *analysis.QUERY_LANGUAGES)))
+    found: list[_Word] = []
+    seen: set[str] = set()
+    for raw in analysis.words(q):
+        for part, unspaced in analysis.split_scripts(raw):
+            form = analysis.fold(part).replace(" ", "")
+            if not form or form in seen:
+                continue
+            seen.add(form)
+            if unspaced:
+                pieces = [form, *analysis.ngrams(form)]
+                if len(form) > 2:
+                    pieces.extend(analysis.fold(s) for s in analysis.JIEBA.segments(part))
+                candidates = tuple(dict.fromkeys(pieces))
+            else:
+                stems = [t for lang in languages for t in analysis.spaced_tokens(part, lang)]
+                candidates = tuple(dict.fromkeys([form, *stems]))
+            found.append(_Word(form, part, unspaced, candidates))
+    return found[:MAX_TERMS]
+
+
+def _frequency(token: str) -> Any:
+    capped = (
+        select(literal_column("1"))
+        .select_from(Posting)
+        .where(Posting.token == token)
+        .limit(COMMON)
+        .subquery()
+    )
+    return select(func.count()).select_from(capped).scalar_subquery()
+
+
+def plan(session: Session, q: str, locale: str) -> Plan:
+    """Which tokens each query word matches (one statement); an empty plan for no words."""
+    words = _query_words(q, locale)
+    if not words:
+        return Plan(empty=True)
+    tokens = sorted({t for w in words for t in w.candidates if len(t) <= TOKEN_LENGTH})
+    variants = sorted({v for w in words if not w.unspaced for v in typos.query_variants(w.form)})
+    known = [
+        select(
+            literal("token").label("kind"), literal(t).label("word"), literal(t).label("token")
+        ).add_columns(_frequency(t).label("frequency"))
+        for t in tokens
+    ]
+    parts: list[Any] = list(known)
+    if variants:
+        entry = aliased(VocabularyEntry)
+        capped = (
+            select(literal_column("1"))
+            .select_from(Posting)
+            .where(Posting.token == entry.token)
+            .limit(COMMON)
+            .correlate(entry)
+            .subquery()
+        )
+        near = (
+            select(
+                literal("typo").label("kind"),
+                entry.word,
+                entry.token,
+                select(func.count()).select_from(capped).scalar_subquery().label("frequency"),
+            )
+            .where(entry.variant.in_(variants))
+            .limit(MAX_TYPO_CANDIDATES)
+            .subquery()
+        )
+        parts.append(select(near.c.kind, near.c.word, near.c.token, near.c.frequency))
+    if not parts:
+        return Plan(empty=True)
+    statement: Any = parts[0]
+    if len(parts) > 1:
+        statement = union_all(*parts)
+    frequency: dict[str, int] = {}
+    vocabulary: dict[str, dict[str, int]] = {}
+    for kind, word, token, count in session.execute(statement):
+        if kind == "token":
+            frequency[token] = count
+        elif count:
+            vocabulary.setdefault(word, {})[token] = count
+    return _decide(words, frequency, vocabulary)
+
+
+def _decide(
+    words: Sequence[_Word], frequency: dict[str, int], vocabulary: dict[str, dict[str, int]]
+) -> Plan:
+    result = Plan()
+    corrected = False
+    shown: list[str] = []
+    for word in words:
+        if word.unspaced:
+            result.terms.extend(_cover(word.form, frequency))
+            shown.append(word.raw)
+            continue
+        present = tuple(t for t in word.candidates if frequency.get(t))
+        if present:
+            result.terms.append(Term(word.form, present, sum(frequency[t] for t in present)))
+            shown.append(word.raw)
+            continue
+        best = _closest(word.form, vocabulary)
+        if best is None:
+            result.empty = True
+            shown.append(word.raw)
+            continue
+        tokens = vocabulary[best]
+        result.terms.append(
+            Term(analysis.fold(best), tuple(sorted(tokens)), sum(tokens.values()), typo=True)
+        )
+        shown.append(best)
+        corrected = True
+    if any(not t.tokens for t in result.terms) or not result.terms:
+        result.empty = True
+    result.terms = result.terms[:MAX_TERMS]
+    if corrected:
+        result.did_you_mean = " ".join(shown)
+    return result
+
+
+def _closest(form: str, vocabulary: dict[str, dict[str, int]]) -> str | None:
+    """The vocabulary word nearest the query word: fewest edits, then most listings, then A-Z."""
+    ranked = []
+    for word, tokens in vocabulary.items():
+        edits = typos.close(form, analysis.fold(word))
+        if edits is not None:
+            ranked.append((edits, -sum(tokens.values()), word))
+    return min(ranked)[2] if ranked else None
+
+
+def _cover(run: str, frequency: dict[str, int]) -> list[Term]:
+    """Terms for an unspaced run: itself if indexed, else the longest known pieces covering it."""
+    if frequency.get(run):
+        return [Term(run, (run,), frequency[run], unspaced=True)]
+    pieces = sorted({p for p in frequency if frequency[p] and p in run}, key=len, reverse=True)
+    terms: list[Term] = []
+    at = 0
+    while at < len(run):
+        piece = next((p for p in pieces if run.startswith(p, at)), None)
+        if piece is None:
+            return [Term(run, (), 0, unspaced=True)]  # a character no listing has
+        terms.append(Term(piece, (piece,), frequency[piece], unspaced=True))
+        at += len(piece)
+    return terms
+
+
+def _exact(term: Term, listing: Any, dialect: str) -> ColumnElement[Any]:
+    """4 for the word as typed (a whole word, or inside an unspaced run), 3 for a stem only."""
+    if term.typo:
+        return literal(TYPO)
+    needle = term.form if term.unspaced else f" {term.form} "
+    position = func.instr if dialect == "sqlite" else func.strpos
+    return case((position(listing.search_text, needle) > 0, EXACT), else_=STEM)
+
+
+def ranked(plan: Plan, filters: Sequence[ColumnElement[bool]], dialect: str) -> Subquery:
+    """(listing_id, score) of the listings matching every term, filters applied, bounded."""
+    terms = sorted(plan.terms, key=lambda t: (t.frequency, t.form))
+    driver, others = terms[0], terms[1:]
+    branches = []
+    for token in driver.tokens:
+        walked = (
+            select(Posting.listing_id.label("listing_id"), Posting.score.label("score"))
+            .join(Listing, Listing.id == Posting.listing_id)
+            .where(Posting.token == token, *filters)
+            .order_by(Posting.score.desc(), Posting.listing_id.desc())
+            .limit(CANDIDATES)
+            .subquery()
+        )
+        branches.append(select(walked.c.listing_id, walked.c.score))
+    walks: Any = branches[0]
+    if len(branches) > 1:
+        walks = union_all(*branches)
+    union = walks.subquery("candidates")
+    candidates = (
+        select(union.c.listing_id, func.max(union.c.score).label("s0"))
+        .group_by(union.c.listing_id)
+        .subquery("driven")
+    )
+    scores = [candidates.c.listing_id, candidates.c.s0]
+    for i, term in enumerate(others, start=1):
+        probe = aliased(Posting)
+        scores.append(
+            select(func.max(probe.score))
+            .where(probe.listing_id == candidates.c.listing_id, probe.token.in_(term.tokens))
+            .scalar_subquery()
+            .label(f"s{i}")
+        )
+    per_term = select(*scores).subquery("per_term")
+    listing = aliased(Listing, name="scored_listing")
+    total: ColumnElement[Any] = literal_column("0")
+    for i, term in enumerate([driver, *others]):
+        total = total + per_term.c[f"s{i}"] * term.weight * _exact(term, listing, dialect)
+    present = [per_term.c[f"s{i}"].is_not(None) for i in range(1, len(others) + 1)]
+    return (
+        select(per_term.c.listing_id, total.label("score"))
+        .join(listing, listing.id == per_term.c.listing_id)
+        .where(and_(*present) if present else true())
+        .subquery("ranked")
+    )
