@@ -210,7 +210,7 @@ def _filters(
 
 
 def _keyset(
-    sort: str, after: str | None, score: ColumnElement[Any] | None
+    sort: str, after: str | None, score: ColumnElement[Any] | None, key: Any = Listing.id
 ) -> tuple[list[Any], ColumnElement[bool] | None]:
     """ORDER BY terms for a sort and the condition for the rows after a cursor."""
     if sort == "newest":
@@ -240,13 +240,13 @@ def _keyset(
             further, and_(Listing.price_norm == value, beyond), Listing.price_norm.is_(None)
         )
     assert score is not None
-    order = [score.desc(), Listing.id.asc()]
+    order = [score.desc(), key.asc()]
     if after is None:
         return order, None
     points, last = cursor.decode(after, sort, (int, str))
     if points is None:
         raise cursor.InvalidCursor()
-    return order, or_(score < points, and_(score == points, Listing.id > last))
+    return order, or_(score < points, and_(score == points, key > last))
 
 
 def browse(session: Session, query: CatalogueQuery, rates: RateTable | None) -> CataloguePage:
@@ -268,6 +268,10 @@ def browse(session: Session, query: CatalogueQuery, rates: RateTable | None) -> 
         score = literal(0)
     elif plan is not None:
         ranked = search.ranked(plan, where, dialect)
+        if sort == "relevance":  # the page is chosen among the candidates, then joined
+            order, after = _keyset(sort, query.cursor, ranked.c.score, ranked.c.listing_id)
+            page_of = select(ranked).order_by(*order).limit(query.limit + 1)
+            ranked = (page_of if after is None else page_of.where(after)).subquery("page")
         score = ranked.c.score
         statement = statement.join(ranked, ranked.c.listing_id == Listing.id).add_columns(
             score.label("score")

@@ -66,9 +66,8 @@ def upgrade() -> None:
     )
     op.create_table('search_title_keys',
     sa.Column('locale', sa.String(length=35), nullable=False),
-    sa.Column('key', sa.String(length=64).with_variant(sa.String(length=64, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('key', sa.String(length=32).with_variant(sa.String(length=32, collation='C'), 'postgresql'), nullable=False),
     sa.Column('listing_id', sa.String(length=36), nullable=False),
-    sa.Column('title', sa.String(length=200), nullable=False),
     sa.ForeignKeyConstraint(['listing_id'], ['listings.id'], name=op.f('fk_search_title_keys_listing_id_listings'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('locale', 'key', 'listing_id', name=op.f('pk_search_title_keys'))
     )

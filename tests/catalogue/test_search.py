@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import delete, event
 from sqlalchemy.orm import Session
 
 from marketplace.catalogue.search import query as search_query
+from marketplace.catalogue.search.models import Posting
 from marketplace.money import RateTable
 from tests.catalogue.conftest import Shop
 from tests.helpers import Api
@@ -327,3 +328,17 @@ def test_suggestions_complete_titles_in_the_readers_locale(api: Api, shop: Shop)
     assert suggest("greenl", "en") == []  # drafts are not suggested
     response = api.get("/catalogue/suggest", query_string={"q": ""})
     assert response.status_code == 422
+
+
+def test_the_index_is_rebuilt_from_the_listings_by_the_cli(
+    app: Flask, api: Api, shop: Shop, session: Session
+) -> None:
+    listing = shop.listing(sku="1", language="en", title="Silk scarf", description="")
+    shop.translate(listing["id"], "ru", "Шёлковый платок")
+    session.execute(delete(Posting))
+    assert search(api, "scarves") == []
+    result = app.test_cli_runner().invoke(args=["search", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "1 listings indexed" in result.output
+    assert search(api, "scarves") == ["Silk scarf"]
+    assert search(api, "шёлковые", locale="ru") == ["Шёлковый платок"]

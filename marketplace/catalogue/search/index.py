@@ -22,7 +22,13 @@ from sqlalchemy.orm import Session
 
 from marketplace.catalogue.models import Listing, ListingTranslation
 from marketplace.catalogue.search import analysis, typos
-from marketplace.catalogue.search.models import TOKEN_LENGTH, Posting, TitleKey, VocabularyEntry
+from marketplace.catalogue.search.models import (
+    KEY_LENGTH,
+    TOKEN_LENGTH,
+    Posting,
+    TitleKey,
+    VocabularyEntry,
+)
 
 # Between titles and descriptions in `listings.search_text`; folding turns every control
 # character into a space, so no query can ever contain it.
@@ -31,7 +37,7 @@ K1, B = 1.2, 0.75
 TITLE_WEIGHT, DESCRIPTION_WEIGHT = 3.0, 1.0
 TITLE_LENGTH, DESCRIPTION_LENGTH = 6.0, 30.0
 SCALE = 1000
-MAX_TITLE_KEYS = 16
+MAX_TITLE_KEYS = 8
 MAX_VOCABULARY_WORD = 20
 _CHUNK = 500
 _REINDEX_BATCH = 5000
@@ -54,7 +60,7 @@ class Entries:
 
     postings: dict[str, int] = field(default_factory=dict)
     vocabulary: set[tuple[str, str]] = field(default_factory=set)
-    title_keys: dict[tuple[str, str], str] = field(default_factory=dict)
+    title_keys: set[tuple[str, str]] = field(default_factory=set)
 
 
 def document(texts: Sequence[Text]) -> str:
@@ -74,12 +80,12 @@ def _title_keys(title: str) -> Iterator[str]:
     if not analysis.has_unspaced(folded):
         at = 0
         for word in folded.split(" "):
-            yield folded[at : at + TOKEN_LENGTH]
+            yield folded[at : at + KEY_LENGTH]
             at += len(word) + 1
         return
     for at, ch in enumerate(folded):
         if ch != " " and (at == 0 or folded[at - 1] == " " or analysis.is_unspaced(ch)):
-            yield folded[at : at + TOKEN_LENGTH]
+            yield folded[at : at + KEY_LENGTH]
 
 
 def entries(texts: Sequence[Text]) -> Entries:
@@ -105,8 +111,7 @@ def entries(texts: Sequence[Text]) -> Entries:
             ):
                 found.vocabulary.update((word.text, token) for token in word.tokens)
         keys = list(dict.fromkeys(_title_keys(text.title)))[:MAX_TITLE_KEYS]
-        for key in keys:
-            found.title_keys.setdefault((text.language, key), text.title)
+        found.title_keys.update((text.language, key) for key in keys)
     return found
 
 
@@ -186,17 +191,15 @@ def replace(session: Session, texts: Mapping[str, Sequence[Text]], *, new: bool 
             session.execute(delete(Posting).where(Posting.listing_id.in_(chunk)))
             session.execute(delete(TitleKey).where(TitleKey.listing_id.in_(chunk)))
     postings: list[tuple[str, str, int]] = []
-    keys: list[tuple[str, str, str, str]] = []
+    keys: list[tuple[str, str, str]] = []
     vocabulary: set[tuple[str, str]] = set()
     for listing_id in ids:
         found = entries(texts[listing_id])
         postings.extend((listing_id, token, score) for token, score in found.postings.items())
-        keys.extend(
-            (locale, key, listing_id, title) for (locale, key), title in found.title_keys.items()
-        )
+        keys.extend((locale, key, listing_id) for locale, key in found.title_keys)
         vocabulary |= found.vocabulary
     _bulk_insert(session, Posting.__table__, ("listing_id", "token", "score"), postings)
-    _bulk_insert(session, TitleKey.__table__, ("locale", "key", "listing_id", "title"), keys)
+    _bulk_insert(session, TitleKey.__table__, ("locale", "key", "listing_id"), keys)
     _add_vocabulary(session, vocabulary)
 
 

@@ -8,8 +8,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from marketplace.db import Base
 
 TOKEN_LENGTH = 64
+# Type-ahead completes on the first KEY_LENGTH characters of what was typed.
+KEY_LENGTH = 32
 # Prefix ranges compare code points, whatever the database's default collation.
-KEY_TYPE = String(TOKEN_LENGTH).with_variant(String(TOKEN_LENGTH, collation="C"), "postgresql")
+KEY_TYPE = String(KEY_LENGTH).with_variant(String(KEY_LENGTH, collation="C"), "postgresql")
 
 
 class Posting(Base):
@@ -39,7 +41,10 @@ class VocabularyEntry(Base):
 
 
 class TitleKey(Base):
-    """A title in one locale under the folded text from one of its word starts: type-ahead."""
+    """A title in one locale under the folded text from one of its word starts: type-ahead.
+
+    The title itself is read from the listing or its translation for the few rows shown.
+    """
 
     __tablename__ = "search_title_keys"
     __table_args__ = (Index("ix_search_title_keys_listing_id", "listing_id"),)
@@ -49,4 +54,3 @@ class TitleKey(Base):
     listing_id: Mapped[str] = mapped_column(
         ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True
     )
-    title: Mapped[str] = mapped_column(String(200))

@@ -224,36 +224,48 @@ def _cover(run: str, frequency: dict[str, int]) -> list[Term]:
     return terms
 
 
-def _exact(term: Term, listing: Any, dialect: str) -> ColumnElement[Any]:
+def _factor(term: Term, search_text: Any, dialect: str) -> ColumnElement[Any]:
     """4 for the word as typed (a whole word, or inside an unspaced run), 3 for a stem only."""
     if term.typo:
         return literal(TYPO)
     needle = term.form if term.unspaced else f" {term.form} "
     position = func.instr if dialect == "sqlite" else func.strpos
-    return case((position(listing.search_text, needle) > 0, EXACT), else_=STEM)
+    return case((position(search_text, needle) > 0, EXACT), else_=STEM)
 
 
 def ranked(plan: Plan, filters: Sequence[ColumnElement[bool]], dialect: str) -> Subquery:
-    """(listing_id, score) of the listings matching every term, filters applied, bounded."""
+    """(listing_id, score) of the listings matching every term, filters applied, bounded.
+
+    The listing row read to apply the filters also gives each term's exact-word factor, so no
+    listing is read twice.
+    """
     terms = sorted(plan.terms, key=lambda t: (t.frequency, t.form))
     driver, others = terms[0], terms[1:]
     branches = []
     for token in driver.tokens:
         walked = (
-            select(Posting.listing_id.label("listing_id"), Posting.score.label("score"))
+            select(
+                Posting.listing_id.label("listing_id"),
+                Posting.score.label("score"),
+                *(
+                    _factor(term, Listing.search_text, dialect).label(f"f{i}")
+                    for i, term in enumerate(terms)
+                ),
+            )
             .join(Listing, Listing.id == Posting.listing_id)
             .where(Posting.token == token, *filters)
             .order_by(Posting.score.desc(), Posting.listing_id.desc())
             .limit(CANDIDATES)
             .subquery()
         )
-        branches.append(select(walked.c.listing_id, walked.c.score))
+        branches.append(select(walked))
     walks: Any = branches[0]
     if len(branches) > 1:
         walks = union_all(*branches)
     union = walks.subquery("candidates")
+    factors = [func.max(union.c[f"f{i}"]).label(f"f{i}") for i in range(len(terms))]
     candidates = (
-        select(union.c.listing_id, func.max(union.c.score).label("s0"))
+        select(union.c.listing_id, func.max(union.c.score).label("s0"), *factors)
         .group_by(union.c.listing_id)
         .subquery("driven")
     )
@@ -266,15 +278,14 @@ def ranked(plan: Plan, filters: Sequence[ColumnElement[bool]], dialect: str) -> 
             .scalar_subquery()
             .label(f"s{i}")
         )
-    per_term = select(*scores).subquery("per_term")
-    listing = aliased(Listing, name="scored_listing")
+    per_term = select(*scores, *(candidates.c[f"f{i}"] for i in range(len(terms))))
+    per_term_query = per_term.subquery("per_term")
     total: ColumnElement[Any] = literal_column("0")
-    for i, term in enumerate([driver, *others]):
-        total = total + per_term.c[f"s{i}"] * term.weight * _exact(term, listing, dialect)
-    present = [per_term.c[f"s{i}"].is_not(None) for i in range(1, len(others) + 1)]
+    for i, term in enumerate(terms):
+        total = total + per_term_query.c[f"s{i}"] * term.weight * per_term_query.c[f"f{i}"]
+    present = [per_term_query.c[f"s{i}"].is_not(None) for i in range(1, len(terms))]
     return (
-        select(per_term.c.listing_id, total.label("score"))
-        .join(listing, listing.id == per_term.c.listing_id)
+        select(per_term_query.c.listing_id, total.label("score"))
         .where(and_(*present) if present else true())
         .subquery("ranked")
     )

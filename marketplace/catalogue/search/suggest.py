@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, union_all
+from sqlalchemy import and_, func, select, union_all
 from sqlalchemy.orm import Session
 
 from marketplace.catalogue import locales
-from marketplace.catalogue.models import Listing, ListingStatus
+from marketplace.catalogue.models import Listing, ListingStatus, ListingTranslation
 from marketplace.catalogue.search.analysis import fold
-from marketplace.catalogue.search.models import TOKEN_LENGTH, TitleKey
+from marketplace.catalogue.search.models import KEY_LENGTH, TitleKey
 
 MAX_SUGGESTIONS = 10
 _LAST = "\U0010ffff"  # above every character: `key < prefix + _LAST` bounds the prefix range
@@ -33,15 +33,27 @@ def suggest(
     session: Session, q: str, locale: str, limit: int = MAX_SUGGESTIONS
 ) -> list[Suggestion]:
     """Published listings' titles completing `q`, the reader's most specific locale first."""
-    prefix = fold(q)[:TOKEN_LENGTH]
+    prefix = fold(q)[:KEY_LENGTH]
     if not prefix:
         return []
     chain = locales.fallback_chain(locale)
     branches = []
     for tag in chain:
         found = (
-            select(TitleKey.locale, TitleKey.key, TitleKey.title, TitleKey.listing_id)
+            select(
+                TitleKey.locale,
+                TitleKey.key,
+                func.coalesce(ListingTranslation.title, Listing.title).label("title"),
+                TitleKey.listing_id,
+            )
             .join(Listing, Listing.id == TitleKey.listing_id)
+            .outerjoin(
+                ListingTranslation,
+                and_(
+                    ListingTranslation.listing_id == TitleKey.listing_id,
+                    ListingTranslation.locale == TitleKey.locale,
+                ),
+            )
             .where(
                 TitleKey.locale == tag,
                 TitleKey.key >= prefix,
