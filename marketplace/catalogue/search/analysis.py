@@ -6,7 +6,7 @@ until it stops changing (Turkish `halı` and `halılar` both reach `hal` only on
 Turkish and Arabic only: elsewhere a second pass over-stems), then folded: accents, Arabic
 vowel marks and tatweel removed, `ı` as `i`. Kazakh and Uzbek
 have no Snowball stemmer; being suffixing (agglutinative) languages like Turkish, their words
-are cut to their first five letters, the truncation that matches a stemmer's quality in Turkish
+(in their own scripts) are cut to their first five letters, the truncation that matches a stemmer's quality in Turkish
 retrieval (Can et al., JASIST 59(3), 2008). Other languages without a stemmer keep the folded
 word. Unspaced scripts (Han, kana, Thai, Lao, Khmer, Myanmar) give every single character and
 every pair of neighbours (bigrams); Chinese text also gives its words as jieba segments them.
@@ -32,6 +32,7 @@ _MARKS = re.compile(
 )
 _FOLD_EXTRA = str.maketrans({"ı": "i", "ß": "ss"})
 _SPACES = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
 _ASCII_PUNCTUATION = str.maketrans({ch: " " for ch in string.punctuation})
 _UNSPACED = re.compile(
     "[\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf"
@@ -78,12 +79,23 @@ SNOWBALL = {
     "tr": "turkish",
     "yi": "yiddish",
 }
-# Turkic languages without a Snowball stemmer: words cut to their first TRUNCATE letters.
-TRUNCATED = frozenset({"kk", "uz", "ky", "tk", "az", "tt", "ba", "ug"})
+# Turkic languages without a Snowball stemmer, and the scripts they are written in: their words
+# are cut to their first TRUNCATE letters (a Latin word in a Kazakh text is kept whole).
+TRUNCATED = {
+    "kk": ("CYRILLIC",),
+    "ky": ("CYRILLIC",),
+    "tt": ("CYRILLIC",),
+    "ba": ("CYRILLIC",),
+    "uz": ("LATIN", "CYRILLIC"),
+    "tk": ("LATIN",),
+    "az": ("LATIN", "CYRILLIC"),
+    "ug": ("ARABIC",),
+}
 TRUNCATE = 5
 # Languages whose stemmers a query word is also run through (the reader's own comes first):
-# buyers often type in a language other than their interface's.
-QUERY_LANGUAGES = ("en", "ru", "tr", "kk", "ar", "uz", "de", "fr", "es")
+# buyers often type in a language other than their interface's. Uzbek is left out: cutting
+# every Latin query word to five letters would match too much; Uzbek readers get it as theirs.
+QUERY_LANGUAGES = ("en", "ru", "tr", "kk", "ar", "de", "fr", "es")
 MAX_WORD = 64
 # Stemmers whose one pass leaves a suffix that its second pass removes.
 _REPEATED = frozenset({"turkish", "arabic"})
@@ -157,10 +169,11 @@ _stem_lock = threading.Lock()
 @functools.lru_cache(maxsize=200_000)
 def stem(word: str, language: str) -> str:
     """The folded index token of a spaced-script word (lower-cased, accents on) in a language."""
-    if word.isdigit():
-        return word
+    if _DIGIT.search(word):  # codes and numbers are matched whole, in any language
+        return fold(word)
     if language in TRUNCATED:
-        return fold(word)[:TRUNCATE]
+        script = unicodedata.name(word[0], "").split(" ", 1)[0]
+        return fold(word)[:TRUNCATE] if script in TRUNCATED[language] else fold(word)
     algorithm = SNOWBALL.get(language)
     if algorithm is None:
         return fold(word)
