@@ -94,7 +94,11 @@ def address_lines(address: Mapping[str, str]) -> list[str]:
 
 @dataclass(frozen=True)
 class DeclarationItem:
-    """One line: `description` in English for customs, `description_original` as the seller wrote it."""
+    """One line: `description` in English for customs, `description_original` as the seller wrote it.
+
+    As sold (orders), both descriptions are the seller's; `line_id` and `listing_id` say which
+    order line and listing it was, so corrections and English titles can be laid over it.
+    """
 
     description: str
     description_original: str
@@ -104,6 +108,8 @@ class DeclarationItem:
     net_weight_grams: int
     unit_value: Money
     total_value: Money
+    line_id: str | None = None
+    listing_id: str | None = None
 
     def to_api(self) -> dict[str, Any]:
         return {

@@ -1,9 +1,9 @@
-"""Destination rules: import taxes, thresholds and duty regimes, each valid for a period.
+"""Destination rules as types: import taxes, thresholds and duty regimes, each valid for a period.
 
 The shipped records live in data/rules/*.json (one file per country or customs union, see
-data/rules/SOURCE.md), are loaded by `load_rules` and may then be edited by operators. Every
-record names its source and the date it was checked; the landed-cost engine picks the record in
-force on the day of the estimate and refuses to guess when there is none.
+data/rules/SOURCE.md). This module says what a record is (the `Rule` dataclasses and the one
+schema that validates data files, stored bodies and operators' edits); `rule_records` stores them,
+finds the one in force and lets operators edit them.
 """
 
 from __future__ import annotations
@@ -19,22 +19,11 @@ from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, post_load, validate, validates_schema
-from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
 
-from marketplace.accounts.models import User
-from marketplace.customs.models import CustomsRule, CustomsRuleCountry
-from marketplace.errors import Conflict, Forbidden, Invalid, NotFound
-from marketplace.i18n import N_, _
+from marketplace.i18n import N_
 from marketplace.money import Money, is_known
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "rules"
-
-
-class NoCustomsRule(Invalid):
-    code = "no_customs_rule"
-    default_detail = _("No customs rules are known for this destination on this date.")
 
 
 class ValueBasis(StrEnum):
@@ -316,187 +305,3 @@ def shipped_records() -> list[Rule]:
                 except ma.ValidationError as exc:
                     raise ValueError(f"{path.name} record {index}: {exc.messages}") from exc
     return records
-
-
-def _apply(row: CustomsRule, rule: Rule) -> None:
-    row.destination = rule.destination
-    row.valid_from = rule.valid_from
-    row.valid_to = rule.valid_to
-    row.source = rule.source
-    row.checked_on = rule.checked_on
-    row.body = serialize(rule)
-    wanted = set(rule.countries)
-    row.countries = [c for c in row.countries if c.country in wanted] + [
-        CustomsRuleCountry(country=code)
-        for code in sorted(wanted - {c.country for c in row.countries})
-    ]
-
-
-def load_rules(session: Session) -> int:
-    """Bring the shipped records into the database; rows an operator edited are left alone."""
-    records = shipped_records()
-    rows = {
-        (row.destination, row.valid_from): row
-        for row in session.scalars(select(CustomsRule).options(selectinload(CustomsRule.countries)))
-    }
-    shipped = {(rule.destination, rule.valid_from) for rule in records}
-    for key, row in rows.items():
-        if key not in shipped and row.edited_by is None:
-            session.delete(row)
-    session.flush()
-    for rule in records:
-        existing = rows.get((rule.destination, rule.valid_from))
-        if existing is None:
-            existing = CustomsRule()
-            session.add(existing)
-        elif existing.edited_by is not None or existing.body == serialize(rule):
-            continue
-        _apply(existing, rule)
-    session.flush()
-    return len(records)
-
-
-_parsed: dict[tuple[str, dt.datetime], Rule] = {}
-
-
-def rule_for(row: CustomsRule) -> Rule:
-    """The record's rule, parsed once per process and version: every checkout needs one, and
-    validating the body costs more than the rest of the estimate. An edit changes `updated_at`."""
-    key = (row.id, row.updated_at)
-    rule = _parsed.get(key)
-    if rule is None:
-        if len(_parsed) > 256:  # a few dozen records exist; stale versions only pile up on edits
-            _parsed.clear()
-        rule = _parsed[key] = parse(row.body)
-    return rule
-
-
-def rule_in_force(session: Session, country: str, on: dt.date) -> CustomsRule:
-    """The record covering `country` on `on`; NoCustomsRule when there is none (never a guess)."""
-    row = session.scalar(
-        select(CustomsRule)
-        .join(CustomsRuleCountry)
-        .where(
-            CustomsRuleCountry.country == country,
-            CustomsRule.valid_from <= on,
-            or_(CustomsRule.valid_to.is_(None), CustomsRule.valid_to >= on),
-        )
-        .order_by(CustomsRule.valid_from.desc())
-        .limit(1)
-    )
-    if row is None:
-        message = _(
-            "No customs rules are known for %(country)s on %(date)s.",
-            country=country,
-            date=on.isoformat(),
-        )
-        raise NoCustomsRule(
-            message, errors={"to": [message]}, extra={"country": country, "date": on.isoformat()}
-        )
-    return row
-
-
-def _require_operator(user: User) -> None:
-    if not user.is_operator:
-        raise Forbidden(_("Only operators may manage customs rules."), code="operator_required")
-
-
-def list_rules(
-    session: Session, user: User, *, destination: str | None = None, country: str | None = None
-) -> list[CustomsRule]:
-    """Every record, by destination then start date (a few dozen rows: no paging needed)."""
-    _require_operator(user)
-    query = select(CustomsRule).order_by(CustomsRule.destination, CustomsRule.valid_from)
-    if destination:
-        query = query.where(CustomsRule.destination == destination)
-    if country:
-        query = query.where(CustomsRule.countries.any(CustomsRuleCountry.country == country))
-    return list(session.scalars(query))
-
-
-def get_rule(session: Session, user: User, rule_id: str) -> CustomsRule:
-    _require_operator(user)
-    row = session.get(CustomsRule, rule_id)
-    if row is None:
-        raise NotFound()
-    return row
-
-
-def _check_overlaps(session: Session, rule: Rule, exclude_id: str | None) -> None:
-    """Two records may not cover the same country on the same day: the engine must find one."""
-    query = (
-        select(CustomsRule.id, CustomsRuleCountry.country)
-        .join(CustomsRuleCountry)
-        .where(
-            CustomsRuleCountry.country.in_(sorted(rule.countries)),
-            or_(CustomsRule.valid_to.is_(None), CustomsRule.valid_to >= rule.valid_from),
-        )
-    )
-    if rule.valid_to is not None:
-        query = query.where(CustomsRule.valid_from <= rule.valid_to)
-    if exclude_id is not None:
-        query = query.where(CustomsRule.id != exclude_id)
-    clash = session.execute(query.limit(1)).first()
-    if clash is not None:
-        message = _(
-            "Another rule for %(country)s is in force during this period.", country=clash.country
-        )
-        raise Conflict(
-            message,
-            code="customs_rule_overlap",
-            errors={"valid_from": [message]},
-            extra={"conflicting_rule_id": clash.id},
-        )
-    same_start = select(CustomsRule.id).where(
-        CustomsRule.destination == rule.destination, CustomsRule.valid_from == rule.valid_from
-    )
-    if exclude_id is not None:
-        same_start = same_start.where(CustomsRule.id != exclude_id)
-    existing = session.scalar(same_start)
-    if existing is not None:
-        message = _(
-            "A rule for %(destination)s starting on that day already exists.",
-            destination=rule.destination,
-        )
-        raise Conflict(
-            message,
-            code="customs_rule_overlap",
-            errors={"valid_from": [message]},
-            extra={"conflicting_rule_id": existing},
-        )
-
-
-def create_rule(session: Session, user: User, rule: Rule) -> CustomsRule:
-    """Add a record, typically a new validity period after a change in the law."""
-    _require_operator(user)
-    _check_overlaps(session, rule, None)
-    row = CustomsRule(edited_by=user.id)
-    _apply(row, rule)
-    session.add(row)
-    _flush_or_conflict(session, rule)
-    return row
-
-
-def replace_rule(session: Session, user: User, rule_id: str, rule: Rule) -> CustomsRule:
-    """Replace a record's content; it is then the operator's and the loader no longer touches it."""
-    row = get_rule(session, user, rule_id)
-    _check_overlaps(session, rule, row.id)
-    _apply(row, rule)
-    row.edited_by = user.id
-    _flush_or_conflict(session, rule)
-    return row
-
-
-def _flush_or_conflict(session: Session, rule: Rule) -> None:
-    """A concurrent operator who saved the same destination and start first wins; this is a 409."""
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:
-        message = _(
-            "A rule for %(destination)s starting on that day already exists.",
-            destination=rule.destination,
-        )
-        raise Conflict(
-            message, code="customs_rule_overlap", errors={"valid_from": [message]}
-        ) from exc

@@ -10,6 +10,7 @@ new versions. Who may read comes from orders' `get_shipment`: to anyone else not
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,7 +24,6 @@ from marketplace.catalogue.services import titles_in
 from marketplace.customs import hs
 from marketplace.customs.declaration import (
     Declaration,
-    DeclarationItem,
     Exporter,
     Importer,
     build_declaration,
@@ -114,22 +114,18 @@ def build(session: Session, data: DeclarationData) -> Declaration:
             select(CustomsCorrection).where(CustomsCorrection.shipment_id == data.shipment_id)
         )
     }
-    english = titles_in(session, [item.listing_id for item in data.items], "en")
+    english = titles_in(session, [item.listing_id for item in data.items if item.listing_id], "en")
     items = []
     for item in data.items:
-        fix = corrections.get(item.line_id)
+        fix = corrections.get(item.line_id or "")
         items.append(
-            DeclarationItem(
+            dataclasses.replace(
+                item,
                 description=(fix and fix.description)
-                or english.get(item.listing_id)
+                or english.get(item.listing_id or "")
                 or item.description,
-                description_original=item.description,
                 hs_code=(fix and fix.hs_code) or item.hs_code,
                 origin_country=(fix and fix.origin_country) or item.origin_country,
-                quantity=item.quantity,
-                net_weight_grams=item.net_weight_grams,
-                unit_value=item.unit_value,
-                total_value=item.total_value,
             )
         )
     exporter = data.exporter

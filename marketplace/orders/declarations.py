@@ -13,27 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from marketplace.accounts.models import Organisation, User
+from marketplace.customs.declaration import DeclarationItem
 from marketplace.errors import NotFound
 from marketplace.money import Money
 from marketplace.orders.models import Order, OrderLine, OrderStatus, Shipment, ShipmentStatus
 from marketplace.orders.services import expire_due
-
-
-@dataclass(frozen=True)
-class DeclarationItem:
-    description: str
-    language: str
-    sku: str
-    hs_code: str
-    origin_country: str
-    quantity: int
-    net_weight_grams: int
-    unit_value: Money  # order currency
-    total_value: Money
-    unit_value_seller: Money  # seller's currency
-    total_value_seller: Money
-    line_id: str
-    listing_id: str
 
 
 @dataclass(frozen=True)
@@ -96,18 +80,13 @@ def declaration_data(session: Session, shipment_id: str, *, now: dt.datetime) ->
     items = tuple(
         DeclarationItem(
             description=line.title,
-            language=line.language,
-            sku=line.sku,
+            description_original=line.title,
             hs_code=line.hs_code,
             origin_country=line.origin_country,
             quantity=line.quantity,
             net_weight_grams=line.weight_grams * line.quantity,
             unit_value=money(line.unit_price_minor, line.currency),
             total_value=money(line.total_minor, line.currency),
-            unit_value_seller=money(line.unit_price_seller_minor, line.seller_currency),
-            total_value_seller=money(
-                line.unit_price_seller_minor * line.quantity, line.seller_currency
-            ),
             line_id=line.id,
             listing_id=line.listing_id,
         )

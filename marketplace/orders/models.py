@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from marketplace.customs.landed_cost import Incoterm
 from marketplace.db import Base, created_at, minor_units, utcnow, uuid_pk
 
 
@@ -44,11 +45,6 @@ class ShipmentStatus(enum.StrEnum):
     READY = "ready"
     DISPATCHED = "dispatched"
     CANCELLED = "cancelled"
-
-
-class Incoterm(enum.StrEnum):
-    DAP = "DAP"  # the buyer pays duties and taxes on delivery
-    DDP = "DDP"  # the buyer pays them with the order; the seller's side settles them
 
 
 def _in(column: str, values: type[enum.StrEnum]) -> str:

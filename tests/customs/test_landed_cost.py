@@ -20,7 +20,7 @@ from marketplace.customs.landed_cost import (
     ShipmentLine,
     estimate_landed_cost,
 )
-from marketplace.customs.rules import NoCustomsRule
+from marketplace.customs.rule_records import NoCustomsRule
 from marketplace.errors import Invalid
 from marketplace.i18n import use_locale
 from marketplace.money import Money, RateTable

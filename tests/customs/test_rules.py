@@ -10,7 +10,7 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marketplace.customs import rules
+from marketplace.customs import rule_records, rules
 from marketplace.customs.models import CustomsRule
 
 COVERED = {
@@ -116,7 +116,7 @@ def test_loading_again_changes_nothing_and_keeps_an_operators_edit(session: Sess
         r.id: json.dumps(r.body, sort_keys=True) for r in session.scalars(select(CustomsRule))
     }
 
-    rules.load_rules(session)
+    rule_records.load_rules(session)
 
     after = {r.id: json.dumps(r.body, sort_keys=True) for r in session.scalars(select(CustomsRule))}
     assert after == before
@@ -127,6 +127,6 @@ def test_the_loader_restores_a_shipped_record_nobody_edited(session: Session) ->
     row = session.scalars(select(CustomsRule).where(CustomsRule.destination == "JP")).one()
     row.body = {**row.body, "default_duty_rate": "99"}
     session.flush()
-    rules.load_rules(session)
+    rule_records.load_rules(session)
     session.refresh(row)
     assert row.body["default_duty_rate"] == "3"
