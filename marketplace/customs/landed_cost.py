@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 from marketplace.customs import hs
 from marketplace.customs.rule_records import rule_for, rule_in_force
 from marketplace.customs.rules import (
+    AdditionalDuty,
+    AllowancePeriod,
     FlatDuty,
     FlatDutyUnit,
     Rule,
@@ -58,7 +60,9 @@ class LandedCostInput:
     """One parcel: lines, the shipping charged, where it goes, on which day, under which incoterm.
 
     `ship_from` is the seller's country; a parcel that does not leave the customs territory pays
-    no import charges.
+    no import charges. `allowance_used` is what the recipient's earlier paid orders to this
+    destination already used of a per-period allowance (see `allowance_period`); None when the
+    caller does not know the recipient (a quote), which the explanation then says.
     """
 
     destination: str
@@ -68,6 +72,8 @@ class LandedCostInput:
     shipping: Money
     currency: str
     ship_from: str | None = None
+    insurance: Money | None = None
+    allowance_used: Money | None = None
 
 
 @dataclass(frozen=True)
@@ -304,19 +310,33 @@ class _Parcel:
     compared: Money
     weight_grams: int
     cif: bool
+    transport: Money
+    factor: Decimal
 
     @property
     def local(self) -> str:
         return self.b.local
 
     def line_value(self, index: int) -> Money:
-        """A line's customs value: its goods plus, under CIF, its share of the shipping."""
+        """A line's customs value: its goods (at the personal-use share of the price, if any)
+        plus, under CIF, its share of the transport (shipping and insurance)."""
+        goods = self.values[index] * self.factor
         if not self.cif or self.goods.is_zero():
-            return self.values[index]
-        return self.values[index] + self.shipping * (self.values[index].amount / self.goods.amount)
+            return goods
+        return goods + self.transport * (self.values[index].amount / self.goods.amount)
 
-    def at_or_below(self, threshold: Money) -> bool:
-        return self.compared <= self.b.to_local(threshold)
+    def within(self, threshold: Money) -> bool:
+        """Whether the compared value is inside a threshold, "up to" or "less than" per rule."""
+        return self.rule.within(self.compared, self.b.to_local(threshold))
+
+    def excluded_lines(self) -> tuple[int, ...]:
+        """Lines whose goods the duty/tax exemption never covers (by HS chapter or heading)."""
+        prefixes = self.rule.duty_de_minimis_excluded_hs
+        return tuple(
+            index
+            for index, line in enumerate(self.shipment.lines)
+            if any(line.hs_code.startswith(prefix) for prefix in prefixes)
+        )
 
 
 @dataclass
@@ -327,6 +347,8 @@ class _Duty:
     extra: Money
     threshold: Threshold | None = None
     taxes_included: bool = False
+    # Below the threshold, the lines the exemption does not cover: they alone pay import tax.
+    taxed_lines: tuple[int, ...] = ()
 
     def total(self, currency: str) -> Money:
         return _sum((duty for _rate, duty in self.lines), currency) + self.extra
@@ -336,13 +358,25 @@ def _no_duty(p: _Parcel) -> _Duty:
     return _Duty([(None, Money.zero(p.local)) for _line in p.shipment.lines], Money.zero(p.local))
 
 
-def _ad_valorem(p: _Parcel, duty: _Duty, rate_of: Callable[[ShipmentLine], Decimal]) -> _Duty:
-    """Each line's rate on its customs value, one explanation line per line."""
+def _ad_valorem(
+    p: _Parcel,
+    duty: _Duty,
+    rate_of: Callable[[ShipmentLine], Decimal],
+    only: Sequence[int] | None = None,
+    *,
+    tariff: bool = True,
+) -> _Duty:
+    """Each line's rate on its customs value, one explanation line per line.
+
+    `tariff`: the rate is the tariff's (MFN), so the rule's additional duties by origin are
+    charged on top, each with its legal basis; a single rate or a sale regime's rate is not.
+    """
     for index, line in enumerate(p.shipment.lines):
+        if only is not None and index not in only:
+            continue
         rate = rate_of(line)
         base = p.line_value(index)
         amount = (base * (rate / HUNDRED)).quantize()
-        duty.lines[index] = (rate, amount)
         p.b.note(
             "duty_line",
             _(
@@ -353,7 +387,41 @@ def _ad_valorem(p: _Parcel, duty: _Duty, rate_of: Callable[[ShipmentLine], Decim
                 duty=_fmt(amount),
             ),
         )
+        if tariff:
+            for extra in p.rule.additional_duties:
+                if not extra.applies(line.origin_country, line.hs_code, p.shipment.date):
+                    continue
+                added = (base * (extra.rate / HUNDRED)).quantize()
+                rate, amount = rate + extra.rate, amount + added
+                _note_additional(p, line, extra, base, added)
+        duty.lines[index] = (rate, amount)
     return duty
+
+
+def _note_additional(
+    p: _Parcel, line: ShipmentLine, extra: AdditionalDuty, base: Money, added: Money
+) -> None:
+    p.b.note(
+        "additional_duty",
+        _(
+            "HS %(code)s from %(origin)s: %(name)s (%(basis)s), additional %(rate)s%% of %(value)s = %(duty)s.",
+            code=line.hs_code,
+            origin=line.origin_country,
+            name=extra.name,
+            basis=extra.legal_basis,
+            rate=_pct(extra.rate),
+            value=_fmt(base),
+            duty=_fmt(added),
+        ),
+    )
+    if not extra.certain:
+        p.b.note(
+            "additional_duty_uncertain",
+            _(
+                "Whether %(name)s applies on this date, and at what rate, could not be confirmed: it is included so that the estimate is not too low.",
+                name=extra.name,
+            ),
+        )
 
 
 def _single_rate_duty(p: _Parcel, single: SingleRate) -> _Duty:
@@ -368,7 +436,10 @@ def _single_rate_duty(p: _Parcel, single: SingleRate) -> _Duty:
         ),
     )
     duty = _ad_valorem(
-        p, _no_duty(p), lambda line: single.origin_rates.get(line.origin_country, single.rate)
+        p,
+        _no_duty(p),
+        lambda line: single.origin_rates.get(line.origin_country, single.rate),
+        tariff=False,
     )
     duty.taxes_included = True
     return duty
@@ -427,11 +498,47 @@ def _excluded_origin_duty(p: _Parcel, threshold: Money, excluded: list[str]) -> 
     return duty
 
 
-def _allowance_duty(p: _Parcel, threshold: Money) -> _Duty:
-    """A personal allowance: duty only on the value (and weight) above it."""
-    rule, b = p.rule, p.b
+def _allowance_left(p: _Parcel, threshold: Money) -> Money:
+    """What is left of a per-period allowance after the recipient's earlier paid orders."""
+    b, period = p.b, p.rule.allowance_period
     threshold_local = b.to_local(threshold)
-    excess = p.compared - threshold_local if p.compared > threshold_local else Money.zero(p.local)
+    if period is AllowancePeriod.CONSIGNMENT:
+        return threshold_local
+    used = p.shipment.allowance_used
+    if used is None:
+        b.note(
+            "allowance_period_unknown",
+            _(
+                "The allowance of %(threshold)s is per recipient and period; the recipient's earlier orders are not known here, so none are counted.",
+                threshold=b.threshold_text(threshold),
+            ),
+        )
+        return threshold_local
+    used_local = b.to_local(used)
+    left = threshold_local - used_local if used_local < threshold_local else Money.zero(p.local)
+    texts = {
+        AllowancePeriod.CALENDAR_MONTH: _(
+            "Earlier paid orders to this recipient this calendar month used %(used)s of the monthly allowance of %(threshold)s: %(left)s is left.",
+            used=_fmt(used_local),
+            threshold=b.threshold_text(threshold),
+            left=_fmt(left),
+        ),
+        AllowancePeriod.CALENDAR_QUARTER: _(
+            "Earlier paid orders to this recipient this calendar quarter used %(used)s of the quarterly allowance of %(threshold)s: %(left)s is left.",
+            used=_fmt(used_local),
+            threshold=b.threshold_text(threshold),
+            left=_fmt(left),
+        ),
+    }
+    b.note("allowance_used", texts[period])
+    return left
+
+
+def _allowance_duty(p: _Parcel, threshold: Money) -> _Duty:
+    """A personal allowance: duty only on the value (and weight) above what is left of it."""
+    rule, b = p.rule, p.b
+    left = _allowance_left(p, threshold)
+    excess = p.compared - left if p.compared > left else Money.zero(p.local)
     allowance = rule.weight_allowance_grams
     over_grams = max(0, p.weight_grams - allowance) if allowance else 0
     duty = _no_duty(p)
@@ -475,30 +582,78 @@ def _allowance_duty(p: _Parcel, threshold: Money) -> _Duty:
 
 
 def _threshold_duty(p: _Parcel, threshold: Money) -> _Duty:
-    """No duty at or below the threshold; the full duty above it."""
-    if p.at_or_below(threshold):
+    """No duty inside the threshold (but on goods it never covers); the full duty above it."""
+    inclusive = p.rule.thresholds_inclusive
+    value, limit = _fmt(p.compared), p.b.threshold_text(threshold)
+    if p.within(threshold):
         p.b.note(
             "duty_de_minimis_below",
             _(
                 "Value %(value)s is at or below the duty threshold of %(threshold)s: no duty.",
-                value=_fmt(p.compared),
-                threshold=p.b.threshold_text(threshold),
+                value=value,
+                threshold=limit,
+            )
+            if inclusive
+            else _(
+                "Value %(value)s is below the duty threshold of %(threshold)s: no duty.",
+                value=value,
+                threshold=limit,
             ),
         )
         duty = _no_duty(p)
         duty.threshold = Threshold(threshold, applied=True)
+        excluded = p.excluded_lines()
+        if excluded:
+            codes = ", ".join(p.shipment.lines[index].hs_code for index in excluded)
+            p.b.note(
+                "de_minimis_excluded_goods",
+                _(
+                    "The exemption does not cover HS %(codes)s: duty and import tax are due on those goods.",
+                    codes=codes,
+                ),
+            )
+            _ad_valorem(p, duty, lambda line: p.rule.duty_rate(line.hs_code), excluded)
+            duty.taxed_lines = excluded
         return duty
     p.b.note(
         "duty_de_minimis_above",
         _(
             "Value %(value)s is above the duty threshold of %(threshold)s: duty is due.",
-            value=_fmt(p.compared),
-            threshold=p.b.threshold_text(threshold),
+            value=value,
+            threshold=limit,
+        )
+        if inclusive
+        else _(
+            "Value %(value)s is not below the duty threshold of %(threshold)s: duty is due.",
+            value=value,
+            threshold=limit,
         ),
     )
     duty = _ad_valorem(p, _no_duty(p), lambda line: p.rule.duty_rate(line.hs_code))
     duty.threshold = Threshold(threshold, applied=False)
+    _minimum_per_kg(p, duty)
     return duty
+
+
+def _minimum_per_kg(p: _Parcel, duty: _Duty) -> None:
+    """A duty of at least so much per kg of the whole parcel (the EAEU's EUR 1/kg from 2026)."""
+    per_kg = p.rule.min_duty_per_kg
+    if per_kg is None:
+        return
+    minimum = p.b.to_local(per_kg * (Decimal(p.weight_grams) / 1000)).quantize()
+    charged = duty.total(p.local)
+    p.b.note(
+        "duty_minimum_per_kg",
+        _(
+            "The duty is at least %(per_kg)s per kg of the parcel's %(weight)s kg, %(minimum)s; %(charged)s is charged.",
+            per_kg=_fmt(per_kg),
+            weight=_pct(Decimal(p.weight_grams) / 1000),
+            minimum=_fmt(minimum),
+            charged=_fmt(max(charged, minimum)),
+        ),
+    )
+    if minimum > charged:
+        duty.extra = duty.extra + (minimum - charged)
 
 
 def _de_minimis_duty(p: _Parcel, threshold: Money) -> _Duty:
@@ -524,7 +679,7 @@ def _sale_regime_duty(p: _Parcel, sale: SaleRegime, rate: Decimal) -> _Duty:
             rate=_pct(rate),
         ),
     )
-    return _ad_valorem(p, _no_duty(p), lambda line: rate)
+    return _ad_valorem(p, _no_duty(p), lambda line: rate, tariff=False)
 
 
 def _full_duty(p: _Parcel) -> _Duty:
@@ -543,9 +698,9 @@ def _duty(p: _Parcel, sale: SaleRegime | None) -> _Duty:
     """The one duty regime that applies to the parcel, in the order the law gives them."""
     rule = p.rule
     single, flat = rule.single_rate, rule.flat_duty
-    if single and p.at_or_below(single.threshold):
+    if single and p.within(single.threshold):
         return _single_rate_duty(p, single)
-    if flat and (flat.max_value is None or p.at_or_below(flat.max_value)):
+    if flat and (flat.max_value is None or p.within(flat.max_value)):
         return _flat_duty(p, flat)
     if rule.duty_de_minimis is not None:
         return _de_minimis_duty(p, rule.duty_de_minimis)
@@ -602,7 +757,7 @@ def _import_tax(p: _Parcel, duties: Money, duty: _Duty, sale: SaleRegime | None)
             ),
         )
         return _Tax(taxes, True, skipped)
-    if tax_de_minimis is not None and p.at_or_below(tax_de_minimis):
+    if tax_de_minimis is not None and p.within(tax_de_minimis):
         b.note(
             "tax_de_minimis_below",
             _(
@@ -611,7 +766,23 @@ def _import_tax(p: _Parcel, duties: Money, duty: _Duty, sale: SaleRegime | None)
                 threshold=b.threshold_text(tax_de_minimis),
             ),
         )
-        return _Tax(Money.zero(p.local), False, Threshold(tax_de_minimis, applied=True))
+        taxes = Money.zero(p.local)
+        if duty.taxed_lines:
+            base = _sum(
+                (p.line_value(index) + duty.lines[index][1] for index in duty.taxed_lines),
+                p.local,
+            )
+            taxes = (base * (vat / HUNDRED)).quantize()
+            b.note(
+                "import_tax_excluded_goods",
+                _(
+                    "Import VAT/GST of %(rate)s%% on %(base)s, the goods the exemption does not cover plus their duty: %(tax)s.",
+                    rate=_pct(vat),
+                    base=_fmt(base),
+                    tax=_fmt(taxes),
+                ),
+            )
+        return _Tax(taxes, False, Threshold(tax_de_minimis, applied=True))
     taxes = (tax_base * (vat / HUNDRED)).quantize()
     b.note(
         "import_tax",
@@ -643,7 +814,7 @@ def estimate(
     )
     p = _parcel(rule, shipment, b)
     sale = rule.collected_at_sale
-    if sale and not p.at_or_below(sale.threshold):
+    if sale and not p.within(sale.threshold):
         sale = None
     duty = _duty(p, sale)
     duty.taxes_included = duty.taxes_included or rule.taxes_included_in_duty
@@ -678,8 +849,23 @@ def _parcel(rule: Rule, shipment: LandedCostInput, b: _Builder) -> _Parcel:
     values = [b.to_local(line.unit_value * line.quantity) for line in shipment.lines]
     goods = _sum(values, local)
     shipping = b.to_local(shipment.shipping)
+    insurance = b.to_local(shipment.insurance) if shipment.insurance else Money.zero(local)
+    transport = shipping + insurance
     cif = rule.customs_value_basis is ValueBasis.CIF
-    customs_value = goods + shipping if cif else goods
+    factor = rule.personal_use_value_factor
+    goods_value = goods
+    if factor is not None:
+        goods_value = goods * factor
+        b.note(
+            "personal_use_value",
+            _(
+                "Goods for personal use are valued at %(share)s%% of their retail price %(price)s: %(value)s.",
+                share=_pct(factor * HUNDRED),
+                price=_fmt(goods),
+                value=_fmt(goods_value),
+            ),
+        )
+    customs_value = goods_value + transport if cif else goods_value
     if cif:
         b.note(
             "customs_value_cif",
@@ -701,9 +887,15 @@ def _parcel(rule: Rule, shipment: LandedCostInput, b: _Builder) -> _Parcel:
         goods=goods,
         shipping=shipping,
         customs_value=customs_value,
-        compared=goods if rule.threshold_basis is ThresholdBasis.GOODS else customs_value,
+        compared={
+            ThresholdBasis.GOODS: goods,
+            ThresholdBasis.CUSTOMS_VALUE: customs_value,
+            ThresholdBasis.GOODS_SHIPPING_INSURANCE: goods + transport,
+        }[rule.threshold_basis],
         weight_grams=sum(line.unit_weight_grams * line.quantity for line in shipment.lines),
         cif=cif,
+        transport=transport,
+        factor=factor if factor is not None else Decimal(1),
     )
 
 

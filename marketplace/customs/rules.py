@@ -34,10 +34,26 @@ class ValueBasis(StrEnum):
 
 
 class ThresholdBasis(StrEnum):
-    """What a threshold is compared with: the goods alone or the customs value."""
+    """What a threshold is compared with.
+
+    `goods`: the goods alone (intrinsic value). `customs_value`: the taxable value, after any
+    personal-use valuation, with transport under CIF. `goods_shipping_insurance`: what the buyer
+    pays for goods, shipping and insurance, whatever the customs value basis (China's "duty-paid
+    price", Saudi Arabia's "including shipping").
+    """
 
     GOODS = "goods"
     CUSTOMS_VALUE = "customs_value"
+    GOODS_SHIPPING_INSURANCE = "goods_shipping_insurance"
+
+
+class AllowancePeriod(StrEnum):
+    """Over what a personal allowance is counted: each consignment alone, or per recipient and
+    calendar month or quarter (earlier parcels of the period use it up)."""
+
+    CONSIGNMENT = "consignment"
+    CALENDAR_MONTH = "calendar_month"
+    CALENDAR_QUARTER = "calendar_quarter"
 
 
 class FlatDutyUnit(StrEnum):
@@ -82,6 +98,40 @@ class FlatDuty:
 
 
 @dataclass(frozen=True)
+class AdditionalDuty:
+    """A duty on top of the tariff rate for goods of some origins (US Section 301, IEEPA, 122...).
+
+    Dated on its own: it applies on the days from `valid_from` to `valid_to` inside the rule's
+    period. `origins` may be ["*"] (every origin but `excluded_origins`); `hs_prefixes` empty
+    means every good (but `excluded_hs_prefixes`). `certain` false: its state on those days
+    could not be confirmed, and the estimate says so while still charging it.
+    """
+
+    name: str
+    legal_basis: str
+    rate: Decimal
+    origins: Sequence[str]
+    valid_from: dt.date
+    valid_to: dt.date | None
+    source: str
+    checked_on: dt.date
+    notes: str
+    excluded_origins: Sequence[str] = ()
+    hs_prefixes: Sequence[str] = ()
+    excluded_hs_prefixes: Sequence[str] = ()
+    certain: bool = True
+
+    def applies(self, origin: str, hs_code: str, on: dt.date) -> bool:
+        if on < self.valid_from or (self.valid_to is not None and on > self.valid_to):
+            return False
+        if origin in self.excluded_origins or not ("*" in self.origins or origin in self.origins):
+            return False
+        if any(hs_code.startswith(prefix) for prefix in self.excluded_hs_prefixes):
+            return False
+        return not self.hs_prefixes or any(hs_code.startswith(p) for p in self.hs_prefixes)
+
+
+@dataclass(frozen=True)
 class Rule:
     destination: str
     name: str
@@ -106,10 +156,20 @@ class Rule:
     default_duty_rate: Decimal
     duty_rates_by_chapter: Mapping[str, Decimal] = field(default_factory=dict)
     tax_base_includes_shipping: bool = True
+    thresholds_inclusive: bool = True
+    min_duty_per_kg: Money | None = None
+    allowance_period: AllowancePeriod = AllowancePeriod.CONSIGNMENT
+    personal_use_value_factor: Decimal | None = None
+    duty_de_minimis_excluded_hs: Sequence[str] = ()
+    additional_duties: Sequence[AdditionalDuty] = ()
 
     def duty_rate(self, hs_code: str) -> Decimal:
         """The chapter's override, else the default rate (percent)."""
         return self.duty_rates_by_chapter.get(hs_code[:2], self.default_duty_rate)
+
+    def within(self, value: Money, threshold: Money) -> bool:
+        """Whether `value` is inside a threshold in the same currency: "up to" or "less than"."""
+        return value <= threshold if self.thresholds_inclusive else value < threshold
 
 
 # Schemas: the one definition of a rule record, shared by the data files, the database body and
@@ -118,19 +178,23 @@ class Rule:
 _COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error=N_("Not a valid country code."))
 
 
-def _decimal(low: Decimal, high: Decimal | None, example: str, **kwargs: Any) -> fields.Decimal:
+def _decimal(
+    low: Decimal, high: Decimal | None, example: str, description: str | None = None, **kwargs: Any
+) -> fields.Decimal:
     """A decimal string in [low, high]; documented as a string, which is what travels."""
 
     def check(value: Decimal) -> None:
         if not value.is_finite() or value < low or (high is not None and value > high):
             raise ma.ValidationError(N_("Invalid value."))
 
-    return fields.Decimal(
-        as_string=True,
-        validate=check,
-        metadata={"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$", "example": example},
-        **kwargs,
-    )
+    metadata: dict[str, Any] = {
+        "type": "string",
+        "pattern": r"^[0-9]+(\.[0-9]+)?$",
+        "example": example,
+    }
+    if description is not None:
+        metadata["description"] = description
+    return fields.Decimal(as_string=True, validate=check, metadata=metadata, **kwargs)
 
 
 def _percent(**kwargs: Any) -> fields.Decimal:
@@ -198,6 +262,41 @@ class FlatDutySchema(_Strict):
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> FlatDuty:
         return FlatDuty(**data)
+
+
+_HS_PREFIX = validate.Regexp(r"^\d{2,10}$", error=N_("Invalid value."))
+
+
+class AdditionalDutySchema(_Strict):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    legal_basis = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    rate = _percent(required=True)
+    origins = fields.List(
+        fields.String(validate=validate.Regexp(r"^([A-Z]{2}|\*)$")),
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={"description": 'Countries of origin, or ["*"] for every origin'},
+    )
+    excluded_origins = fields.List(fields.String(validate=_COUNTRY), load_default=list)
+    hs_prefixes = fields.List(
+        fields.String(validate=_HS_PREFIX),
+        load_default=list,
+        metadata={"description": "HS chapters or headings it covers; empty: every good"},
+    )
+    excluded_hs_prefixes = fields.List(fields.String(validate=_HS_PREFIX), load_default=list)
+    valid_from = fields.Date(required=True)
+    valid_to = fields.Date(required=True, allow_none=True)
+    source = fields.Url(required=True, validate=validate.Length(max=500))
+    checked_on = fields.Date(required=True)
+    notes = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    certain = fields.Boolean(
+        load_default=True,
+        metadata={"description": "False: its state on these days could not be confirmed"},
+    )
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> AdditionalDuty:
+        return AdditionalDuty(**data)
 
 
 def _nullable(schema: type[ma.Schema]) -> fields.Nested:
@@ -268,6 +367,36 @@ class RuleSchema(_Strict):
         keys=fields.String(validate=validate.Regexp(r"^\d{2}$")), values=_percent(), required=True
     )
     tax_base_includes_shipping = fields.Boolean(required=True)
+    thresholds_inclusive = fields.Boolean(
+        load_default=True,
+        metadata={"description": 'True: thresholds are "up to" (<=); false: "less than" (<)'},
+    )
+    min_duty_per_kg = fields.Nested(
+        RuleMoneySchema,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Above the duty threshold, at least this much per kg of parcel"},
+    )
+    allowance_period = fields.Enum(
+        AllowancePeriod,
+        by_value=True,
+        load_default=AllowancePeriod.CONSIGNMENT,
+        metadata={"description": "Over what a personal allowance is counted, per recipient"},
+    )
+    personal_use_value_factor = _decimal(
+        Decimal(0),
+        Decimal(1),
+        "0.6",
+        load_default=None,
+        allow_none=True,
+        description="Share of the retail price taken as the goods' customs value",
+    )
+    duty_de_minimis_excluded_hs = fields.List(
+        fields.String(validate=_HS_PREFIX),
+        load_default=list,
+        metadata={"description": "HS chapters or headings the duty/tax exemption never covers"},
+    )
+    additional_duties = fields.List(fields.Nested(AdditionalDutySchema), load_default=list)
 
     @validates_schema
     def _period(self, data: dict[str, Any], **_: Any) -> None:
