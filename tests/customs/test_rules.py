@@ -124,9 +124,52 @@ def test_loading_again_changes_nothing_and_keeps_an_operators_edit(session: Sess
 
 
 def test_the_loader_restores_a_shipped_record_nobody_edited(session: Session) -> None:
-    row = session.scalars(select(CustomsRule).where(CustomsRule.destination == "JP")).one()
+    row = session.scalars(
+        select(CustomsRule).where(
+            CustomsRule.destination == "JP", CustomsRule.valid_from == dt.date(2019, 10, 1)
+        )
+    ).one()
     row.body = {**row.body, "default_duty_rate": "99"}
     session.flush()
     rule_records.load_rules(session)
     session.refresh(row)
     assert row.body["default_duty_rate"] == "3"
+
+
+def test_additional_duties_name_their_source_and_never_overlap_for_one_origin() -> None:
+    # The same duty (by name) may not be in force twice for one origin on one day, and each entry
+    # sits inside its rule's period.
+    def covers(duty: rules.AdditionalDuty, origin: str) -> bool:
+        return origin not in duty.excluded_origins and (
+            "*" in duty.origins or origin in duty.origins
+        )
+
+    for rule in rules.shipped_records():
+        end = rule.valid_to or dt.date.max
+        by_name: dict[str, list[rules.AdditionalDuty]] = defaultdict(list)
+        for duty in rule.additional_duties:
+            assert duty.source.startswith("https://") and duty.notes, duty.name
+            assert dt.date(2025, 1, 1) <= duty.checked_on <= dt.date.today(), duty.name
+            assert duty.valid_from <= end and (duty.valid_to or dt.date.max) >= rule.valid_from
+            by_name[duty.name].append(duty)
+        for name, duties in by_name.items():
+            for one, other in itertools.combinations(duties, 2):
+                if one.valid_from > (other.valid_to or dt.date.max) or other.valid_from > (
+                    one.valid_to or dt.date.max
+                ):
+                    continue
+                origins = (set(one.origins) | set(other.origins) | {"ZZ"}) - {"*"}
+                assert not any(covers(one, o) and covers(other, o) for o in origins), name
+
+
+def test_the_us_additional_duties_leave_no_day_uncovered_from_china() -> None:
+    # From the first IEEPA order to today every day has at least one additional duty on Chinese
+    # apparel, so no period silently charges MFN alone.
+    on, today = dt.date(2025, 2, 4), dt.date(2026, 12, 2)
+    records = [rule for rule in rules.shipped_records() if rule.destination == "US"]
+    while on <= today:
+        rule = next(
+            r for r in records if r.valid_from <= on and (r.valid_to is None or on <= r.valid_to)
+        )
+        assert any(duty.applies("CN", "610910", on) for duty in rule.additional_duties), on
+        on += dt.timedelta(days=1)
