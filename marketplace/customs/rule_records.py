@@ -104,6 +104,28 @@ def rule_in_force(session: Session, country: str, on: dt.date) -> CustomsRule:
     return row
 
 
+def same_customs_territory(session: Session, origin: str, destination: str, on: dt.date) -> bool:
+    """Whether a parcel from `origin` to `destination` stays inside one customs territory.
+
+    The same country, or two members of the union whose rule covers the destination that day
+    (DE and FR in the EU, RU and KZ in the EAEU). A destination without a rule is a border.
+    """
+    if origin == destination:
+        return True
+    row = session.scalar(
+        select(CustomsRule)
+        .join(CustomsRuleCountry)
+        .where(
+            CustomsRuleCountry.country == destination,
+            CustomsRule.valid_from <= on,
+            or_(CustomsRule.valid_to.is_(None), CustomsRule.valid_to >= on),
+        )
+        .options(selectinload(CustomsRule.countries))
+        .limit(1)
+    )
+    return row is not None and origin in {c.country for c in row.countries}
+
+
 def _require_operator(user: User) -> None:
     if not user.is_operator:
         raise Forbidden(_("Only operators may manage customs rules."), code="operator_required")

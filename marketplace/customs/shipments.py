@@ -26,12 +26,14 @@ from marketplace.customs.declaration import (
     Declaration,
     Exporter,
     Importer,
+    ServiceClass,
     build_declaration,
     upu_threshold,
 )
 from marketplace.customs.documents import exports, store
 from marketplace.customs.documents.render import KINDS
 from marketplace.customs.models import CustomsCorrection, CustomsDocument
+from marketplace.customs.rule_records import same_customs_territory
 from marketplace.errors import Conflict, DomainError, Forbidden, Invalid
 from marketplace.i18n import _
 from marketplace.money import Money, RateTable
@@ -130,6 +132,10 @@ def build(session: Session, data: DeclarationData) -> Declaration:
         )
     exporter = data.exporter
     net = sum(item.net_weight_grams for item in items)
+    crosses = not same_customs_territory(
+        session, data.from_country, data.to_country, data.invoice_date
+    )
+    letter_post = crosses and data.service_class is ServiceClass.LETTER_POST
     return build_declaration(
         invoice_number=data.invoice_number,
         invoice_date=data.invoice_date,
@@ -141,7 +147,11 @@ def build(session: Session, data: DeclarationData) -> Declaration:
             eori=exporter.eori,
         ),
         importer=Importer(
-            name=data.importer_name, address=data.importer_address, country=data.to_country
+            name=data.importer_name,
+            address=data.importer_address,
+            country=data.to_country,
+            phone=data.importer_phone,
+            email=data.importer_email,
         ),
         incoterm=data.incoterm,
         currency=data.currency,
@@ -152,7 +162,10 @@ def build(session: Session, data: DeclarationData) -> Declaration:
         duties=data.duties,
         taxes=data.taxes,
         de_minimis=data.de_minimis,
-        rates=_form_rates(session, data.rate_set_id),
+        rates=_form_rates(session, data.rate_set_id) if letter_post else None,
+        service_class=data.service_class,
+        crosses_border=crosses,
+        posting_date=data.dispatched_on,
     )
 
 

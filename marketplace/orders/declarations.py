@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from marketplace.accounts.models import Organisation, User
-from marketplace.customs.declaration import DeclarationItem
+from marketplace.customs.declaration import DeclarationItem, ServiceClass
 from marketplace.errors import NotFound
 from marketplace.money import Money
 from marketplace.orders.models import Order, OrderLine, OrderStatus, Shipment, ShipmentStatus
@@ -51,6 +51,10 @@ class DeclarationData:
     de_minimis: bool
     landed_cost: dict[str, Any]
     rate_set_id: str | None  # the order's locked rate set
+    service_class: ServiceClass
+    importer_phone: str | None
+    importer_email: str | None
+    dispatched_on: dt.date | None
 
 
 def declaration_data(session: Session, shipment_id: str, *, now: dt.datetime) -> DeclarationData:
@@ -120,6 +124,10 @@ def declaration_data(session: Session, shipment_id: str, *, now: dt.datetime) ->
         de_minimis=shipment.de_minimis,
         landed_cost=dict(shipment.landed_cost),
         rate_set_id=order.rate_set_id,
+        service_class=ServiceClass(shipment.service_class),
+        importer_phone=order.ship_to.get("phone"),
+        importer_email=order.ship_to.get("email") or buyer.email,
+        dispatched_on=shipment.dispatched_at.date() if shipment.dispatched_at else None,
     )
 
 
