@@ -55,6 +55,19 @@ class AllowancePeriod(StrEnum):
     CALENDAR_MONTH = "calendar_month"
     CALENDAR_QUARTER = "calendar_quarter"
 
+    def bounds(self, on: dt.date) -> tuple[dt.date, dt.date] | None:
+        """The first and last day of the period that contains `on` (None: per consignment)."""
+        if self is AllowancePeriod.CONSIGNMENT:
+            return None
+        months = 1 if self is AllowancePeriod.CALENDAR_MONTH else 3
+        first_month = (on.month - 1) // months * months + 1
+        start = dt.date(on.year, first_month, 1)
+        following = first_month + months
+        end = (
+            dt.date(on.year + 1, 1, 1) if following > 12 else dt.date(on.year, following, 1)
+        ) - dt.timedelta(days=1)
+        return start, end
+
 
 class FlatDutyUnit(StrEnum):
     SUBHEADING = "subheading"

@@ -12,18 +12,36 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.customs import landed_cost as customs
+from marketplace.customs import rule_records
 from marketplace.i18n import use_locale
-from marketplace.money import RateTable
+from marketplace.money import Money, RateTable
 from marketplace.money import services as money
-from marketplace.orders import services
+from marketplace.orders import allowance, services
 from marketplace.orders.landed_cost import LandedCost, LandedCostEstimator, ShipmentForCustoms
 from marketplace.payments import order_payments
 from marketplace.payments.gateway import PaymentGateway
 from marketplace.payments.services import Listeners
 
 
-def landed_cost_estimator(rates: RateTable, on: dt.date) -> LandedCostEstimator:
-    """The customs engine, estimating each parcel with the order's rates on the order's day."""
+def landed_cost_estimator(
+    rates: RateTable, on: dt.date, buyer_id: str | None = None
+) -> LandedCostEstimator:
+    """The customs engine, estimating each parcel with the order's rates on the order's day.
+
+    With the buyer known, a destination whose allowance is per period (Uzbekistan: a month) is
+    told what the buyer's earlier paid orders there used of it.
+    """
+
+    def allowance_used(session: Session, shipment: ShipmentForCustoms) -> Money | None:
+        if buyer_id is None:
+            return None
+        window = rule_records.allowance_window(session, shipment.to_country, on)
+        if window is None:
+            return None
+        used = Money.zero(shipment.currency)
+        for value in allowance.paid_to(session, buyer_id, shipment.to_country, *window):
+            used = used + rates.convert(value, shipment.currency)
+        return used
 
     def estimate(session: Session, shipment: ShipmentForCustoms) -> LandedCost:
         result = customs.estimate_landed_cost(
@@ -45,6 +63,7 @@ def landed_cost_estimator(rates: RateTable, on: dt.date) -> LandedCostEstimator:
                 shipping=shipment.shipping,
                 currency=shipment.currency,
                 ship_from=shipment.from_country,
+                allowance_used=allowance_used(session, shipment),
             ),
             rates,
         )
@@ -117,7 +136,7 @@ def place_order(
         now=now,
         reservation=reservation,
         max_rate_age=max_rate_age,
-        estimate=landed_cost_estimator(rates, now.date()),
+        estimate=landed_cost_estimator(rates, now.date(), buyer.id),
     )
 
 

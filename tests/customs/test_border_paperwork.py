@@ -9,101 +9,36 @@ value, letter post a CN 22 below 300 SDR, courier none.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
 
-from marketplace.catalogue.models import Listing
-from marketplace.db import utcnow
-from marketplace.money import services as money
-from marketplace.money.models import SourceKind
-from marketplace.money.sources import IncomingRates
-from marketplace.orders import services as orders
+from tests.customs.factories import RATES_BY_EUR, paid_order, sell_one, store_rates
 from tests.customs.pdf import pdf_text
 from tests.helpers import Api, Caller
 
-# 1 EUR buys these; 300 SDR = 352.94 EUR.
-RATES = {"CNY": "7.7341", "KZT": "512.3456", "RUB": "91.5", "XDR": "0.85"}
 ALMATY = {"name": "Aigerim", "line1": "Dostyk 5", "city": "Almaty", "country": "KZ"}
 PARIS = {"name": "Camille", "line1": "1 rue de Rivoli", "city": "Paris", "country": "FR"}
 
 
 @pytest.fixture
 def market(api: Api, session: Session) -> dict[str, Any]:
-    money.store_rates(
-        session,
-        IncomingRates(
-            base="EUR",
-            as_of=utcnow().date(),
-            source=SourceKind.OPERATOR,
-            rates={code: Decimal(rate) for code, rate in RATES.items()},
-        ),
-        utcnow(),
-    )
+    store_rates(session, RATES_BY_EUR)
     return {"buyer": api.user("Buyer")}
 
 
 def _seller(
     api: Api, session: Session, country: str, currency: str, service_class: str | None = None
 ) -> str:
-    owner = api.user(f"Owner {country} {service_class}")
-    seller = api.seller(
-        owner,
-        name=f"Seller {country} {service_class}",
-        country=country,
-        currency=currency,
-        locale="en",
-        address={"line1": "1 Road", "city": "City", "country": country},
-    )["id"]
-    row: dict[str, Any] = {
-        "countries": ["*"],
-        "base": {"amount": "5.00", "currency": currency},
-        "per_kg": {"amount": "1.00", "currency": currency},
-    }
-    if service_class:
-        row["service_class"] = service_class
-    response = api.put(f"/sellers/{seller}/shipping-rates", json=[row], as_=owner)
-    assert response.status_code == 200, response.get_json()
-    listing = Listing(
-        seller_id=seller,
-        sku=f"SKU-{country}-{service_class}",
-        language="en",
-        title=f"Carpet from {country}",
-        description="",
-        price_minor=10_000 if currency != "KZT" else 5_000_000,  # 100.00 (50,000 KZT)
-        currency=currency,
-        stock=10,
-        weight_grams=500,
-        hs_code="570110",
-        origin_country=country,
-        ships_everywhere=True,
-        status="published",
-    )
-    session.add(listing)
-    session.flush()
-    return listing.id
+    price = 10_000 if currency != "KZT" else 5_000_000  # 100.00 (50,000 KZT)
+    return sell_one(api, session, country, currency, price, service_class)
 
 
 def _paid_shipment(
     api: Api, session: Session, buyer: Caller, listing: str, ship_to: dict[str, str]
 ) -> dict[str, Any]:
-    response = api.post(
-        "/orders",
-        json={
-            "currency": "EUR",
-            "lines": [{"listing_id": listing, "quantity": 1}],
-            "ship_to": ship_to,
-            "incoterm": "DAP",
-        },
-        as_=buyer,
-    )
-    assert response.status_code == 201, response.get_json()
-    order = response.get_json()
-    orders.mark_paid(session, order["id"], now=utcnow())
-    session.flush()
-    return order["shipments"][0]
+    return paid_order(api, session, buyer, listing, ship_to)["shipments"][0]
 
 
 def _kinds(api: Api, shipment_id: str, caller: Caller) -> set[str]:
