@@ -15,9 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.accounts.models import User
+from marketplace.accounts.services import require_operator
 from marketplace.customs.models import CustomsRule, CustomsRuleCountry
 from marketplace.customs.rules import Rule, parse, serialize, shipped_records
-from marketplace.errors import Conflict, Forbidden, Invalid, NotFound
+from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.i18n import _
 
 
@@ -142,16 +143,11 @@ def same_customs_territory(session: Session, origin: str, destination: str, on: 
     return row is not None and origin in {c.country for c in row.countries}
 
 
-def _require_operator(user: User) -> None:
-    if not user.is_operator:
-        raise Forbidden(_("Only operators may manage customs rules."), code="operator_required")
-
-
 def list_rules(
     session: Session, user: User, *, destination: str | None = None, country: str | None = None
 ) -> list[CustomsRule]:
     """Every record, by destination then start date (a few dozen rows: no paging needed)."""
-    _require_operator(user)
+    require_operator(user)
     query = select(CustomsRule).order_by(CustomsRule.destination, CustomsRule.valid_from)
     if destination:
         query = query.where(CustomsRule.destination == destination)
@@ -161,7 +157,7 @@ def list_rules(
 
 
 def get_rule(session: Session, user: User, rule_id: str) -> CustomsRule:
-    _require_operator(user)
+    require_operator(user)
     row = session.get(CustomsRule, rule_id)
     if row is None:
         raise NotFound()
@@ -214,7 +210,7 @@ def _check_overlaps(session: Session, rule: Rule, exclude_id: str | None) -> Non
 
 def create_rule(session: Session, user: User, rule: Rule) -> CustomsRule:
     """Add a record, typically a new validity period after a change in the law."""
-    _require_operator(user)
+    require_operator(user)
     _check_overlaps(session, rule, None)
     row = CustomsRule(edited_by=user.id)
     _apply(row, rule)
