@@ -20,7 +20,7 @@ from marketplace.customs.landed_cost import (
     ShipmentLine,
     estimate_landed_cost,
 )
-from marketplace.customs.rule_records import NoCustomsRule
+from marketplace.customs.rule_records import NoCustomsRule, rule_for, rule_in_force
 from marketplace.errors import Invalid
 from marketplace.i18n import use_locale
 from marketplace.money import Money, RateTable
@@ -743,3 +743,27 @@ def test_the_eaeu_explains_the_per_kg_minimum_and_the_vat_on_top(session: Sessio
     codes = [n.code for n in heavy.explanations]
     assert "duty_minimum_per_kg" in codes and "import_tax" in codes
     assert "taxes_included" not in codes
+
+
+def test_insurance_counts_towards_a_goods_shipping_and_insurance_threshold(
+    session: Session,
+) -> None:
+    # Saudi Arabia: goods 900 + shipping 50 = 950 < 1,000: no duty; with 50 of insurance the
+    # parcel is worth 1,000, not less than 1,000: duty 5% x (900 + 50 + 50) = 50.00.
+    parcel = [line(JEWEL, "900 SAR", origin="TR")]
+    uninsured = estimate_for(session, "SA", "2026-03-01", parcel, "50 SAR")
+    insured = estimate_for(
+        session, "SA", "2026-03-01", parcel, "50 SAR", insurance=Money.of("50", "SAR")
+    )
+    assert uninsured.duties.local == Money.of("0.00", "SAR")
+    assert insured.duties.local == Money.of("50.00", "SAR")
+
+
+def test_uzbekistan_vat_is_recorded_as_15_percent_until_2022_and_12_after(
+    session: Session,
+) -> None:
+    def vat(on: str) -> Decimal:
+        row = rule_in_force(session, "UZ", dt.date.fromisoformat(on))
+        return rule_for(row).countries["UZ"].vat_rate
+
+    assert (vat("2022-12-31"), vat("2023-01-01")) == (Decimal(15), Decimal(12))
