@@ -129,18 +129,11 @@ def same_customs_territory(session: Session, origin: str, destination: str, on: 
     """
     if origin == destination:
         return True
-    row = session.scalar(
-        select(CustomsRule)
-        .join(CustomsRuleCountry)
-        .where(
-            CustomsRuleCountry.country == destination,
-            CustomsRule.valid_from <= on,
-            or_(CustomsRule.valid_to.is_(None), CustomsRule.valid_to >= on),
-        )
-        .options(selectinload(CustomsRule.countries))
-        .limit(1)
-    )
-    return row is not None and origin in {c.country for c in row.countries}
+    try:
+        row = rule_in_force(session, destination, on)
+    except NoCustomsRule:
+        return False
+    return origin in rule_for(row).countries
 
 
 def list_rules(
