@@ -29,8 +29,10 @@ def landed_cost_estimator(
     """The customs engine, estimating each parcel with the order's rates on the order's day.
 
     With the buyer known, a destination whose allowance is per period (Uzbekistan: a month) is
-    told what the buyer's earlier paid orders there used of it.
+    told what the buyer's earlier paid orders there used of it, and the parcels of this order
+    estimated before (each seller's parcel arrives on its own, and all count).
     """
+    this_order: list[Money] = []  # goods + shipping of the parcels estimated so far
 
     def allowance_used(session: Session, shipment: ShipmentForCustoms) -> Money | None:
         if buyer_id is None:
@@ -39,7 +41,8 @@ def landed_cost_estimator(
         if window is None:
             return None
         used = Money.zero(shipment.currency)
-        for value in allowance.paid_to(session, buyer_id, shipment.to_country, *window):
+        earlier = allowance.paid_to(session, buyer_id, shipment.to_country, *window)
+        for value in [*earlier, *this_order]:
             used = used + rates.convert(value, shipment.currency)
         return used
 
@@ -67,6 +70,8 @@ def landed_cost_estimator(
             ),
             rates,
         )
+        goods = sum((item.total_value for item in shipment.items), Money.zero(shipment.currency))
+        this_order.append(goods + shipment.shipping)
         duties, taxes = result.duties.requested, result.taxes.requested
         # Converted separately, checkout and delivery parts could miss their sum by a minor unit:
         # the checkout part is taken as given and bounded, the delivery part is what remains.

@@ -518,13 +518,13 @@ def _allowance_left(p: _Parcel, threshold: Money) -> Money:
     left = threshold_local - used_local if used_local < threshold_local else Money.zero(p.local)
     texts = {
         AllowancePeriod.CALENDAR_MONTH: _(
-            "Earlier paid orders to this recipient this calendar month used %(used)s of the monthly allowance of %(threshold)s: %(left)s is left.",
+            "This recipient's earlier parcels this calendar month (paid orders, and this order's other parcels) used %(used)s of the monthly allowance of %(threshold)s: %(left)s is left.",
             used=_fmt(used_local),
             threshold=b.threshold_text(threshold),
             left=_fmt(left),
         ),
         AllowancePeriod.CALENDAR_QUARTER: _(
-            "Earlier paid orders to this recipient this calendar quarter used %(used)s of the quarterly allowance of %(threshold)s: %(left)s is left.",
+            "This recipient's earlier parcels this calendar quarter (paid orders, and this order's other parcels) used %(used)s of the quarterly allowance of %(threshold)s: %(left)s is left.",
             used=_fmt(used_local),
             threshold=b.threshold_text(threshold),
             left=_fmt(left),
