@@ -463,6 +463,33 @@ EXAMPLES = {
         at_checkout="0.00",
         on_delivery="237.50",
     ),
+    # The EUR 150 line from 2026-07-01 is read strictly ("less than" in the Council's release,
+    # "not exceeding" in the texts as reported: the reading that does not undercharge). 149.99 EUR
+    # + 10 shipping: flat 3.00; IOSS VAT 19% x (159.99 + 3) = 30.9681 -> 30.97 at checkout ...
+    "eu_2026_07_01_149_99_flat_duty": ex(
+        "DE",
+        "2026-07-01",
+        [line(TSHIRT, "149.99 EUR")],
+        "10 EUR",
+        "3.00",
+        "30.97",
+        incoterm=Incoterm.DAP,
+        at_checkout="30.97",
+        on_delivery="3.00",
+    ),
+    # ... exactly 150 EUR: ordinary duty 12% (ch. 61) x CIF 160 = 19.20; VAT 19% x 179.20 =
+    # 34.048 -> 34.05, both at the border (no IOSS).
+    "eu_2026_07_01_exactly_150_ordinary_duty": ex(
+        "DE",
+        "2026-07-01",
+        [line(TSHIRT, "150 EUR")],
+        "10 EUR",
+        "19.20",
+        "34.05",
+        incoterm=Incoterm.DAP,
+        at_checkout="0.00",
+        on_delivery="53.25",
+    ),
     # Japan (CIF, on customs value): 8,000 + 1,500 JPY = 9,500 <= 10,000: nothing.
     "jp_below_10000": ex("JP", "2026-03-01", [line(TEA, "8000 JPY")], "1500 JPY", "0", "0"),
     # 20,000 + 2,000, personal use: customs value 60% x 20,000 + 2,000 = 14,000 > 10,000:
