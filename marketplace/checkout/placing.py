@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.customs import landed_cost as customs
-from marketplace.customs import rule_records
 from marketplace.i18n import use_locale
 from marketplace.money import Money, RateTable
 from marketplace.money import services as money
@@ -34,20 +33,10 @@ def landed_cost_estimator(
     """
     this_order: list[Money] = []  # goods + shipping of the parcels estimated so far
 
-    def allowance_used(session: Session, shipment: ShipmentForCustoms) -> Money | None:
-        if buyer_id is None:
-            return None
-        window = rule_records.allowance_window(session, shipment.to_country, on)
-        if window is None:
-            return None
-        used = Money.zero(shipment.currency)
-        earlier = allowance.paid_to(session, buyer_id, shipment.to_country, *window)
-        for value in [*earlier, *this_order]:
-            used = used + rates.convert(value, shipment.currency)
-        return used
-
-    def estimate(session: Session, shipment: ShipmentForCustoms) -> LandedCost:
-        result = customs.estimate_landed_cost(
+    def run(
+        session: Session, shipment: ShipmentForCustoms, used: Money | None
+    ) -> customs.LandedCostEstimate:
+        return customs.estimate_landed_cost(
             session,
             customs.LandedCostInput(
                 destination=shipment.to_country,
@@ -66,10 +55,22 @@ def landed_cost_estimator(
                 shipping=shipment.shipping,
                 currency=shipment.currency,
                 ship_from=shipment.from_country,
-                allowance_used=allowance_used(session, shipment),
+                allowance_used=used,
             ),
             rates,
         )
+
+    def estimate(session: Session, shipment: ShipmentForCustoms) -> LandedCost:
+        result = run(session, shipment, None)
+        # Only where the engine asks for it (a per-period allowance), count what was used and
+        # estimate again: other destinations cost no extra query.
+        window = result.allowance_window
+        if buyer_id is not None and window is not None:
+            used = Money.zero(shipment.currency)
+            earlier = allowance.paid_to(session, buyer_id, shipment.to_country, *window)
+            for value in [*earlier, *this_order]:
+                used = used + rates.convert(value, shipment.currency)
+            result = run(session, shipment, used)
         goods = sum((item.total_value for item in shipment.items), Money.zero(shipment.currency))
         this_order.append(goods + shipment.shipping)
         duties, taxes = result.duties.requested, result.taxes.requested

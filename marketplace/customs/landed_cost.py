@@ -162,6 +162,9 @@ class LandedCostEstimate:
     lines: tuple[LineEstimate, ...]
     explanations: tuple[Explanation, ...]
     fx: FxUsed
+    # Set when a per-period allowance applied and `allowance_used` was not given: the first and
+    # last day whose earlier orders a caller who knows the recipient should count.
+    allowance_window: tuple[dt.date, dt.date] | None = None
 
 
 def estimate_landed_cost(
@@ -254,6 +257,7 @@ class _Builder:
         self.local = local
         self.requested = requested
         self.notes: list[Explanation] = []
+        self.allowance_window: tuple[dt.date, dt.date] | None = None
 
     def to_local(self, money: Money) -> Money:
         return self.rates.convert(money, self.local)
@@ -506,6 +510,7 @@ def _allowance_left(p: _Parcel, threshold: Money) -> Money:
         return threshold_local
     used = p.shipment.allowance_used
     if used is None:
+        b.allowance_window = period.bounds(p.shipment.date)
         b.note(
             "allowance_period_unknown",
             _(
@@ -970,4 +975,5 @@ def _assemble(
         lines=tuple(lines),
         explanations=tuple(b.notes),
         fx=FxUsed(b.rates.base, b.rates.as_of, b.rates.source),
+        allowance_window=b.allowance_window,
     )

@@ -105,22 +105,6 @@ def rule_in_force(session: Session, country: str, on: dt.date) -> CustomsRule:
     return row
 
 
-def allowance_window(
-    session: Session, destination: str, on: dt.date
-) -> tuple[dt.date, dt.date] | None:
-    """The calendar period whose earlier paid orders use up the destination's personal allowance
-    on `on` (Uzbekistan: the month), or None when each parcel counts alone or no rule is known.
-
-    The caller, who knows the recipient, sums those orders and passes the sum to the engine as
-    `LandedCostInput.allowance_used`.
-    """
-    try:
-        row = rule_in_force(session, destination, on)
-    except NoCustomsRule:
-        return None
-    return rule_for(row).allowance_period.bounds(on)
-
-
 def same_customs_territory(session: Session, origin: str, destination: str, on: dt.date) -> bool:
     """Whether a parcel from `origin` to `destination` stays inside one customs territory.
 

@@ -739,6 +739,9 @@ def test_the_explanation_says_how_much_of_a_monthly_allowance_was_used(session: 
     # A quote does not know the recipient: it says so, and counts the whole allowance.
     assert "allowance_period_unknown" in {n.code for n in quote.explanations}
     assert quote.duties.local.is_zero()
+    # ... and tells a caller who knows the recipient which days' orders to count.
+    assert quote.allowance_window == (dt.date(2025, 6, 1), dt.date(2025, 6, 30))
+    assert second.allowance_window is None
 
 
 def test_us_additional_duties_name_their_legal_basis_and_say_when_uncertain(

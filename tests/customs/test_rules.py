@@ -7,6 +7,7 @@ import itertools
 import json
 from collections import defaultdict
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -173,3 +174,20 @@ def test_the_us_additional_duties_leave_no_day_uncovered_from_china() -> None:
         )
         assert any(duty.applies("CN", "610910", on) for duty in rule.additional_duties), on
         on += dt.timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("period", "on", "bounds"),
+    [
+        ("calendar_month", "2025-12-15", ("2025-12-01", "2025-12-31")),
+        ("calendar_month", "2024-02-10", ("2024-02-01", "2024-02-29")),
+        ("calendar_quarter", "2025-11-15", ("2025-10-01", "2025-12-31")),
+        ("calendar_quarter", "2025-01-01", ("2025-01-01", "2025-03-31")),
+    ],
+)
+def test_an_allowance_period_is_the_calendar_month_or_quarter_of_the_day(
+    period: str, on: str, bounds: tuple[str, str]
+) -> None:
+    first, last = (dt.date.fromisoformat(day) for day in bounds)
+    assert rules.AllowancePeriod(period).bounds(dt.date.fromisoformat(on)) == (first, last)
+    assert rules.AllowancePeriod.CONSIGNMENT.bounds(dt.date.fromisoformat(on)) is None
