@@ -342,3 +342,13 @@ def test_the_index_is_rebuilt_from_the_listings_by_the_cli(
     assert "1 listings indexed" in result.output
     assert search(api, "scarves") == ["Silk scarf"]
     assert search(api, "шёлковые", locale="ru") == ["Шёлковый платок"]
+
+
+def test_long_queries_stay_cheap(api: Api, shop: Shop) -> None:
+    shop.listing(sku="1", title="西湖龙井绿茶", language="zh-Hans")
+    # An unspaced run is read up to MAX_RUN characters, a word up to 64 letters.
+    assert search(api, "龙井" * 100) == ["西湖龙井绿茶"]
+    assert search(api, "西湖龙井绿茶" + "茶" * 150) == ["西湖龙井绿茶"]
+    assert search(api, "西湖龙井红茶" + "茶" * 150) == []
+    assert search(api, ("porcelainx" * 19)[:190]) == []
+    assert search(api, " ".join(f"tea{i}" for i in range(30))) == []  # 8 words are read

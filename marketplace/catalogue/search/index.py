@@ -38,7 +38,6 @@ TITLE_WEIGHT, DESCRIPTION_WEIGHT = 3.0, 1.0
 TITLE_LENGTH, DESCRIPTION_LENGTH = 6.0, 30.0
 SCALE = 1000
 MAX_TITLE_KEYS = 8
-MAX_VOCABULARY_WORD = 20
 _CHUNK = 500
 _REINDEX_BATCH = 5000
 _ROWS = 5000
@@ -106,7 +105,7 @@ def entries(texts: Sequence[Text]) -> Entries:
         for word in (*title, *description):
             if (
                 not word.unspaced
-                and typos.MIN_LENGTH <= len(word.form) <= MAX_VOCABULARY_WORD
+                and typos.MIN_LENGTH <= len(word.form) <= typos.MAX_LENGTH
                 and not _DIGIT.search(word.form)
             ):
                 found.vocabulary.update((word.text, token) for token in word.tokens)

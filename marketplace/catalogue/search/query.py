@@ -41,6 +41,8 @@ from marketplace.catalogue.search import analysis, typos
 from marketplace.catalogue.search.models import TOKEN_LENGTH, Posting
 
 MAX_TERMS = 8
+# An unspaced run of a query is read up to this many characters (each gives several tokens).
+MAX_RUN = 24
 # A token in this many listings or more counts as common: counting stops there.
 COMMON = 500
 # Listings read per token of the driving word: the bound on a search's cost (see README).
@@ -88,6 +90,8 @@ def _query_words(q: str, locale: str) -> list[_Word]:
     for raw in analysis.words(q):
         for part, unspaced in analysis.split_scripts(raw):
             form = analysis.fold(part).replace(" ", "")
+            if unspaced:
+                part, form = part[:MAX_RUN], form[:MAX_RUN]
             if not form or form in seen:
                 continue
             seen.add(form)

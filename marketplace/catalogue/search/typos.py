@@ -9,6 +9,8 @@ equality lookup, the same on SQLite and PostgreSQL, instead of a similarity scan
 from __future__ import annotations
 
 MIN_LENGTH = 4
+# Longer words are not in the vocabulary: typos are looked for in ordinary words, not codes.
+MAX_LENGTH = 20
 
 
 def allowed(length: int) -> int:
@@ -37,7 +39,7 @@ def vocabulary_variants(word: str) -> set[str]:
 
 def query_variants(word: str) -> set[str]:
     """The forms a query word looks up: enough deletions to meet any vocabulary word it may be."""
-    if len(word) < MIN_LENGTH:
+    if not MIN_LENGTH <= len(word) <= MAX_LENGTH + 2:  # two edits from the longest stored
         return set()
     return deletions(word, allowed(len(word) + 2))
 
