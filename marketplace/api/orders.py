@@ -22,12 +22,12 @@ from marketplace.api.schemas import (
     page_schema,
     text,
 )
-from marketplace.checkout import placing
+from marketplace.checkout import placing as checkout
 from marketplace.countries import is_country
 from marketplace.db import utcnow
 from marketplace.i18n import N_
 from marketplace.money import Money
-from marketplace.orders import services, shipping
+from marketplace.orders import lifecycle, placing, queries, shipping
 from marketplace.orders.models import Incoterm, OrderLine, OrderStatus, Shipment, ShipmentStatus
 
 blp = Blueprint("orders", __name__, description="Orders, shipments and shipping rates")
@@ -118,10 +118,10 @@ class OrderCreateSchema(StrictSchema):
     broker_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=36))
 
     @ma.post_load
-    def to_request(self, data: dict[str, Any], **_kwargs: Any) -> services.OrderRequest:
-        return services.OrderRequest(
+    def to_request(self, data: dict[str, Any], **_kwargs: Any) -> placing.OrderRequest:
+        return placing.OrderRequest(
             currency=data["currency"],
-            lines=[services.LineRequest(**line) for line in data["lines"]],
+            lines=[placing.LineRequest(**line) for line in data["lines"]],
             ship_to=data["ship_to"],
             incoterm=data["incoterm"],
             broker_id=data["broker_id"],
@@ -300,7 +300,7 @@ def _shipment_out(shipment: Shipment) -> dict[str, Any]:
     }
 
 
-def _order_out(view: services.OrderView) -> dict[str, Any]:
+def _order_out(view: queries.OrderView) -> dict[str, Any]:
     order = view.order
     return {
         "id": order.id,
@@ -330,7 +330,7 @@ def _order_out(view: services.OrderView) -> dict[str, Any]:
     }
 
 
-def _shipment_view_out(view: services.ShipmentView) -> dict[str, Any]:
+def _shipment_view_out(view: queries.ShipmentView) -> dict[str, Any]:
     return {
         **_shipment_out(view.shipment),
         "order_id": view.order.id,
@@ -352,7 +352,7 @@ class Orders(MethodView):
     @blp.response(200, OrderPageSchema)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Orders the caller bought, or holding shipments of the caller's sellers (operators: all)."""
-        page = services.list_orders(
+        page = queries.list_orders(
             context.db(),
             context.require_user(),
             now=utcnow(),
@@ -375,9 +375,9 @@ class Orders(MethodView):
         response="UNPROCESSABLE_ENTITY",
         description="`listing_unavailable`, `not_shipped_to`, `no_shipping_rate`, `rate_missing`, `no_customs_rule`, `brokerage_unknown`, invalid fields",
     )
-    def post(self, request: services.OrderRequest) -> dict[str, Any]:
+    def post(self, request: placing.OrderRequest) -> dict[str, Any]:
         """Place an order: one shipment per seller, rates locked, stock reserved until paid."""
-        view = placing.place_order(
+        view = checkout.place_order(
             context.db(),
             context.require_user(),
             request,
@@ -394,7 +394,7 @@ class Orders(MethodView):
 def get_order(order_id: str) -> dict[str, Any]:
     """One order as the caller may see it (a seller sees only their own shipments and lines)."""
     return _order_out(
-        services.get_order(context.db(), context.require_user(), order_id, now=utcnow())
+        queries.get_order(context.db(), context.require_user(), order_id, now=utcnow())
     )
 
 
@@ -417,7 +417,7 @@ def get_order(order_id: str) -> dict[str, Any]:
 def cancel_order(order_id: str) -> dict[str, Any]:
     """Cancel before dispatch (buyer or operator): stock comes back; a paid order is refunded."""
     return _order_out(
-        placing.cancel_order(
+        checkout.cancel_order(
             context.db(),
             context.require_user(),
             order_id,
@@ -434,7 +434,7 @@ def cancel_order(order_id: str) -> dict[str, Any]:
 @blp.response(200, ShipmentPageSchema)
 def list_shipments(query: dict[str, Any]) -> dict[str, Any]:
     """Shipments of the caller's sellers, and those designated to the caller's brokerages."""
-    page = services.list_shipments(
+    page = queries.list_shipments(
         context.db(),
         context.require_user(),
         status=query["status"],
@@ -455,7 +455,7 @@ def list_shipments(query: dict[str, Any]) -> dict[str, Any]:
 def get_shipment(shipment_id: str) -> dict[str, Any]:
     """One shipment, for its buyer, its seller or its designated customs broker."""
     return _shipment_view_out(
-        services.get_shipment(context.db(), context.require_user(), shipment_id, now=utcnow())
+        queries.get_shipment(context.db(), context.require_user(), shipment_id, now=utcnow())
     )
 
 
@@ -476,7 +476,7 @@ def get_shipment(shipment_id: str) -> dict[str, Any]:
 def dispatch(body: dict[str, Any], shipment_id: str) -> dict[str, Any]:
     """The seller hands a paid shipment to the carrier."""
     return _shipment_view_out(
-        services.dispatch(context.db(), context.require_user(), shipment_id, now=utcnow(), **body)
+        lifecycle.dispatch(context.db(), context.require_user(), shipment_id, now=utcnow(), **body)
     )
 
 
@@ -495,7 +495,7 @@ def dispatch(body: dict[str, Any], shipment_id: str) -> dict[str, Any]:
 def designate_broker(body: dict[str, Any], shipment_id: str) -> dict[str, Any]:
     """Name the customs brokerage for a shipment (buyer or seller); its members may then read it."""
     return _shipment_view_out(
-        services.designate_broker(
+        lifecycle.designate_broker(
             context.db(), context.require_user(), shipment_id, body["brokerage_id"], now=utcnow()
         )
     )

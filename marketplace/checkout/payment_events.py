@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
 from marketplace.money import Money
-from marketplace.orders import services
+from marketplace.orders import lifecycle
 
 
 class PaymentChangeLike(Protocol):
@@ -32,11 +32,11 @@ class PaymentChangeLike(Protocol):
 
 def on_payment_succeeded(session: Session, change: PaymentChangeLike) -> None:
     """The money arrived: the order is paid (a 409 if it expired or was cancelled meanwhile)."""
-    services.mark_paid(session, change.order_id, now=utcnow(), payment_reference=change.payment_id)
+    lifecycle.mark_paid(session, change.order_id, now=utcnow(), payment_reference=change.payment_id)
 
 
 def on_refunded(session: Session, change: PaymentChangeLike) -> None:
     """Money went back: the order is refunded, or partially while some of the payment remains."""
-    services.mark_refunded(
+    lifecycle.mark_refunded(
         session, change.order_id, now=utcnow(), partially=change.refunded < change.amount
     )

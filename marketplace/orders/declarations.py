@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, joinedload
 from marketplace.accounts.models import Organisation, User
 from marketplace.errors import NotFound
 from marketplace.money import Money
-from marketplace.orders.models import Order, OrderLine, OrderStatus, Shipment, ShipmentStatus
-from marketplace.orders.services import expire_due
+from marketplace.orders.expiry import expire_lapsed
+from marketplace.orders.models import Order, OrderLine, Shipment, ShipmentStatus
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,7 @@ def declaration_data(session: Session, shipment_id: str, *, now: dt.datetime) ->
     if shipment is None:
         raise NotFound()
     order = shipment.order
-    if order.status == OrderStatus.PENDING_PAYMENT.value and order.expires_at <= now:
-        expire_due(session, now, [order.id])
+    expire_lapsed(session, [order], now)
     exporter = session.get(Organisation, shipment.seller_id)
     buyer = session.get(User, order.buyer_id)
     assert exporter is not None and buyer is not None  # both are RESTRICT foreign keys

@@ -36,7 +36,7 @@ from marketplace.errors import Conflict, DomainError, Forbidden, Invalid
 from marketplace.i18n import _
 from marketplace.money import Money, RateTable
 from marketplace.money import services as money
-from marketplace.orders import services as orders
+from marketplace.orders import queries
 from marketplace.orders.declarations import (
     DeclarationData,
     declaration_data,
@@ -164,7 +164,7 @@ def get_declaration(
     session: Session, user: User, shipment_id: str, *, now: dt.datetime
 ) -> Declaration:
     """GET /shipments/{id}/customs: for the buyer, the seller, the designated broker, operators."""
-    orders.get_shipment(session, user, shipment_id, now=now)
+    queries.get_shipment(session, user, shipment_id, now=now)
     return build(session, declaration_data(session, shipment_id, now=now))
 
 
@@ -189,7 +189,7 @@ def issue(session: Session, shipment_id: str, *, now: dt.datetime) -> list[Custo
 
 def _readable(session: Session, user: User, shipment_id: str, now: dt.datetime) -> str:
     """The shipment id once the caller may read it and its documents exist (issued now if due)."""
-    view = orders.get_shipment(session, user, shipment_id, now=now)
+    view = queries.get_shipment(session, user, shipment_id, now=now)
     if not _has_documents(session, view.shipment.id):
         if view.shipment.status not in PAID:
             raise ShipmentNotPaid(extra={"shipment_status": view.shipment.status})
@@ -226,7 +226,7 @@ def get_document(
 ) -> CustomsDocument:
     """One document (latest version unless asked); an unknown kind or language is a 404."""
     if kind not in KINDS:
-        orders.get_shipment(session, user, shipment_id, now=now)
+        queries.get_shipment(session, user, shipment_id, now=now)
         raise store.DocumentNotFound()
     return store.get_document(
         session, _readable(session, user, shipment_id, now), kind, language, version
@@ -237,7 +237,7 @@ def bundle(
     session: Session, user: User, shipment_id: str, *, now: dt.datetime
 ) -> tuple[str, bytes]:
     """The shipment number and a ZIP of its current documents with their checksums."""
-    view = orders.get_shipment(session, user, shipment_id, now=now)
+    view = queries.get_shipment(session, user, shipment_id, now=now)
     return view.shipment.number, exports.bundle(
         current_documents(session, user, shipment_id, now=now)
     )
@@ -256,7 +256,7 @@ def correct(
     now: dt.datetime,
 ) -> Declaration:
     """The seller corrects lines before dispatch; a paid shipment's documents get new versions."""
-    view = orders.get_shipment(session, user, shipment_id, now=now)
+    view = queries.get_shipment(session, user, shipment_id, now=now)
     if view.shipment.seller_id not in accounts.organisation_ids(
         session, user.id, OrganisationKind.SELLER
     ):

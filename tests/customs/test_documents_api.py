@@ -23,7 +23,7 @@ from marketplace.db import utcnow
 from marketplace.money import services as money
 from marketplace.money.models import SourceKind
 from marketplace.money.sources import IncomingRates
-from marketplace.orders import services as orders
+from marketplace.orders import lifecycle
 from tests.customs.factories import ARABIC, CHINESE
 from tests.customs.pdf import pdf_text
 from tests.helpers import Api, Caller, assert_problem
@@ -71,7 +71,7 @@ class Trade:
 
     def paid_shipment(self, *lines: tuple[str, int]) -> dict[str, Any]:
         order = self.order(*lines)
-        orders.mark_paid(self.session, order["id"], now=utcnow())
+        lifecycle.mark_paid(self.session, order["id"], now=utcnow())
         self.session.flush()
         return order["shipments"][0]
 

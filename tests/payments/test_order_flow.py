@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.money import Money
 from marketplace.money import services as money
-from marketplace.orders import services as orders
+from marketplace.orders import queries
 from marketplace.orders.models import Order
 from marketplace.payments.ledger import commission_of
 from marketplace.payments.models import LedgerEntry, Payment, PaymentRefund
@@ -85,7 +85,7 @@ def assert_ledgers_balance(session: Session, order_id: str) -> None:
         select(Payment).where(Payment.order_id == order_id, Payment.status != "pending")
     )
     assert payment is not None
-    shares = orders.seller_shares(session, order_id)
+    shares = queries.seller_shares(session, order_id)
     assert sum(share.paid.minor for share in shares) == payment.amount_minor
     refunds = dict(
         session.execute(
