@@ -100,8 +100,8 @@ def _form_rates(session: Session, rate_set_id: str | None) -> RateTable:
             locked = money.get_table(session, rate_set_id)
             if has_sdr(locked):
                 return locked
-    latest = money.latest_rate_set(session)
-    if latest is not None and has_sdr(current := money.table_of(latest)):
+    current = money.current_rates(session)
+    if current is not None and has_sdr(current):
         return current
     raise SdrRateMissing()
 
