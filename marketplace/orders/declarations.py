@@ -38,7 +38,7 @@ class DeclarationItem:
 
 @dataclass(frozen=True)
 class DeclarationData:
-    """A shipment as it was sold, for the declaration and the documents (API.md "Customs")."""
+    """A shipment as it was sold, for the declaration and the documents (docs/api-conventions.md, "Customs paperwork")."""
 
     shipment_id: str
     shipment_status: str

@@ -3,7 +3,7 @@
 The declaration is assembled from orders' `declaration_data` (the shipment as sold), the sellers'
 English translations (catalogue), the sellers' corrections (customs_corrections) and an SDR rate
 for the CN 22 / CN 23 choice. Documents are issued in the request that first needs them once the
-shipment is paid (ARCHITECTURE.md, "Running it"); a correction issues the changed ones again as
+shipment is paid (the default, one machine with no task queue); a correction issues the changed ones again as
 new versions. Who may read comes from orders' `get_shipment`: to anyone else nothing exists.
 """
 
