@@ -89,9 +89,6 @@ def declaration_data(session: Session, shipment_id: str, *, now: dt.datetime) ->
         select(OrderLine).where(OrderLine.shipment_id == shipment.id).order_by(OrderLine.position)
     )
 
-    def money(units: int, currency: str) -> Money:
-        return Money.from_minor(units, currency)
-
     items = tuple(
         DeclarationItem(
             description=line.title,
@@ -101,12 +98,10 @@ def declaration_data(session: Session, shipment_id: str, *, now: dt.datetime) ->
             origin_country=line.origin_country,
             quantity=line.quantity,
             net_weight_grams=line.weight_grams * line.quantity,
-            unit_value=money(line.unit_price_minor, line.currency),
-            total_value=money(line.total_minor, line.currency),
-            unit_value_seller=money(line.unit_price_seller_minor, line.seller_currency),
-            total_value_seller=money(
-                line.unit_price_seller_minor * line.quantity, line.seller_currency
-            ),
+            unit_value=line.unit_price,
+            total_value=line.total,
+            unit_value_seller=line.unit_price_seller,
+            total_value_seller=line.unit_price_seller * line.quantity,
             line_id=line.id,
             listing_id=line.listing_id,
         )
@@ -129,13 +124,13 @@ def declaration_data(session: Session, shipment_id: str, *, now: dt.datetime) ->
         currency=shipment.currency,
         seller_currency=shipment.seller_currency,
         items=items,
-        goods=money(shipment.goods_minor, shipment.currency),
-        shipping=money(shipment.shipping_minor, shipment.currency),
-        duties=money(shipment.duties_minor, shipment.currency),
-        taxes=money(shipment.taxes_minor, shipment.currency),
-        collected=money(shipment.collected_minor, shipment.currency),
-        goods_seller=money(shipment.goods_seller_minor, shipment.seller_currency),
-        shipping_seller=money(shipment.shipping_seller_minor, shipment.seller_currency),
+        goods=shipment.goods,
+        shipping=shipment.shipping,
+        duties=shipment.duties,
+        taxes=shipment.taxes,
+        collected=shipment.collected,
+        goods_seller=shipment.goods_seller,
+        shipping_seller=shipment.shipping_seller,
         gross_weight_grams=shipment.weight_grams,
         de_minimis=shipment.de_minimis,
         landed_cost=dict(shipment.landed_cost),

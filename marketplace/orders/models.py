@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Base, created_at, minor_units, utcnow, uuid_pk
+from marketplace.money import MoneyColumn
 
 
 class OrderStatus(enum.StrEnum):
@@ -76,6 +77,9 @@ class ShippingRate(Base):
     currency: Mapped[str] = mapped_column(String(3))
     base_minor: Mapped[minor_units]
     per_kg_minor: Mapped[minor_units]
+
+    base = MoneyColumn("base_minor")
+    per_kg = MoneyColumn("per_kg_minor")
 
 
 class IdempotencyKey(Base):
@@ -138,6 +142,12 @@ class Order(Base):
         back_populates="order", lazy="raise", order_by="Shipment.position"
     )
     fx: Mapped[list[OrderFx]] = relationship(lazy="raise", order_by="OrderFx.position")
+
+    goods = MoneyColumn("goods_minor")
+    shipping = MoneyColumn("shipping_minor")
+    duties = MoneyColumn("duties_minor")
+    taxes = MoneyColumn("taxes_minor")
+    grand_total = MoneyColumn("grand_total_minor")
 
 
 class OrderFx(Base):
@@ -204,6 +214,14 @@ class Shipment(Base):
         back_populates="shipment", lazy="raise", order_by="OrderLine.position"
     )
 
+    goods = MoneyColumn("goods_minor")
+    shipping = MoneyColumn("shipping_minor")
+    duties = MoneyColumn("duties_minor")
+    taxes = MoneyColumn("taxes_minor")
+    collected = MoneyColumn("collected_minor")
+    goods_seller = MoneyColumn("goods_seller_minor", "seller_currency")
+    shipping_seller = MoneyColumn("shipping_seller_minor", "seller_currency")
+
 
 class OrderLine(Base):
     """A listing bought, with what the customs declaration needs copied as it was at checkout."""
@@ -236,3 +254,7 @@ class OrderLine(Base):
 
     order: Mapped[Order] = relationship(back_populates="lines", lazy="raise")
     shipment: Mapped[Shipment] = relationship(back_populates="lines", lazy="raise")
+
+    unit_price = MoneyColumn("unit_price_minor")
+    unit_price_seller = MoneyColumn("unit_price_seller_minor", "seller_currency")
+    total = MoneyColumn("total_minor")

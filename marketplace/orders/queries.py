@@ -268,14 +268,9 @@ def seller_shares(session: Session, order_id: str) -> list[SellerShare]:
         SellerShare(
             seller_id=shipment.seller_id,
             shipment_id=shipment.id,
-            goods_seller=Money.from_minor(shipment.goods_seller_minor, shipment.seller_currency),
-            shipping_seller=Money.from_minor(
-                shipment.shipping_seller_minor, shipment.seller_currency
-            ),
-            paid=Money.from_minor(
-                shipment.goods_minor + shipment.shipping_minor + shipment.collected_minor,
-                shipment.currency,
-            ),
+            goods_seller=shipment.goods_seller,
+            shipping_seller=shipment.shipping_seller,
+            paid=shipment.goods + shipment.shipping + shipment.collected,
         )
         for shipment in session.scalars(
             select(Shipment).where(Shipment.order_id == order_id).order_by(Shipment.position)

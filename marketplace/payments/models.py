@@ -15,6 +15,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.db import Base, created_at, currency_code, minor_units, utcnow, uuid_pk
+from marketplace.money import MoneyColumn
 from marketplace.payments.gateway import PaymentStatus, WebhookAction
 
 
@@ -47,6 +48,9 @@ class Payment(Base):
     created_at: Mapped[created_at]
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    amount = MoneyColumn("amount_minor")
+    refunded = MoneyColumn("refunded_minor")
+
 
 class PaymentRefund(Base):
     __tablename__ = "payment_refunds"
@@ -68,6 +72,8 @@ class PaymentRefund(Base):
     reason: Mapped[str] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(24))
     created_at: Mapped[created_at]
+
+    amount = MoneyColumn("amount_minor")
 
 
 class WebhookOutcome(enum.StrEnum):

@@ -158,7 +158,7 @@ def capture_payment(
     result = gateway.capture_payment(
         CapturePayment(
             reference=payment.reference,
-            amount=_money(payment),
+            amount=payment.amount,
             idempotency_key=f"capture:{payment.id}",
         )
     )
@@ -315,7 +315,7 @@ def _apply(
         payment.failure_code = event.failure_code
         session.flush()
         return _notify(
-            session, listeners, _change(payment, WebhookAction.PAYMENT_FAILED, _money(payment))
+            session, listeners, _change(payment, WebhookAction.PAYMENT_FAILED, payment.amount)
         ), details
     # REFUNDED: the gateway reports the total refunded so far; only the part we have not recorded
     # (a refund made at the gateway's dashboard) is new.
@@ -342,7 +342,7 @@ def _succeed(session: Session, payment: Payment, listeners: Listeners) -> Webhoo
     payment.failure_code = None
     session.flush()
     return _notify(
-        session, listeners, _change(payment, WebhookAction.PAYMENT_SUCCEEDED, _money(payment))
+        session, listeners, _change(payment, WebhookAction.PAYMENT_SUCCEEDED, payment.amount)
     )
 
 
@@ -388,16 +388,12 @@ def _change(
         order_id=payment.order_id,
         gateway=payment.gateway,
         status=PaymentStatus(payment.status),
-        amount=_money(payment),
-        refunded=Money.from_minor(payment.refunded_minor, payment.currency),
+        amount=payment.amount,
+        refunded=payment.refunded,
         change=amount,
         shipment_id=shipment_id,
         failure_code=payment.failure_code,
     )
-
-
-def _money(payment: Payment) -> Money:
-    return Money.from_minor(payment.amount_minor, payment.currency)
 
 
 def _locked(session: Session, payment_id: str) -> Payment:

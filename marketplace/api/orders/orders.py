@@ -12,7 +12,7 @@ from marshmallow import fields, validate
 from marketplace.api import context
 from marketplace.api.idempotency import idempotent
 from marketplace.api.orders import blp
-from marketplace.api.orders.schemas import OrderPageSchema, OrderSchema, ShipToSchema, order_out
+from marketplace.api.orders.schemas import OrderPageSchema, OrderSchema, ShipToSchema
 from marketplace.api.schemas import CurrencyCode, PageArgsSchema, StrictSchema
 from marketplace.checkout import placing as checkout
 from marketplace.db import utcnow
@@ -56,16 +56,15 @@ class Orders(MethodView):
     @context.user_required
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, OrderPageSchema)
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+    def get(self, query: dict[str, Any]) -> queries.Page:
         """Orders the caller bought, or holding shipments of the caller's sellers (operators: all)."""
-        page = queries.list_orders(
+        return queries.list_orders(
             context.db(),
             context.require_user(),
             now=utcnow(),
             limit=query["limit"],
             cursor=query["cursor"],
         )
-        return {"items": [order_out(view) for view in page.items], "next_cursor": page.next_cursor}
 
     @context.user_required
     @idempotent
@@ -81,9 +80,9 @@ class Orders(MethodView):
         response="UNPROCESSABLE_ENTITY",
         description="`listing_unavailable`, `not_shipped_to`, `no_shipping_rate`, `rate_missing`, `no_customs_rule`, `brokerage_unknown`, invalid fields",
     )
-    def post(self, request: placing.OrderRequest) -> dict[str, Any]:
+    def post(self, request: placing.OrderRequest) -> queries.OrderView:
         """Place an order: one shipment per seller, rates locked, stock reserved until paid."""
-        view = checkout.place_order(
+        return checkout.place_order(
             context.db(),
             context.require_user(),
             request,
@@ -91,17 +90,14 @@ class Orders(MethodView):
             reservation=_reservation(),
             max_rate_age=dt.timedelta(seconds=context.settings()["MAX_RATE_AGE"]),
         )
-        return order_out(view)
 
 
 @blp.route("/orders/<order_id>", methods=["GET"])
 @context.user_required
 @blp.response(200, OrderSchema)
-def get_order(order_id: str) -> dict[str, Any]:
+def get_order(order_id: str) -> queries.OrderView:
     """One order as the caller may see it (a seller sees only their own shipments and lines)."""
-    return order_out(
-        queries.get_order(context.db(), context.require_user(), order_id, now=utcnow())
-    )
+    return queries.get_order(context.db(), context.require_user(), order_id, now=utcnow())
 
 
 @blp.route("/orders/<order_id>/cancel", methods=["POST"])
@@ -120,15 +116,13 @@ def get_order(order_id: str) -> dict[str, Any]:
     response="CONFLICT",
     description="`invalid_transition` (dispatched, expired, cancelled) or `refund_unavailable`",
 )
-def cancel_order(order_id: str) -> dict[str, Any]:
+def cancel_order(order_id: str) -> queries.OrderView:
     """Cancel before dispatch (buyer or operator): stock comes back; a paid order is refunded."""
-    return order_out(
-        checkout.cancel_order(
-            context.db(),
-            context.require_user(),
-            order_id,
-            now=utcnow(),
-            gateways=context.extension("payment_gateways"),
-            listeners=context.extension("payment_listeners"),
-        )
+    return checkout.cancel_order(
+        context.db(),
+        context.require_user(),
+        order_id,
+        now=utcnow(),
+        gateways=context.extension("payment_gateways"),
+        listeners=context.extension("payment_listeners"),
     )

@@ -9,9 +9,7 @@ from marshmallow import fields, validate
 
 from marketplace.api.money_fields import MoneyOutputSchema
 from marketplace.api.schemas import AddressSchema, page_schema, text
-from marketplace.money import Money
-from marketplace.orders import queries
-from marketplace.orders.models import OrderLine, OrderStatus, Shipment, ShipmentStatus
+from marketplace.orders.models import OrderStatus, ShipmentStatus
 
 
 class ShipToSchema(AddressSchema):
@@ -85,15 +83,25 @@ class TotalsSchema(ma.Schema):
     )
 
 
+class DecimalText(fields.String):
+    """A Decimal written out in full ("0.000000123", never "1.23E-7")."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else format(value, "f")
+
+
 class OrderFxSchema(ma.Schema):
-    from_ = fields.String(required=True, data_key="from")
-    to = fields.String(required=True)
-    rate = fields.String(required=True, metadata={"example": "512.34"})
+    from_ = fields.String(required=True, data_key="from", attribute="from_currency")
+    to = fields.String(required=True, attribute="to_currency")
+    rate = DecimalText(required=True, metadata={"example": "512.34"})
     as_of = fields.Date(required=True)
     source = fields.String(required=True)
 
 
 class OrderSchema(ma.Schema):
+    """Dumps an OrderView: lines, shipments and fx as the caller may see them, the rest from the
+    order itself."""
+
     id = fields.String(required=True)
     number = fields.String(required=True)
     status = fields.String(required=True, metadata={"enum": [s.value for s in OrderStatus]})
@@ -110,109 +118,29 @@ class OrderSchema(ma.Schema):
     totals = fields.Nested(TotalsSchema, required=True)
     fx = fields.List(fields.Nested(OrderFxSchema), required=True)
 
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        source = obj if attr in _ORDER_VIEW_FIELDS else obj.order
+        return super().get_attribute(source, attr, default)
+
+
+_ORDER_VIEW_FIELDS = frozenset({"lines", "shipments", "totals", "fx"})
+
 
 class ShipmentSchema(ShipmentSummarySchema):
-    order_id = fields.String(required=True)
-    order_number = fields.String(required=True)
-    order_status = fields.String(required=True)
+    """Dumps a ShipmentView: the shipment's fields, its order's, and the lines it holds."""
+
+    order_id = fields.String(required=True, attribute="order.id")
+    order_number = fields.String(required=True, attribute="order.number")
+    order_status = fields.String(required=True, attribute="order.status")
     currency = fields.String(required=True)
-    ship_to = fields.Nested(ShipToSchema, required=True)
+    ship_to = fields.Nested(ShipToSchema, required=True, attribute="order.ship_to")
     created_at = fields.DateTime(required=True)
     lines = fields.List(fields.Nested(OrderLineSchema), required=True)
+
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        source = obj if attr == "lines" or attr.startswith("order.") else obj.shipment
+        return super().get_attribute(source, attr, default)
 
 
 OrderPageSchema = page_schema(OrderSchema, "OrderPage")
 ShipmentPageSchema = page_schema(ShipmentSchema, "ShipmentPage")
-
-
-def line_out(line: OrderLine) -> dict[str, Any]:
-    return {
-        "id": line.id,
-        "shipment_id": line.shipment_id,
-        "listing_id": line.listing_id,
-        "sku": line.sku,
-        "title": line.title,
-        "hs_code": line.hs_code,
-        "origin_country": line.origin_country,
-        "weight_grams": line.weight_grams,
-        "quantity": line.quantity,
-        "unit_price": Money.from_minor(line.unit_price_minor, line.currency).to_api(),
-        "unit_price_seller": Money.from_minor(
-            line.unit_price_seller_minor, line.seller_currency
-        ).to_api(),
-        "total": Money.from_minor(line.total_minor, line.currency).to_api(),
-    }
-
-
-def shipment_out(shipment: Shipment) -> dict[str, Any]:
-    def money(units: int) -> dict[str, str]:
-        return Money.from_minor(units, shipment.currency).to_api()
-
-    return {
-        "id": shipment.id,
-        "number": shipment.number,
-        "seller_id": shipment.seller_id,
-        "brokerage_id": shipment.brokerage_id,
-        "status": shipment.status,
-        "incoterm": shipment.incoterm,
-        "from_country": shipment.from_country,
-        "to_country": shipment.to_country,
-        "weight_grams": shipment.weight_grams,
-        "currency": shipment.currency,
-        "goods": money(shipment.goods_minor),
-        "shipping": money(shipment.shipping_minor),
-        "duties": money(shipment.duties_minor),
-        "taxes": money(shipment.taxes_minor),
-        "goods_seller": Money.from_minor(
-            shipment.goods_seller_minor, shipment.seller_currency
-        ).to_api(),
-        "shipping_seller": Money.from_minor(
-            shipment.shipping_seller_minor, shipment.seller_currency
-        ).to_api(),
-        "de_minimis": shipment.de_minimis,
-        "carrier": shipment.carrier,
-        "tracking_number": shipment.tracking_number,
-        "dispatched_at": shipment.dispatched_at,
-        "created_at": shipment.created_at,
-    }
-
-
-def order_out(view: queries.OrderView) -> dict[str, Any]:
-    order = view.order
-    return {
-        "id": order.id,
-        "number": order.number,
-        "status": order.status,
-        "currency": order.currency,
-        "incoterm": order.incoterm,
-        "buyer_id": order.buyer_id,
-        "ship_to": order.ship_to,
-        "expires_at": order.expires_at,
-        "created_at": order.created_at,
-        "paid_at": order.paid_at,
-        "rate_set_id": order.rate_set_id,
-        "lines": [line_out(line) for line in view.lines],
-        "shipments": [shipment_out(shipment) for shipment in view.shipments],
-        "totals": {name: amount.to_api() for name, amount in view.totals.as_dict().items()},
-        "fx": [
-            {
-                "from_": fx.from_currency,
-                "to": fx.to_currency,
-                "rate": format(fx.rate, "f"),
-                "as_of": fx.as_of,
-                "source": fx.source,
-            }
-            for fx in view.fx
-        ],
-    }
-
-
-def shipment_view_out(view: queries.ShipmentView) -> dict[str, Any]:
-    return {
-        **shipment_out(view.shipment),
-        "order_id": view.order.id,
-        "order_number": view.order.number,
-        "order_status": view.order.status,
-        "ship_to": view.order.ship_to,
-        "lines": [line_out(line) for line in view.lines],
-    }

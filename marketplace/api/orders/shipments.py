@@ -8,7 +8,7 @@ from marshmallow import fields, validate
 
 from marketplace.api import context
 from marketplace.api.orders import blp
-from marketplace.api.orders.schemas import ShipmentPageSchema, ShipmentSchema, shipment_view_out
+from marketplace.api.orders.schemas import ShipmentPageSchema, ShipmentSchema
 from marketplace.api.schemas import Country, PageArgsSchema, StrictSchema, text
 from marketplace.db import utcnow
 from marketplace.orders import lifecycle, queries
@@ -35,9 +35,9 @@ class BrokerSchema(StrictSchema):
 @context.user_required
 @blp.arguments(ShipmentQuerySchema, location="query")
 @blp.response(200, ShipmentPageSchema)
-def list_shipments(query: dict[str, Any]) -> dict[str, Any]:
+def list_shipments(query: dict[str, Any]) -> queries.Page:
     """Shipments of the caller's sellers, and those designated to the caller's brokerages."""
-    page = queries.list_shipments(
+    return queries.list_shipments(
         context.db(),
         context.require_user(),
         status=query["status"],
@@ -46,20 +46,14 @@ def list_shipments(query: dict[str, Any]) -> dict[str, Any]:
         cursor=query["cursor"],
         now=utcnow(),
     )
-    return {
-        "items": [shipment_view_out(view) for view in page.items],
-        "next_cursor": page.next_cursor,
-    }
 
 
 @blp.route("/shipments/<shipment_id>", methods=["GET"])
 @context.user_required
 @blp.response(200, ShipmentSchema)
-def get_shipment(shipment_id: str) -> dict[str, Any]:
+def get_shipment(shipment_id: str) -> queries.ShipmentView:
     """One shipment, for its buyer, its seller or its designated customs broker."""
-    return shipment_view_out(
-        queries.get_shipment(context.db(), context.require_user(), shipment_id, now=utcnow())
-    )
+    return queries.get_shipment(context.db(), context.require_user(), shipment_id, now=utcnow())
 
 
 @blp.route("/shipments/<shipment_id>/dispatch", methods=["POST"])
@@ -76,10 +70,10 @@ def get_shipment(shipment_id: str) -> dict[str, Any]:
     response="CONFLICT",
     description="`invalid_transition`: not paid yet, already dispatched or cancelled",
 )
-def dispatch(body: dict[str, Any], shipment_id: str) -> dict[str, Any]:
+def dispatch(body: dict[str, Any], shipment_id: str) -> queries.ShipmentView:
     """The seller hands a paid shipment to the carrier."""
-    return shipment_view_out(
-        lifecycle.dispatch(context.db(), context.require_user(), shipment_id, now=utcnow(), **body)
+    return lifecycle.dispatch(
+        context.db(), context.require_user(), shipment_id, now=utcnow(), **body
     )
 
 
@@ -95,10 +89,8 @@ def dispatch(body: dict[str, Any], shipment_id: str) -> dict[str, Any]:
     response="UNPROCESSABLE_ENTITY",
     description="`brokerage_unknown` or `brokerage_not_serving` the destination",
 )
-def designate_broker(body: dict[str, Any], shipment_id: str) -> dict[str, Any]:
+def designate_broker(body: dict[str, Any], shipment_id: str) -> queries.ShipmentView:
     """Name the customs brokerage for a shipment (buyer or seller); its members may then read it."""
-    return shipment_view_out(
-        lifecycle.designate_broker(
-            context.db(), context.require_user(), shipment_id, body["brokerage_id"], now=utcnow()
-        )
+    return lifecycle.designate_broker(
+        context.db(), context.require_user(), shipment_id, body["brokerage_id"], now=utcnow()
     )

@@ -43,19 +43,12 @@ class ShippingRateOutSchema(ma.Schema):
     per_kg = fields.Nested(MoneyOutputSchema, required=True)
 
 
-def _rows_out(rows: list[shipping.RateRow]) -> list[dict[str, Any]]:
-    return [
-        {"countries": list(row.countries), "base": row.base.to_api(), "per_kg": row.per_kg.to_api()}
-        for row in rows
-    ]
-
-
 @blp.route("/sellers/<seller_id>/shipping-rates")
 class ShippingRates(MethodView):
     @blp.response(200, ShippingRateOutSchema(many=True))
-    def get(self, seller_id: str) -> list[dict[str, Any]]:
+    def get(self, seller_id: str) -> list[shipping.RateRow]:
         """A seller's shipping price list: base plus per kg, by destination ("*" = elsewhere)."""
-        return _rows_out(shipping.get_rates(context.db(), seller_id))
+        return shipping.get_rates(context.db(), seller_id)
 
     @context.user_required
     @blp.arguments(ShippingRateRowSchema(many=True))
@@ -67,8 +60,6 @@ class ShippingRates(MethodView):
         response="UNPROCESSABLE_ENTITY",
         description="Invalid rows: bad country, amount or currency, a country in two rows",
     )
-    def put(self, rows: list[shipping.RateRow], seller_id: str) -> list[dict[str, Any]]:
+    def put(self, rows: list[shipping.RateRow], seller_id: str) -> list[shipping.RateRow]:
         """Replace the price list (owners); each country in one row only, amounts in the seller's currency."""
-        return _rows_out(
-            shipping.replace_rates(context.db(), context.require_user(), seller_id, rows)
-        )
+        return shipping.replace_rates(context.db(), context.require_user(), seller_id, rows)
