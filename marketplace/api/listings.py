@@ -78,8 +78,8 @@ class ListingFieldsSchema(StrictSchema):
     origin_country = Country(required=True)
     ships_to = ShipsTo(required=True)
     status = fields.String(
-        load_default=ListingStatus.DRAFT.value,
-        validate=validate.OneOf([ListingStatus.DRAFT.value, ListingStatus.PUBLISHED.value]),
+        load_default=ListingStatus.DRAFT,
+        validate=validate.OneOf([ListingStatus.DRAFT, ListingStatus.PUBLISHED]),
     )
 
 

@@ -172,7 +172,7 @@ def _price_filter(query: CatalogueQuery, rates: RateTable | None) -> ColumnEleme
 def _filters(
     query: CatalogueQuery, rates: RateTable | None, dialect: str
 ) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = [Listing.status == ListingStatus.PUBLISHED.value]
+    where: list[ColumnElement[bool]] = [Listing.status == ListingStatus.PUBLISHED]
     if query.category:
         where.append(Listing.category.in_(categories.subtree(query.category)))
     if query.ship_to:
@@ -363,7 +363,7 @@ def item(
     chain = locales.fallback_chain(locale)
     statement = _columns(chain, session.get_bind().dialect.name)
     row = session.execute(
-        statement.where(Listing.id == listing_id, Listing.status == ListingStatus.PUBLISHED.value)
+        statement.where(Listing.id == listing_id, Listing.status == ListingStatus.PUBLISHED)
     ).first()
     if row is None:
         raise NotFound()

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import Base, created_at, utcnow, uuid_pk
+from marketplace.db import Base, StrEnumColumn, created_at, utcnow, uuid_pk
 from marketplace.money import Money
 
 
@@ -82,7 +82,9 @@ class Listing(Base):
     hs_code: Mapped[str] = mapped_column(String(10))
     origin_country: Mapped[str] = mapped_column(String(2), index=True)
     ships_everywhere: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(16), default=ListingStatus.DRAFT.value)
+    status: Mapped[ListingStatus] = mapped_column(
+        StrEnumColumn(ListingStatus, 16), default=ListingStatus.DRAFT
+    )
     # Case- and accent-folded text of the listing and all its translations: what `q` searches.
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[created_at]

@@ -89,7 +89,7 @@ def _demo_order(session: Session, settings: dict[str, Any]) -> str:
         return f"demo order {existing}"
     listings = session.scalars(
         select(Listing)
-        .where(Listing.status == ListingStatus.PUBLISHED.value, Listing.stock >= 2)
+        .where(Listing.status == ListingStatus.PUBLISHED, Listing.stock >= 2)
         .order_by(Listing.created_at, Listing.id)
         .limit(20)
     ).all()

@@ -156,7 +156,7 @@ def designated_shipment_ids(
             .join(Order, Order.id == Shipment.order_id)
             .where(
                 Shipment.brokerage_id == brokerage_id,
-                Shipment.status.in_([ShipmentStatus.READY.value, ShipmentStatus.DISPATCHED.value]),
+                Shipment.status.in_([ShipmentStatus.READY, ShipmentStatus.DISPATCHED]),
                 Order.paid_at >= paid_from,
                 Order.paid_at < paid_before,
             )

@@ -26,7 +26,7 @@ def expire_due(
     A conditional UPDATE: an order being paid or cancelled at the same moment is left to whoever
     locked it first.
     """
-    condition = and_(Order.status == OrderStatus.PENDING_PAYMENT.value, Order.expires_at <= now)
+    condition = and_(Order.status == OrderStatus.PENDING_PAYMENT, Order.expires_at <= now)
     if order_ids is not None:
         if not order_ids:
             return []
@@ -35,7 +35,7 @@ def expire_due(
         session.scalars(
             update(Order)
             .where(condition)
-            .values(status=OrderStatus.EXPIRED.value, updated_at=now)
+            .values(status=OrderStatus.EXPIRED, updated_at=now)
             .returning(Order.id)
             .execution_options(synchronize_session="fetch")
         )
@@ -44,7 +44,7 @@ def expire_due(
         session.execute(
             update(Shipment)
             .where(Shipment.order_id.in_(expired))
-            .values(status=ShipmentStatus.CANCELLED.value)
+            .values(status=ShipmentStatus.CANCELLED)
             .execution_options(synchronize_session="fetch")
         )
         release_stock(session, sorted(expired))
@@ -55,11 +55,7 @@ def expire_due(
 def expire_lapsed(session: Session, orders: Iterable[Order], now: dt.datetime) -> None:
     """Expire, before they are read, those of `orders` unpaid past their reservation."""
     due = sorted(
-        {
-            o.id
-            for o in orders
-            if o.status == OrderStatus.PENDING_PAYMENT.value and o.expires_at <= now
-        }
+        {o.id for o in orders if o.status == OrderStatus.PENDING_PAYMENT and o.expires_at <= now}
     )
     if due:
         expire_due(session, now, due)

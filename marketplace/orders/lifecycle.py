@@ -38,20 +38,20 @@ def mark_paid(
     """
     order = _locked(session, order_id)
     if (
-        order.status == OrderStatus.PAID.value
+        order.status == OrderStatus.PAID
         and payment_reference is not None
         and (order.payment_reference == payment_reference)
     ):
         return order
     _require_status(order, "pay", OrderStatus.PENDING_PAYMENT)
-    order.status = OrderStatus.PAID.value
+    order.status = OrderStatus.PAID
     order.paid_at = now
     order.updated_at = now
     order.payment_reference = payment_reference
     session.execute(
         update(Shipment)
         .where(Shipment.order_id == order.id)
-        .values(status=ShipmentStatus.READY.value)
+        .values(status=ShipmentStatus.READY)
         .execution_options(synchronize_session="fetch")
     )
     session.flush()
@@ -82,9 +82,9 @@ def takes_payment(session: Session, order_id: str, payment_reference: str) -> bo
     decided one after the other.
     """
     order = _locked(session, order_id)
-    if order.status == OrderStatus.PENDING_PAYMENT.value:
+    if order.status == OrderStatus.PENDING_PAYMENT:
         return True
-    return order.status == OrderStatus.PAID.value and order.payment_reference == payment_reference
+    return order.status == OrderStatus.PAID and order.payment_reference == payment_reference
 
 
 def mark_refunded(session: Session, order_id: str, *, now: dt.datetime, partially: bool) -> Order:
@@ -99,10 +99,8 @@ def mark_refunded(session: Session, order_id: str, *, now: dt.datetime, partiall
         OrderStatus.PARTIALLY_REFUNDED,
         OrderStatus.CANCELLED,
     )
-    if order.status != OrderStatus.CANCELLED.value:
-        order.status = (
-            OrderStatus.PARTIALLY_REFUNDED.value if partially else OrderStatus.REFUNDED.value
-        )
+    if order.status != OrderStatus.CANCELLED:
+        order.status = OrderStatus.PARTIALLY_REFUNDED if partially else OrderStatus.REFUNDED
     order.updated_at = now
     session.flush()
     return order
@@ -125,17 +123,17 @@ def cancel_order(
         )
     order = _locked(session, order_id)
     _require_status(order, "cancel", OrderStatus.PENDING_PAYMENT, OrderStatus.PAID)
-    if order.status == OrderStatus.PAID.value:
+    if order.status == OrderStatus.PAID:
         if refund is None:
             raise RefundUnavailable()
         refund(session, order)
-    order.status = OrderStatus.CANCELLED.value
+    order.status = OrderStatus.CANCELLED
     order.cancelled_at = now
     order.updated_at = now
     session.execute(
         update(Shipment)
         .where(Shipment.order_id == order.id)
-        .values(status=ShipmentStatus.CANCELLED.value)
+        .values(status=ShipmentStatus.CANCELLED)
         .execution_options(synchronize_session="fetch")
     )
     release_stock(session, [order.id])
@@ -159,13 +157,13 @@ def dispatch(
     accounts.require_member(session, user, shipment.seller_id, OrganisationKind.SELLER)
     order = _locked(session, shipment.order_id)
     session.refresh(shipment)
-    if shipment.status != ShipmentStatus.READY.value:
+    if shipment.status != ShipmentStatus.READY:
         raise InvalidTransition(
             _("A shipment that is %(status)s cannot be dispatched.", status=shipment.status),
             extra={"shipment_status": shipment.status, "action": "dispatch"},
         )
     _require_status(order, "dispatch", OrderStatus.PAID, OrderStatus.PARTIALLY_SHIPPED)
-    shipment.status = ShipmentStatus.DISPATCHED.value
+    shipment.status = ShipmentStatus.DISPATCHED
     shipment.carrier = carrier
     shipment.tracking_number = tracking_number
     shipment.dispatched_at = now
@@ -173,9 +171,9 @@ def dispatch(
     waiting = session.scalar(
         select(func.count())
         .select_from(Shipment)
-        .where(Shipment.order_id == order.id, Shipment.status == ShipmentStatus.READY.value)
+        .where(Shipment.order_id == order.id, Shipment.status == ShipmentStatus.READY)
     )
-    order.status = (OrderStatus.PARTIALLY_SHIPPED if waiting else OrderStatus.SHIPPED).value
+    order.status = OrderStatus.PARTIALLY_SHIPPED if waiting else OrderStatus.SHIPPED
     order.updated_at = now
     session.flush()
     return get_shipment(session, user, shipment.id, now=now)
@@ -192,7 +190,7 @@ def designate_broker(
             _("Only the buyer or the seller may choose the customs broker."),
             code="broker_forbidden",
         )
-    if view.shipment.status == ShipmentStatus.CANCELLED.value:
+    if view.shipment.status == ShipmentStatus.CANCELLED:
         raise InvalidTransition(
             _("A shipment that is %(status)s cannot be changed.", status=view.shipment.status),
             extra={"shipment_status": view.shipment.status, "action": "designate_broker"},
@@ -215,7 +213,7 @@ def _locked(session: Session, order_id: str) -> Order:
 
 
 def _require_status(order: Order, action: str, *allowed: OrderStatus) -> None:
-    if order.status not in {status.value for status in allowed}:
+    if order.status not in allowed:
         raise InvalidTransition(
             _("An order that is %(status)s cannot be changed this way.", status=order.status),
             extra={"order_status": order.status, "action": action},

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import Base, created_at, minor_units, utcnow, uuid_pk
+from marketplace.db import Base, StrEnumColumn, created_at, minor_units, utcnow, uuid_pk
 from marketplace.money import MoneyColumn
 
 
@@ -116,7 +116,9 @@ class Order(Base):
     id: Mapped[uuid_pk]
     number: Mapped[str] = mapped_column(String(20), unique=True)
     buyer_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
-    status: Mapped[str] = mapped_column(String(24), default=OrderStatus.PENDING_PAYMENT.value)
+    status: Mapped[OrderStatus] = mapped_column(
+        StrEnumColumn(OrderStatus, 24), default=OrderStatus.PENDING_PAYMENT
+    )
     currency: Mapped[str] = mapped_column(String(3))
     incoterm: Mapped[str] = mapped_column(String(3))
     ship_to: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -185,7 +187,9 @@ class Shipment(Base):
     brokerage_id: Mapped[str | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="SET NULL")
     )
-    status: Mapped[str] = mapped_column(String(24), default=ShipmentStatus.AWAITING_PAYMENT.value)
+    status: Mapped[ShipmentStatus] = mapped_column(
+        StrEnumColumn(ShipmentStatus, 24), default=ShipmentStatus.AWAITING_PAYMENT
+    )
     incoterm: Mapped[str] = mapped_column(String(3))
     from_country: Mapped[str] = mapped_column(String(2))
     to_country: Mapped[str] = mapped_column(String(2))

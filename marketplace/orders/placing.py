@@ -106,7 +106,7 @@ def place_order(
     order = Order(
         number=_new_number(),
         buyer_id=buyer.id,
-        status=OrderStatus.PENDING_PAYMENT.value,
+        status=OrderStatus.PENDING_PAYMENT,
         currency=currency,
         incoterm=request.incoterm,
         ship_to=dict(request.ship_to),
@@ -176,7 +176,7 @@ def _orderable_listings(
     not_shipped: dict[str, list[Any]] = {}
     for index, line in enumerate(requested):
         listing = listings.get(line.listing_id)
-        if listing is None or listing.status != ListingStatus.PUBLISHED.value:
+        if listing is None or listing.status != ListingStatus.PUBLISHED:
             unavailable[f"lines.{index}.listing_id"] = [_("No published listing has this id.")]
         elif not _ships_to(listing, country):
             not_shipped[f"lines.{index}.listing_id"] = [
@@ -217,7 +217,7 @@ def brokerage_for(session: Session, brokerage_id: str | None, country: str) -> s
     if brokerage_id is None:
         return None
     brokerage = session.get(Organisation, brokerage_id)
-    if brokerage is None or brokerage.kind != OrganisationKind.BROKERAGE.value:
+    if brokerage is None or brokerage.kind != OrganisationKind.BROKERAGE:
         message = _("No customs brokerage has this id.")
         raise Invalid(message, code="brokerage_unknown", errors={"broker_id": [message]})
     if country not in brokerage.countries:
@@ -302,7 +302,7 @@ def _price_shipment(
         number=f"{order.number}-{position + 1}",
         seller_id=seller.id,
         brokerage_id=brokerage_id,
-        status=ShipmentStatus.AWAITING_PAYMENT.value,
+        status=ShipmentStatus.AWAITING_PAYMENT,
         incoterm=order.incoterm,
         from_country=seller.country,
         to_country=order.ship_to_country,

@@ -44,8 +44,8 @@ from marketplace.orders.declarations import (
 )
 from marketplace.orders.models import ShipmentStatus
 
-PAID = frozenset({ShipmentStatus.READY.value, ShipmentStatus.DISPATCHED.value})
-CORRECTABLE = frozenset({ShipmentStatus.AWAITING_PAYMENT.value, ShipmentStatus.READY.value})
+PAID = frozenset({ShipmentStatus.READY, ShipmentStatus.DISPATCHED})
+CORRECTABLE = frozenset({ShipmentStatus.AWAITING_PAYMENT, ShipmentStatus.READY})
 MANIFEST_MAX_DAYS = 92
 MANIFEST_MAX_SHIPMENTS = 2000
 

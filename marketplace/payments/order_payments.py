@@ -32,7 +32,7 @@ from marketplace.payments.services import Listeners, PaymentChange, StartedPayme
 
 log = logging.getLogger("marketplace.payments")
 
-_REFUNDABLE = (PaymentStatus.SUCCEEDED.value, PaymentStatus.PARTIALLY_REFUNDED.value)
+_REFUNDABLE = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)
 
 
 def gateway_key(kind: str, order_id: str, caller: str, key: str | None) -> str:

@@ -113,7 +113,7 @@ def start_payment(
         gateway=gateway.name,
         reference=result.reference,
         idempotency_key=idempotency_key,
-        status=result.status.value,
+        status=result.status,
         amount_minor=taken.minor,
         refunded_minor=0,
         currency=taken.currency,
@@ -224,7 +224,7 @@ def refund_payment(
         amount_minor=refunded,
         currency=amount.currency,
         reason=reason,
-        status=result.status.value,
+        status=result.status,
     )
     session.add(refund)
     _add_refunded(session, payment, refunded, listeners, shipment_id=shipment_id)
@@ -311,7 +311,7 @@ def _apply(
         if payment.status not in (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION):
             # A failure arriving after the success (out of order) must not undo the payment.
             return WebhookOutcome.IGNORED, {**details, "stale": True}
-        payment.status = PaymentStatus.FAILED.value
+        payment.status = PaymentStatus.FAILED
         payment.failure_code = event.failure_code
         session.flush()
         return _notify(
@@ -331,14 +331,14 @@ def _apply(
             amount_minor=new_minor,
             currency=payment.currency,
             reason="refunded at the payment provider",
-            status=PaymentStatus.SUCCEEDED.value,
+            status=PaymentStatus.SUCCEEDED,
         )
     )
     return _add_refunded(session, payment, new_minor, listeners), details
 
 
 def _succeed(session: Session, payment: Payment, listeners: Listeners) -> WebhookOutcome:
-    payment.status = PaymentStatus.SUCCEEDED.value
+    payment.status = PaymentStatus.SUCCEEDED
     payment.failure_code = None
     session.flush()
     return _notify(
@@ -359,7 +359,7 @@ def _add_refunded(
         PaymentStatus.REFUNDED
         if payment.refunded_minor >= payment.amount_minor
         else PaymentStatus.PARTIALLY_REFUNDED
-    ).value
+    )
     session.flush()
     change = _change(
         payment,
