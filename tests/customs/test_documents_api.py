@@ -18,14 +18,12 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from marketplace.catalogue.models import Listing
 from marketplace.db import utcnow
-from marketplace.money import services as money
-from marketplace.money.models import SourceKind
-from marketplace.money.sources import IncomingRates
+from marketplace.money import RateTable
 from marketplace.orders import lifecycle
 from tests.customs.factories import ARABIC, CHINESE
 from tests.customs.pdf import pdf_text
+from tests.factories import make_listing, store_rates
 from tests.helpers import Api, Caller, assert_problem
 
 ENGLISH_TEA = "West Lake Longjing green tea"
@@ -79,38 +77,23 @@ class Trade:
 def _listing(
     session: Session, seller: str, *, title: str, language: str, hs_code: str, price_minor: int
 ) -> str:
-    listing = Listing(
-        seller_id=seller,
+    return make_listing(
+        session,
+        seller,
         sku=f"SKU-{hs_code}-{price_minor}",
         language=language,
         title=title,
-        description="",
         price_minor=price_minor,
         currency="CNY",
         stock=100,
         weight_grams=300,
         hs_code=hs_code,
-        origin_country="CN",
-        ships_everywhere=True,
-        status="published",
     )
-    session.add(listing)
-    session.flush()
-    return listing.id
 
 
 @pytest.fixture
 def trade(api: Api, session: Session) -> Trade:
-    money.store_rates(
-        session,
-        IncomingRates(
-            base="EUR",
-            as_of=utcnow().date(),
-            source=SourceKind.OPERATOR,
-            rates={code: Decimal(rate) for code, rate in RATES.items()},
-        ),
-        utcnow(),
-    )
+    _rates(session, RATES)
     buyer = api.user("Aigerim")
     owner = api.user("Li Wei")
     seller = api.seller(owner, tax_id="91330100MA2XXXXX1X", eori="CN123456789000")["id"]
@@ -465,17 +448,8 @@ def test_the_manifest_lists_every_item_of_the_brokerages_shipments_as_json_and_c
 
 
 def _rates(session: Session, rates: dict[str, str]) -> None:
-    money.store_rates(
-        session,
-        IncomingRates(
-            base="EUR",
-            as_of=utcnow().date(),
-            source=SourceKind.OPERATOR,
-            rates={code: Decimal(rate) for code, rate in rates.items()},
-        ),
-        utcnow(),
-    )
-    session.flush()
+    table = {code: Decimal(rate) for code, rate in rates.items()}
+    store_rates(session, RateTable(base="EUR", as_of=utcnow().date(), source="test", rates=table))
 
 
 def test_without_an_sdr_rate_the_documents_wait_for_an_operator_to_load_one(trade: Trade) -> None:

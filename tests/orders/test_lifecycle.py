@@ -18,8 +18,8 @@ from marketplace.errors import NotFound
 from marketplace.money import Money
 from marketplace.orders import errors, expiry, lifecycle, queries
 from marketplace.orders.models import Order
+from tests.factories import Market, make_operator, stock_of
 from tests.helpers import assert_problem
-from tests.orders.conftest import Market, make_operator, stock_of
 
 DISPATCH = {"carrier": "Kazpost", "tracking_number": "RR123456789KZ"}
 

@@ -24,17 +24,14 @@ from marketplace.orders import queries
 from marketplace.orders.models import Order
 from marketplace.payments.ledger import commission_of
 from marketplace.payments.models import LedgerEntry, Payment, PaymentRefund
+from tests.factories import Market, make_operator, stock_of
 from tests.helpers import Caller, assert_problem
-from tests.orders import conftest as order_fixtures
-from tests.orders.conftest import Market, make_operator, stock_of
-from tests.payments.conftest import pay_with_card, signed_event
 from tests.payments.localstripe_server import LocalStripe, WebhookReceiver
+from tests.payments.stripe_helpers import pay_with_card, signed_event
 
 BPS = 800  # PLATFORM_COMMISSION_BPS in the test settings (the default)
 
-# The orders tests' small market (two sellers in CNY and TRY, a buyer, a broker, fresh rates).
-market = order_fixtures.market
-current_rates = order_fixtures.current_rates
+pytestmark = pytest.mark.usefixtures("current_rates")
 
 
 def _operator(market: Market) -> Caller:
