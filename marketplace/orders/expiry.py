@@ -41,12 +41,7 @@ def expire_due(
         )
     )
     if expired:
-        session.execute(
-            update(Shipment)
-            .where(Shipment.order_id.in_(expired))
-            .values(status=ShipmentStatus.CANCELLED)
-            .execution_options(synchronize_session="fetch")
-        )
+        set_shipment_status(session, expired, ShipmentStatus.CANCELLED)
         release_stock(session, sorted(expired))
     session.flush()
     return expired
@@ -59,6 +54,16 @@ def expire_lapsed(session: Session, orders: Iterable[Order], now: dt.datetime) -
     )
     if due:
         expire_due(session, now, due)
+
+
+def set_shipment_status(session: Session, order_ids: Sequence[str], status: ShipmentStatus) -> None:
+    """Every shipment of the orders moves with them (paid: ready; expired or cancelled)."""
+    session.execute(
+        update(Shipment)
+        .where(Shipment.order_id.in_(order_ids))
+        .values(status=status)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def release_stock(session: Session, order_ids: Sequence[str]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts import services as accounts
@@ -18,7 +18,7 @@ from marketplace.errors import Forbidden, NotFound
 from marketplace.i18n import _
 from marketplace.money import Money
 from marketplace.orders.errors import InvalidTransition, RefundUnavailable
-from marketplace.orders.expiry import release_stock
+from marketplace.orders.expiry import release_stock, set_shipment_status
 from marketplace.orders.models import Order, OrderStatus, Shipment, ShipmentStatus
 from marketplace.orders.placing import brokerage_for
 from marketplace.orders.queries import OrderView, ShipmentView, get_order, get_shipment
@@ -48,12 +48,7 @@ def mark_paid(
     order.paid_at = now
     order.updated_at = now
     order.payment_reference = payment_reference
-    session.execute(
-        update(Shipment)
-        .where(Shipment.order_id == order.id)
-        .values(status=ShipmentStatus.READY)
-        .execution_options(synchronize_session="fetch")
-    )
+    set_shipment_status(session, [order.id], ShipmentStatus.READY)
     session.flush()
     return order
 
@@ -130,12 +125,7 @@ def cancel_order(
     order.status = OrderStatus.CANCELLED
     order.cancelled_at = now
     order.updated_at = now
-    session.execute(
-        update(Shipment)
-        .where(Shipment.order_id == order.id)
-        .values(status=ShipmentStatus.CANCELLED)
-        .execution_options(synchronize_session="fetch")
-    )
+    set_shipment_status(session, [order.id], ShipmentStatus.CANCELLED)
     release_stock(session, [order.id])
     session.flush()
     return view
