@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Base, StrEnumColumn, created_at, utcnow, uuid_pk
-from marketplace.money import Money
+from marketplace.money import MoneyColumn
 
 
 class ListingStatus(enum.StrEnum):
@@ -97,9 +97,7 @@ class Listing(Base):
         cascade="all, delete-orphan", lazy="selectin", order_by="ListingDestination.country"
     )
 
-    @property
-    def price(self) -> Money:
-        return Money.from_minor(self.price_minor, self.currency)
+    price = MoneyColumn("price_minor")
 
     @property
     def ships_to(self) -> list[str]:

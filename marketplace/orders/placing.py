@@ -250,7 +250,7 @@ def _price_shipment(
     goods = Money.zero(currency)
     weight = 0
     for index, request, listing in items:
-        unit_seller = Money.from_minor(listing.price_minor, listing.currency)
+        unit_seller = listing.price
         unit = table.convert(unit_seller, currency)
         total = unit * request.quantity
         goods_seller += table.convert(unit_seller, seller_currency) * request.quantity
