@@ -13,6 +13,7 @@ from marketplace.api.money_fields import MoneyField, MoneyOutputSchema
 from marketplace.api.orders import blp
 from marketplace.api.schemas import StrictSchema
 from marketplace.countries import is_country
+from marketplace.customs.declaration import ServiceClass
 from marketplace.i18n import N_
 from marketplace.orders import shipping
 
@@ -31,16 +32,25 @@ class ShippingRateRowSchema(StrictSchema):
     )
     base = MoneyField(required=True)
     per_kg = MoneyField(required=True)
+    service_class = fields.Enum(
+        ServiceClass,
+        by_value=True,
+        load_default=ServiceClass.LETTER_POST,
+        metadata={"description": "How parcels travel; it decides the customs form (CN 22, CN 23)"},
+    )
 
     @ma.post_load
     def to_row(self, data: dict[str, Any], **_kwargs: Any) -> shipping.RateRow:
-        return shipping.RateRow(tuple(data["countries"]), data["base"], data["per_kg"])
+        return shipping.RateRow(
+            tuple(data["countries"]), data["base"], data["per_kg"], data["service_class"]
+        )
 
 
 class ShippingRateOutSchema(ma.Schema):
     countries = fields.List(fields.String(), required=True)
     base = fields.Nested(MoneyOutputSchema, required=True)
     per_kg = fields.Nested(MoneyOutputSchema, required=True)
+    service_class = fields.Enum(ServiceClass, by_value=True, required=True)
 
 
 @blp.route("/sellers/<seller_id>/shipping-rates")
