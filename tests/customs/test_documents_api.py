@@ -12,18 +12,16 @@ import hashlib
 import io
 import zipfile
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
-from marketplace.money import RateTable
 from marketplace.orders import lifecycle
-from tests.customs.factories import ARABIC, CHINESE
+from tests.customs.factories import ARABIC, CHINESE, store_rates
 from tests.customs.pdf import pdf_text
-from tests.factories import make_listing, store_rates
+from tests.factories import make_listing
 from tests.helpers import Api, Caller, assert_problem
 
 ENGLISH_TEA = "West Lake Longjing green tea"
@@ -93,7 +91,7 @@ def _listing(
 
 @pytest.fixture
 def trade(api: Api, session: Session) -> Trade:
-    _rates(session, RATES)
+    store_rates(session, RATES)
     buyer = api.user("Aigerim")
     owner = api.user("Li Wei")
     seller = api.seller(owner, tax_id="91330100MA2XXXXX1X", eori="CN123456789000")["id"]
@@ -447,20 +445,15 @@ def test_the_manifest_lists_every_item_of_the_brokerages_shipments_as_json_and_c
     )
 
 
-def _rates(session: Session, rates: dict[str, str]) -> None:
-    table = {code: Decimal(rate) for code, rate in rates.items()}
-    store_rates(session, RateTable(base="EUR", as_of=utcnow().date(), source="test", rates=table))
-
-
 def test_without_an_sdr_rate_the_documents_wait_for_an_operator_to_load_one(trade: Trade) -> None:
-    _rates(trade.session, {code: rate for code, rate in RATES.items() if code != "XDR"})
+    store_rates(trade.session, {code: rate for code, rate in RATES.items() if code != "XDR"})
     shipment = trade.paid_shipment((trade.tea, 1))
     assert_problem(
         trade.api.get(f"/shipments/{shipment['id']}/documents", as_=trade.buyer),
         409,
         "sdr_rate_missing",
     )
-    _rates(trade.session, RATES)
+    store_rates(trade.session, RATES)
     assert (
         trade.api.get(f"/shipments/{shipment['id']}/customs", as_=trade.buyer).get_json()["form"]
         == "CN22"
