@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from marketplace.catalogue.search import query as search_query
 from marketplace.catalogue.search.models import Posting
 from marketplace.money import RateTable
-from tests.catalogue.conftest import Shop
+from tests.factories import Shop
 from tests.helpers import Api
 
 
