@@ -416,6 +416,37 @@ EXAMPLES = {
     "tr_2022_03_15_first_day": ex(
         "TR", "2022-03-15", [line(TSHIRT, "25 EUR")], "4 EUR", "348.00", "0.00"
     ),
+    # Pakistan before the Finance Act 2025, up to PKR 5,000: 4,900 + 100 = 5,000: nothing ...
+    "pk_2025_06_30_5000_within": ex(
+        "PK", "2025-06-30", [line(JEWEL, "4900 PKR")], "100 PKR", "0.00", "0.00"
+    ),
+    # ... the same parcel on 2025-07-01 (above PKR 1,000): duty 20% x 5,000 = 1,000.00;
+    # sales tax 18% x 6,000 = 1,080.00.
+    "pk_2025_07_01_5000_above_1000": ex(
+        "PK", "2025-07-01", [line(JEWEL, "4900 PKR")], "100 PKR", "1000.00", "1080.00"
+    ),
+    # 4,901 + 100 = 5,001 on 2025-06-30: duty 20% x 5,001 = 1,000.20;
+    # sales tax 18% x 6,001.20 = 1,080.216 -> 1,080.22.
+    "pk_2025_06_30_5001_above": ex(
+        "PK", "2025-06-30", [line(JEWEL, "4901 PKR")], "100 PKR", "1000.20", "1080.22"
+    ),
+    # A PKR 1,000 parcel, free under both limits: 900 + 100 on 2025-06-30.
+    "pk_2025_06_30_1000_within": ex(
+        "PK", "2025-06-30", [line(JEWEL, "900 PKR")], "100 PKR", "0.00", "0.00"
+    ),
+    # The first day of the de minimis rules, 2020-10-29: 4,900 + 100 = 5,000: nothing.
+    "pk_2020_10_29_first_day": ex(
+        "PK", "2020-10-29", [line(JEWEL, "4900 PKR")], "100 PKR", "0.00", "0.00"
+    ),
+    # Sales tax 17% until 2023-02-13: tea 10,000 + 2,000: duty 11% x 12,000 = 1,320.00;
+    # 17% x 13,320 = 2,264.40 ...
+    "pk_2023_02_13_sales_tax_17": ex(
+        "PK", "2023-02-13", [line(TEA, "10000 PKR")], "2000 PKR", "1320.00", "2264.40"
+    ),
+    # ... 18% from 2023-02-14: 2,397.60.
+    "pk_2023_02_14_sales_tax_18": ex(
+        "PK", "2023-02-14", [line(TEA, "10000 PKR")], "2000 PKR", "1320.00", "2397.60"
+    ),
     # US additional duties, 2026-03-01 (Section 122 in force, IEEPA ended): a 100 USD T-shirt
     # from China: MFN 16% + Section 122 10% + Section 301 list 4A 7.5% = 33.50 ...
     "us_2026_03_01_from_china": ex(
