@@ -14,6 +14,8 @@ from flask_cors import CORS
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import load_settings
+from marketplace.accounts.services import AccountNotices
+from marketplace.api.proxies import TrustedProxyFix, parse_networks
 from marketplace.db import make_engine, make_session_factory
 
 
@@ -90,7 +92,11 @@ def create_app(
     if session_factory is None:
         engine = make_engine(settings["DATABASE_URL"])
         session_factory = make_session_factory(engine)
-    app.extensions["marketplace"] = {"session_factory": session_factory}
+    app.extensions["marketplace"] = {
+        "session_factory": session_factory,
+        # Where "tell the person by email" hooks in: replace these with senders when email exists.
+        "account_notices": AccountNotices(),
+    }
     _wire_payments(app, settings)
 
     origins = [o.strip() for o in settings["CORS_ORIGINS"].split(",") if o.strip()]
@@ -116,5 +122,6 @@ def create_app(
 
     init_api(app)
     init_limiter(app, settings)
+    app.wsgi_app = TrustedProxyFix(app.wsgi_app, parse_networks(settings["TRUSTED_PROXIES"]))  # type: ignore[method-assign]
     register_commands(app)
     return app

@@ -216,7 +216,12 @@ def _after_request(response: Response) -> Response:
         response.headers.setdefault(
             "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
         )
-    if request.is_secure:
+    if "Cache-Control" not in response.headers and (
+        request.headers.get("Authorization") or request.method not in ("GET", "HEAD")
+    ):
+        # A caller's own data (or a token just issued) must not stay in a shared or browser cache.
+        response.headers["Cache-Control"] = "no-store"
+    if request.is_secure:  # behind a TLS proxy too: proxies.py trusts its X-Forwarded-Proto
         response.headers.setdefault(
             "Strict-Transport-Security", "max-age=63072000; includeSubDomains"
         )
