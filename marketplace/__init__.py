@@ -11,12 +11,13 @@ from typing import Any
 from flask import Flask, g, has_request_context
 from flask.typing import ResponseReturnValue
 from flask_cors import CORS
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import load_settings
 from marketplace.accounts.services import AccountNotices
 from marketplace.api.proxies import TrustedProxyFix, parse_networks
-from marketplace.db import make_engine, make_session_factory
+from marketplace.db import is_write_conflict, make_engine, make_session_factory
 
 
 class MarketplaceFlask(Flask):
@@ -27,6 +28,19 @@ class MarketplaceFlask(Flask):
     """
 
     def dispatch_request(self) -> ResponseReturnValue:
+        try:
+            return self._dispatch_and_commit()
+        except OperationalError as error:
+            if not is_write_conflict(error) or g.get("db_writes"):
+                raise
+        # A read that had to write (an expired order, documents issued on first read) met
+        # another writer on SQLite: run it again from the start, as a writer.
+        from marketplace.api.context import retry_as_writer
+
+        retry_as_writer()
+        return self._dispatch_and_commit()
+
+    def _dispatch_and_commit(self) -> ResponseReturnValue:
         result = super().dispatch_request()
         session = g.get("db")
         if session is not None:

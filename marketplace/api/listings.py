@@ -263,11 +263,21 @@ class TranslationResource(MethodView):
 @blp.response(200, ImportResultSchema)
 def import_listings(query: dict[str, Any]) -> csv_import.ImportResult:
     """Create or update listings by SKU from a CSV file: all rows or none."""
-    request.max_content_length = context.settings()["MAX_UPLOAD_LENGTH"]
-    return csv_import.import_csv(
-        context.db(),
-        context.require_user(),
-        request.get_data(),
-        seller_id=query["seller_id"],
-        rates=current_rates(),
-    )
+    settings = context.settings()
+    request.max_content_length = settings["MAX_UPLOAD_LENGTH"]
+    try:
+        return csv_import.import_csv(
+            context.db(),
+            context.require_user(),
+            request.stream,
+            seller_id=query["seller_id"],
+            rates=current_rates(),
+            limits=csv_import.ImportLimits(
+                settings["MAX_IMPORT_ROWS"], settings["MAX_IMPORT_ERRORS"]
+            ),
+        )
+    finally:
+        # A file refused early still arrives in full, so the client reads the answer instead
+        # of a broken pipe; reading it costs only the transfer.
+        while request.stream.read(1024 * 1024):
+            pass

@@ -88,6 +88,11 @@ def subheadings_in(session: Session, raws: Iterable[str]) -> set[str]:
     )
 
 
+def all_subheadings(session: Session) -> set[str]:
+    """Every six-digit subheading (about 5,600): one query for a file of any number of codes."""
+    return set(session.scalars(select(HsCode.code).where(HsCode.level == 6)))
+
+
 def validate(session: Session, raw: str, known: Collection[str] | None = None) -> str:
     """The normalized code if its first six digits are a real subheading of the edition.
 

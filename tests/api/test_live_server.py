@@ -69,3 +69,75 @@ def test_forty_wrong_passwords_at_once_get_exactly_the_limit_answered(port: int)
     assert statuses.count(401) == 10 and statuses.count(429) == 30, statuses
     right = {"email": account["email"], "password": account["password"]}
     assert _post(port, "/api/v1/auth/tokens", right) == 429
+
+
+def _bearer(port: int, email: str) -> str:
+    account = {"email": email, "password": "correct horse battery", "name": "Seller"}
+    assert _post(port, "/api/v1/auth/register", account) == 201
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    body = json.dumps({"email": email, "password": account["password"]})
+    connection.request("POST", "/api/v1/auth/tokens", body, {"Content-Type": "application/json"})
+    token: str = json.loads(connection.getresponse().read())["token"]
+    seller = {
+        "name": "Big Files Ltd",
+        "country": "CN",
+        "address": {"line1": "1 Road", "city": "Hangzhou", "country": "CN"},
+        "currency": "CNY",
+        "locale": "zh-Hans",
+    }
+    connection.request(
+        "POST",
+        "/api/v1/sellers",
+        json.dumps(seller),
+        {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    assert connection.getresponse().read() and True
+    return token
+
+
+@pytest.fixture
+def fresh_port(live_url: str) -> Iterator[int]:
+    """A server of its own: the tests above used up 127.0.0.1's login limit."""
+    with gunicorn(live_url) as port:
+        yield port
+
+
+def test_two_huge_csv_uploads_at_once_do_not_stall_the_service(fresh_port: int) -> None:
+    """The attack that killed a worker: ~31 MiB of 1.15 M invalid rows, twice at once."""
+    port = fresh_port
+    header = (
+        b"sku,title,category,price,currency,stock,weight_grams,hs_code,origin_country,ships_to\n"
+    )
+    data = header + b"xxxx,yy,z,1,CNY,1,1,1,ZZ,ZZ\n" * 1_150_000
+    assert 30 * 1024 * 1024 < len(data) < 32 * 1024 * 1024  # under MAX_UPLOAD_LENGTH
+    tokens = [_bearer(port, f"big{n}@example.test") for n in range(2)]
+
+    def upload(token: str) -> tuple[int, str, float]:
+        started = time.monotonic()
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        connection.request(
+            "POST",
+            "/api/v1/listings/import",
+            data,
+            {"Content-Type": "text/csv", "Authorization": f"Bearer {token}"},
+        )
+        response = connection.getresponse()
+        answer = json.loads(response.read())
+        return response.status, answer["code"], time.monotonic() - started
+
+    def health() -> float:
+        started = time.monotonic()
+        assert _raw(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")[0] == 200
+        return time.monotonic() - started
+
+    with ThreadPoolExecutor(3) as pool:
+        uploads = [pool.submit(upload, token) for token in tokens]
+        time.sleep(0.5)
+        waits = []
+        while not all(u.done() for u in uploads):
+            waits.append(health())
+            time.sleep(0.2)
+        answers = [u.result() for u in uploads]
+    assert [(status, code) for status, code, _s in answers] == [(422, "import_too_many_rows")] * 2
+    assert max(seconds for _st, _c, seconds in answers) < 15, answers
+    assert max(waits, default=0) < 3, waits
