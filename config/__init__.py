@@ -46,6 +46,9 @@ PROFILES: dict[str, dict[str, Any]] = {
     "test": {
         "TOKEN_RATE_LIMIT": "1000 per minute",
         "REGISTER_RATE_LIMIT": "100000 per minute",
+        # Tests place many orders per buyer; the hoarding tests set their own limits.
+        "MAX_UNPAID_ORDERS_PER_BUYER": 1000,
+        "MAX_RESERVED_UNITS_PER_BUYER_LISTING": 1_000_000,
         "PASSWORD_HASH_MEMORY_KIB": 1024,
         "PASSWORD_HASH_TIME_COST": 1,
         "CATALOGUE_RATES_TTL": 0,

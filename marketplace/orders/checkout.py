@@ -107,6 +107,7 @@ def place_order(
     now: dt.datetime,
     reservation: dt.timedelta,
     max_rate_age: dt.timedelta,
+    limits: services.HoardingLimits,
 ) -> services.OrderView:
     rates = money.current_table(session)
     return services.place_order(
@@ -118,6 +119,7 @@ def place_order(
         reservation=reservation,
         max_rate_age=max_rate_age,
         estimate=landed_cost_estimator(rates, now.date()),
+        limits=limits,
     )
 
 
