@@ -117,14 +117,19 @@ def _listeners() -> Listeners:
     return listeners
 
 
-def payment_view(payment: Payment) -> dict[str, Any]:
+def payment_view(
+    payment: Payment, amount: Money | None = None, refunded: Money | None = None
+) -> dict[str, Any]:
+    """A payment; `amount` and `refunded` narrowed to the caller's share where it sees only one."""
     return {
         "id": payment.id,
         "order_id": payment.order_id,
         "gateway": payment.gateway,
         "status": payment.status,
-        "amount": Money.from_minor(payment.amount_minor, payment.currency).to_api(),
-        "refunded": Money.from_minor(payment.refunded_minor, payment.currency).to_api(),
+        "amount": (amount or Money.from_minor(payment.amount_minor, payment.currency)).to_api(),
+        "refunded": (
+            refunded or Money.from_minor(payment.refunded_minor, payment.currency)
+        ).to_api(),
         "created_at": payment.created_at,
     }
 
@@ -146,11 +151,15 @@ class OrderPayments(MethodView):
     @blp.response(200, PaymentSchema(many=True))
     @blp.alt_response(404, response="NOT_FOUND", description="No such order, or not the caller's")
     def get(self, order_id: str) -> list[dict[str, Any]]:
-        """The order's payments, for its buyer, the sellers of its shipments and operators."""
+        """The order's payments, for its buyer, the sellers of its shipments and operators.
+
+        A seller of some of the order's shipments sees its own shipments' share of each payment
+        (`amount`) and of what was refunded for them (`refunded`), not the order's whole.
+        """
         payments = order_payments.order_payments(
             context.db(), context.require_user(), order_id, now=utcnow()
         )
-        return [payment_view(payment) for payment in payments]
+        return [payment_view(p.payment, p.amount, p.refunded) for p in payments]
 
     @context.user_required
     @idempotent
