@@ -315,7 +315,10 @@ def test_a_bank_transfer_is_captured_by_an_operator_then_refunded_in_full(
     assert sum(_units(r["amount"]) for r in parts) == _units(order["totals"]["grand_total"])
     assert refunded.get_json()["payment"]["status"] == "refunded"
     assert _order(market, order["id"])["status"] == "refunded"
-    for owner in (market.tea_owner, market.carpet_owner):
+    for owner, seller in (
+        (market.tea_owner, market.tea_seller),
+        (market.carpet_owner, market.carpet_seller),
+    ):
         balance = _balance(market, owner, seller)
         assert _units(balance["payable"]) == 0 and _units(balance["commission"]) == 0
     assert_problem(
