@@ -21,8 +21,9 @@ message; if there is any, nothing is changed. The first `MAX_IMPORT_ERRORS` are 
 refused as soon as the row after the last allowed one is read (`import_too_many_rows`).
 
 The file is read line by line from the request as it arrives, never decoded whole, and checked
-with one query for categories and one for HS subheadings whatever its size: the largest file
-allowed is answered well inside the worker timeout.
+with one query for categories (and, through the HS check the caller passes, one for HS
+subheadings) whatever its size: the largest file allowed is answered well inside the worker
+timeout.
 """
 
 from __future__ import annotations
@@ -48,8 +49,8 @@ from marketplace.catalogue.models import (
     ListingStatus,
     ListingTranslation,
 )
+from marketplace.catalogue.services import HsCheck
 from marketplace.countries import COUNTRIES
-from marketplace.customs import hs
 from marketplace.db import new_id, utcnow
 from marketplace.errors import DomainError, Invalid, NotFound
 from marketplace.i18n import _
@@ -114,6 +115,7 @@ def import_csv(
     *,
     seller_id: str | None,
     rates: RateTable | None,
+    hs_check: HsCheck,
     limits: ImportLimits,
 ) -> ImportResult:
     """Validate the whole file, then create or update every row's listing; raises ImportRejected."""
@@ -121,7 +123,7 @@ def import_csv(
     reader = _reader(data)
     header = [name.strip() for name in (reader.fieldnames or [])]
     translation_locales = _check_header(header, limits)
-    rows, problems = _parse(session, reader, header, translation_locales, seller, limits)
+    rows, problems = _parse(session, reader, header, translation_locales, seller, hs_check, limits)
     if problems:
         raise _rejected(problems, limits.errors)
     return _write(session, seller, rows, translation_locales, rates)
@@ -232,11 +234,11 @@ def _parse(
     header: list[str],
     translation_locales: list[str],
     seller: Organisation,
+    hs_check: HsCheck,
     limits: ImportLimits,
 ) -> tuple[list[_Row], list[RowError]]:
     category_slugs = set(session.scalars(select(Category.slug)))
-    subheadings = hs.all_subheadings(session)
-    hs_codes: dict[str, str | None] = {}
+    hs_codes = _HsMemo(hs_check)
     skus: dict[str, int] = {}
     rows: list[_Row] = []
     problems: list[RowError] = []
@@ -254,7 +256,7 @@ def _parse(
             continue
         cells = {key.strip(): (value or "").strip() for key, value in raw.items() if key}
         row, row_problems = _parse_row(
-            number, cells, translation_locales, seller, category_slugs, (subheadings, hs_codes)
+            session, number, cells, translation_locales, seller, category_slugs, hs_codes
         )
         problems.extend(row_problems)
         sku = cells.get("sku", "")
@@ -280,12 +282,13 @@ def _records(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str, Any]]
 
 
 def _parse_row(
+    session: Session,
     number: int,
     cells: dict[str, str],
     translation_locales: list[str],
     seller: Organisation,
     category_slugs: set[str],
-    hs_codes: tuple[set[str], dict[str, str | None]],
+    hs_codes: _HsMemo,
 ) -> tuple[_Row | None, list[RowError]]:
     problems: list[RowError] = []
 
@@ -331,7 +334,7 @@ def _parse_row(
             )
         else:
             values[name] = int(cell)
-    code = _hs(cells.get("hs_code", ""), *hs_codes)
+    code = hs_codes(session, cells.get("hs_code", ""))
     if code is None:
         fail("hs_code", _("Not a valid HS 2022 code (6 to 10 digits, the first six a subheading)."))
     else:
@@ -388,14 +391,20 @@ def _translation_columns(header: tuple[str, ...]) -> dict[tuple[str, str], tuple
     return found
 
 
-def _hs(raw: str, subheadings: set[str], memo: dict[str, str | None]) -> str | None:
-    if raw not in memo:
-        try:
-            code: str | None = hs.normalize(raw)
-        except DomainError:
-            code = None
-        memo[raw] = code if code is not None and code[:6] in subheadings else None
-    return memo[raw]
+class _HsMemo:
+    """Each distinct HS code of a file checked once: the normalized code, or None if invalid."""
+
+    def __init__(self, check: HsCheck) -> None:
+        self.check = check
+        self.seen: dict[str, str | None] = {}
+
+    def __call__(self, session: Session, raw: str) -> str | None:
+        if raw not in self.seen:
+            try:
+                self.seen[raw] = self.check(session, raw)
+            except DomainError:
+                self.seen[raw] = None
+        return self.seen[raw]
 
 
 def _chunks(items: list[Any]) -> Iterator[list[Any]]:
