@@ -118,7 +118,14 @@ def create_app(
         CORS(
             app,
             resources={r"/api/*": {"origins": origins}},
-            expose_headers=["ETag", "X-Request-ID", "Content-Language", "Retry-After"],
+            expose_headers=[
+                "ETag",
+                "X-Request-ID",
+                "Content-Language",
+                "Retry-After",
+                "Idempotent-Replayed",
+                "Content-Disposition",
+            ],
             allow_headers=[
                 "Authorization",
                 "Content-Type",

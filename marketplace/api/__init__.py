@@ -16,7 +16,7 @@ from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
 from marketplace import i18n
-from marketplace.api import context, input_guard
+from marketplace.api import context, input_guard, openapi
 from marketplace.api.problems import PROBLEM_TYPE, flatten_messages, problem
 from marketplace.api.schemas import ProblemSchema
 from marketplace.errors import DomainError
@@ -117,7 +117,9 @@ class MarketplaceApi(Api):
                 errors = None
         headers = dict(data.get("headers") or {})
         if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
-            headers["Allow"] = ", ".join(error.valid_methods)
+            # Only the methods the document describes (Flask adds HEAD and OPTIONS everywhere).
+            documented = [m for m in error.valid_methods if m not in ("HEAD", "OPTIONS")]
+            headers["Allow"] = ", ".join(documented)
         if status == 429 and getattr(error, "retry_after", None):
             headers["Retry-After"] = str(error.retry_after)  # type: ignore[attr-defined]
         return problem(status, errors=errors, headers=headers)
@@ -160,7 +162,32 @@ def _before_request() -> Response | None:
         return problem(414, code="uri_too_long")
     if _refuses_anonymous(_view_for_request()) and not request.headers.get("Authorization"):
         return None  # the view answers 401 before it looks at the body or the query
-    return _check_content_type() or input_guard.check_request()
+    return _check_query() or _check_content_type() or input_guard.check_request()
+
+
+def _declared_query(view: Any) -> set[str]:
+    names = set(openapi.GLOBAL_QUERY)
+    for parameter in getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", []):
+        if parameter.get("in") != "query":
+            continue
+        schema = parameter["schema"]
+        schema = schema() if isinstance(schema, type) else schema
+        names |= {field.data_key or name for name, field in schema.fields.items()}
+    return names
+
+
+def _check_query() -> Response | None:
+    """A query parameter the operation does not declare is a 422, like an unknown body field:
+    a misspelt filter must not look like an empty result."""
+    if request.endpoint is None or not request.args or request.method == "OPTIONS":
+        return None
+    view = _view_for_request()
+    if view is None:
+        return None
+    unknown = sorted(set(request.args) - _declared_query(view))
+    if not unknown:
+        return None
+    return problem(422, errors={name: [_("Unknown field.")] for name in unknown})
 
 
 def _view_for_request() -> Any:
@@ -254,7 +281,10 @@ def init_api(app: Flask) -> MarketplaceApi:
             "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         },
     )
-    api = MarketplaceApi(app, spec_kwargs={"extra_plugins": [ProblemResponses()]})
+    api = MarketplaceApi(
+        app, spec_kwargs={"extra_plugins": [ProblemResponses(), openapi.ExactOperations()]}
+    )
+    openapi.make_exact(api.spec)
     app.extensions["marketplace"]["api"] = api
     app.add_url_rule(f"{API_PREFIX}/docs/assets/<path:filename>", "swagger_assets", _swagger_assets)
     app.before_request(_before_request)

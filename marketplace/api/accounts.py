@@ -229,6 +229,7 @@ def _notices() -> services.AccountNotices:
 @limiter.limit(register_rate)
 @blp.arguments(RegisterSchema)
 @blp.response(201, UserSchema)
+@blp.alt_response(429, "TOO_MANY_REQUESTS", description="`rate_limited`: REGISTER_RATE_LIMIT")
 @blp.alt_response(
     422, "UNPROCESSABLE_ENTITY", description="`password_weak`: a common or easily guessed password"
 )
@@ -248,6 +249,8 @@ def register(body: dict[str, Any]) -> User:
 @limiter.limit(token_rate, key_func=address_and_email, deduct_when=failed_login)
 @blp.arguments(CredentialsSchema)
 @blp.response(201, TokenSchema)
+@blp.alt_response(401, "UNAUTHORIZED", description="`invalid_credentials`")
+@blp.alt_response(429, "TOO_MANY_REQUESTS", description="`rate_limited`: TOKEN_RATE_LIMIT")
 def create_token(body: dict[str, Any]) -> dict[str, Any]:
     """Exchange email and password for a bearer token.
 

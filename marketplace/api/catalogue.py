@@ -92,7 +92,7 @@ class CatalogueItemSchema(ma.Schema):
 
 class LandedCostBlockSchema(ma.Schema):
     destination = fields.String(required=True)
-    incoterm = fields.String(required=True)
+    incoterm = fields.String(required=True, metadata={"enum": ["DAP", "DDP"]})
     available = fields.Boolean(required=True)
     shipping_known = fields.Boolean(
         required=True, metadata={"description": "False: shipping counted as zero"}

@@ -18,6 +18,7 @@ from marketplace.api.schemas import (
     LocaleTag,
     PageArgsSchema,
     StrictSchema,
+    hs_code_field,
     text,
 )
 from marketplace.catalogue import csv_import, services
@@ -68,14 +69,7 @@ class ListingFieldsSchema(StrictSchema):
     weight_grams = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=1, max=MAX_WEIGHT_GRAMS)
     )
-    hs_code = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=20),
-        metadata={
-            "example": "0902.10",
-            "description": "6-10 digits; first six a HS 2022 subheading",
-        },
-    )
+    hs_code = hs_code_field(required=True)
     origin_country = Country(required=True)
     ships_to = ShipsTo(required=True)
     status = fields.String(
@@ -108,7 +102,7 @@ class ListingSchema(StrictSchema):
     hs_code = fields.String(required=True)
     origin_country = fields.String(required=True)
     ships_to = fields.List(fields.String(), required=True)
-    status = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": [s.value for s in ListingStatus]})
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
 

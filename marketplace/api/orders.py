@@ -147,13 +147,17 @@ class OrderLineSchema(ma.Schema):
     total = fields.Nested(MoneyOutputSchema, required=True)
 
 
+INCOTERMS = {"enum": [i.value for i in Incoterm]}
+ORDER_STATUS = {"enum": [s.value for s in OrderStatus]}
+
+
 class ShipmentSummarySchema(ma.Schema):
     id = fields.String(required=True)
     number = fields.String(required=True)
     seller_id = fields.String(required=True)
     brokerage_id = fields.String(allow_none=True, required=True)
     status = fields.String(required=True, metadata={"enum": [s.value for s in ShipmentStatus]})
-    incoterm = fields.String(required=True)
+    incoterm = fields.String(required=True, metadata=INCOTERMS)
     from_country = fields.String(required=True)
     to_country = fields.String(required=True)
     weight_grams = fields.Integer(required=True)
@@ -203,9 +207,9 @@ class OrderFxSchema(ma.Schema):
 class OrderSchema(ma.Schema):
     id = fields.String(required=True)
     number = fields.String(required=True)
-    status = fields.String(required=True, metadata={"enum": [s.value for s in OrderStatus]})
+    status = fields.String(required=True, metadata=ORDER_STATUS)
     currency = fields.String(required=True)
-    incoterm = fields.String(required=True)
+    incoterm = fields.String(required=True, metadata=INCOTERMS)
     buyer_id = fields.String(required=True)
     ship_to = fields.Nested(ShipToSchema, required=True)
     expires_at = fields.DateTime(required=True)
@@ -221,7 +225,7 @@ class OrderSchema(ma.Schema):
 class ShipmentSchema(ShipmentSummarySchema):
     order_id = fields.String(required=True)
     order_number = fields.String(required=True)
-    order_status = fields.String(required=True)
+    order_status = fields.String(required=True, metadata=ORDER_STATUS)
     currency = fields.String(required=True)
     ship_to = fields.Nested(ShipToSchema, required=True)
     created_at = fields.DateTime(required=True)

@@ -20,7 +20,7 @@ from marketplace.db import utcnow
 from marketplace.errors import NotFound
 from marketplace.money import Money
 from marketplace.payments import ledger, order_payments, services
-from marketplace.payments.gateway import PaymentGateway, WebhookRequest
+from marketplace.payments.gateway import PaymentGateway, PaymentStatus, WebhookRequest
 from marketplace.payments.models import Payment, PaymentRefund
 from marketplace.payments.services import Listeners
 
@@ -38,11 +38,14 @@ class WebhookAckSchema(Schema):
     )
 
 
+PAYMENT_STATUS = {"enum": [s.value for s in PaymentStatus]}
+
+
 class PaymentSchema(Schema):
     id = fields.String(required=True)
     order_id = fields.String(required=True)
-    gateway = fields.String(required=True)
-    status = fields.String(required=True)
+    gateway = fields.String(required=True, metadata={"enum": ["manual", "stripe"]})
+    status = fields.String(required=True, metadata=PAYMENT_STATUS)
     amount = fields.Nested(MoneyOutputSchema, required=True)
     refunded = fields.Nested(MoneyOutputSchema, required=True)
     created_at = fields.DateTime(required=True)
@@ -84,7 +87,7 @@ class RefundSchema(Schema):
     id = fields.String(required=True)
     shipment_id = fields.String(required=True, allow_none=True)
     amount = fields.Nested(MoneyOutputSchema, required=True)
-    status = fields.String(required=True)
+    status = fields.String(required=True, metadata=PAYMENT_STATUS)
     reason = fields.String(required=True)
     created_at = fields.DateTime(required=True)
 
