@@ -132,13 +132,16 @@ def _seed(url: str) -> tuple[list[str], list[str]]:
     return tokens, listings
 
 
-def _load(
-    port: int, seconds: float, request: Callable[[http.client.HTTPConnection, int], int]
+def load(
+    port: int,
+    seconds: float,
+    request: Callable[[http.client.HTTPConnection, int], int],
+    clients: int = CLIENTS,
 ) -> tuple[int, list[float], int]:
-    """Run CLIENTS threads for `seconds`; returns completed requests, latencies (s), failures."""
-    latencies: list[list[float]] = [[] for _ in range(CLIENTS)]
-    failures = [0] * CLIENTS
-    barrier = threading.Barrier(CLIENTS)
+    """Run `clients` threads for `seconds`; returns completed requests, latencies (s), failures."""
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    failures = [0] * clients
+    barrier = threading.Barrier(clients)
     stop = time.monotonic() + seconds + 1  # refined after the barrier
 
     def client(index: int) -> None:
@@ -155,7 +158,7 @@ def _load(
             if status >= 300:
                 failures[index] += 1
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -164,7 +167,7 @@ def _load(
     return len(merged), merged, sum(failures)
 
 
-def _percentile(sorted_values: list[float], share: float) -> float:
+def percentile(sorted_values: list[float], share: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(share * len(sorted_values)))]
 
 
@@ -217,8 +220,8 @@ def bench_orders(seconds: float = 10.0, catalogue_ceiling: float | None = None) 
                     response.read()
                     return response.status
 
-                placed, order_latency, failed = _load(port, seconds, place)
-                served, health_latency, _ = _load(port, seconds, health)
+                placed, order_latency, failed = load(port, seconds, place)
+                served, health_latency, _ = load(port, seconds, health)
     finally:
         if previous is None:
             os.environ.pop("TEST_DATABASE_URL", None)
@@ -226,13 +229,13 @@ def bench_orders(seconds: float = 10.0, catalogue_ceiling: float | None = None) 
             os.environ["TEST_DATABASE_URL"] = previous
     orders_per_s = placed / seconds
     ceiling = served / seconds
-    p50, p99 = _percentile(order_latency, 0.50) * 1000, _percentile(order_latency, 0.99) * 1000
+    p50, p99 = percentile(order_latency, 0.50) * 1000, percentile(order_latency, 0.99) * 1000
     lines = [
         f"orders: place a 2-seller DDP order on PostgreSQL, {CLIENTS} clients, {seconds:.0f} s: "
         f"{orders_per_s:.1f} orders/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms (p99/p50 {p99 / p50:.1f}), "
         f"{failed} failed",
         f"orders: same run's GET /healthz ceiling {ceiling:.0f} req/s (p50 "
-        f"{_percentile(health_latency, 0.5) * 1000:.1f} ms); orders are {orders_per_s / ceiling:.1%} of it "
+        f"{percentile(health_latency, 0.5) * 1000:.1f} ms); orders are {orders_per_s / ceiling:.1%} of it "
         f"(target >= 2%), at {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
     ]
     if catalogue_ceiling:
