@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 from marketplace import i18n
 from marketplace.api import context, input_guard, openapi
 from marketplace.api.problems import PROBLEM_TYPE, flatten_messages, problem
-from marketplace.api.schemas import ProblemSchema
+from marketplace.api.schemas import LOCALE_PATTERN, ProblemSchema
 from marketplace.errors import DomainError
 from marketplace.i18n import _
 
@@ -184,10 +184,11 @@ def _check_query() -> Response | None:
     view = _view_for_request()
     if view is None:
         return None
-    unknown = sorted(set(request.args) - _declared_query(view))
-    if not unknown:
-        return None
-    return problem(422, errors={name: [_("Unknown field.")] for name in unknown})
+    errors = {name: [_("Unknown field.")] for name in set(request.args) - _declared_query(view)}
+    locale = request.args.get("locale")
+    if locale is not None and (len(locale) > 35 or not re.match(LOCALE_PATTERN, locale)):
+        errors["locale"] = [_("Not a valid language tag.")]
+    return problem(422, errors=dict(sorted(errors.items()))) if errors else None
 
 
 def _view_for_request() -> Any:

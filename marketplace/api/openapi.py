@@ -3,7 +3,7 @@
 flask-smorest builds the document from the schemas; what it cannot say by itself is added here:
 a stable `operationId` per operation (from its method and path, so it changes only when the
 path does), the `locale` query parameter every operation honours, the codes each documented
-problem may carry, `Country` and `Currency` as named components, no `default: null` (which
+problem may carry, `CountryCode` and `CurrencyCode` as named components, no `default: null` (which
 generators read as "required"), and that no string, in or out, holds a NUL character.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 from apispec import APISpec, BasePlugin
 
-from marketplace.api.schemas import HS_CODE_PATTERN
+from marketplace.api.schemas import HS_CODE_PATTERN, LOCALE_PATTERN
 from marketplace.countries import COUNTRIES
 from marketplace.money.currencies import known_currencies
 
@@ -41,7 +41,7 @@ GLOBAL_QUERY = {
         "required": False,
         "description": "BCP 47 tag of the language for messages and texts; wins over "
         "Accept-Language",
-        "schema": {"type": "string", "maxLength": 35, "pattern": "^[A-Za-z0-9-]*$"},
+        "schema": {"type": "string", "maxLength": 35, "pattern": LOCALE_PATTERN},
     }
 }
 NO_NUL = "^[^\\u0000]*$"
@@ -94,8 +94,8 @@ def _walk(node: Any) -> Iterator[dict[str, Any]]:
 def exact_document(document: dict[str, Any]) -> dict[str, Any]:
     """The final touches on the whole document (see the module docstring)."""
     named = {
-        "Country": sorted(COUNTRIES),
-        "Currency": sorted(known_currencies()),
+        "CountryCode": sorted(COUNTRIES),
+        "CurrencyCode": sorted(known_currencies()),
     }
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for path, item in document.get("paths", {}).items():
@@ -113,6 +113,8 @@ def exact_document(document: dict[str, Any]) -> dict[str, Any]:
     for node in list(_walk(document)):
         if node.get("default", 0) is None:
             del node["default"]
+        if node.get("format") == "url":  # marshmallow's name; JSON Schema's is "uri"
+            node["format"] = "uri"
         for name, values in named.items():
             enum = node.get("enum")
             if node.get("type") == "string" and enum and [v for v in enum if v] == values:
@@ -128,16 +130,16 @@ def exact_document(document: dict[str, Any]) -> dict[str, Any]:
             and "format" not in node
         ):
             node["pattern"] = NO_NUL
-    schemas["Country"] = {
+    schemas["CountryCode"] = {
         "type": "string",
         "description": "ISO 3166-1 alpha-2 country code",
-        "enum": named["Country"],
+        "enum": named["CountryCode"],
         "example": "KZ",
     }
-    schemas["Currency"] = {
+    schemas["CurrencyCode"] = {
         "type": "string",
         "description": "Active ISO 4217 currency code",
-        "enum": named["Currency"],
+        "enum": named["CurrencyCode"],
         "example": "KZT",
     }
     responses = document["components"].get("responses", {})

@@ -161,6 +161,9 @@ class CurrencyCode(fields.String):
         )
 
 
+LOCALE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+
+
 class LocaleTag(fields.String):
     """A BCP 47 language tag such as zh-Hans or kk."""
 
@@ -168,9 +171,7 @@ class LocaleTag(fields.String):
         super().__init__(
             validate=[
                 validate.Length(max=35),
-                validate.Regexp(
-                    r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", error=N_("Not a valid language tag.")
-                ),
+                validate.Regexp(LOCALE_PATTERN, error=N_("Not a valid language tag.")),
             ],
             metadata={"example": "zh-Hans"},
             **kwargs,

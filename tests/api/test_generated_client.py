@@ -131,8 +131,8 @@ def test_a_buyer_journey_through_the_generated_client(
 
     page = catalogue.sync(
         client=anonymous,
-        ship_to=models.Country.KZ,
-        currency=models.Currency.KZT,
+        ship_to=models.CountryCode.KZ,
+        currency=models.CurrencyCode.KZT,
         q="tea",
         locale="ru",
     )
@@ -141,8 +141,8 @@ def test_a_buyer_journey_through_the_generated_client(
     detail = item.sync(
         listing_id=chosen.id,
         client=anonymous,
-        ship_to=models.Country.KZ,
-        currency=models.Currency.KZT,
+        ship_to=models.CountryCode.KZ,
+        currency=models.CurrencyCode.KZT,
     )
     assert isinstance(detail, models.CatalogueDetail) and detail.id == chosen.id
     assert detail.price.currency == "KZT"
@@ -151,13 +151,13 @@ def test_a_buyer_journey_through_the_generated_client(
         client=buyer,
         idempotency_key="journey-1",
         body=models.OrderCreate(
-            currency=models.Currency.KZT,
+            currency=models.CurrencyCode.KZT,
             lines=[models.OrderLineIn(listing_id=chosen.id, quantity=1)],
             ship_to=models.ShipTo(
                 name="Айгерим Сейткали",
                 line1="ул. Достык 5",
                 city="Алматы",
-                country=models.Country.KZ,
+                country=models.CountryCode.KZ,
                 phone="+77010000000",
             ),
             incoterm=models.OrderCreateIncoterm.DDP,

@@ -50,11 +50,11 @@ def test_no_optional_input_is_typed_required_by_a_null_default(document: dict[st
 
 def test_countries_and_currencies_are_named_components(document: dict[str, Any]) -> None:
     schemas = document["components"]["schemas"]
-    assert "KZ" in schemas["Country"]["enum"] and "KZT" in schemas["Currency"]["enum"]
+    assert "KZ" in schemas["CountryCode"]["enum"] and "KZT" in schemas["CurrencyCode"]["enum"]
     address = schemas["Address"]["properties"]["country"]
-    assert address["allOf"] == [{"$ref": "#/components/schemas/Country"}]
+    assert address["allOf"] == [{"$ref": "#/components/schemas/CountryCode"}]
     # No copy of the long lists anywhere else.
-    lists = [n for n in _nodes(document) if n.get("enum") == schemas["Country"]["enum"]]
+    lists = [n for n in _nodes(document) if n.get("enum") == schemas["CountryCode"]["enum"]]
     assert len(lists) == 1
 
 
@@ -103,6 +103,7 @@ def test_locale_is_a_query_parameter_of_every_operation(document: dict[str, Any]
     for _method, _path, operation in _operations(document):
         assert "locale" in {p["name"] for p in operation.get("parameters", [])}
     assert api.get("/currencies?locale=ru").status_code == 200
+    assert_problem(api.get("/currencies?locale=z%12"), 422, "invalid")
 
 
 def test_allow_names_only_documented_methods(api: Api, document: dict[str, Any]) -> None:
