@@ -46,7 +46,10 @@ GLOBAL_QUERY = {
 }
 NO_NUL = "^[^\\u0000]*$"
 # Path parameters whose syntax is checked (the rest are ids: anything else is a 404).
-PATH_PATTERNS = {("/api/v1/hs-codes/{code}", "code"): HS_CODE_PATTERN}
+PATH_PATTERNS = {
+    ("/api/v1/hs-codes/{code}", "code"): HS_CODE_PATTERN,
+    ("/api/v1/listings/{listing_id}/translations/{locale}", "locale"): LOCALE_PATTERN,
+}
 _STATUS_NAMES = {str(status.value): status.name for status in HTTPStatus}
 _WORD = re.compile(r"[^a-z0-9]+")
 
