@@ -397,7 +397,7 @@ def remove_member(
         session.scalars(
             select(Membership)
             .where(Membership.organisation_id == organisation.id)
-            .with_for_update()
+            .with_for_update(of=Membership)
         )
     )
     target = next((m for m in members if m.user_id == member_id), None)
