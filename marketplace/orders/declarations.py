@@ -13,32 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from marketplace.accounts.models import Organisation, User
+from marketplace.customs.declaration import DeclarationItem, ServiceClass
 from marketplace.errors import NotFound
 from marketplace.money import Money
-from marketplace.orders.models import Order, OrderLine, OrderStatus, Shipment, ShipmentStatus
-from marketplace.orders.services import expire_due
-
-
-@dataclass(frozen=True)
-class DeclarationItem:
-    description: str
-    language: str
-    sku: str
-    hs_code: str
-    origin_country: str
-    quantity: int
-    net_weight_grams: int
-    unit_value: Money  # order currency
-    total_value: Money
-    unit_value_seller: Money  # seller's currency
-    total_value_seller: Money
-    line_id: str
-    listing_id: str
+from marketplace.orders.expiry import expire_lapsed
+from marketplace.orders.models import Order, OrderLine, Shipment, ShipmentStatus
 
 
 @dataclass(frozen=True)
 class DeclarationData:
-    """A shipment as it was sold, for the declaration and the documents (API.md "Customs")."""
+    """A shipment as it was sold, for the declaration and the documents (docs/api-conventions.md, "Customs paperwork")."""
 
     shipment_id: str
     shipment_status: str
@@ -67,6 +51,10 @@ class DeclarationData:
     de_minimis: bool
     landed_cost: dict[str, Any]
     rate_set_id: str | None  # the order's locked rate set
+    service_class: ServiceClass
+    importer_phone: str | None
+    importer_email: str | None
+    dispatched_on: dt.date | None
 
 
 def declaration_data(session: Session, shipment_id: str, *, now: dt.datetime) -> DeclarationData:
@@ -81,8 +69,7 @@ def declaration_data(session: Session, shipment_id: str, *, now: dt.datetime) ->
     if shipment is None:
         raise NotFound()
     order = shipment.order
-    if order.status == OrderStatus.PENDING_PAYMENT.value and order.expires_at <= now:
-        expire_due(session, now, [order.id])
+    expire_lapsed(session, [order], now)
     exporter = session.get(Organisation, shipment.seller_id)
     buyer = session.get(User, order.buyer_id)
     assert exporter is not None and buyer is not None  # both are RESTRICT foreign keys
@@ -90,24 +77,16 @@ def declaration_data(session: Session, shipment_id: str, *, now: dt.datetime) ->
         select(OrderLine).where(OrderLine.shipment_id == shipment.id).order_by(OrderLine.position)
     )
 
-    def money(units: int, currency: str) -> Money:
-        return Money.from_minor(units, currency)
-
     items = tuple(
         DeclarationItem(
             description=line.title,
-            language=line.language,
-            sku=line.sku,
+            description_original=line.title,
             hs_code=line.hs_code,
             origin_country=line.origin_country,
             quantity=line.quantity,
             net_weight_grams=line.weight_grams * line.quantity,
-            unit_value=money(line.unit_price_minor, line.currency),
-            total_value=money(line.total_minor, line.currency),
-            unit_value_seller=money(line.unit_price_seller_minor, line.seller_currency),
-            total_value_seller=money(
-                line.unit_price_seller_minor * line.quantity, line.seller_currency
-            ),
+            unit_value=line.unit_price,
+            total_value=line.total,
             line_id=line.id,
             listing_id=line.listing_id,
         )
@@ -130,17 +109,21 @@ def declaration_data(session: Session, shipment_id: str, *, now: dt.datetime) ->
         currency=shipment.currency,
         seller_currency=shipment.seller_currency,
         items=items,
-        goods=money(shipment.goods_minor, shipment.currency),
-        shipping=money(shipment.shipping_minor, shipment.currency),
-        duties=money(shipment.duties_minor, shipment.currency),
-        taxes=money(shipment.taxes_minor, shipment.currency),
-        collected=money(shipment.collected_minor, shipment.currency),
-        goods_seller=money(shipment.goods_seller_minor, shipment.seller_currency),
-        shipping_seller=money(shipment.shipping_seller_minor, shipment.seller_currency),
+        goods=shipment.goods,
+        shipping=shipment.shipping,
+        duties=shipment.duties,
+        taxes=shipment.taxes,
+        collected=shipment.collected,
+        goods_seller=shipment.goods_seller,
+        shipping_seller=shipment.shipping_seller,
         gross_weight_grams=shipment.weight_grams,
         de_minimis=shipment.de_minimis,
         landed_cost=dict(shipment.landed_cost),
         rate_set_id=order.rate_set_id,
+        service_class=ServiceClass(shipment.service_class),
+        importer_phone=order.ship_to.get("phone"),
+        importer_email=order.ship_to.get("email") or buyer.email,
+        dispatched_on=shipment.dispatched_at.date() if shipment.dispatched_at else None,
     )
 
 
@@ -162,7 +145,7 @@ def designated_shipment_ids(
             .join(Order, Order.id == Shipment.order_id)
             .where(
                 Shipment.brokerage_id == brokerage_id,
-                Shipment.status.in_([ShipmentStatus.READY.value, ShipmentStatus.DISPATCHED.value]),
+                Shipment.status.in_([ShipmentStatus.READY, ShipmentStatus.DISPATCHED]),
                 Order.paid_at >= paid_from,
                 Order.paid_at < paid_before,
             )

@@ -25,7 +25,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import Base, created_at, minor_units, utcnow, uuid_pk
+from marketplace.customs.declaration import ServiceClass
+from marketplace.customs.landed_cost import Incoterm
+from marketplace.db import Base, StrEnumColumn, created_at, minor_units, utcnow, uuid_pk
+from marketplace.money import MoneyColumn
 
 
 class OrderStatus(enum.StrEnum):
@@ -46,11 +49,6 @@ class ShipmentStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-class Incoterm(enum.StrEnum):
-    DAP = "DAP"  # the buyer pays duties and taxes on delivery
-    DDP = "DDP"  # the buyer pays them with the order; the seller's side settles them
-
-
 def _in(column: str, values: type[enum.StrEnum]) -> str:
     return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
 
@@ -66,6 +64,7 @@ class ShippingRate(Base):
     __table_args__ = (
         CheckConstraint("base_minor >= 0", name="base_not_negative"),
         CheckConstraint("per_kg_minor >= 0", name="per_kg_not_negative"),
+        CheckConstraint(_in("service_class", ServiceClass), name="service_class"),
     )
 
     seller_id: Mapped[str] = mapped_column(
@@ -76,6 +75,13 @@ class ShippingRate(Base):
     currency: Mapped[str] = mapped_column(String(3))
     base_minor: Mapped[minor_units]
     per_kg_minor: Mapped[minor_units]
+    # How the rate sends parcels (customs.declaration.ServiceClass): it decides the customs form.
+    service_class: Mapped[str] = mapped_column(
+        String(16), default=ServiceClass.LETTER_POST.value, server_default="letter_post"
+    )
+
+    base = MoneyColumn("base_minor")
+    per_kg = MoneyColumn("per_kg_minor")
 
 
 class IdempotencyKey(Base):
@@ -112,7 +118,9 @@ class Order(Base):
     id: Mapped[uuid_pk]
     number: Mapped[str] = mapped_column(String(20), unique=True)
     buyer_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
-    status: Mapped[str] = mapped_column(String(24), default=OrderStatus.PENDING_PAYMENT.value)
+    status: Mapped[OrderStatus] = mapped_column(
+        StrEnumColumn(OrderStatus, 24), default=OrderStatus.PENDING_PAYMENT
+    )
     currency: Mapped[str] = mapped_column(String(3))
     incoterm: Mapped[str] = mapped_column(String(3))
     ship_to: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -139,6 +147,12 @@ class Order(Base):
     )
     fx: Mapped[list[OrderFx]] = relationship(lazy="raise", order_by="OrderFx.position")
 
+    goods = MoneyColumn("goods_minor")
+    shipping = MoneyColumn("shipping_minor")
+    duties = MoneyColumn("duties_minor")
+    taxes = MoneyColumn("taxes_minor")
+    grand_total = MoneyColumn("grand_total_minor")
+
 
 class OrderFx(Base):
     """A rate copied from the rate set at checkout: the order's figures never move with the market."""
@@ -162,6 +176,7 @@ class Shipment(Base):
     __tablename__ = "shipments"
     __table_args__ = (
         CheckConstraint(_in("status", ShipmentStatus), name="status"),
+        CheckConstraint(_in("service_class", ServiceClass), name="service_class"),
         UniqueConstraint("order_id", "seller_id"),
         Index("ix_shipments_seller_created", "seller_id", "created_at", "id"),
         Index("ix_shipments_brokerage_created", "brokerage_id", "created_at", "id"),
@@ -175,7 +190,9 @@ class Shipment(Base):
     brokerage_id: Mapped[str | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="SET NULL")
     )
-    status: Mapped[str] = mapped_column(String(24), default=ShipmentStatus.AWAITING_PAYMENT.value)
+    status: Mapped[ShipmentStatus] = mapped_column(
+        StrEnumColumn(ShipmentStatus, 24), default=ShipmentStatus.AWAITING_PAYMENT
+    )
     incoterm: Mapped[str] = mapped_column(String(3))
     from_country: Mapped[str] = mapped_column(String(2))
     to_country: Mapped[str] = mapped_column(String(2))
@@ -192,6 +209,9 @@ class Shipment(Base):
     goods_seller_minor: Mapped[minor_units]
     shipping_seller_minor: Mapped[minor_units]
     de_minimis: Mapped[bool] = mapped_column(default=False)
+    service_class: Mapped[str] = mapped_column(
+        String(16), default=ServiceClass.LETTER_POST.value, server_default="letter_post"
+    )
     # The landed-cost engine's own explanation of the duties and taxes (rates, thresholds, bases).
     landed_cost: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     carrier: Mapped[str | None] = mapped_column(String(100))
@@ -203,6 +223,14 @@ class Shipment(Base):
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="shipment", lazy="raise", order_by="OrderLine.position"
     )
+
+    goods = MoneyColumn("goods_minor")
+    shipping = MoneyColumn("shipping_minor")
+    duties = MoneyColumn("duties_minor")
+    taxes = MoneyColumn("taxes_minor")
+    collected = MoneyColumn("collected_minor")
+    goods_seller = MoneyColumn("goods_seller_minor", "seller_currency")
+    shipping_seller = MoneyColumn("shipping_seller_minor", "seller_currency")
 
 
 class OrderLine(Base):
@@ -236,3 +264,7 @@ class OrderLine(Base):
 
     order: Mapped[Order] = relationship(back_populates="lines", lazy="raise")
     shipment: Mapped[Shipment] = relationship(back_populates="lines", lazy="raise")
+
+    unit_price = MoneyColumn("unit_price_minor")
+    unit_price_seller = MoneyColumn("unit_price_seller_minor", "seller_currency")
+    total = MoneyColumn("total_minor")

@@ -1,7 +1,7 @@
 """memberships start as invitations the invited user accepts
 
 Revision ID: 0120_invitations
-Revises: 0080_documents_fk
+Revises: 0100_customs_service_class
 Create Date: 2026-12-02 07:00:00.000000
 
 A new table only: the release before it never reads it.
@@ -12,7 +12,7 @@ import marketplace.db
 
 
 revision = '0120_invitations'
-down_revision = '0080_documents_fk'
+down_revision = '0100_customs_service_class'
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.orders.models import Order
 from tests.helpers import assert_problem
-from tests.orders.conftest import Market, make_listing, stock_of
+from tests.factories import Market, make_listing, stock_of
 
 
 @pytest.fixture
