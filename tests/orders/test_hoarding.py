@@ -10,8 +10,8 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from marketplace.orders.models import Order
-from tests.helpers import assert_problem
 from tests.factories import Market, make_listing, stock_of
+from tests.helpers import assert_problem
 
 
 @pytest.fixture
