@@ -14,6 +14,7 @@ from flask_cors import CORS
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import load_settings
+from marketplace.catalogue.media import FilesystemMediaStore
 from marketplace.db import make_engine, make_session_factory
 
 
@@ -90,7 +91,10 @@ def create_app(
     if session_factory is None:
         engine = make_engine(settings["DATABASE_URL"])
         session_factory = make_session_factory(engine)
-    app.extensions["marketplace"] = {"session_factory": session_factory}
+    app.extensions["marketplace"] = {
+        "session_factory": session_factory,
+        "media_store": FilesystemMediaStore(settings["MEDIA_ROOT"]),
+    }
     _wire_payments(app, settings)
 
     origins = [o.strip() for o in settings["CORS_ORIGINS"].split(",") if o.strip()]

@@ -15,6 +15,7 @@ from marshmallow import fields, validate
 
 from marketplace.api import context, listings
 from marketplace.api.customs import LandedCostTotalsSchema
+from marketplace.api.images import ImageUrlsSchema, media_prefix, urls
 from marketplace.api.money_fields import MoneyOutputSchema, money_to_api
 from marketplace.api.schemas import Country, CurrencyCode, LocaleTag, StrictSchema
 from marketplace.catalogue import browse, categories, locales
@@ -68,6 +69,17 @@ class SellerRefSchema(ma.Schema):
     country = fields.String(required=True)
 
 
+class CatalogueImageSchema(ma.Schema):
+    id = fields.String(required=True)
+    position = fields.Integer(required=True)
+    alt = fields.String(
+        required=True, metadata={"description": "In the reader's locale, with the titles' fallback"}
+    )
+    width = fields.Integer(required=True)
+    height = fields.Integer(required=True)
+    urls = fields.Nested(ImageUrlsSchema, required=True)
+
+
 class CatalogueItemSchema(ma.Schema):
     id = fields.String(required=True)
     seller = fields.Nested(SellerRefSchema, required=True)
@@ -82,11 +94,17 @@ class CatalogueItemSchema(ma.Schema):
     price = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
     list_price = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
     in_stock = fields.Boolean(required=True)
+    available = fields.Integer(
+        required=True, metadata={"description": "Units that can be ordered now"}
+    )
     category = fields.String(allow_none=True)
     origin_country = fields.String(required=True)
     hs_code = fields.String(required=True)
     ships_to = fields.List(fields.String(), required=True)
     weight_grams = fields.Integer(required=True)
+    images = fields.List(
+        fields.Nested(CatalogueImageSchema), required=True, metadata={"description": "In order"}
+    )
 
 
 class LandedCostBlockSchema(ma.Schema):
@@ -199,7 +217,7 @@ def _money(money: Money, locale: str) -> dict[str, str]:
     return money_to_api(money, formatted=True, locale=locale)
 
 
-def _item_api(item: browse.CatalogueItem, locale: str) -> dict[str, Any]:
+def _item_api(item: browse.CatalogueItem, locale: str, prefix: str) -> dict[str, Any]:
     return {
         "id": item.id,
         "seller": item.seller,
@@ -210,11 +228,23 @@ def _item_api(item: browse.CatalogueItem, locale: str) -> dict[str, Any]:
         "price": _money(item.price, locale),
         "list_price": _money(item.list_price, locale),
         "in_stock": item.in_stock,
+        "available": item.stock,
         "category": item.category,
         "origin_country": item.origin_country,
         "hs_code": item.hs_code,
         "ships_to": item.ships_to,
         "weight_grams": item.weight_grams,
+        "images": [
+            {
+                "id": image.id,
+                "position": image.position,
+                "alt": image.alt,
+                "width": image.width,
+                "height": image.height,
+                "urls": urls(prefix, image.thumb, image.medium, image.large),
+            }
+            for image in item.images
+        ],
     }
 
 
@@ -237,9 +267,9 @@ def catalogue(query: dict[str, Any]) -> Response:
     )
     rates = listings.current_rates()
     page = browse.browse(context.db(), request_query, rates)
-    ui = current_locale()
+    ui, prefix = current_locale(), media_prefix()
     payload = {
-        "items": [_item_api(item, ui) for item in page.items],
+        "items": [_item_api(item, ui, prefix) for item in page.items],
         "next_cursor": page.next_cursor,
         "locale": page.locale,
         "currency": page.currency,
@@ -277,7 +307,7 @@ def catalogue_item(query: dict[str, Any], listing_id: str) -> Response:
         rates=listings.current_rates(),
         ship_to=query["ship_to"],
     )
-    data = _item_api(item, current_locale())
+    data = _item_api(item, current_locale(), media_prefix())
     if item.landed_cost is not None:
         data["landed_cost"] = _landed_cost_api(item.landed_cost, current_locale())
     return _cached(data, item.locale)

@@ -77,6 +77,13 @@ class ListingFieldsSchema(StrictSchema):
     )
     origin_country = Country(required=True)
     ships_to = ShipsTo(required=True)
+    low_stock_threshold = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=0, max=MAX_STOCK),
+        metadata={"description": "`low_stock` turns true when stock falls to this; null: never"},
+    )
     status = fields.String(
         load_default=ListingStatus.DRAFT.value,
         validate=validate.OneOf([ListingStatus.DRAFT.value, ListingStatus.PUBLISHED.value]),
@@ -102,7 +109,17 @@ class ListingSchema(StrictSchema):
     description = fields.String(required=True)
     category = fields.String(allow_none=True)
     price = fields.Nested(MoneyOutputSchema, required=True)
-    stock = fields.Integer(required=True)
+    stock = fields.Integer(
+        required=True,
+        metadata={"description": "Units on hand not held by unpaid orders"},
+    )
+    available = fields.Integer(
+        required=True, metadata={"description": "Units buyers can order now"}
+    )
+    low_stock_threshold = fields.Integer(required=True, allow_none=True)
+    low_stock = fields.Boolean(
+        required=True, metadata={"description": "Stock is at or below the threshold"}
+    )
     weight_grams = fields.Integer(required=True)
     hs_code = fields.String(required=True)
     origin_country = fields.String(required=True)

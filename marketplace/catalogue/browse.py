@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,10 +18,11 @@ from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, sele
 from sqlalchemy.orm import Session, aliased
 
 from marketplace.accounts.models import Organisation
-from marketplace.catalogue import categories, cursor, locales, pricing, search
+from marketplace.catalogue import categories, cursor, images, locales, pricing, search
 from marketplace.catalogue.models import (
     Listing,
     ListingDestination,
+    ListingImage,
     ListingStatus,
     ListingTranslation,
 )
@@ -74,7 +76,22 @@ class CatalogueItem:
     ships_to: list[str]
     weight_grams: int
     created_at: dt.datetime
+    images: list[GalleryImage] = field(default_factory=list)
     landed_cost: LandedCost | None = None
+
+
+@dataclass(frozen=True)
+class GalleryImage:
+    """One image as a reader sees it: alt text already in the reader's locale."""
+
+    id: str
+    position: int
+    alt: str
+    width: int
+    height: int
+    thumb: str
+    medium: str
+    large: str
 
 
 @dataclass(frozen=True)
@@ -123,6 +140,7 @@ def _columns(chain: tuple[str, ...], dialect: str) -> Select[*tuple[Any, ...]]:
     )
     query: Select[*tuple[Any, ...]] = (
         select(
+            _gallery_column(dialect).label("gallery"),
             Listing.id,
             Listing.seller_id,
             Organisation.name.label("seller_name"),
@@ -149,6 +167,51 @@ def _columns(chain: tuple[str, ...], dialect: str) -> Select[*tuple[Any, ...]]:
         .outerjoin(text, and_(text.listing_id == Listing.id, text.locale == best))
     )
     return query
+
+
+_GALLERY_KEYS = ("id", "position", "width", "height", "thumb", "medium", "large", "alt")
+
+
+def _gallery_column(dialect: str) -> ColumnElement[Any]:
+    """The listing's images as one JSON array, so that a page with images is still one statement.
+
+    Its order is not relied upon (SQLite before 3.44 cannot order inside an aggregate): items are
+    sorted by position when read.
+    """
+    columns = [getattr(ListingImage, key) for key in _GALLERY_KEYS]
+    pairs: list[Any] = []
+    for key, column in zip(_GALLERY_KEYS, columns, strict=True):
+        pairs += [key, func.json(column) if key == "alt" and dialect == "sqlite" else column]
+    if dialect == "sqlite":
+        aggregate = func.json_group_array(func.json_object(*pairs))
+    else:
+        aggregate = func.json_agg(func.json_build_object(*pairs))
+    return (
+        select(aggregate)
+        .where(ListingImage.listing_id == Listing.id)
+        .correlate(Listing)
+        .scalar_subquery()
+    )
+
+
+def _gallery(raw: Any, chain: tuple[str, ...], language: str) -> list[GalleryImage]:
+    entries = json.loads(raw) if isinstance(raw, str) else raw
+    if not entries:
+        return []
+    entries.sort(key=lambda entry: entry["position"])
+    return [
+        GalleryImage(
+            id=entry["id"],
+            position=entry["position"],
+            alt=images.alt_text(entry["alt"], chain, language),
+            width=entry["width"],
+            height=entry["height"],
+            thumb=entry["thumb"],
+            medium=entry["medium"],
+            large=entry["large"],
+        )
+        for entry in entries
+    ]
 
 
 def _price_filter(query: CatalogueQuery, rates: RateTable | None) -> ColumnElement[bool] | None:
@@ -308,6 +371,7 @@ def _item(
         ships_to=["*"] if row.ships_everywhere else sorted((row.destinations or "").split(",")),
         weight_grams=row.weight_grams,
         created_at=row.created_at,
+        images=_gallery(row.gallery, chain, row.language),
     )
 
 
