@@ -6,7 +6,6 @@ import time
 from typing import Any
 
 import marshmallow as ma
-from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
@@ -20,6 +19,7 @@ from marketplace.api.schemas import (
     StrictSchema,
     text,
 )
+from marketplace.api.uploads import body_or_form_file, multipart_file_body, upload_limit
 from marketplace.catalogue import csv_import, services
 from marketplace.catalogue.models import Listing, ListingStatus, ListingTranslation
 from marketplace.countries import is_country
@@ -268,23 +268,17 @@ class TranslationResource(MethodView):
 
 @blp.route("/listings/import", methods=["POST"])
 @context.user_required
-@accepts("text/csv")
+@accepts("text/csv", "multipart/form-data")
+@upload_limit("MAX_UPLOAD_LENGTH")
 @blp.arguments(ImportQuerySchema, location="query")
-@blp.doc(
-    requestBody={
-        "required": True,
-        "description": csv_import.__doc__,
-        "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}},
-    }
-)
+@blp.doc(requestBody=multipart_file_body(csv_import.__doc__ or "", "text/csv"))
 @blp.response(200, ImportResultSchema)
 def import_listings(query: dict[str, Any]) -> csv_import.ImportResult:
-    """Create or update listings by SKU from a CSV file: all rows or none."""
-    request.max_content_length = context.settings()["MAX_UPLOAD_LENGTH"]
+    """Create or update listings by SKU from a CSV file (the body or a form's `file`): all or none."""
     return csv_import.import_csv(
         context.db(),
         context.require_user(),
-        request.get_data(),
+        body_or_form_file(),
         seller_id=query["seller_id"],
         rates=current_rates(),
     )

@@ -17,7 +17,8 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict, FileStorage
 
 from marketplace.api import context
-from marketplace.i18n import N_
+from marketplace.errors import Invalid
+from marketplace.i18n import N_, _
 
 F = TypeVar("F", bound=Callable[..., Any])
 # Room for the multipart envelope and the text fields around the file itself.
@@ -69,3 +70,30 @@ def upload_limit(setting: str) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def body_or_form_file(field: str = "file") -> bytes:
+    """The uploaded bytes: the whole body, or one file of a multipart form (as a browser sends)."""
+    if request.mimetype != "multipart/form-data":
+        return request.get_data()
+    upload = request.files.get(field)
+    if upload is None:
+        message = _("Send a file in this field.")
+        raise Invalid(message, errors={field: [message]})
+    return upload.read()
+
+
+def multipart_file_body(description: str, media_type: str, *fields: str) -> dict[str, Any]:
+    """An OpenAPI request body: the file as the whole body, or as `file` of a multipart form."""
+    properties: dict[str, Any] = {"file": {"type": "string", "format": "binary"}}
+    properties.update({name: {"type": "string"} for name in fields})
+    return {
+        "required": True,
+        "description": description,
+        "content": {
+            media_type: {"schema": {"type": "string", "format": "binary"}},
+            "multipart/form-data": {
+                "schema": {"type": "object", "required": ["file"], "properties": properties}
+            },
+        },
+    }
