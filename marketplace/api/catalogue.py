@@ -18,15 +18,38 @@ from marketplace.api.customs import LandedCostTotalsSchema
 from marketplace.api.images import ImageUrlsSchema, media_prefix, urls
 from marketplace.api.money_fields import MoneyOutputSchema, money_to_api
 from marketplace.api.schemas import Country, CurrencyCode, LocaleTag, StrictSchema
-from marketplace.catalogue import browse, categories, locales
+from marketplace.catalogue import browse, categories, facets, locales
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, Invalid
-from marketplace.i18n import current_locale
+from marketplace.i18n import N_, current_locale
 from marketplace.money import Money, RateTable, parse_amount
 
 blp = Blueprint("catalogue", __name__, description="The public catalogue, localized and converted")
 
 PUBLIC_MAX_AGE = 60
+
+
+class FacetNames(fields.String):
+    """`category,origin,seller,price`: any of them, comma-separated."""
+
+    default_error_messages = {
+        "invalid_facet": N_("Not a facet: use category, origin, seller, price.")
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            validate=validate.Length(max=64),
+            metadata={"example": "category,price", "description": "Add facet counts"},
+            **kwargs,
+        )
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        names = [
+            n.strip() for n in str(super()._deserialize(value, attr, data, **kwargs)).split(",")
+        ]
+        if any(name not in facets.FACETS for name in names):
+            raise self.make_error("invalid_facet")
+        return tuple(dict.fromkeys(names))
 
 
 class CatalogueQuerySchema(StrictSchema):
@@ -51,6 +74,7 @@ class CatalogueQuerySchema(StrictSchema):
     )
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
     cursor = fields.String(load_default=None, validate=validate.Length(max=512))
+    facets = FacetNames(load_default=())
 
 
 class ItemQuerySchema(StrictSchema):
@@ -132,6 +156,35 @@ class CatalogueDetailSchema(CatalogueItemSchema):
     )
 
 
+class FacetValueSchema(ma.Schema):
+    value = fields.String(allow_none=True, required=True)
+    count = fields.Integer(required=True)
+
+
+class SellerFacetSchema(FacetValueSchema):
+    name = fields.String(required=True)
+
+
+class PriceBandSchema(ma.Schema):
+    min = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
+    max = fields.Nested(
+        MoneyOutputSchema(formatted=True),
+        allow_none=True,
+        required=True,
+        metadata={"description": "Exclusive; null: no upper end"},
+    )
+    count = fields.Integer(required=True)
+
+
+class FacetsSchema(ma.Schema):
+    category = fields.List(fields.Nested(FacetValueSchema))
+    origin = fields.List(fields.Nested(FacetValueSchema))
+    seller = fields.List(fields.Nested(SellerFacetSchema))
+    price = fields.List(
+        fields.Nested(PriceBandSchema), metadata={"description": "In the display currency"}
+    )
+
+
 class CataloguePageSchema(ma.Schema):
     items = fields.List(fields.Nested(CatalogueItemSchema), required=True)
     next_cursor = fields.String(allow_none=True, required=True)
@@ -143,6 +196,9 @@ class CataloguePageSchema(ma.Schema):
         metadata={
             "description": "Some price on the page was converted with a rate older than MAX_RATE_AGE"
         },
+    )
+    facets = fields.Nested(
+        FacetsSchema, metadata={"description": "Only with ?facets=: counts for the same filters"}
     )
 
 
@@ -256,6 +312,7 @@ def catalogue(query: dict[str, Any]) -> Response:
     """Published listings: filtered, searched, sorted, in the reader's language and currency."""
     currency = display_currency(query["currency"])
     locale = content_locale(query["locale"])
+    wanted = query.pop("facets")
     request_query = browse.CatalogueQuery(
         **{
             **query,
@@ -268,7 +325,7 @@ def catalogue(query: dict[str, Any]) -> Response:
     rates = listings.current_rates()
     page = browse.browse(context.db(), request_query, rates)
     ui, prefix = current_locale(), media_prefix()
-    payload = {
+    payload: dict[str, Any] = {
         "items": [_item_api(item, ui, prefix) for item in page.items],
         "next_cursor": page.next_cursor,
         "locale": page.locale,
@@ -276,7 +333,30 @@ def catalogue(query: dict[str, Any]) -> Response:
         "sort": page.sort,
         "rates_stale": _converted_with_stale_rates(rates, page.currency, page.items),
     }
+    if wanted:
+        payload["facets"] = _facets_api(
+            facets.facet_counts(context.db(), request_query, rates, wanted), ui
+        )
     return _cached(payload, page.locale)
+
+
+def _facets_api(found: dict[str, list[Any]], locale: str) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, values in found.items():
+        if name == "price":
+            out[name] = [
+                {
+                    "min": _money(band.low, locale),
+                    "max": None if band.high is None else _money(band.high, locale),
+                    "count": band.count,
+                }
+                for band in values
+            ]
+        elif name == "seller":
+            out[name] = [{"value": v.value, "name": v.name, "count": v.count} for v in values]
+        else:
+            out[name] = [{"value": v.value, "count": v.count} for v in values]
+    return out
 
 
 def _converted_with_stale_rates(

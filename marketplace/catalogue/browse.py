@@ -217,10 +217,17 @@ def _gallery(raw: Any, chain: tuple[str, ...], language: str) -> list[GalleryIma
 def _price_filter(query: CatalogueQuery, rates: RateTable | None) -> ColumnElement[bool] | None:
     if query.min_price is None and query.max_price is None:
         return None
+    return price_between(query.min_price, query.max_price, rates)
+
+
+def price_between(
+    minimum: Money | None, maximum: Money | None, rates: RateTable | None
+) -> ColumnElement[bool]:
+    """Listings whose price, shown in the bounds' currency, lies within them (exactly)."""
     if rates is None:
-        display = (query.min_price or query.max_price).currency  # type: ignore[union-attr]
+        display = (minimum or maximum).currency  # type: ignore[union-attr]
         rates = RateTable(base=display, as_of=dt.date.min, source="none", rates={})
-    ranges = pricing.bounds_per_currency(query.min_price, query.max_price, rates)
+    ranges = pricing.bounds_per_currency(minimum, maximum, rates)
     conditions = []
     for currency, bounds in ranges.items():
         parts = [Listing.currency == currency]
@@ -232,9 +239,10 @@ def _price_filter(query: CatalogueQuery, rates: RateTable | None) -> ColumnEleme
     return or_(*conditions) if conditions else false()
 
 
-def _filters(
+def conditions(
     query: CatalogueQuery, rates: RateTable | None, dialect: str
 ) -> list[ColumnElement[bool]]:
+    """The WHERE terms of a query's filters and search words (not its cursor)."""
     where: list[ColumnElement[bool]] = [Listing.status == ListingStatus.PUBLISHED.value]
     if query.category:
         where.append(Listing.category.in_(categories.subtree(query.category)))
@@ -258,6 +266,11 @@ def _filters(
     price = _price_filter(query, rates)
     if price is not None:
         where.append(price)
+    words = search.terms(query.q or "")
+    if query.q and query.q.strip() and not words:
+        where.append(false())  # only punctuation: nothing can match it
+    if words:
+        where.append(search.match(words, dialect))
     return where
 
 
@@ -313,12 +326,9 @@ def browse(session: Session, query: CatalogueQuery, rates: RateTable | None) -> 
         sort = "newest"
     chain = locales.fallback_chain(query.locale)
     statement = _columns(chain, dialect)
-    where = _filters(query, rates, dialect)
+    where = conditions(query, rates, dialect)
     score = None
-    if query.q and query.q.strip() and not words:
-        where.append(false())  # only punctuation: nothing can match it
     if words:
-        where.append(search.match(words, dialect))
         score = search.relevance(words, dialect)
         statement = statement.add_columns(score.label("score"))
     order, after = _keyset(sort, query.cursor, score)
