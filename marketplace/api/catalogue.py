@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 from dataclasses import asdict
 from typing import Any
 
 import marshmallow as ma
+import orjson
 from flask import Response, request
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
@@ -251,7 +251,7 @@ def _bound(name: str, raw: str | None, currency: str | None) -> Any:
 
 def _cached(payload: dict[str, Any], content_language: str) -> Response:
     """JSON with a strong ETag of its bytes; a matching If-None-Match gets a bodiless 304."""
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    body = orjson.dumps(payload)
     tag = hashlib.blake2b(body, digest_size=16).hexdigest()
     response = Response(body, mimetype="application/json")
     response.set_etag(tag)
@@ -305,7 +305,7 @@ def _item_api(item: browse.CatalogueItem, locale: str, prefix: str) -> dict[str,
 
 
 @blp.route("/catalogue", methods=["GET"])
-@blp.arguments(CatalogueQuerySchema, location="query")
+@blp.arguments(CatalogueQuerySchema(), location="query")
 @blp.response(200, CataloguePageSchema, headers={"ETag": {"schema": {"type": "string"}}})
 @blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
 def catalogue(query: dict[str, Any]) -> Response:
@@ -322,8 +322,9 @@ def catalogue(query: dict[str, Any]) -> Response:
             "max_price": _bound("max_price", query["max_price"], currency),
         }
     )
+    session = context.read_db()
     rates = listings.current_rates()
-    page = browse.browse(context.db(), request_query, rates)
+    page = browse.browse(session, request_query, rates)
     ui, prefix = current_locale(), media_prefix()
     payload: dict[str, Any] = {
         "items": [_item_api(item, ui, prefix) for item in page.items],
@@ -335,7 +336,7 @@ def catalogue(query: dict[str, Any]) -> Response:
     }
     if wanted:
         payload["facets"] = _facets_api(
-            facets.facet_counts(context.db(), request_query, rates, wanted), ui
+            facets.facet_counts(session, request_query, rates, wanted), ui
         )
     return _cached(payload, page.locale)
 
@@ -374,13 +375,13 @@ def _converted_with_stale_rates(
 
 
 @blp.route("/catalogue/<listing_id>", methods=["GET"])
-@blp.arguments(ItemQuerySchema, location="query")
+@blp.arguments(ItemQuerySchema(), location="query")
 @blp.response(200, CatalogueDetailSchema, headers={"ETag": {"schema": {"type": "string"}}})
 @blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
 def catalogue_item(query: dict[str, Any], listing_id: str) -> Response:
     """One published listing as buyers see it."""
     item = browse.item(
-        context.db(),
+        context.read_db(),
         listing_id,
         locale=content_locale(query["locale"]),
         currency=display_currency(query["currency"]),

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import current_app, g, request
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from marketplace.accounts import services as accounts
@@ -28,6 +29,19 @@ def db() -> Session:
     if "db" not in g:
         g.db = extension("session_factory")()
     session: Session = g.db
+    return session
+
+
+def read_db() -> Session:
+    """The request's session for a view that only reads: its statements run without a transaction.
+
+    A public page is one SELECT; wrapping it in BEGIN and COMMIT doubles its round trips to the
+    database. Only where the session works on an engine of its own (a test's session shares a
+    connection already in a transaction, and keeps it).
+    """
+    session = db()
+    if isinstance(session.get_bind(), Engine) and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     return session
 
 

@@ -334,7 +334,12 @@ def browse(session: Session, query: CatalogueQuery, rates: RateTable | None) -> 
     order, after = _keyset(sort, query.cursor, score)
     if after is not None:
         where.append(after)
-    rows = session.execute(statement.where(*where).order_by(*order).limit(query.limit + 1)).all()
+    # Core execution: the rows are plain tuples, the ORM's entity machinery has nothing to do.
+    rows = (
+        session.connection()
+        .execute(statement.where(*where).order_by(*order).limit(query.limit + 1))
+        .all()
+    )
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     items = [_item(row, chain, query.currency, rates) for row in rows]
