@@ -26,6 +26,7 @@ from flask import Flask, Response, request
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from marketplace.catalogue import facets
 from tests import bench
 
 IMAGES_PER_LISTING = 3
@@ -229,6 +230,11 @@ def bench_catalogue(url: str, port: int) -> list[str]:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+    faceted = bench.run_scenario(
+        port,
+        "page + facets=category,origin,seller,price over every listing",
+        ["/api/v1/catalogue?" + urlencode({**QUERY, "facets": ",".join(facets.FACETS)})],
+    )
     page, reference = results
     lines = [
         "",
@@ -244,6 +250,10 @@ def bench_catalogue(url: str, port: int) -> list[str]:
         f"catalogue page: {page['rps'] / reference['rps']:.0%} of the reference's requests/s "
         f"(target >= 80%), p99 {page['p99'] / page['p50']:.1f}x p50 (target <= 3x), "
         f"{page['sql']} SQL statements (target <= 2); variants are not in the page yet"
+    )
+    lines.append(
+        f"facets over all {bench.LISTINGS} listings: {faceted['rps']:.0f} req/s, "
+        f"p50 {faceted['p50']:.0f} ms, p99 {faceted['p99']:.0f} ms, {faceted['sql']} SQL statements"
     )
     return lines
 

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Organisation
 from marketplace.catalogue import browse, pricing
 from marketplace.catalogue.models import Listing
-from marketplace.money import MissingRate, Money, RateTable, minor_units
+from marketplace.money import MissingRate, Money, RateTable
 
 FACETS = ("category", "origin", "seller", "price")
 MAX_VALUES = 50
@@ -118,26 +118,15 @@ def _price_bands(
         return []
     scale = Decimal(1).scaleb(-pricing.NORM_DIGITS) * per_base
     edges = ladder(Decimal(low) * scale, Decimal(high) * scale)
-    step = Decimal(1).scaleb(-minor_units(display))
     bands = [
         (Money.of(edge, display), Money.of(upper, display) if upper is not None else None)
         for edge, upper in zip(edges, [*edges[1:], None], strict=True)
     ]
-    which = case(
-        *(
-            (
-                browse.price_between(
-                    lower, None if upper is None else Money.of(upper.amount - step, display), rates
-                ),
-                index,
-            )
-            for index, (lower, upper) in enumerate(bands)
-        ),
-        else_=None,
-    ).label("band")
     counts: dict[int | None, int] = dict(
         session.execute(
-            select(which, func.count()).where(*where).group_by(which).order_by(which)
+            select(band := _band_of(edges[1:], display, rates), func.count())
+            .where(*where)
+            .group_by(band)
         ).all()
     )
     return [
@@ -145,6 +134,21 @@ def _price_bands(
         for index, (lower, upper) in enumerate(bands)
         if counts.get(index)
     ]
+
+
+def _band_of(edges: list[Decimal], display: str, rates: RateTable) -> ColumnElement[Any]:
+    """Which band a listing's price falls in: per currency, the least minor units shown at each
+    edge or above (the price filter's own bounds), compared in order. NULL without a rate."""
+    per_currency: dict[str, ColumnElement[Any]] = {}
+    thresholds = [
+        pricing.bounds_per_currency(Money.of(edge, display), None, rates) for edge in edges
+    ]
+    for currency in sorted({rates.base, *rates.rates}):
+        steps = [
+            (Listing.price_minor < bounds[currency].low, i) for i, bounds in enumerate(thresholds)
+        ]
+        per_currency[currency] = case(*steps, else_=len(edges)) if steps else literal(0)
+    return case(per_currency, value=Listing.currency, else_=None).label("band")
 
 
 def ladder(lowest: Decimal, highest: Decimal) -> list[Decimal]:

@@ -64,6 +64,8 @@ class Listing(Base):
         Index("ix_listings_status_currency_price", "status", "currency", "price_minor"),
         Index("ix_listings_category_status", "category", "status"),
         Index("ix_listings_seller_status", "seller_id", "status"),
+        # Facet counts by origin read this index alone, as category and seller read theirs.
+        Index("ix_listings_status_origin", "status", "origin_country"),
     )
 
     id: Mapped[uuid_pk]

@@ -1,10 +1,10 @@
-"""listing image galleries; sellers' low-stock thresholds
+"""listing image galleries; sellers' low-stock thresholds; an index for origin facets
 
 Revision ID: 0130_images
 Revises: 0080_documents_fk
 Create Date: 2026-12-02 06:50:00.000000
 
-Both are additions (a new table, a nullable column): the release before keeps working.
+All are additions (a table, a nullable column, an index): the release before keeps working.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -36,9 +36,11 @@ def upgrade() -> None:
     # Plain ALTER TABLE (SQLite has had ADD and DROP COLUMN since 3.35): a batch copy of the
     # table would lose the full-text triggers on it.
     op.add_column('listings', sa.Column('low_stock_threshold', sa.Integer(), nullable=True))
+    op.create_index('ix_listings_status_origin', 'listings', ['status', 'origin_country'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_listings_status_origin', table_name='listings')
     op.drop_column('listings', 'low_stock_threshold')
     op.drop_index('ix_listing_images_listing_position', table_name='listing_images')
     op.drop_table('listing_images')
