@@ -14,7 +14,18 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session, aliased
 
 from marketplace import pagination
@@ -273,18 +284,55 @@ def conditions(
     return where
 
 
+NEWEST = (Listing.created_at.desc(), Listing.id.desc())
+
+
+def _after_newest(moment: Any, last: Any) -> ColumnElement[bool]:
+    return or_(Listing.created_at < moment, and_(Listing.created_at == moment, Listing.id < last))
+
+
+def _plain(query: CatalogueQuery) -> bool:
+    """No filter and no search: the shop's front page and its following pages."""
+    return not (
+        query.q
+        or query.category
+        or query.ship_to
+        or query.origin
+        or query.seller_id
+        or query.in_stock is not None
+        or query.min_price
+        or query.max_price
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_newest(chain: tuple[str, ...], dialect: str, limit: int, after: bool) -> Select[Any]:
+    """The statement of a plain newest-first page, built once with its cursor as parameters.
+
+    SQLAlchemy finds a statement's compiled form by a cache key computed from the whole
+    expression tree, once per statement object: reusing the object makes the most requested
+    page skip that walk (about 0.6 ms of its 5 ms of CPU).
+    """
+    where = [Listing.status == ListingStatus.PUBLISHED.value]
+    if after:
+        where.append(
+            _after_newest(
+                bindparam("after_moment", type_=Listing.created_at.type),
+                bindparam("after_id", type_=Listing.id.type),
+            )
+        )
+    return _columns(chain, dialect).where(*where).order_by(*NEWEST).limit(limit + 1)
+
+
 def _keyset(
     sort: str, after: str | None, score: ColumnElement[Any] | None
 ) -> tuple[list[Any], ColumnElement[bool] | None]:
     """ORDER BY terms for a sort and the condition for the rows after a cursor."""
     if sort == "newest":
-        order = [Listing.created_at.desc(), Listing.id.desc()]
         if after is None:
-            return order, None
+            return list(NEWEST), None
         moment, last = pagination.decode_moment(after, sort)
-        return order, or_(
-            Listing.created_at < moment, and_(Listing.created_at == moment, Listing.id < last)
-        )
+        return list(NEWEST), _after_newest(moment, last)
     if sort in ("price_asc", "price_desc"):
         ascending = sort == "price_asc"
         key = Listing.price_norm.asc() if ascending else Listing.price_norm.desc()
@@ -320,21 +368,28 @@ def browse(session: Session, query: CatalogueQuery, rates: RateTable | None) -> 
     if sort == "relevance" and not words:
         sort = "newest"
     chain = locales.fallback_chain(query.locale)
-    statement = _columns(chain, dialect)
-    where = conditions(query, rates, dialect)
-    score = None
-    if words:
-        score = search.relevance(words, dialect)
-        statement = statement.add_columns(score.label("score"))
-    order, after = _keyset(sort, query.cursor, score)
-    if after is not None:
-        where.append(after)
     # Core execution: the rows are plain tuples, the ORM's entity machinery has nothing to do.
-    rows = (
-        session.connection()
-        .execute(statement.where(*where).order_by(*order).limit(query.limit + 1))
-        .all()
-    )
+    connection = session.connection()
+    if sort == "newest" and _plain(query):
+        params: dict[str, Any] = {}
+        if query.cursor is not None:
+            moment, last = pagination.decode_moment(query.cursor, sort)
+            params = {"after_moment": moment, "after_id": last}
+        plain = _plain_newest(chain, dialect, query.limit, query.cursor is not None)
+        rows = connection.execute(plain, params).all()
+    else:
+        statement = _columns(chain, dialect)
+        where = conditions(query, rates, dialect)
+        score = None
+        if words:
+            score = search.relevance(words, dialect)
+            statement = statement.add_columns(score.label("score"))
+        order, after = _keyset(sort, query.cursor, score)
+        if after is not None:
+            where.append(after)
+        rows = connection.execute(
+            statement.where(*where).order_by(*order).limit(query.limit + 1)
+        ).all()
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     items = [_item(row, chain, query.currency, rates) for row in rows]
