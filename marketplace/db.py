@@ -167,6 +167,12 @@ def _make_sqlite_transactional(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        # Returning from an AUTOCOMMIT read, SQLAlchemy resets pysqlite to its own implicit
+        # transactions (isolation_level ""), which would break SAVEPOINTs: take control back.
+        dbapi_connection.isolation_level = None
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # A read-only view asks for AUTOCOMMIT: its SELECTs need no transaction and no lock.

@@ -299,6 +299,10 @@ def test_a_catalogue_read_on_an_engine_opens_no_transaction(database_url: str, e
     event.listen(app_engine, "before_cursor_execute", mode)
     assert app.test_client().get("/api/v1/catalogue?locale=ru").status_code == 200
     assert modes and set(modes) == {"AUTOCOMMIT"}
+    with app_engine.connect() as after:  # the connection goes back to the pool as it came
+        if app_engine.dialect.name == "sqlite":
+            assert after.connection.dbapi_connection.isolation_level is None  # type: ignore[union-attr]
+        assert after.get_execution_options().get("isolation_level") != "AUTOCOMMIT"
     modes.clear()
     # A view that writes still runs in a transaction.
     body = {"email": "autocommit@example.test", "password": "long enough pass", "name": "A"}
