@@ -243,3 +243,18 @@ def test_media_urls_point_at_the_configured_cdn(
 def test_unknown_media_is_a_404(api: Api) -> None:
     assert_problem(api.get("/media/" + "0" * 64 + ".webp"), 404)
     assert_problem(api.get("/media/..%2F..%2Fetc%2Fpasswd"), 404)
+
+
+def test_a_gallery_holds_at_most_24_images(api: Api, shop: Shop, media_root: Path) -> None:
+    listing = shop.listing()
+    tiny = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(tiny, "PNG")
+    for i in range(24):
+        assert upload(api, shop, listing["id"], tiny.getvalue(), f"{i}.png").status_code == 201
+    files = stored_files(media_root)
+    full = upload(api, shop, listing["id"], tiny.getvalue(), "25.png")
+    assert_problem(full, 422, "gallery_full")
+    assert stored_files(media_root) == files
+    # Identical bytes are stored once: an 8-pixel picture is its own thumb, medium and large, so
+    # 24 uploads of it are one file.
+    assert len(files) == 1
