@@ -11,16 +11,14 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from marketplace import create_app
-from marketplace.api import listings as listings_api
 from marketplace.catalogue import browse, pricing
 from marketplace.catalogue.browse import CatalogueQuery
 from marketplace.catalogue.models import Listing, ListingImage
 from marketplace.db import utcnow
 from marketplace.money import Money, RateTable
 from marketplace.money import services as money_services
-from marketplace.money.models import SourceKind
-from marketplace.money.sources import IncomingRates
-from tests.catalogue.conftest import RATES, Shop
+from tests.factories import CATALOGUE_RATES as RATES
+from tests.factories import Shop, store_rates
 from tests.helpers import Api, assert_problem
 
 
@@ -237,7 +235,7 @@ def test_a_catalogue_page_costs_the_same_queries_whatever_its_size(
 ) -> None:
     """With galleries on the page: at most 2 statements (the page is 1; rates are kept 60 s)."""
     api.client.application.config["MARKETPLACE"]["CATALOGUE_RATES_TTL"] = 60
-    listings_api._rates_cache.clear()
+    money_services._checked.clear()  # the current set's id, as another test's rollback left it
     for i in range(12):
         listing = shop.listing(sku=f"Q{i}", ships_to=["KZ", "UZ"] if i % 2 else ["*"])
         shop.translate(listing["id"], "ru", f"Чай {i}")
@@ -284,7 +282,7 @@ def test_a_catalogue_page_costs_the_same_queries_whatever_its_size(
     counts = {run(limit) for limit in (1, 5, 12)}
     counts |= {run(limit, q="чай", ship_to="KZ") for limit in (1, 12)}
     assert len(counts) == 1 and counts.pop() <= 2, statements
-    listings_api._rates_cache.clear()
+    money_services._checked.clear()
 
 
 def test_a_catalogue_read_on_an_engine_opens_no_transaction(database_url: str, engine: Any) -> None:
@@ -362,11 +360,7 @@ def test_a_page_converted_with_stale_rates_says_so(
 
     shop.listing(price={"amount": "80.00", "currency": "CNY"})
     yesterday = utcnow().date() - dt.timedelta(days=1)
-    incoming = IncomingRates(
-        base=RATES.base, as_of=yesterday, source=SourceKind.OPERATOR, rates=RATES.rates
-    )
-    money_services.store_rates(session, incoming, utcnow())
-    session.flush()
+    store_rates(session, RATES, as_of=yesterday)
 
     def page(max_rate_age: int, **query: str) -> dict[str, Any]:
         app = create_app(

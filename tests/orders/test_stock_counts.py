@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.orders.conftest import Market
+from tests.factories import Market
 
 
 def available(market: Market, listing_id: str) -> int:
