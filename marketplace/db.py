@@ -27,7 +27,7 @@ from sqlalchemy import (
     event,
     types,
 )
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 NAMING_CONVENTION = {
@@ -174,11 +174,19 @@ def _ping_when_idle(engine: Engine) -> None:
             raise DisconnectionError()
 
 
+# Execution option of a connection whose transaction is expected to only read.
+READS = "marketplace_reads"
+
+
 def _make_sqlite_transactional(engine: Engine) -> None:
     """Let SQLAlchemy, not pysqlite, begin transactions, so SAVEPOINT and locking behave.
 
-    BEGIN IMMEDIATE takes the write lock at the start of every transaction: concurrent writers
-    queue on busy_timeout instead of failing halfway with 'database is locked'.
+    A transaction that will write starts with BEGIN IMMEDIATE, taking the write lock at once:
+    concurrent writers queue on busy_timeout instead of failing halfway with 'database is
+    locked'. One expected only to read (the `READS` execution option) starts deferred: in WAL
+    mode it reads its snapshot without waiting for any writer. Should it write after all and
+    meet another writer, SQLite refuses at once (`is_write_conflict`); the caller retries it as
+    a writer.
     """
 
     @event.listens_for(engine, "connect")
@@ -199,9 +207,18 @@ def _make_sqlite_transactional(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # A read-only view asks for AUTOCOMMIT: its SELECTs need no transaction and no lock.
-        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        options = connection.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # a read-only view's SELECTs need no transaction and no lock
+        connection.exec_driver_sql("BEGIN" if options.get(READS) else "BEGIN IMMEDIATE")
+
+
+def is_write_conflict(error: BaseException) -> bool:
+    """SQLite refused a deferred transaction's write because another writer came first."""
+    if not isinstance(error, OperationalError):
+        return False
+    message = str(error.orig).lower()
+    return "database is locked" in message or "database is busy" in message
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Any]:
@@ -209,12 +226,14 @@ def make_session_factory(engine: Engine) -> sessionmaker[Any]:
 
 
 __all__ = [
+    "READS",
     "Base",
     "BigInteger",
     "Mapped",
     "country_code",
     "created_at",
     "currency_code",
+    "is_write_conflict",
     "make_engine",
     "make_session_factory",
     "mapped_column",

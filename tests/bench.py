@@ -666,6 +666,11 @@ def main() -> None:
         )
         for line in bench_orders(SECONDS, catalogue_ceiling=results[0]["rps"]):
             print(line)
+        from tests.bench_sqlite_reads import READERS, WRITERS, bench_sqlite_reads
+
+        log(f"SQLite: catalogue with {READERS} clients, alone and while {WRITERS} place orders")
+        for line in bench_sqlite_reads(SECONDS):
+            print(line)
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)

@@ -53,6 +53,13 @@ class FacetNames(fields.String):
         return tuple(dict.fromkeys(names))
 
 
+PRICE_BOUND = {
+    "example": "10.00",
+    "pattern": r"^(0|[1-9][0-9]*)(\.[0-9]+)?$",
+    "description": "In the display currency, at most its minor-unit digits",
+}
+
+
 class CatalogueQuerySchema(StrictSchema):
     locale = LocaleTag(load_default=None)
     currency = CurrencyCode(load_default=None)
@@ -61,12 +68,8 @@ class CatalogueQuerySchema(StrictSchema):
     ship_to = Country(load_default=None)
     origin = Country(load_default=None)
     seller_id = fields.String(load_default=None, validate=validate.Length(max=36))
-    min_price = fields.String(
-        load_default=None, metadata={"example": "10.00", "description": "In the display currency"}
-    )
-    max_price = fields.String(
-        load_default=None, metadata={"example": "99.99", "description": "In the display currency"}
-    )
+    min_price = fields.String(load_default=None, metadata=PRICE_BOUND)
+    max_price = fields.String(load_default=None, metadata=PRICE_BOUND)
     in_stock = fields.Boolean(load_default=None)
     sort = fields.String(
         load_default=None,
@@ -75,7 +78,7 @@ class CatalogueQuerySchema(StrictSchema):
     )
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
     cursor = fields.String(load_default=None, validate=validate.Length(max=512))
-    facets = FacetNames(load_default=())
+    facets = FacetNames(load_default=None)
 
 
 class ItemQuerySchema(StrictSchema):
@@ -134,7 +137,7 @@ class CatalogueItemSchema(ma.Schema):
 
 class LandedCostBlockSchema(ma.Schema):
     destination = fields.String(required=True)
-    incoterm = fields.String(required=True)
+    incoterm = fields.String(required=True, metadata={"enum": ["DAP", "DDP"]})
     available = fields.Boolean(required=True)
     shipping_known = fields.Boolean(
         required=True, metadata={"description": "False: shipping counted as zero"}
@@ -313,7 +316,7 @@ def catalogue(query: dict[str, Any]) -> Response:
     """Published listings: filtered, searched, sorted, in the reader's language and currency."""
     currency = display_currency(query["currency"])
     locale = content_locale(query["locale"])
-    wanted = query.pop("facets")
+    wanted = query.pop("facets") or ()
     request_query = browse.CatalogueQuery(
         **{
             **query,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import User
-from marketplace.db import utcnow
+from marketplace.db import READS, utcnow
 from marketplace.errors import Unauthorized
 
 
@@ -25,11 +25,28 @@ def settings() -> dict[str, Any]:
 
 
 def db() -> Session:
-    """The request's session, opened on first use; committed when the view succeeds."""
+    """The request's session, opened on first use; committed when the view succeeds.
+
+    A GET or HEAD is expected to read: on SQLite its transaction is deferred, so it never waits
+    for a writer (the app retries it as a writer should it have to write and be refused).
+    """
     if "db" not in g:
-        g.db = extension("session_factory")()
-    session: Session = g.db
-    return session
+        session = extension("session_factory")()
+        if request.method in ("GET", "HEAD") and not g.get("db_writes"):
+            session.connection(execution_options={READS: True})
+        g.db = session
+    found: Session = g.db
+    return found
+
+
+def retry_as_writer() -> None:
+    """Drop the request's session and caller, so that the view runs again in a write transaction."""
+    session: Session | None = g.pop("db", None)
+    if session is not None:
+        session.rollback()
+        session.close()
+    g.pop("user", None)
+    g.db_writes = True
 
 
 def read_db() -> Session:
@@ -39,10 +56,12 @@ def read_db() -> Session:
     database. Only where the session works on an engine of its own (a test's session shares a
     connection already in a transaction, and keeps it).
     """
-    session = db()
-    if isinstance(session.get_bind(), Engine) and not session.in_transaction():
-        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    return session
+    if "db" not in g:
+        session = extension("session_factory")()
+        if isinstance(session.get_bind(), Engine):
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            g.db = session
+    return db()
 
 
 def close_session(error: BaseException | None) -> None:

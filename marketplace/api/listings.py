@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
@@ -16,6 +17,7 @@ from marketplace.api.schemas import (
     LocaleTag,
     PageArgsSchema,
     StrictSchema,
+    hs_code_field,
     text,
 )
 from marketplace.api.uploads import body_or_form_file, multipart_file_body, upload_limit
@@ -67,14 +69,7 @@ class ListingFieldsSchema(StrictSchema):
     weight_grams = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=1, max=MAX_WEIGHT_GRAMS)
     )
-    hs_code = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=20),
-        metadata={
-            "example": "0902.10",
-            "description": "6-10 digits; first six a HS 2022 subheading",
-        },
-    )
+    hs_code = hs_code_field(required=True)
     origin_country = Country(required=True)
     ships_to = ShipsTo(required=True)
     low_stock_threshold = fields.Integer(
@@ -124,7 +119,7 @@ class ListingSchema(StrictSchema):
     hs_code = fields.String(required=True)
     origin_country = fields.String(required=True)
     ships_to = fields.List(fields.String(), required=True)
-    status = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": [s.value for s in ListingStatus]})
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
 
@@ -270,11 +265,21 @@ class TranslationResource(MethodView):
 @blp.response(200, ImportResultSchema)
 def import_listings(query: dict[str, Any]) -> csv_import.ImportResult:
     """Create or update listings by SKU from a CSV file (the body or a form's `file`): all or none."""
-    return csv_import.import_csv(
-        context.db(),
-        context.require_user(),
-        body_or_form_file(),
-        seller_id=query["seller_id"],
-        rates=current_rates(),
-        hs_check=hs.validate,
-    )
+    settings = context.settings()
+    try:
+        return csv_import.import_csv(
+            context.db(),
+            context.require_user(),
+            body_or_form_file(),
+            seller_id=query["seller_id"],
+            rates=current_rates(),
+            hs_check=hs.BulkCheck(),
+            limits=csv_import.ImportLimits(
+                settings["MAX_IMPORT_ROWS"], settings["MAX_IMPORT_ERRORS"]
+            ),
+        )
+    finally:
+        # A file refused early still arrives in full, so the client reads the answer instead
+        # of a broken pipe; reading it costs only the transfer.
+        while request.stream.read(1024 * 1024):
+            pass

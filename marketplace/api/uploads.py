@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import marshmallow as ma
 from flask import Request, request
@@ -72,15 +72,15 @@ def upload_limit(setting: str) -> Callable[[F], F]:
     return decorate
 
 
-def body_or_form_file(field: str = "file") -> bytes:
-    """The uploaded bytes: the whole body, or one file of a multipart form (as a browser sends)."""
+def body_or_form_file(field: str = "file") -> IO[bytes]:
+    """The upload as a stream: the whole body, or one file of a multipart form (as a browser sends)."""
     if request.mimetype != "multipart/form-data":
-        return request.get_data()
+        return request.stream
     upload = request.files.get(field)
     if upload is None:
         message = _("Send a file in this field.")
         raise Invalid(message, errors={field: [message]})
-    return upload.read()
+    return upload.stream
 
 
 def multipart_file_body(description: str, media_type: str, *fields: str) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """listing image galleries; sellers' low-stock thresholds; an index for origin facets
 
 Revision ID: 0130_images
-Revises: 0100_customs_service_class
+Revises: 0120_invitations
 Create Date: 2026-12-02 06:50:00.000000
 
 All are additions (a table, a nullable column, an index): the release before keeps working.
@@ -12,7 +12,7 @@ import marketplace.db
 
 
 revision = '0130_images'
-down_revision = '0100_customs_service_class'
+down_revision = '0120_invitations'
 branch_labels = None
 depends_on = None
 
