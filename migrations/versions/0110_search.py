@@ -1,7 +1,7 @@
 """search index: postings with BM25F scores, typo vocabulary, title keys for type-ahead
 
 Revision ID: 0110_search
-Revises: 0120_invitations
+Revises: 0130_images
 Create Date: 2026-12-02 07:00:00.000000
 
 A migration must not break the release before it: add columns nullable or with a default,
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0110_search'
-down_revision = '0120_invitations'
+down_revision = '0130_images'
 branch_labels = None
 depends_on = None
 
