@@ -1,4 +1,5 @@
-"""Operator commands: `flask db ...`, `flask users grant-operator`, `flask demo load`, `flask rates import`."""
+"""Operator commands: `flask db ...`, `flask users grant-operator`, `flask demo load`, `flask rates import`,
+`flask search reindex`."""
 
 from __future__ import annotations
 
@@ -169,6 +170,20 @@ def orders_expire() -> None:
     click.echo(f"{len(expired)} orders expired, {purged} idempotency keys purged")
 
 
+search_group = AppGroup("search", help="The search index.")
+
+
+@search_group.command("reindex")
+def search_reindex() -> None:
+    """Rebuild the search index from every listing (after an upgrade that changed analysis)."""
+    from marketplace.catalogue.search.index import reindex_all
+
+    with _session() as session:
+        done = reindex_all(session)
+        session.commit()
+    click.echo(f"{done} listings indexed")
+
+
 def register_commands(app: Flask) -> None:
     for group in (
         db_group,
@@ -178,5 +193,6 @@ def register_commands(app: Flask) -> None:
         rates_group,
         payments_group,
         orders_group,
+        search_group,
     ):
         app.cli.add_command(group)

@@ -2,6 +2,7 @@
 
 from marketplace.accounts import models as accounts_models
 from marketplace.catalogue import models as catalogue_models
+from marketplace.catalogue.search import models as search_models
 from marketplace.customs import models as customs_models
 from marketplace.db import Base
 from marketplace.money import models as money_models
@@ -29,4 +30,5 @@ __all__ = [
     "money_models",
     "orders_models",
     "payments_models",
+    "search_models",
 ]

@@ -19,6 +19,7 @@ from marketplace.api.images import ImageUrlsSchema, media_prefix, urls
 from marketplace.api.money_fields import MoneyOutputSchema, money_to_api
 from marketplace.api.schemas import Country, CurrencyCode, LocaleTag, StrictSchema
 from marketplace.catalogue import browse, categories, facets, locales
+from marketplace.catalogue.search import suggest
 from marketplace.checkout import pricing
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, Invalid
@@ -204,6 +205,28 @@ class CataloguePageSchema(ma.Schema):
     facets = fields.Nested(
         FacetsSchema, metadata={"description": "Only with ?facets=: counts for the same filters"}
     )
+    did_you_mean = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "With q: the query as searched when a word was matched to a close "
+            "word of the catalogue instead (a typo); null when every word was found as typed"
+        },
+    )
+
+
+class SuggestQuerySchema(StrictSchema):
+    q = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    locale = LocaleTag(load_default=None)
+    limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=20))
+
+
+class SuggestionSchema(ma.Schema):
+    text = fields.String(required=True, metadata={"description": "A title in the reader's locale"})
+    listing_id = fields.String(metadata={"description": "The listing with that title"})
+
+
+class SuggestionsSchema(ma.Schema):
+    suggestions = fields.List(fields.Nested(SuggestionSchema), required=True)
 
 
 class CategoryNodeSchema(ma.Schema):
@@ -339,12 +362,24 @@ def catalogue(query: dict[str, Any]) -> Response:
         "currency": page.currency,
         "sort": page.sort,
         "rates_stale": page.rates_stale,
+        **({} if request_query.q is None else {"did_you_mean": page.did_you_mean}),
     }
     if wanted:
         payload["facets"] = _facets_api(
             facets.facet_counts(session, request_query, rates, wanted), ui
         )
     return _cached(payload, page.locale)
+
+
+@blp.route("/catalogue/suggest", methods=["GET"])
+@blp.arguments(SuggestQuerySchema, location="query")
+@blp.response(200, SuggestionsSchema, headers={"ETag": {"schema": {"type": "string"}}})
+@blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
+def catalogue_suggest(query: dict[str, Any]) -> Response:
+    """Type-ahead: published titles in the reader's locale with a word starting with q."""
+    locale = content_locale(query["locale"])
+    found = suggest.suggest(context.db(), query["q"], locale, query["limit"])
+    return _cached({"suggestions": [asdict(s) for s in found]}, locale)
 
 
 def _facets_api(found: dict[str, list[Any]], locale: str) -> dict[str, list[dict[str, Any]]]:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     case,
     false,
     func,
+    literal,
     or_,
     select,
     true,
@@ -124,6 +125,8 @@ class CataloguePage:
     currency: str | None
     sort: str
     rates_stale: bool = False
+    # With q: the query as searched when a word was replaced by a close one (a typo).
+    did_you_mean: str | None = None
 
 
 @functools.lru_cache(maxsize=256)
@@ -253,7 +256,7 @@ def price_between(
 def conditions(
     query: CatalogueQuery, rates: RateTable | None, dialect: str
 ) -> list[ColumnElement[bool]]:
-    """The WHERE terms of a query's filters and search words (not its cursor)."""
+    """The WHERE terms of a query's filters (not its search words, see `searched`, nor cursor)."""
     where: list[ColumnElement[bool]] = [Listing.status == ListingStatus.PUBLISHED]
     if query.category:
         where.append(Listing.category.in_(categories.subtree(query.category)))
@@ -277,12 +280,23 @@ def conditions(
     price = _price_filter(query, rates)
     if price is not None:
         where.append(price)
-    words = search.terms(query.q or "")
-    if query.q and query.q.strip() and not words:
-        where.append(false())  # only punctuation: nothing can match it
-    if words:
-        where.append(search.match(words, dialect))
     return where
+
+
+def search_plan(session: Session, query: CatalogueQuery) -> search.Plan | None:
+    """The plan of the query's search words (one statement), None without any."""
+    return search.plan(session, query.q, query.locale) if query.q and query.q.strip() else None
+
+
+def searched(
+    plan: search.Plan | None, where: list[ColumnElement[bool]], dialect: str
+) -> list[ColumnElement[bool]]:
+    """WHERE terms for the listings a search finds (its bounded candidates), for counting them."""
+    if plan is None:
+        return []
+    if plan.empty:
+        return [false()]
+    return [Listing.id.in_(select(search.ranked(plan, where, dialect).c.listing_id))]
 
 
 NEWEST = (Listing.created_at.desc(), Listing.id.desc())
@@ -326,7 +340,7 @@ def _plain_newest(chain: tuple[str, ...], dialect: str, limit: int, after: bool)
 
 
 def _keyset(
-    sort: str, after: str | None, score: ColumnElement[Any] | None
+    sort: str, after: str | None, score: ColumnElement[Any] | None, key: Any = Listing.id
 ) -> tuple[list[Any], ColumnElement[bool] | None]:
     """ORDER BY terms for a sort and the condition for the rows after a cursor."""
     if sort == "newest":
@@ -349,13 +363,13 @@ def _keyset(
             further, and_(Listing.price_norm == value, beyond), Listing.price_norm.is_(None)
         )
     assert score is not None
-    order = [score.desc(), Listing.id.asc()]
+    order = [score.desc(), key.asc()]
     if after is None:
         return order, None
     points, last = pagination.decode(after, sort, (int, str))
     if points is None:
         raise pagination.InvalidCursor()
-    return order, or_(score < points, and_(score == points, Listing.id > last))
+    return order, or_(score < points, and_(score == points, key > last))
 
 
 def browse(
@@ -375,9 +389,9 @@ def browse(
     if (query.min_price or query.max_price) and query.currency is None:
         raise CurrencyRequired(errors={"currency": [CurrencyRequired.default_detail]})
     pricing.ensure_normalized(session, rates)
-    words = search.terms(query.q or "")
-    sort = query.sort or ("relevance" if words else "newest")
-    if sort == "relevance" and not words:
+    plan = search_plan(session, query)
+    sort = query.sort or ("relevance" if plan else "newest")
+    if sort == "relevance" and not plan:
         sort = "newest"
     chain = locales.fallback_chain(query.locale)
     # Core execution: the rows are plain tuples, the ORM's entity machinery has nothing to do.
@@ -392,10 +406,20 @@ def browse(
     else:
         statement = _columns(chain, dialect)
         where = conditions(query, rates, dialect)
-        score = None
-        if words:
-            score = search.relevance(words, dialect)
-            statement = statement.add_columns(score.label("score"))
+        score: ColumnElement[Any] | None = None
+        if plan is not None and plan.empty:
+            where.append(false())  # a word no listing has (or only punctuation)
+            score = literal(0)
+        elif plan is not None:
+            ranked = search.ranked(plan, where, dialect)
+            if sort == "relevance":  # the page is chosen among the candidates, then joined
+                order, after = _keyset(sort, query.cursor, ranked.c.score, ranked.c.listing_id)
+                page_of = select(ranked).order_by(*order).limit(query.limit + 1)
+                ranked = (page_of if after is None else page_of.where(after)).subquery("page")
+            score = ranked.c.score
+            statement = statement.join(ranked, ranked.c.listing_id == Listing.id).add_columns(
+                score.label("score")
+            )
         order, after = _keyset(sort, query.cursor, score)
         if after is not None:
             where.append(after)
@@ -408,7 +432,13 @@ def browse(
         items, query.currency, rates, now or utcnow(), max_rate_age
     )
     return CataloguePage(
-        items, next_cursor, locales.canonical(query.locale), query.currency, sort, stale
+        items,
+        next_cursor,
+        locales.canonical(query.locale),
+        query.currency,
+        sort,
+        stale,
+        None if plan is None else plan.did_you_mean,
     )
 
 

@@ -431,15 +431,18 @@ def _write(
         existing.update((sku, listing_id) for sku, listing_id in found)
     ids = {row.values["sku"]: existing.get(row.values["sku"]) or new_id() for row in rows}
     updated_ids = [ids[sku] for sku in existing]
-    kept: dict[str, list[tuple[str, str]]] = {}
+    kept: dict[str, list[search.Text]] = {}
     for chunk in _chunks(updated_ids):
         query = select(
-            ListingTranslation.listing_id, ListingTranslation.title, ListingTranslation.description
+            ListingTranslation.listing_id,
+            ListingTranslation.locale,
+            ListingTranslation.title,
+            ListingTranslation.description,
         ).where(ListingTranslation.listing_id.in_(chunk))
         if translation_locales:
             query = query.where(ListingTranslation.locale.not_in(translation_locales))
-        for listing_id, title, description in session.execute(query):
-            kept.setdefault(listing_id, []).append((title, description))
+        for listing_id, locale, title, description in session.execute(query):
+            kept.setdefault(listing_id, []).append(search.Text(locale, title, description))
         session.execute(delete(ListingDestination).where(ListingDestination.listing_id.in_(chunk)))
         if translation_locales:
             session.execute(
@@ -453,9 +456,14 @@ def _write(
     updates: list[dict[str, Any]] = []
     destinations: list[dict[str, Any]] = []
     translations: list[dict[str, Any]] = []
+    texts: dict[str, list[search.Text]] = {}
     for row in rows:
         listing_id = ids[row.values["sku"]]
-        texts = [*row.translations.values(), *kept.get(listing_id, [])]
+        texts[listing_id] = [
+            search.Text(row.values["language"], row.values["title"], row.values["description"]),
+            *(search.Text(tag, t, d) for tag, (t, d) in row.translations.items()),
+            *kept.get(listing_id, []),
+        ]
         values = {
             **row.values,
             "id": listing_id,
@@ -463,10 +471,7 @@ def _write(
             "price_norm": pricing.normalized(
                 row.values["price_minor"], row.values["currency"], rates
             ),
-            "search_text": search.document(
-                [row.values["title"], *(t for t, _d in texts)],
-                [row.values["description"], *(d for _t, d in texts)],
-            ),
+            "search_text": search.document(texts[listing_id]),
             "updated_at": now,
         }
         if row.values["sku"] in existing:
@@ -493,6 +498,9 @@ def _write(
         session.execute(insert(ListingDestination), chunk)
     for chunk in _chunks(translations):
         session.execute(insert(ListingTranslation), chunk)
+    updated = set(updated_ids)
+    search.replace(session, {i: t for i, t in texts.items() if i not in updated}, new=True)
+    search.replace(session, {i: t for i, t in texts.items() if i in updated})
     session.flush()
     session.expire_all()
     return ImportResult(created=len(inserts), updated=len(updates), rows=len(rows))

@@ -57,7 +57,9 @@ def facet_counts(
     if "price" in wanted and query.currency is None:
         raise browse.CurrencyRequired(errors={"currency": [browse.CurrencyRequired.default_detail]})
     pricing.ensure_normalized(session, rates)
-    where = browse.conditions(query, rates, session.get_bind().dialect.name)
+    dialect = session.get_bind().dialect.name
+    where = browse.conditions(query, rates, dialect)
+    where += browse.searched(browse.search_plan(session, query), where, dialect)
     found: dict[str, list[Any]] = {}
     for name in wanted:
         if name == "category":

@@ -109,19 +109,6 @@ def _apply(listing: Listing, values: Mapping[str, Any], rates: RateTable | None)
         listing.price_norm = pricing.normalized(listing.price_minor, listing.currency, rates)
 
 
-def refresh_search_text(session: Session, listing: Listing) -> None:
-    """Rebuild the listing's folded search text from its own and all translated text."""
-    rows = session.execute(
-        select(ListingTranslation.title, ListingTranslation.description).where(
-            ListingTranslation.listing_id == listing.id
-        )
-    ).all()
-    listing.search_text = search.document(
-        [listing.title, *(r.title for r in rows)],
-        [listing.description, *(r.description for r in rows)],
-    )
-
-
 def _flush_unique(session: Session) -> None:
     try:
         with session.begin_nested():
@@ -149,9 +136,9 @@ def create_listing(
         raise SkuTaken(errors={"sku": [SkuTaken.default_detail]})
     listing = Listing(seller_id=data["seller_id"], destinations=[])
     _apply(listing, values, rates)
-    listing.search_text = search.document([listing.title], [listing.description])
     session.add(listing)
     _flush_unique(session)
+    search.reindex(session, listing, new=True)
     return listing
 
 
@@ -220,9 +207,9 @@ def update_listing(
     ):
         raise SkuTaken(errors={"sku": [SkuTaken.default_detail]})
     _apply(listing, values, rates)
-    if {"title", "description"} & set(values):
-        refresh_search_text(session, listing)
     _flush_unique(session)
+    if {"title", "description", "language"} & set(values):
+        search.reindex(session, listing)
     return listing
 
 
@@ -268,8 +255,7 @@ def put_translation(
         session.add(translation)
     translation.title, translation.description = title, description
     session.flush()
-    refresh_search_text(session, listing)
-    session.flush()
+    search.reindex(session, listing)
     return translation
 
 
@@ -283,8 +269,7 @@ def delete_translation(session: Session, user: User, listing_id: str, locale: st
     )
     if not deleted.rowcount:  # type: ignore[attr-defined]
         raise NotFound()
-    refresh_search_text(session, listing)
-    session.flush()
+    search.reindex(session, listing)
 
 
 def _translation_locale(listing: Listing, raw: str) -> str:
