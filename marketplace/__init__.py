@@ -117,4 +117,12 @@ def create_app(
     init_api(app)
     init_limiter(app, settings)
     register_commands(app)
+    _wire_jobs(app, settings, session_factory)
     return app
+
+
+def _wire_jobs(app: Flask, settings: Mapping[str, Any], sessions: sessionmaker[Session]) -> None:
+    """The background tasks on their queue; web processes enqueue, `flask worker` runs them."""
+    from marketplace.jobs.tasks import Jobs
+
+    app.extensions["marketplace"]["jobs"] = Jobs(app, settings, sessions)

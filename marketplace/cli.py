@@ -161,7 +161,26 @@ def orders_expire() -> None:
     click.echo(f"{len(expired)} orders expired, {purged} idempotency keys purged")
 
 
+@click.command("worker")
+@click.option(
+    "--threads", type=int, default=None, help="Tasks run at once (default: WORKER_THREADS)."
+)
+def worker(threads: int | None) -> None:
+    """Run the background jobs (webhooks, emails, documents, expiry, rates) until stopped."""
+    jobs = current_app.extensions["marketplace"]["jobs"]
+    consumer = jobs.huey.create_consumer(
+        workers=threads or current_app.config["MARKETPLACE"]["WORKER_THREADS"],
+        worker_type="thread",
+        # Polling queues (SQLite) look again within 50 ms to 1 s; Redis blocks until a task comes.
+        initial_delay=0.05,
+        backoff=1.15,
+        max_delay=1.0,
+    )
+    consumer.run()
+
+
 def register_commands(app: Flask) -> None:
+    app.cli.add_command(worker)
     for group in (
         db_group,
         users_group,

@@ -43,6 +43,7 @@ from marketplace.orders.models import (
     Shipment,
     ShipmentStatus,
 )
+from marketplace.outbox import LOW_STOCK_AT, EventType, record
 
 _NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
@@ -263,6 +264,8 @@ def place_order(
     order.fx = _locked_rates(rates, currency, seller_currencies)
     session.add(order)  # shipments and lines come along through their relationships
     session.flush()
+    record(session, EventType.ORDER_PLACED, order_id=order.id)
+    _record_low_stock(session, listings, request.lines)
     return OrderView(order=order, shipments=shipments, lines=lines, fx=order.fx, whole=True)
 
 
@@ -464,6 +467,26 @@ def _locked_rates(table: RateTable, currency: str, seller_currencies: set[str]) 
     ]
 
 
+def _record_low_stock(
+    session: Session, listings: Mapping[str, Listing], lines: Sequence[LineRequest]
+) -> None:
+    """A listing this order took to LOW_STOCK_AT units or fewer gets one `listing.low_stock`."""
+    taken: dict[str, int] = {}
+    for line in lines:
+        taken[line.listing_id] = taken.get(line.listing_id, 0) + line.quantity
+    for listing_id, quantity in sorted(taken.items()):
+        listing = listings[listing_id]  # its stock as read before the reservation
+        left = listing.stock - quantity
+        if left <= LOW_STOCK_AT < listing.stock:
+            record(
+                session,
+                EventType.LISTING_LOW_STOCK,
+                listing_id=listing_id,
+                seller_id=listing.seller_id,
+                stock=left,
+            )
+
+
 def _reserve_stock(session: Session, wanted: Mapping[str, int]) -> None:
     """Take stock for every listing or for none, never going below zero under any concurrency."""
     short: list[str] = []
@@ -557,6 +580,8 @@ def expire_due(
             .execution_options(synchronize_session="fetch")
         )
         _release_stock(session, sorted(expired))
+        for order_id in sorted(expired):
+            record(session, EventType.ORDER_EXPIRED, order_id=order_id)
     session.flush()
     return expired
 
@@ -588,6 +613,7 @@ def mark_paid(
         .values(status=ShipmentStatus.READY.value)
         .execution_options(synchronize_session="fetch")
     )
+    record(session, EventType.ORDER_PAID, order_id=order.id)
     session.flush()
     return order
 
@@ -691,6 +717,7 @@ def cancel_order(
         .execution_options(synchronize_session="fetch")
     )
     _release_stock(session, [order.id])
+    record(session, EventType.ORDER_CANCELLED, order_id=order.id)
     session.flush()
     return view
 
@@ -743,7 +770,7 @@ def list_orders(
                 Order.id.in_(select(Shipment.order_id).where(Shipment.seller_id.in_(sellers))),
             )
         )
-    orders, next_cursor = _keyset(session, query, Order, limit, cursor)
+    orders, next_cursor = cursors.newest_first(session, query, Order, limit, cursor)
     return Page(_views(session, user, orders, now), next_cursor)
 
 
@@ -753,6 +780,46 @@ def _views(
     """Views of several orders in a constant number of queries (shipments, lines, fx)."""
     if not orders:
         return []
+    sellers: set[str] = set()
+    if not user.is_operator and any(order.buyer_id != user.id for order in orders):
+        sellers = set(accounts.organisation_ids(session, user.id, OrganisationKind.SELLER))
+    return _assemble(
+        session,
+        orders,
+        now,
+        whole=lambda order: user.is_operator or order.buyer_id == user.id,
+        sellers=sellers,
+    )
+
+
+def order_view(
+    session: Session, order_id: str, *, seller_id: str | None, now: dt.datetime
+) -> OrderView | None:
+    """The whole order, or the part a seller sees (None when it holds nothing of theirs).
+
+    For readers that are not a signed-in user: webhooks and emails about the order.
+    """
+    order = session.get(Order, order_id)
+    if order is None:
+        return None
+    views = _assemble(
+        session,
+        [order],
+        now,
+        whole=lambda _order: seller_id is None,
+        sellers={seller_id} if seller_id else set(),
+    )
+    return views[0] if views else None
+
+
+def _assemble(
+    session: Session,
+    orders: Sequence[Order],
+    now: dt.datetime,
+    *,
+    whole: Callable[[Order], bool],
+    sellers: set[str],
+) -> list[OrderView]:
     due = [
         o.id
         for o in orders
@@ -761,9 +828,6 @@ def _views(
     if due:
         expire_due(session, now, due)
     ids = [order.id for order in orders]
-    sellers: set[str] = set()
-    if not user.is_operator and any(order.buyer_id != user.id for order in orders):
-        sellers = set(accounts.organisation_ids(session, user.id, OrganisationKind.SELLER))
     shipments: dict[str, list[Shipment]] = {order_id: [] for order_id in ids}
     for shipment in session.scalars(
         select(Shipment).where(Shipment.order_id.in_(ids)).order_by(Shipment.position)
@@ -781,8 +845,8 @@ def _views(
         fx[rate.order_id].append(rate)
     views = []
     for order in orders:
-        whole = user.is_operator or order.buyer_id == user.id
-        visible = [s for s in shipments[order.id] if whole or s.seller_id in sellers]
+        entire = whole(order)
+        visible = [s for s in shipments[order.id] if entire or s.seller_id in sellers]
         if not visible:
             continue
         visible_ids = {s.id for s in visible}
@@ -792,7 +856,7 @@ def _views(
                 shipments=visible,
                 lines=[line for line in lines[order.id] if line.shipment_id in visible_ids],
                 fx=fx[order.id],
-                whole=whole,
+                whole=entire,
             )
         )
     return views
@@ -812,6 +876,18 @@ def get_shipment(
     )
     if shipment is None or not _may_read(session, user, shipment):
         raise NotFound()
+    return _shipment_view(session, shipment, now)
+
+
+def shipment_view(session: Session, shipment_id: str, *, now: dt.datetime) -> ShipmentView | None:
+    """A shipment for readers that are not a signed-in user (webhooks, emails)."""
+    shipment = session.scalar(
+        select(Shipment).where(Shipment.id == shipment_id).options(joinedload(Shipment.order))
+    )
+    return None if shipment is None else _shipment_view(session, shipment, now)
+
+
+def _shipment_view(session: Session, shipment: Shipment, now: dt.datetime) -> ShipmentView:
     order = shipment.order
     if order.status == OrderStatus.PENDING_PAYMENT.value and order.expires_at <= now:
         expire_due(session, now, [order.id])
@@ -862,7 +938,7 @@ def list_shipments(
         query = query.where(Shipment.status == status)
     if to_country:
         query = query.where(Shipment.to_country == to_country)
-    shipments, next_cursor = _keyset(session, query, Shipment, limit, cursor)
+    shipments, next_cursor = cursors.newest_first(session, query, Shipment, limit, cursor)
     due = {
         s.order.id
         for s in shipments
@@ -917,6 +993,7 @@ def dispatch(
     )
     order.status = (OrderStatus.PARTIALLY_SHIPPED if waiting else OrderStatus.SHIPPED).value
     order.updated_at = now
+    record(session, EventType.SHIPMENT_DISPATCHED, order_id=order.id, shipment_id=shipment.id)
     session.flush()
     return get_shipment(session, user, shipment.id, now=now)
 
@@ -940,35 +1017,3 @@ def designate_broker(
     view.shipment.brokerage_id = _brokerage_for(session, brokerage_id, view.shipment.to_country)
     session.flush()
     return view
-
-
-# ---------------------------------------------------------------------------------------------
-# Keyset pagination: newest first by (created_at, id); cursors survive inserts and deletes.
-
-
-def _keyset(
-    session: Session, query: Any, model: type[Order] | type[Shipment], limit: int, after: str | None
-) -> tuple[list[Any], str | None]:
-    kind = model.__tablename__
-    if after:
-        created, row_id = cursors.decode(after, kind, (str, str))
-        try:
-            moment = dt.datetime.fromisoformat(created)
-        except ValueError:
-            raise cursors.InvalidCursor(
-                errors={"cursor": [cursors.InvalidCursor.default_detail]}
-            ) from None
-        if moment.tzinfo is None:
-            raise cursors.InvalidCursor(errors={"cursor": [cursors.InvalidCursor.default_detail]})
-        query = query.where(
-            or_(model.created_at < moment, and_(model.created_at == moment, model.id < row_id))
-        )
-    rows = list(
-        session.scalars(
-            query.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)
-        ).unique()
-    )
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, cursors.encode(kind, [rows[-1].created_at.isoformat(), rows[-1].id])
