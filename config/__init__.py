@@ -31,7 +31,8 @@ DEFAULTS: dict[str, Any] = {
     "STRIPE_WEBHOOK_TOLERANCE": 300,
     "LOG_LEVEL": "INFO",
     # Background jobs: redis://... (production, shared by every worker), sqlite:///FILE (one
-    # machine, no other server) or memory:// (tests); empty: REDIS_URL if set, else the file.
+    # machine, no other server), memory:// or immediate:// (tests: kept, or run at once in the
+    # queuing process); empty: REDIS_URL if set, else sqlite:///instance/tasks.sqlite.
     "TASK_QUEUE_URL": "",
     "TASK_QUEUE_NAME": "marketplace",  # the queue's key prefix in Redis
     "WORKER_THREADS": 4,

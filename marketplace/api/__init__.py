@@ -269,6 +269,7 @@ def init_api(app: Flask) -> MarketplaceApi:
         money,
         orders,
         payments,
+        webhooks,
     )
 
     for module in (
@@ -281,6 +282,7 @@ def init_api(app: Flask) -> MarketplaceApi:
         orders,
         payments,
         customs_documents,
+        webhooks,
     ):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX if module is not health else None)
     return api

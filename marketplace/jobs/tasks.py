@@ -39,9 +39,11 @@ def build_huey(settings: Mapping[str, Any]) -> Huey:
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
         return SqliteHuey(name, filename=str(path), utc=True)
-    if url == "memory://":
+    if url == "memory://":  # queued and kept in this process, run by nobody (tests)
         return MemoryHuey(name, utc=True)
-    raise ValueError(f"TASK_QUEUE_URL={url!r}: use redis://, sqlite:/// or memory://")
+    if url == "immediate://":  # run in the process that queues them, at once (tests)
+        return MemoryHuey(name, utc=True, immediate=True)
+    raise ValueError(f"TASK_QUEUE_URL={url!r}: use redis://, sqlite:///, memory:// or immediate://")
 
 
 class Jobs:
@@ -64,8 +66,9 @@ class Jobs:
         @huey.task()
         def hand_on() -> None:
             """Outbox events to deliveries and emails, then queue those (batch after batch)."""
-            # Document links in payloads are built with url_for, which needs a request context.
-            with app.test_request_context(), sessions() as session:
+            # Document links in payloads are built with url_for, which needs a request context;
+            # a new application context keeps it apart from a request this may run inside.
+            with app.app_context(), app.test_request_context(), sessions() as session:
                 handoff = dispatch.hand_on(session, utcnow(), event_data, emails_for)
                 session.commit()
             for delivery_id in handoff.deliveries:
