@@ -30,7 +30,9 @@ def test_the_secret_is_shown_once_and_another_partys_endpoint_does_not_exist(
     shown = market.api.get(f"/webhook-endpoints/{endpoint['id']}", as_=market.tea_owner).get_json()
     assert "secret" not in shown and shown["description"] == "ERP"
     listed = market.api.get("/webhook-endpoints", as_=market.tea_owner).get_json()
-    assert [e["id"] for e in listed["items"]] == [endpoint["id"]] and "secret" not in listed["items"][0]
+    assert [e["id"] for e in listed["items"]] == [endpoint["id"]] and "secret" not in listed[
+        "items"
+    ][0]
 
     for stranger in (market.carpet_owner, market.buyer):
         assert market.api.get("/webhook-endpoints", as_=stranger).get_json()["items"] == []
@@ -42,14 +44,26 @@ def test_the_secret_is_shown_once_and_another_partys_endpoint_does_not_exist(
         ):
             assert_problem(market.api.request(method, path, as_=stranger), 404)
     # Another seller's id, and platform-wide endpoints, are not for a seller's members.
-    assert_problem(_create(market, market.tea_owner, receiver.url, seller_id=market.carpet_seller), 404)
+    assert_problem(
+        _create(market, market.tea_owner, receiver.url, seller_id=market.carpet_seller), 404
+    )
     assert_problem(_create(market, market.buyer, receiver.url), 403, "webhook_seller_required")
-    assert market.api.delete(f"/webhook-endpoints/{endpoint['id']}", as_=market.tea_owner).status_code == 204
-    assert_problem(market.api.get(f"/webhook-endpoints/{endpoint['id']}", as_=market.tea_owner), 404)
+    assert (
+        market.api.delete(f"/webhook-endpoints/{endpoint['id']}", as_=market.tea_owner).status_code
+        == 204
+    )
+    assert_problem(
+        market.api.get(f"/webhook-endpoints/{endpoint['id']}", as_=market.tea_owner), 404
+    )
 
 
 def test_bad_urls_and_event_types_are_refused(market: Market) -> None:
-    for url in ("ftp://example.com/x", "javascript:alert(1)", "http://user:pw@example.com/", "not a url"):
+    for url in (
+        "ftp://example.com/x",
+        "javascript:alert(1)",
+        "http://user:pw@example.com/",
+        "not a url",
+    ):
         assert_problem(_create(market, market.tea_owner, url), 422)
     response = market.api.post(
         "/webhook-endpoints",
@@ -81,7 +95,9 @@ def test_outside_development_loopback_private_and_link_local_targets_are_refused
         "http://100.64.0.1/",
     ):
         body = assert_problem(
-            api.post("/webhook-endpoints", json={"url": url, "events": ["order.paid"]}, as_=operator),
+            api.post(
+                "/webhook-endpoints", json={"url": url, "events": ["order.paid"]}, as_=operator
+            ),
             422,
             "webhook_url_not_allowed",
         )

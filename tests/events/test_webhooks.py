@@ -135,7 +135,7 @@ def test_a_receiver_failing_twice_gets_the_third_delivery_with_the_same_webhook_
         row = market.session.get(WebhookDelivery, delivery_id)
         assert row is not None and row.status == SendStatus.PENDING.value
         clock = row.next_attempt_at
-        dispatch.deliver_webhook(session_factory, sender, delivery_id, lambda: clock)
+        dispatch.deliver_webhook(session_factory, sender, delivery_id, lambda c=clock: c)
 
     attempts = receiver.wait_for(3)
     assert [r.headers["webhook-id"] for r in attempts] == [attempts[0].headers["webhook-id"]] * 3
@@ -163,7 +163,7 @@ def test_retries_last_more_than_a_day_then_the_endpoint_is_marked_failing(
         if row.status != SendStatus.PENDING.value:
             break
         clock = row.next_attempt_at
-        dispatch.deliver_webhook(session_factory, sender, delivery_id, lambda: clock)
+        dispatch.deliver_webhook(session_factory, sender, delivery_id, lambda c=clock: c)
     assert row.status == SendStatus.FAILED.value
     assert row.attempts == len(dispatch.RETRY_DELAYS) == len(receiver.received)
     assert clock - first_attempt >= dt.timedelta(hours=24)
@@ -189,9 +189,12 @@ def test_retries_last_more_than_a_day_then_the_endpoint_is_marked_failing(
     assert receiver.received[-1].headers["webhook-id"] == receiver.received[0].headers["webhook-id"]
     shown = market.api.get(f"/webhook-endpoints/{owner.id}", as_=_caller_of(market, owner))
     assert shown.get_json()["status"] == "active"
-    assert market.api.get(
-        f"/webhook-endpoints/{owner.id}/deliveries", as_=_caller_of(market, owner)
-    ).get_json()["items"][0]["status"] == "delivered"
+    assert (
+        market.api.get(
+            f"/webhook-endpoints/{owner.id}/deliveries", as_=_caller_of(market, owner)
+        ).get_json()["items"][0]["status"]
+        == "delivered"
+    )
 
 
 _CALLERS: dict[str, Caller] = {}
