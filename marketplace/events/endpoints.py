@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 
+from marketplace import pagination
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import OrganisationKind, User
-from marketplace.catalogue import cursor as cursors
 from marketplace.errors import Forbidden, NotFound
 from marketplace.events import dispatch, wake
 from marketplace.events.models import WebhookDelivery, WebhookEndpoint
@@ -86,7 +86,7 @@ def get(session: Session, user: User, endpoint_id: str) -> WebhookEndpoint:
 
 
 def list_endpoints(session: Session, user: User, *, limit: int, cursor: str | None) -> Page:
-    rows, next_cursor = cursors.newest_first(
+    rows, next_cursor = pagination.newest_first(
         session, _owned_query(session, user), WebhookEndpoint, limit, cursor
     )
     return Page(rows, next_cursor)
@@ -113,7 +113,7 @@ def deliveries(
     session: Session, user: User, endpoint_id: str, *, limit: int, cursor: str | None
 ) -> Page:
     endpoint = get(session, user, endpoint_id)
-    rows, next_cursor = cursors.newest_first(
+    rows, next_cursor = pagination.newest_first(
         session,
         select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id),
         WebhookDelivery,

@@ -13,7 +13,6 @@ from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session, sessionmaker
 
 from marketplace.api.event_payloads import event_data
-from marketplace.customs import shipments as customs_shipments
 from marketplace.db import utcnow
 from marketplace.events import dispatch, wake
 from marketplace.events.transport import HttpSender, WebhookSender
@@ -21,6 +20,7 @@ from marketplace.jobs import schedule
 from marketplace.notifications.compose import emails_for
 from marketplace.notifications.mailer import build_mailer
 from marketplace.outbox import OutboxEvent
+from marketplace.paperwork import shipments as paperwork
 
 log = logging.getLogger("marketplace.jobs")
 WAKE_OUTBOX = "wake_outbox"
@@ -96,7 +96,7 @@ class Jobs:
         def issue_documents(shipment_id: str) -> None:
             """A paid shipment's paperwork, rendered here so that downloads only read it."""
             with sessions() as session:
-                customs_shipments.issue(session, shipment_id, now=utcnow())
+                paperwork.issue(session, shipment_id, now=utcnow())
                 session.commit()
 
         @huey.periodic_task(crontab(minute="*"))

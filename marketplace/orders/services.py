@@ -2,9 +2,8 @@
 
 State changes are guarded in the database, not only in Python: an order row is locked (or a
 conditional UPDATE names the state it expects) before it moves, so a webhook, a sweep and a buyer
-acting at once cannot both win. Stock is taken with `stock = stock - n WHERE stock >= n`, one
-listing at a time in primary-key order (no deadlocks), inside a savepoint that is rolled back
-when any line is short.
+acting at once cannot both win. Stock is the catalogue's: reserved and released through
+`catalogue.stock`, all lines or none.
 """
 
 from __future__ import annotations
@@ -18,9 +17,10 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload, raiseload
 
+from marketplace import pagination
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Organisation, OrganisationKind, User
-from marketplace.catalogue import cursor as cursors
+from marketplace.catalogue import stock
 from marketplace.catalogue.models import Listing, ListingStatus
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound
 from marketplace.i18n import _
@@ -50,11 +50,6 @@ _NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I,
 
 # ---------------------------------------------------------------------------------------------
 # Errors
-
-
-class InsufficientStock(Conflict):
-    code = "insufficient_stock"
-    default_detail = _("Some lines ask for more than is in stock; nothing was reserved.")
 
 
 class InvalidTransition(Conflict):
@@ -259,7 +254,7 @@ def place_order(
     order.taxes_minor = totals.taxes.minor
     order.grand_total_minor = totals.grand_total.minor
 
-    _reserve_stock(session, {line.listing_id: line.quantity for line in request.lines})
+    stock.reserve(session, {line.listing_id: line.quantity for line in request.lines})
 
     order.fx = _locked_rates(rates, currency, seller_currencies)
     session.add(order)  # shipments and lines come along through their relationships
@@ -487,58 +482,16 @@ def _record_low_stock(
             )
 
 
-def _reserve_stock(session: Session, wanted: Mapping[str, int]) -> None:
-    """Take stock for every listing or for none, never going below zero under any concurrency."""
-    short: list[str] = []
-    with session.begin_nested():
-        for listing_id in sorted(wanted):
-            quantity = wanted[listing_id]
-            result = session.execute(
-                update(Listing)
-                .where(Listing.id == listing_id, Listing.stock >= quantity)
-                .values(stock=Listing.stock - quantity)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                short.append(listing_id)
-        if short:
-            available = {
-                listing_id: stock
-                for listing_id, stock in session.execute(
-                    select(Listing.id, Listing.stock).where(Listing.id.in_(short))
-                )
-            }
-            raise InsufficientStock(
-                extra={
-                    "lines": [
-                        {
-                            "listing_id": listing_id,
-                            "requested": wanted[listing_id],
-                            "available": available.get(listing_id, 0),
-                        }
-                        for listing_id in short
-                    ]
-                }
-            )
-
-
 def _release_stock(session: Session, order_ids: Sequence[str]) -> None:
-    """Give back what the orders reserved, one listing at a time in primary-key order."""
+    """Give back what the orders reserved."""
     if not order_ids:
         return
     rows = session.execute(
         select(OrderLine.listing_id, func.sum(OrderLine.quantity))
         .where(OrderLine.order_id.in_(order_ids))
         .group_by(OrderLine.listing_id)
-        .order_by(OrderLine.listing_id)
     )
-    for listing_id, quantity in rows.all():
-        session.execute(
-            update(Listing)
-            .where(Listing.id == listing_id)
-            .values(stock=Listing.stock + int(quantity))
-            .execution_options(synchronize_session=False)
-        )
+    stock.release(session, {listing_id: int(quantity) for listing_id, quantity in rows.all()})
 
 
 def _new_number() -> str:
@@ -631,6 +584,28 @@ def payable_order(
         raise NotFound()
     _require_status(view.order, "pay", OrderStatus.PENDING_PAYMENT)
     return view.order, view.totals.grand_total
+
+
+def takes_payment(session: Session, order_id: str, payment_reference: str) -> bool:
+    """Whether money that arrived for the order is wanted: yes while the order awaits payment,
+    or when this very payment already paid it (a replayed event); no once another payment paid
+    it, or it expired or was cancelled.
+
+    The order row stays locked until the transaction ends, so two payments succeeding at once are
+    decided one after the other.
+    """
+    order = _locked(session, order_id)
+    if order.status == OrderStatus.PENDING_PAYMENT.value:
+        return True
+    return order.status == OrderStatus.PAID.value and order.payment_reference == payment_reference
+
+
+def rate_set_of(session: Session, order_id: str) -> str | None:
+    """The id of the rate set the order was priced with (None for an order in one currency)."""
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFound()
+    return order.rate_set_id
 
 
 @dataclass(frozen=True)
@@ -770,7 +745,7 @@ def list_orders(
                 Order.id.in_(select(Shipment.order_id).where(Shipment.seller_id.in_(sellers))),
             )
         )
-    orders, next_cursor = cursors.newest_first(session, query, Order, limit, cursor)
+    orders, next_cursor = pagination.newest_first(session, query, Order, limit, cursor)
     return Page(_views(session, user, orders, now), next_cursor)
 
 
@@ -938,7 +913,7 @@ def list_shipments(
         query = query.where(Shipment.status == status)
     if to_country:
         query = query.where(Shipment.to_country == to_country)
-    shipments, next_cursor = cursors.newest_first(session, query, Shipment, limit, cursor)
+    shipments, next_cursor = pagination.newest_first(session, query, Shipment, limit, cursor)
     due = {
         s.order.id
         for s in shipments

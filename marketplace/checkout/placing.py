@@ -1,6 +1,6 @@
-"""Where orders meet the other domains: current rates (money), landed cost (customs) and refunds
-(payments). The views call these; `services` itself takes all three as parameters, so tests and
-benchmarks can pass their own.
+"""Placing and cancelling orders: where orders meet current rates (money), landed cost (customs)
+and refunds (payments). The orders services take all three as parameters, so tests and
+benchmarks can pass their own; the views call these.
 """
 
 from __future__ import annotations
@@ -91,14 +91,6 @@ def _explained(result: customs.LandedCostEstimate) -> dict[str, object]:
         }
 
 
-def refund_issuer(
-    gateways: Mapping[str, PaymentGateway], listeners: Listeners
-) -> services.RefundIssuer:
-    """How a paid order being cancelled gets its money back: payments refunds all that remains
-    through the gateway it was paid with (the order's ledger and status follow its listeners)."""
-    return order_payments.refund_cancelled_order(gateways, listeners)
-
-
 def place_order(
     session: Session,
     buyer: User,
@@ -108,6 +100,7 @@ def place_order(
     reservation: dt.timedelta,
     max_rate_age: dt.timedelta,
 ) -> services.OrderView:
+    """An order priced with today's rates (copied onto it) and each parcel's landed cost."""
     rates = money.current_table(session)
     return services.place_order(
         session,
@@ -127,6 +120,10 @@ def cancel_order(
     order_id: str,
     *,
     now: dt.datetime,
-    refund: services.RefundIssuer | None = None,
+    gateways: Mapping[str, PaymentGateway],
+    listeners: Listeners,
 ) -> services.OrderView:
+    """Cancel an order; a paid one gets back all that remains through the gateway it was paid
+    with (the order's ledger and status follow the payment listeners)."""
+    refund = order_payments.refund_cancelled_order(gateways, listeners)
     return services.cancel_order(session, user, order_id, now=now, refund=refund)
