@@ -80,10 +80,12 @@ reference_group = AppGroup("reference", help="Reference data (HS codes, customs 
 
 @reference_group.command("load")
 def reference_load() -> None:
-    """Load or refresh the reference data shipped with the code."""
+    """Load or refresh the reference data shipped with the code (one instance at a time)."""
+    from marketplace.db import hold_startup_lock
     from marketplace.reference import load_all
 
     with _session() as session:
+        hold_startup_lock(session.connection())
         lines = load_all(session)
         session.commit()
     click.echo("\n".join(lines))

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from sqlalchemy import (
     BigInteger,
+    Connection,
     DateTime,
     Dialect,
     Engine,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     String,
     create_engine,
     event,
+    text,
     types,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
@@ -137,6 +139,26 @@ def _make_sqlite_transactional(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# pg_advisory_xact_lock key held by `flask db upgrade` and `flask reference load`.
+STARTUP_LOCK_KEY = 0x51_4B_52_44  # "SKRD"
+
+
+def hold_startup_lock(connection: Connection, *, wait_seconds: int = 600) -> None:
+    """One instance at a time migrates or loads reference data (PostgreSQL; SQLite has one writer).
+
+    Containers started together all run the same start command: the first takes this lock for
+    its transaction, the others wait for it (up to `wait_seconds`), then find the schema at head
+    and the data loaded, and do nothing. Once held, no statement may wait on a lock for more
+    than 10 s nor run for more than `wait_seconds`, so a stuck start fails instead of hanging.
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(wait_seconds)}s'")
+    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STARTUP_LOCK_KEY})
+    connection.exec_driver_sql("SET LOCAL lock_timeout = '10s'")
+    connection.exec_driver_sql(f"SET LOCAL statement_timeout = '{int(wait_seconds)}s'")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Any]:
