@@ -11,7 +11,8 @@ the end. It then downloads an issued customs document (a 20-line invoice PDF, as
 over HTTP, prints `tests.customs.bench_documents` (rendering and issuing a shipment's PDFs in
 this process, on one core), and `tests.orders.bench_orders` (order placement with 4 concurrent
 clients against gunicorn on its own fresh database, compared with that run's /healthz ceiling and
-with the catalogue's precomputed-JSON ceiling above). Settings: BENCH_DATABASE_URL (an admin URL, default the local `postgres`),
+with the catalogue's precomputed-JSON ceiling above), and `tests.bench_events` (webhook delivery
+throughput and lag with a worker on Redis; two instances and two workers under a storm). Settings: BENCH_DATABASE_URL (an admin URL, default the local `postgres`),
 BENCH_SECONDS per scenario (default 8), BENCH_LISTINGS (default 100000), BENCH_CONCURRENCY (8).
 """
 
@@ -647,6 +648,10 @@ def main() -> None:
             f"orders: placing 2-seller DDP orders on a fresh database, {CLIENTS} clients, {SECONDS:.0f} s"
         )
         for line in bench_orders(SECONDS, catalogue_ceiling=results[0]["rps"]):
+            print(line)
+        from tests.bench_events import bench_events
+
+        for line in bench_events(SECONDS):
             print(line)
     finally:
         if server is not None:
