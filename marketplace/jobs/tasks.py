@@ -33,8 +33,9 @@ def build_huey(settings: Mapping[str, Any]) -> Huey:
     )
     name = settings["TASK_QUEUE_NAME"]
     if url.startswith(("redis://", "rediss://", "unix://")):
-        # blocking: a worker waits on BRPOP and starts a task the moment it is queued.
-        return RedisHuey(name, url=url, blocking=True, utc=True)
+        # blocking: a worker waits on BRPOP and starts a task the moment it is queued; a Redis
+        # that is down is noticed within 2 s, never held in a request.
+        return RedisHuey(name, url=url, blocking=True, utc=True, socket_connect_timeout=2)
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
