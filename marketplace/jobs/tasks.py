@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import redis
 from flask import Flask
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import event as orm_event
@@ -35,7 +36,8 @@ def build_huey(settings: Mapping[str, Any]) -> Huey:
     if url.startswith(("redis://", "rediss://", "unix://")):
         # blocking: a worker waits on BRPOP and starts a task the moment it is queued; a Redis
         # that is down is noticed within 2 s, never held in a request.
-        return RedisHuey(name, url=url, blocking=True, utc=True, socket_connect_timeout=2)
+        pool = redis.ConnectionPool.from_url(url, socket_connect_timeout=2)
+        return RedisHuey(name, connection_pool=pool, blocking=True, utc=True)
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
