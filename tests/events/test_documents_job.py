@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-from decimal import Decimal
 
 import pytest
 
 from marketplace.customs.documents import store
-from marketplace.db import utcnow
-from marketplace.money import services as money
-from marketplace.money.models import SourceKind
-from marketplace.money.sources import IncomingRates
-from tests.orders.conftest import RATES, Market, make_operator
+from tests.orders.conftest import Market, make_operator
 
 
+@pytest.mark.usefixtures("sdr_rate")
 def test_after_payment_the_documents_exist_and_a_download_renders_nothing(
     market: Market, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    money.store_rates(
-        market.session,
-        IncomingRates(
-            base="EUR",
-            as_of=RATES.as_of,
-            source=SourceKind.OPERATOR,
-            rates={**RATES.rates, "XDR": Decimal("0.833")},  # the CN 22 / CN 23 line is in SDR
-        ),
-        utcnow(),
-    )
     order = market.placed((market.tea, 1))
     shipment = order["shipments"][0]["id"]
     operator = market.api.user("Operator")

@@ -206,3 +206,45 @@ def _caller_of(market: Market, endpoint: WebhookEndpoint) -> Caller:
         operator = _operator(market)
         _CALLERS[endpoint.id] = operator
     return _CALLERS[endpoint.id]
+
+
+@pytest.mark.usefixtures("sdr_rate")
+def test_each_state_change_of_an_order_reaches_an_endpoint_that_asked_for_everything(
+    market: Market, receiver: Receiver
+) -> None:
+    operator = _operator(market)
+    endpoint = _endpoint(market, operator, receiver.url, [t.value for t in EventType])
+    order = market.placed((market.tea, 8))  # 10 in stock: 2 left, low
+    _pay_by_transfer(market, order["id"], operator)
+    shipment = order["shipments"][0]["id"]
+    dispatched = market.api.post(
+        f"/shipments/{shipment}/dispatch",
+        json={"carrier": "Kazpost", "tracking_number": "RR1"},
+        as_=market.tea_owner,
+    )
+    assert dispatched.status_code == 200
+    refunded = market.api.post(
+        f"/orders/{order['id']}/refunds", as_=operator, json={"reason": "damaged"}
+    )
+    assert refunded.status_code == 201, refunded.get_json()
+    cancelled = market.placed((market.carpet, 1))
+    assert market.api.post(f"/orders/{cancelled['id']}/cancel", as_=market.buyer).status_code == 200
+
+    payloads = [_verified(endpoint["secret"], r) for r in receiver.wait_for(8)]
+    by_type = {p["type"]: p["data"] for p in payloads}
+    assert set(by_type) == {
+        "order.placed",
+        "listing.low_stock",
+        "order.paid",
+        "shipment.dispatched",
+        "refund.created",
+        "order.cancelled",
+        "documents.issued",
+    }
+    kinds = {(d["kind"], d["language"]) for d in by_type["documents.issued"]["documents"]}
+    assert ("commercial_invoice", "zh-Hans") in kinds
+    assert by_type["listing.low_stock"]["id"] == market.tea
+    assert by_type["listing.low_stock"]["stock"] == 2
+    assert by_type["shipment.dispatched"]["tracking_number"] == "RR1"
+    assert by_type["refund.created"]["order_id"] == order["id"]
+    assert by_type["order.cancelled"]["status"] == "cancelled"
