@@ -19,6 +19,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from marketplace.db import new_id
 from marketplace.events.models import (
     EmailMessage,
     EndpointStatus,
@@ -95,8 +96,10 @@ def hand_on(
     if not events:
         return handoff
     endpoints = list(session.scalars(select(WebhookEndpoint)))
+    by_sellers = any(endpoint.seller_id is not None for endpoint in endpoints)
+    rows: list[WebhookDelivery | EmailMessage] = []
     for event in events:
-        sellers = _sellers_of(session, event)
+        sellers = _sellers_of(session, event) if by_sellers else set()
         bodies: dict[str | None, str] = {}
         for endpoint in endpoints:
             if event.type not in endpoint.events:
@@ -104,21 +107,21 @@ def hand_on(
             if endpoint.seller_id is not None and endpoint.seller_id not in sellers:
                 continue
             if endpoint.seller_id not in bodies:
-                bodies[endpoint.seller_id] = _body(
-                    event, build_data(session, event, endpoint.seller_id, now)
-                )
+                data = build_data(session, event, endpoint.seller_id, now)
+                bodies[endpoint.seller_id] = _body(event, data)
             delivery = WebhookDelivery(
+                id=new_id(),
                 endpoint_id=endpoint.id,
                 event_id=event.id,
                 event_type=event.type,
                 body=bodies[endpoint.seller_id],
                 next_attempt_at=now,
             )
-            session.add(delivery)
-            session.flush()
+            rows.append(delivery)
             handoff.deliveries.append(delivery.id)
         for email in compose_emails(session, event, now):
             message = EmailMessage(
+                id=new_id(),
                 event_id=event.id,
                 recipient=email.recipient,
                 locale=email.locale,
@@ -126,8 +129,7 @@ def hand_on(
                 text=email.text,
                 next_attempt_at=now,
             )
-            session.add(message)
-            session.flush()
+            rows.append(message)
             handoff.emails.append(message.id)
         if event.type == EventType.ORDER_PAID:
             handoff.paid_shipments.extend(
@@ -137,7 +139,13 @@ def hand_on(
                     .order_by(Shipment.position)
                 )
             )
-        event.dispatched_at = now
+    session.add_all(rows)  # one multi-row INSERT per table at the flush
+    session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.id.in_([event.id for event in events]))
+        .values(dispatched_at=now)
+        .execution_options(synchronize_session=False)
+    )
     session.flush()
     return handoff
 
@@ -175,7 +183,7 @@ Row = TypeVar("Row", WebhookDelivery, EmailMessage)
 
 def claim(session: Session, model: type[Row], row_id: str, now: dt.datetime) -> Row | None:
     """Take one due attempt for this worker, or None if it is not due or another worker has it."""
-    result = session.execute(
+    claimed = session.scalars(
         update(model)
         .where(
             model.id == row_id,
@@ -184,11 +192,10 @@ def claim(session: Session, model: type[Row], row_id: str, now: dt.datetime) -> 
             or_(model.locked_until.is_(None), model.locked_until < now),
         )
         .values(locked_until=now + CLAIM, attempts=model.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    return session.get(model, row_id, populate_existing=True)
+        .returning(model)
+        .execution_options(populate_existing=True)
+    ).first()
+    return claimed
 
 
 def settle(
@@ -225,6 +232,7 @@ def deliver_webhook(
         endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
         assert endpoint is not None  # deleting an endpoint deletes its deliveries
         url, body, event_id = endpoint.url, delivery.body, delivery.event_id
+        endpoint_id, endpoint_status = endpoint.id, endpoint.status
         signing = _signing_secrets(endpoint, now())
         session.commit()
     # No transaction is held while the receiver answers.
@@ -235,12 +243,16 @@ def deliver_webhook(
             return None
         delivery.last_status_code = result.status_code
         delay = settle(delivery, error=result.error, now=now())
-        endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
-        if endpoint is not None:
-            if delivery.status == SendStatus.FAILED.value:
-                endpoint.status = EndpointStatus.FAILING.value
-            elif delivery.status == SendStatus.DELIVERED.value:
-                endpoint.status = EndpointStatus.ACTIVE.value
+        status = {
+            SendStatus.FAILED.value: EndpointStatus.FAILING.value,
+            SendStatus.DELIVERED.value: EndpointStatus.ACTIVE.value,
+        }.get(delivery.status, endpoint_status)
+        if status != endpoint_status:
+            session.execute(
+                update(WebhookEndpoint)
+                .where(WebhookEndpoint.id == endpoint_id)
+                .values(status=status)
+            )
         session.commit()
         return delay
 
