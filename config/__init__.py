@@ -35,7 +35,7 @@ DEFAULTS: dict[str, Any] = {
     # queuing process); empty: REDIS_URL if set, else sqlite:///instance/tasks.sqlite.
     "TASK_QUEUE_URL": "",
     "TASK_QUEUE_NAME": "marketplace",  # the queue's key prefix in Redis
-    "WORKER_THREADS": 4,
+    "WORKER_THREADS": 8,  # jobs wait on the database and receivers more than they compute
     "SMTP_URL": "",  # smtp://user:password@host:587 or smtps://...; empty: emails go to the log
     "MAIL_FROM": "Silk Road Marketplace <no-reply@silkroad.example>",
     "RATES_URL": "",  # the ECB's eurofxref-daily.xml, imported daily by the worker when set

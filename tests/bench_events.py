@@ -1,6 +1,6 @@
 """Event delivery and scale-out, for `make bench` (or alone: `python -m tests.bench_events [s]`).
 
-1. Delivery: one `flask worker` process (4 threads) on the local Redis delivers signed webhooks
+1. Delivery: one `flask worker` process (BENCH_WORKER_THREADS, 8) on the local Redis delivers signed webhooks
    to a receiver on loopback. Throughput: 600 events committed while no worker runs, then the
    worker drains them (deliveries per second per worker). Lag: events committed through the
    application's outbox at 50 per second while the worker runs; commit-to-arrival p50 and p99
@@ -52,6 +52,7 @@ from tests.events.committed import ROOT, Committed, committed_market, kill, star
 from tests.events.receiver import Receiver, start_receiver  # noqa: E402
 
 RATE = 50  # events per second for the lag measurement
+THREADS = int(os.environ.get("BENCH_WORKER_THREADS", "8"))  # of the one worker process
 BACKLOG = 600
 PORTS = range(18400, 18500)
 # Rate-limit counters of the scale-out instances: a Redis database of this bench's own.
@@ -114,7 +115,7 @@ def bench_delivery(seconds: float) -> list[str]:
             for _ in range(BACKLOG):
                 record(session, EventType.ORDER_PLACED, order_id=order_id)
             session.commit()
-        worker = start_worker(market.env, threads=4)
+        worker = start_worker(market.env, threads=THREADS)
         try:
             receiver.wait_for(BACKLOG + 1, timeout=600)
             times = sorted(r.at for r in receiver.received)
@@ -141,7 +142,7 @@ def bench_delivery(seconds: float) -> list[str]:
     p50, p99 = statistics.median(lags), _percentile(lags, 0.99)
     return [
         "",
-        "| event delivery (1 worker process, 4 threads, Redis) | figure |",
+        f"| event delivery (1 worker process, {THREADS} threads, Redis) | figure |",
         "|---|---:|",
         f"| backlog of {BACKLOG} drained | {throughput:.0f} deliveries/s per worker |",
         f"| commit-to-delivery lag at {offered:.0f} events/s, p50 | {p50 * 1000:.0f} ms |",
