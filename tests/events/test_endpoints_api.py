@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
 
@@ -123,3 +124,55 @@ def test_a_rotated_secret_signs_beside_the_old_one_for_a_day(
     assert received.headers["webhook-signature"].count("v1,") == 2
     for secret in (old["secret"], new_secret):  # receivers on either secret accept it
         assert Webhook(secret).verify(received.body, received.headers)["type"] == "order.placed"
+
+
+def test_the_endpoint_and_delivery_lists_page_in_a_constant_number_of_queries(
+    market: Market, receiver: Receiver, connection: Connection
+) -> None:
+    endpoint = _create(market, market.tea_owner, receiver.url).get_json()
+    _create(market, market.tea_owner, receiver.url + "/second")
+
+    def queries(path: str) -> int:
+        statements: list[str] = []
+
+        def record(*args: Any) -> None:
+            statements.append(args[2])
+
+        event.listen(connection, "before_cursor_execute", record)
+        try:
+            response = market.api.get(path, query_string={"limit": 1}, as_=market.tea_owner)
+            assert response.status_code == 200 and response.get_json()["next_cursor"]
+            following = market.api.get(
+                path,
+                query_string={"limit": 50, "cursor": response.get_json()["next_cursor"]},
+                as_=market.tea_owner,
+            )
+            assert following.status_code == 200 and following.get_json()["items"]
+        finally:
+            event.remove(connection, "before_cursor_execute", record)
+        return len(statements)
+
+    market.placed((market.tea, 1))
+    market.placed((market.tea, 1))
+    few = (
+        queries("/webhook-endpoints"),
+        queries(f"/webhook-endpoints/{endpoint['id']}/deliveries"),
+    )
+    for _ in range(5):
+        market.placed((market.tea, 1))
+    many = (
+        queries("/webhook-endpoints"),
+        queries(f"/webhook-endpoints/{endpoint['id']}/deliveries"),
+    )
+    assert few == many
+    log = market.api.get(f"/webhook-endpoints/{endpoint['id']}/deliveries", as_=market.tea_owner)
+    assert [d["status"] for d in log.get_json()["items"]] == ["delivered"] * 7
+    assert_problem(
+        market.api.get(
+            f"/webhook-endpoints/{endpoint['id']}/deliveries",
+            query_string={"cursor": "garbage"},
+            as_=market.tea_owner,
+        ),
+        422,
+        "cursor_invalid",
+    )
