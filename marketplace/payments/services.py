@@ -341,13 +341,16 @@ def _apply(
 
 
 def _record_refund(session: Session, payment: Payment, refund: PaymentRefund) -> None:
+    """`refund.created`; naming the shipment refunded, when there is one, keeps it to its seller."""
     session.flush()  # the refund's id
+    shipment = {"shipment_id": refund.shipment_id} if refund.shipment_id else {}
     record(
         session,
         EventType.REFUND_CREATED,
         order_id=payment.order_id,
         payment_id=refund.payment_id,
         refund_id=refund.id,
+        **shipment,
     )
 
 

@@ -14,6 +14,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     at: float
+    path: str
 
 
 @dataclass
@@ -46,7 +47,12 @@ def start_receiver(port: int = 0) -> Receiver:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             with receiver.lock:
                 receiver.received.append(
-                    Received({k.lower(): v for k, v in self.headers.items()}, body, time.time())
+                    Received(
+                        {k.lower(): v for k, v in self.headers.items()},
+                        body,
+                        time.time(),
+                        self.path,
+                    )
                 )
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
             self.send_response(status)

@@ -5,6 +5,7 @@ receiver would; retries keep the webhook-id; a rolled-back change sends nothing.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -248,3 +249,25 @@ def test_each_state_change_of_an_order_reaches_an_endpoint_that_asked_for_everyt
     assert by_type["shipment.dispatched"]["tracking_number"] == "RR1"
     assert by_type["refund.created"]["order_id"] == order["id"]
     assert by_type["order.cancelled"]["status"] == "cancelled"
+
+
+def test_a_refund_of_one_sellers_shipment_is_told_to_that_seller_only(
+    market: Market, receiver: Receiver
+) -> None:
+    for owner, path in ((market.tea_owner, "/tea"), (market.carpet_owner, "/carpet")):
+        _endpoint(market, owner, receiver.url + path, ["refund.created"])
+    operator = _operator(market)
+    order = market.placed((market.tea, 1), (market.carpet, 1))
+    _pay_by_transfer(market, order["id"], operator)
+    carpet_parcel = next(
+        s["id"] for s in order["shipments"] if s["seller_id"] == market.carpet_seller
+    )
+    refunded = market.api.post(
+        f"/orders/{order['id']}/refunds",
+        as_=market.carpet_owner,
+        json={"shipment_id": carpet_parcel, "reason": "torn"},
+    )
+    assert refunded.status_code == 201, refunded.get_json()
+    (received,) = receiver.wait_for(1)
+    assert received.path == "/hooks/carpet"
+    assert json.loads(received.body)["data"]["shipment_id"] == carpet_parcel
