@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from marketplace.jobs import schedule
+from marketplace.money import services as money
 from marketplace.orders.models import Order
 from marketplace.outbox import OutboxEvent
 from tests.orders.conftest import Market
 
 JOB = schedule.PERIODIC[0]  # orders.expire, every minute
+ECB_FILE = Path(__file__).resolve().parents[1] / "money" / "data" / "eurofxref-daily-2022-07-08.xml"
 
 
 def test_a_period_is_claimed_by_one_worker_only(session_factory: sessionmaker[Session]) -> None:
@@ -44,3 +47,14 @@ def test_the_expiry_job_expires_unpaid_orders_and_records_their_events(market: M
         select(OutboxEvent.data).where(OutboxEvent.type == "order.expired")
     ).all()
     assert expired == [{"order_id": order["id"]}]
+
+
+def test_the_daily_rates_job_imports_the_ecb_file_at_rates_url_when_set(
+    session: Session,
+) -> None:
+    rates_job = next(job for job in schedule.PERIODIC if job.name == "rates.refresh")
+    now = dt.datetime.now(dt.UTC)
+    assert rates_job.run(session, now, {"RATES_URL": ""}) == "RATES_URL not set"
+    summary = rates_job.run(session, now, {"RATES_URL": str(ECB_FILE)})
+    assert summary.endswith("of 2022-07-08")
+    assert money.current_table(session).as_of >= dt.date(2022, 7, 8)
