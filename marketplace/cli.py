@@ -169,6 +169,13 @@ def orders_expire() -> None:
 )
 def worker(threads: int | None) -> None:
     """Run the background jobs (webhooks, emails, documents, expiry, rates) until stopped."""
+    import logging
+
+    # Huey's own lines (started, task failed) go out as the application's JSON log lines.
+    ours = logging.getLogger("marketplace")
+    huey_log = logging.getLogger("huey")
+    huey_log.handlers, huey_log.propagate = list(ours.handlers), False
+    huey_log.setLevel(ours.level)
     jobs = current_app.extensions["marketplace"]["jobs"]
     consumer = jobs.huey.create_consumer(
         workers=threads or current_app.config["MARKETPLACE"]["WORKER_THREADS"],
