@@ -97,3 +97,17 @@ def test_the_buyer_hears_of_the_dispatch_with_its_tracking_number(
     assert dispatched.status_code == 200, dispatched.get_json()
     last = box.to(market.buyer.email)[-1]
     assert "RR123456785KZ" in text_of(last) and "Kazpost" in text_of(last)
+
+
+def test_a_sellers_members_hear_when_an_order_leaves_a_listing_low(
+    market: Market, mailbox: tuple[str, Mailbox]
+) -> None:
+    _url, box = mailbox
+    market.session.execute(update(User).where(User.id == market.tea_owner.id).values(locale="kk"))
+    market.session.flush()
+    market.placed((market.tea, 5))  # 10 in stock, 5 left: not low yet
+    assert box.to(market.tea_owner.email) == []
+    market.placed((market.tea, 3))  # 2 left
+    (low,) = box.to(market.tea_owner.email)
+    assert "Қор азайды" in _subject(low)
+    assert "2" in text_of(low) and "Longjing green tea" in text_of(low)
