@@ -13,20 +13,30 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import User
 from marketplace.customs import landed_cost as customs
 from marketplace.i18n import use_locale
-from marketplace.money import RateTable
+from marketplace.money import Money, RateTable
 from marketplace.money import services as money
-from marketplace.orders import services
+from marketplace.orders import allowance, services
 from marketplace.orders.landed_cost import LandedCost, LandedCostEstimator, ShipmentForCustoms
 from marketplace.payments import order_payments
 from marketplace.payments.gateway import PaymentGateway
 from marketplace.payments.services import Listeners
 
 
-def landed_cost_estimator(rates: RateTable, on: dt.date) -> LandedCostEstimator:
-    """The customs engine, estimating each parcel with the order's rates on the order's day."""
+def landed_cost_estimator(
+    rates: RateTable, on: dt.date, buyer_id: str | None = None
+) -> LandedCostEstimator:
+    """The customs engine, estimating each parcel with the order's rates on the order's day.
 
-    def estimate(session: Session, shipment: ShipmentForCustoms) -> LandedCost:
-        result = customs.estimate_landed_cost(
+    With the buyer known, a destination whose allowance is per period (Uzbekistan: a month) is
+    told what the buyer's earlier paid orders there used of it, and the parcels of this order
+    estimated before (each seller's parcel arrives on its own, and all count).
+    """
+    this_order: list[Money] = []  # goods + shipping of the parcels estimated so far
+
+    def run(
+        session: Session, shipment: ShipmentForCustoms, used: Money | None
+    ) -> customs.LandedCostEstimate:
+        return customs.estimate_landed_cost(
             session,
             customs.LandedCostInput(
                 destination=shipment.to_country,
@@ -45,9 +55,24 @@ def landed_cost_estimator(rates: RateTable, on: dt.date) -> LandedCostEstimator:
                 shipping=shipment.shipping,
                 currency=shipment.currency,
                 ship_from=shipment.from_country,
+                allowance_used=used,
             ),
             rates,
         )
+
+    def estimate(session: Session, shipment: ShipmentForCustoms) -> LandedCost:
+        result = run(session, shipment, None)
+        # Only where the engine asks for it (a per-period allowance), count what was used and
+        # estimate again: other destinations cost no extra query.
+        window = result.allowance_window
+        if buyer_id is not None and window is not None:
+            used = Money.zero(shipment.currency)
+            earlier = allowance.paid_to(session, buyer_id, shipment.to_country, *window)
+            for value in [*earlier, *this_order]:
+                used = used + rates.convert(value, shipment.currency)
+            result = run(session, shipment, used)
+        goods = sum((item.total_value for item in shipment.items), Money.zero(shipment.currency))
+        this_order.append(goods + shipment.shipping)
         duties, taxes = result.duties.requested, result.taxes.requested
         # Converted separately, checkout and delivery parts could miss their sum by a minor unit:
         # the checkout part is taken as given and bounded, the delivery part is what remains.
@@ -110,7 +135,7 @@ def place_order(
         now=now,
         reservation=reservation,
         max_rate_age=max_rate_age,
-        estimate=landed_cost_estimator(rates, now.date()),
+        estimate=landed_cost_estimator(rates, now.date(), buyer.id),
     )
 
 

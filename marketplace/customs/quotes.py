@@ -2,7 +2,7 @@
 
 A basket is split the way orders are: one shipment per seller, each crossing from the seller's
 country to the destination, each estimated on its own (thresholds apply per consignment).
-Listings are read from the catalogue's table until the catalogue offers a read service.
+The listings' facts come from the catalogue's read service.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Organisation
-from marketplace.catalogue.models import Listing, ListingStatus
+from marketplace.catalogue.facts import published_listing_facts
 from marketplace.customs.landed_cost import (
     Amounts,
     Incoterm,
@@ -72,14 +72,7 @@ def quote_listings(
     under CIF rules that understates the customs value by the shipping cost.
     """
     ids = [listing_id for listing_id, _quantity in lines]
-    found = {
-        listing.id: listing
-        for listing in session.scalars(
-            select(Listing).where(
-                Listing.id.in_(ids), Listing.status == ListingStatus.PUBLISHED.value
-            )
-        )
-    }
+    found = published_listing_facts(session, ids)
     missing = {
         f"lines.{index}": [_("No published listing has this id.")]
         for index, listing_id in enumerate(ids)
@@ -90,7 +83,7 @@ def quote_listings(
     unshipped = {
         f"lines.{index}": [_("This listing does not ship to %(country)s.", country=destination)]
         for index, listing_id in enumerate(ids)
-        if not (found[listing_id].ships_everywhere or destination in found[listing_id].ships_to)
+        if not found[listing_id].ships_to_country(destination)
     }
     if unshipped:
         raise Invalid(
@@ -98,7 +91,7 @@ def quote_listings(
             code="not_shipped_to",
             errors=unshipped,
         )
-    requested = currency or found[ids[0]].currency
+    requested = currency or found[ids[0]].price.currency
 
     by_seller: dict[str, list[ShipmentLine]] = {}
     for listing_id, quantity in lines:
@@ -107,7 +100,7 @@ def quote_listings(
             ShipmentLine(
                 hs_code=listing.hs_code,
                 origin_country=listing.origin_country,
-                unit_value=Money.from_minor(listing.price_minor, listing.currency),
+                unit_value=listing.price,
                 quantity=quantity,
                 unit_weight_grams=listing.weight_grams,
             )
