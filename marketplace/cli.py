@@ -153,11 +153,11 @@ orders_group = AppGroup("orders", help="Order housekeeping (run `expire` from a 
 def orders_expire() -> None:
     """Expire unpaid orders past their reservation (stock comes back); purge old idempotency keys."""
     from marketplace.db import utcnow
-    from marketplace.orders import idempotency, services
+    from marketplace.orders import expiry, idempotency
 
     now = utcnow()
     with _session() as session:
-        expired = services.expire_due(session, now)
+        expired = expiry.expire_due(session, now)
         purged = idempotency.purge_expired(session, now)
         session.commit()
     click.echo(f"{len(expired)} orders expired, {purged} idempotency keys purged")

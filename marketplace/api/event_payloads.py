@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from marketplace.api.customs_documents import DocumentSchema, _document_out
 from marketplace.api.listings import ListingSchema
-from marketplace.api.orders import OrderSchema, ShipmentSchema, _order_out, _shipment_view_out
-from marketplace.api.payments import PaymentSchema, RefundSchema, payment_view, refund_view
+from marketplace.api.orders.schemas import OrderSchema, ShipmentSchema
+from marketplace.api.payments import PaymentSchema, RefundSchema
 from marketplace.catalogue.models import Listing
 from marketplace.customs.documents import store
-from marketplace.orders import services as orders
+from marketplace.orders import queries as orders
 from marketplace.outbox import EventType, OutboxEvent
 from marketplace.payments.models import Payment, PaymentRefund
 
@@ -41,23 +41,23 @@ def event_data(
     if kind in ORDER_EVENTS:
         view = orders.order_view(session, ids["order_id"], seller_id=seller_id, now=now)
         if view is not None:
-            return dict(OrderSchema().dump(_order_out(view)))
+            return dict(OrderSchema().dump(view))
     elif kind is EventType.PAYMENT_FAILED:
         payment = session.get(Payment, ids["payment_id"])
         if payment is not None:
-            return dict(PaymentSchema().dump(payment_view(payment)))
+            return dict(PaymentSchema().dump(payment))
     elif kind is EventType.REFUND_CREATED:
         refund = session.get(PaymentRefund, ids["refund_id"])
         if refund is not None:
             return {
-                **RefundSchema().dump(refund_view(refund)),
+                **RefundSchema().dump(refund),
                 "order_id": ids["order_id"],
                 "payment_id": ids["payment_id"],
             }
     elif kind is EventType.SHIPMENT_DISPATCHED:
         shipment = orders.shipment_view(session, ids["shipment_id"], now=now)
         if shipment is not None:
-            return dict(ShipmentSchema().dump(_shipment_view_out(shipment)))
+            return dict(ShipmentSchema().dump(shipment))
     elif kind is EventType.DOCUMENTS_ISSUED:
         current = {d.id for d in store.current_documents(session, ids["shipment_id"])}
         documents = store.list_documents(session, ids["shipment_id"])

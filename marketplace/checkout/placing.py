@@ -15,7 +15,8 @@ from marketplace.customs import landed_cost as customs
 from marketplace.i18n import use_locale
 from marketplace.money import Money, RateTable
 from marketplace.money import services as money
-from marketplace.orders import allowance, services
+from marketplace.orders import allowance, lifecycle, queries
+from marketplace.orders import placing as ordering
 from marketplace.orders.landed_cost import LandedCost, LandedCostEstimator, ShipmentForCustoms
 from marketplace.payments import order_payments
 from marketplace.payments.gateway import PaymentGateway
@@ -119,15 +120,15 @@ def _explained(result: customs.LandedCostEstimate) -> dict[str, object]:
 def place_order(
     session: Session,
     buyer: User,
-    request: services.OrderRequest,
+    request: ordering.OrderRequest,
     *,
     now: dt.datetime,
     reservation: dt.timedelta,
-    max_rate_age: dt.timedelta,
-) -> services.OrderView:
+    max_rate_age: dt.timedelta | None,
+) -> queries.OrderView:
     """An order priced with today's rates (copied onto it) and each parcel's landed cost."""
     rates = money.current_table(session)
-    return services.place_order(
+    return ordering.place_order(
         session,
         buyer,
         request,
@@ -147,8 +148,8 @@ def cancel_order(
     now: dt.datetime,
     gateways: Mapping[str, PaymentGateway],
     listeners: Listeners,
-) -> services.OrderView:
+) -> queries.OrderView:
     """Cancel an order; a paid one gets back all that remains through the gateway it was paid
     with (the order's ledger and status follow the payment listeners)."""
     refund = order_payments.refund_cancelled_order(gateways, listeners)
-    return services.cancel_order(session, user, order_id, now=now, refund=refund)
+    return lifecycle.cancel_order(session, user, order_id, now=now, refund=refund)

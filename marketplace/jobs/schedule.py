@@ -22,8 +22,7 @@ from sqlalchemy.orm import Session
 from marketplace.events.models import PeriodicRun
 from marketplace.money.services import import_rates
 from marketplace.money.sources import EcbXml
-from marketplace.orders import idempotency
-from marketplace.orders import services as orders
+from marketplace.orders import expiry, idempotency
 
 JobFunction = Callable[[Session, dt.datetime, Mapping[str, Any]], str]
 
@@ -73,7 +72,7 @@ def claim(session: Session, job: PeriodicJob, now: dt.datetime) -> bool:
 
 def expire_orders(session: Session, now: dt.datetime, settings: Mapping[str, Any]) -> str:
     """Unpaid orders past their reservation give their stock back; old idempotency keys go."""
-    expired = orders.expire_due(session, now)
+    expired = expiry.expire_due(session, now)
     purged = idempotency.purge_expired(session, now)
     return f"{len(expired)} orders expired, {purged} idempotency keys purged"
 

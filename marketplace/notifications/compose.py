@@ -21,7 +21,7 @@ from marketplace.events.dispatch import Email
 from marketplace.i18n import gettext, parse_tag, use_locale
 from marketplace.money import Money
 from marketplace.money.formatting import format_money
-from marketplace.orders import services as orders
+from marketplace.orders import queries as orders
 from marketplace.orders.models import Order, Shipment
 from marketplace.outbox import EventType, OutboxEvent
 from marketplace.payments.models import PaymentRefund

@@ -26,8 +26,8 @@ from marketplace.cli import alembic_config
 from marketplace.db import make_engine
 from marketplace.reference import load_all
 from tests.database import fresh_database
+from tests.factories import ADDRESS, store_rates
 from tests.helpers import Api, Caller
-from tests.orders.conftest import ADDRESS, store_rates
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_EVENTS_REDIS_URL", "redis://127.0.0.1:6379/12")

@@ -14,7 +14,7 @@ from marketplace.money import services as money
 from marketplace.money.models import SourceKind
 from marketplace.money.sources import IncomingRates
 from tests.events.receiver import Receiver, start_receiver
-from tests.orders.conftest import RATES, current_rates, market  # noqa: F401 (fixtures reused)
+from tests.factories import ORDER_RATES
 
 
 @pytest.fixture
@@ -33,16 +33,16 @@ def app_settings(app_settings: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def sdr_rate(session: Session) -> None:
-    """The test rates with an SDR rate, stored after them (`current_rates` is autouse): the
-    CN 22 / CN 23 line of the documents is in SDR."""
+def sdr_rate(session: Session, current_rates: str) -> None:
+    """The test rates with an SDR rate, stored after them: the CN 22 / CN 23 line of the
+    documents is in SDR."""
     money.store_rates(
         session,
         IncomingRates(
             base="EUR",
-            as_of=RATES.as_of,
+            as_of=ORDER_RATES.as_of,
             source=SourceKind.OPERATOR,
-            rates={**RATES.rates, "XDR": Decimal("0.833")},
+            rates={**ORDER_RATES.rates, "XDR": Decimal("0.833")},
         ),
         utcnow(),
     )

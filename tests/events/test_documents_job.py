@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from marketplace.customs.documents import store
-from tests.orders.conftest import Market, make_operator
+from tests.factories import Market, make_operator
 
 
 @pytest.mark.usefixtures("sdr_rate")

@@ -13,7 +13,7 @@ from marketplace.accounts.models import User
 from marketplace.money import Money
 from marketplace.money.formatting import format_money
 from tests.events.smtp_server import Mailbox, start_smtp, text_of
-from tests.orders.conftest import Market, make_operator
+from tests.factories import Market, make_operator
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from standardwebhooks import Webhook
 from marketplace import create_app
 from marketplace.events.transport import HttpSender
 from tests.events.receiver import Receiver
+from tests.factories import Market, make_operator
 from tests.helpers import Api, assert_problem
-from tests.orders.conftest import Market, make_operator
 
 
 def _create(market: Market, owner: Any, url: str, **extra: Any) -> Any:

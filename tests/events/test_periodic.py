@@ -12,7 +12,7 @@ from marketplace.jobs import schedule
 from marketplace.money import services as money
 from marketplace.orders.models import Order
 from marketplace.outbox import OutboxEvent
-from tests.orders.conftest import Market
+from tests.factories import Market
 
 JOB = schedule.PERIODIC[0]  # orders.expire, every minute
 ECB_FILE = Path(__file__).resolve().parents[1] / "money" / "data" / "eurofxref-daily-2022-07-08.xml"

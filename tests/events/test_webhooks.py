@@ -19,8 +19,8 @@ from marketplace.events.models import EndpointStatus, SendStatus, WebhookDeliver
 from marketplace.events.transport import HttpSender
 from marketplace.outbox import EventType, OutboxEvent, record
 from tests.events.receiver import Receiver
+from tests.factories import Market, make_operator
 from tests.helpers import Caller, assert_problem
-from tests.orders.conftest import Market, make_operator
 
 
 def _operator(market: Market) -> Caller:

@@ -24,8 +24,8 @@ from marketplace.db import make_engine
 from marketplace.orders.models import Order, OrderLine
 from marketplace.reference import load_all
 from tests.database import fresh_database
+from tests.factories import ADDRESS, store_rates
 from tests.helpers import Api, Caller
-from tests.orders.conftest import ADDRESS, store_rates
 
 pytestmark = pytest.mark.postgres_only
 

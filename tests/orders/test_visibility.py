@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
 from marketplace.orders import declarations
+from tests.factories import Market, make_listing, make_operator
 from tests.helpers import assert_problem
-from tests.orders.conftest import Market, make_listing, make_operator
 
 
 def _shipment(order: dict[str, Any], seller_id: str) -> str:
