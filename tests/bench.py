@@ -649,6 +649,11 @@ def main() -> None:
         )
         for line in bench_orders(SECONDS, catalogue_ceiling=results[0]["rps"]):
             print(line)
+        from tests.bench_sqlite_reads import READERS, WRITERS, bench_sqlite_reads
+
+        log(f"SQLite: catalogue with {READERS} clients, alone and while {WRITERS} place orders")
+        for line in bench_sqlite_reads(SECONDS):
+            print(line)
         from tests.bench_events import bench_events
 
         for line in bench_events(SECONDS):

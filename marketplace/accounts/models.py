@@ -110,3 +110,27 @@ class Membership(Base):
 
     user: Mapped[User] = relationship(back_populates="memberships", lazy="raise")
     organisation: Mapped[Organisation] = relationship(back_populates="members", lazy="joined")
+
+
+class Invitation(Base):
+    """An owner's offer of a role, addressed to an email; it becomes a membership when accepted.
+
+    Addressed to an email rather than to a user, so inviting answers the same whether or not the
+    address has an account (someone who registers later finds the invitation waiting).
+    """
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "email_key"),
+        CheckConstraint("role IN ('owner', 'member')", name="role"),
+    )
+
+    id: Mapped[uuid_pk]
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    email_key: Mapped[str] = mapped_column(String(254), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    invited_by: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[created_at]
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")

@@ -125,6 +125,7 @@ def place_order(
     now: dt.datetime,
     reservation: dt.timedelta,
     max_rate_age: dt.timedelta | None,
+    limits: ordering.HoardingLimits | None = None,
 ) -> queries.OrderView:
     """An order priced with today's rates (copied onto it) and each parcel's landed cost."""
     rates = money.current_table(session)
@@ -137,6 +138,7 @@ def place_order(
         reservation=reservation,
         max_rate_age=max_rate_age,
         estimate=landed_cost_estimator(rates, now.date(), buyer.id),
+        limits=limits,
     )
 
 

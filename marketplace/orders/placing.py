@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, raiseload
 
 from marketplace.accounts.models import Organisation, OrganisationKind, User
@@ -25,7 +25,12 @@ from marketplace.i18n import _
 from marketplace.money import Money, RateTable
 from marketplace.money.rates import ensure_fresh
 from marketplace.orders import shipping
-from marketplace.orders.errors import ListingUnavailable, NotShippedTo
+from marketplace.orders.errors import (
+    ListingUnavailable,
+    NotShippedTo,
+    ReservationLimit,
+    TooManyUnpaidOrders,
+)
 from marketplace.orders.landed_cost import (
     CustomsItem,
     LandedCost,
@@ -46,6 +51,14 @@ from marketplace.orders.queries import OrderView, totals_of
 from marketplace.outbox import LOW_STOCK_AT, EventType, record
 
 _NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+
+
+@dataclass(frozen=True)
+class HoardingLimits:
+    """How much stock one buyer may hold in unpaid orders, so nobody can hold all of a listing."""
+
+    unpaid_orders: int
+    units_per_listing: int
 
 
 @dataclass(frozen=True)
@@ -73,13 +86,17 @@ def place_order(
     reservation: dt.timedelta,
     max_rate_age: dt.timedelta | None = None,
     estimate: LandedCostEstimator = no_duties,
+    limits: HoardingLimits | None = None,
 ) -> OrderView:
     """Price, reserve and record an order in one transaction; nothing is kept if anything fails.
 
     Raises 422s for lines that cannot be ordered to the destination (all lines reported at once),
     `rate_missing` for a currency without a rate, 409 `rate_stale` when a rate the order needs
-    is older than `max_rate_age`, and 409 `insufficient_stock` listing every short line.
+    is older than `max_rate_age`, 409 `insufficient_stock` listing every short line, and 409
+    `too_many_unpaid_orders` or `reservation_limit` beyond the buyer's `limits`.
     """
+    if limits is not None:
+        _check_hoarding(session, buyer, request.lines, limits, now)
     country = request.ship_to["country"]
     currency = request.currency
     rates.rate(currency)  # an order currency without a rate is refused before anything else
@@ -174,6 +191,48 @@ def _record_low_stock(
                 seller_id=listing.seller_id,
                 stock=left,
             )
+
+
+def _check_hoarding(
+    session: Session,
+    buyer: User,
+    lines: Sequence[LineRequest],
+    limits: HoardingLimits,
+    now: dt.datetime,
+) -> None:
+    """Refuse an order that would let one buyer hold too much stock unpaid.
+
+    The buyer's row is locked first, so two orders of one buyer at once are counted one after
+    the other (SQLite's write lock does the same).
+    """
+    session.execute(select(User.id).where(User.id == buyer.id).with_for_update())
+    unpaid = and_(
+        Order.buyer_id == buyer.id,
+        Order.status == OrderStatus.PENDING_PAYMENT.value,
+        Order.expires_at > now,
+    )
+    orders = session.scalar(select(func.count()).select_from(Order).where(unpaid)) or 0
+    if orders >= limits.unpaid_orders:
+        raise TooManyUnpaidOrders(extra={"limit": limits.unpaid_orders})
+    wanted: dict[str, int] = {}
+    for line in lines:
+        wanted[line.listing_id] = wanted.get(line.listing_id, 0) + line.quantity
+    held: dict[str, int] = {
+        listing_id: int(units)
+        for listing_id, units in session.execute(
+            select(OrderLine.listing_id, func.sum(OrderLine.quantity))
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(unpaid, OrderLine.listing_id.in_(wanted))
+            .group_by(OrderLine.listing_id)
+        )
+    }
+    over = [
+        {"listing_id": listing_id, "requested": quantity, "held": held.get(listing_id, 0)}
+        for listing_id, quantity in sorted(wanted.items())
+        if quantity + held.get(listing_id, 0) > limits.units_per_listing
+    ]
+    if over:
+        raise ReservationLimit(extra={"lines": over, "limit": limits.units_per_listing})
 
 
 def _orderable_listings(

@@ -73,7 +73,7 @@ class Orders(MethodView):
     @blp.alt_response(
         409,
         response="CONFLICT",
-        description="`insufficient_stock` (with `lines`), `rate_stale`, `idempotency_key_reused`",
+        description="`insufficient_stock` (with `lines`), `rate_stale`, `idempotency_key_reused`, `too_many_unpaid_orders` (with `limit`), `reservation_limit` (with `lines` and `limit`)",
     )
     @blp.alt_response(
         422,
@@ -89,6 +89,10 @@ class Orders(MethodView):
             now=utcnow(),
             reservation=_reservation(),
             max_rate_age=dt.timedelta(seconds=context.settings()["MAX_RATE_AGE"]),
+            limits=placing.HoardingLimits(
+                unpaid_orders=context.settings()["MAX_UNPAID_ORDERS_PER_BUYER"],
+                units_per_listing=context.settings()["MAX_RESERVED_UNITS_PER_BUYER_LISTING"],
+            ),
         )
 
 
