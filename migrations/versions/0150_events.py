@@ -1,7 +1,7 @@
 """the transactional outbox, webhook endpoints and deliveries, emails, periodic job runs
 
 Revision ID: 0150_events
-Revises: 0120_invitations
+Revises: 0130_images
 Create Date: 2026-12-02 06:37:17.523793
 
 A migration must not break the release before it: add columns nullable or with a default,
@@ -13,7 +13,7 @@ import marketplace.db
 
 
 revision = '0150_events'
-down_revision = '0120_invitations'
+down_revision = '0130_images'
 branch_labels = None
 depends_on = None
 
