@@ -27,4 +27,7 @@ USER marketplace
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD curl -fsS "http://127.0.0.1:${PORT}/healthz" || exit 1
+# Web instances: migrations and reference data (each under a PostgreSQL advisory lock, so
+# containers started together wait for one another and then find nothing to do), then gunicorn.
+# Workers run the same image with `flask worker` as their command.
 CMD ["sh", "-c", "flask db upgrade && flask reference load && exec gunicorn -c config/gunicorn.conf.py wsgi:app"]

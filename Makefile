@@ -49,8 +49,10 @@ run: venv system-deps translations-compile migrate
 	@echo "    API docs:     http://$(HOST):$(PORT)/api/v1/docs"
 	@echo "    OpenAPI:      http://$(HOST):$(PORT)/api/v1/openapi.json"
 	@echo "    Health:       http://$(HOST):$(PORT)/healthz"
+	@echo "    Jobs worker:  flask worker (queue: REDIS_URL, or instance/tasks.sqlite)"
 	@echo
-	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c config/gunicorn.conf.py wsgi:app
+	$(BIN)/flask worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c config/gunicorn.conf.py wsgi:app
 
 test: venv system-deps translations-compile
 	@bash scripts/run-tests.sh

@@ -40,13 +40,24 @@ DEFAULTS: dict[str, Any] = {
     "STRIPE_API_BASE": "",
     "STRIPE_WEBHOOK_TOLERANCE": 300,
     "LOG_LEVEL": "INFO",
+    # Background jobs: redis://... (production, shared by every worker), sqlite:///FILE (one
+    # machine, no other server), memory:// or immediate:// (tests: kept, or run at once in the
+    # queuing process); empty: REDIS_URL if set, else sqlite:///instance/tasks.sqlite.
+    "TASK_QUEUE_URL": "",
+    "TASK_QUEUE_NAME": "marketplace",  # the queue's key prefix in Redis
+    "WORKER_THREADS": 8,  # jobs wait on the database and receivers more than they compute
+    "SMTP_URL": "",  # smtp://user:password@host:587 or smtps://...; empty: emails go to the log
+    "MAIL_FROM": "Silk Road Marketplace <no-reply@silkroad.example>",
+    "RATES_URL": "",  # the ECB's eurofxref-daily.xml, imported daily by the worker when set
+    # Webhook URLs on loopback or private networks: allowed in development only (SSRF).
+    "WEBHOOK_ALLOW_PRIVATE": False,
     # OWASP's Argon2id baseline (19 MiB, 2 passes): memory-hard, yet ~30 ms so logins survive load.
     "PASSWORD_HASH_MEMORY_KIB": 19456,
     "PASSWORD_HASH_TIME_COST": 2,
 }
 
 PROFILES: dict[str, dict[str, Any]] = {
-    "development": {},
+    "development": {"WEBHOOK_ALLOW_PRIVATE": True},
     "test": {
         "TOKEN_RATE_LIMIT": "1000 per minute",
         "REGISTER_RATE_LIMIT": "100000 per minute",
@@ -56,6 +67,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "PASSWORD_HASH_MEMORY_KIB": 1024,
         "PASSWORD_HASH_TIME_COST": 1,
         "CATALOGUE_RATES_TTL": 0,
+        "TASK_QUEUE_URL": "memory://",
     },
     "production": {"CORS_ORIGINS": ""},
 }

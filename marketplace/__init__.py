@@ -147,4 +147,12 @@ def create_app(
     init_limiter(app, settings)
     app.wsgi_app = TrustedProxyFix(app.wsgi_app, parse_networks(settings["TRUSTED_PROXIES"]))  # type: ignore[method-assign]
     register_commands(app)
+    _wire_jobs(app, settings, session_factory)
     return app
+
+
+def _wire_jobs(app: Flask, settings: Mapping[str, Any], sessions: sessionmaker[Session]) -> None:
+    """The background tasks on their queue; web processes enqueue, `flask worker` runs them."""
+    from marketplace.jobs.tasks import Jobs
+
+    app.extensions["marketplace"]["jobs"] = Jobs(app, settings, sessions)

@@ -81,10 +81,12 @@ reference_group = AppGroup("reference", help="Reference data (HS codes, customs 
 
 @reference_group.command("load")
 def reference_load() -> None:
-    """Load or refresh the reference data shipped with the code."""
+    """Load or refresh the reference data shipped with the code (one instance at a time)."""
+    from marketplace.db import hold_startup_lock
     from marketplace.reference import load_all
 
     with _session() as session:
+        hold_startup_lock(session.connection())
         lines = load_all(session)
         session.commit()
     click.echo("\n".join(lines))
@@ -184,7 +186,33 @@ def search_reindex() -> None:
     click.echo(f"{done} listings indexed")
 
 
+@click.command("worker")
+@click.option(
+    "--threads", type=int, default=None, help="Tasks run at once (default: WORKER_THREADS)."
+)
+def worker(threads: int | None) -> None:
+    """Run the background jobs (webhooks, emails, documents, expiry, rates) until stopped."""
+    import logging
+
+    # Huey's own lines (started, task failed) go out as the application's JSON log lines.
+    ours = logging.getLogger("marketplace")
+    huey_log = logging.getLogger("huey")
+    huey_log.handlers, huey_log.propagate = list(ours.handlers), False
+    huey_log.setLevel(ours.level)
+    jobs = current_app.extensions["marketplace"]["jobs"]
+    consumer = jobs.huey.create_consumer(
+        workers=threads or current_app.config["MARKETPLACE"]["WORKER_THREADS"],
+        worker_type="thread",
+        # Polling queues (SQLite) look again within 50 ms to 1 s; Redis blocks until a task comes.
+        initial_delay=0.05,
+        backoff=1.15,
+        max_delay=1.0,
+    )
+    consumer.run()
+
+
 def register_commands(app: Flask) -> None:
+    app.cli.add_command(worker)
     for group in (
         db_group,
         users_group,

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from sqlalchemy import (
     BigInteger,
+    Connection,
     DateTime,
     Dialect,
     Engine,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     String,
     create_engine,
     event,
+    text,
     types,
 )
 from sqlalchemy.exc import DisconnectionError, OperationalError
@@ -219,6 +221,26 @@ def is_write_conflict(error: BaseException) -> bool:
         return False
     message = str(error.orig).lower()
     return "database is locked" in message or "database is busy" in message
+
+
+# pg_advisory_xact_lock key held by `flask db upgrade` and `flask reference load`.
+STARTUP_LOCK_KEY = 0x51_4B_52_44  # "SKRD"
+
+
+def hold_startup_lock(connection: Connection, *, wait_seconds: int = 600) -> None:
+    """One instance at a time migrates or loads reference data (PostgreSQL; SQLite has one writer).
+
+    Containers started together all run the same start command: the first takes this lock for
+    its transaction, the others wait for it (up to `wait_seconds`), then find the schema at head
+    and the data loaded, and do nothing. Once held, no statement may wait on a lock for more
+    than 10 s nor run for more than `wait_seconds`, so a stuck start fails instead of hanging.
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(wait_seconds)}s'")
+    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STARTUP_LOCK_KEY})
+    connection.exec_driver_sql("SET LOCAL lock_timeout = '10s'")
+    connection.exec_driver_sql(f"SET LOCAL statement_timeout = '{int(wait_seconds)}s'")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Any]:

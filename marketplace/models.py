@@ -5,8 +5,10 @@ from marketplace.catalogue import models as catalogue_models
 from marketplace.catalogue.search import models as search_models
 from marketplace.customs import models as customs_models
 from marketplace.db import Base
+from marketplace.events import models as events_models
 from marketplace.money import models as money_models
 from marketplace.orders import models as orders_models
+from marketplace.outbox import OutboxEvent
 from marketplace.payments import models as payments_models
 
 metadata = Base.metadata
@@ -22,9 +24,11 @@ def include_object(
 
 
 __all__ = [
+    "OutboxEvent",
     "accounts_models",
     "catalogue_models",
     "customs_models",
+    "events_models",
     "include_object",
     "metadata",
     "money_models",

@@ -14,6 +14,9 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from sqlalchemy import and_, or_
+from sqlalchemy.orm import Session
+
 from marketplace.errors import Invalid
 from marketplace.i18n import _
 
@@ -75,3 +78,22 @@ def page(
         return list(rows), None
     kept = list(rows[:limit])
     return kept, cursor_of(kept[-1])
+
+
+def newest_first(
+    session: Session, query: Any, model: Any, limit: int, after: str | None
+) -> tuple[list[Any], str | None]:
+    """A page of `query` newest first by (created_at, id), for any table with both columns;
+    cursors survive inserts and deletes."""
+    kind = model.__tablename__
+    if after:
+        moment, row_id = decode_moment(after, kind)
+        query = query.where(
+            or_(model.created_at < moment, and_(model.created_at == moment, model.id < row_id))
+        )
+    rows = list(
+        session.scalars(
+            query.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)
+        ).unique()
+    )
+    return page(rows, limit, lambda last: encode_moment(kind, last.created_at, last.id))

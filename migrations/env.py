@@ -5,16 +5,16 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from marketplace.db import make_engine
+from marketplace.db import hold_startup_lock, make_engine
 from marketplace.models import include_object, metadata
 
 config = context.config
 
 
 def run_migrations(connection: Connection) -> None:
-    if connection.dialect.name == "postgresql":
-        # A migration waiting on a lock must not stall the live application behind it.
-        connection.exec_driver_sql("SET lock_timeout = '10s'")
+    # Several instances starting at once: one migrates, the others wait and then find it done.
+    # Its migrations then wait at most 10 s on a lock, so they never stall the live application.
+    hold_startup_lock(connection)
     context.configure(
         connection=connection,
         target_metadata=metadata,

@@ -12,7 +12,8 @@ over HTTP, prints `tests.customs.bench_documents` (rendering and issuing a shipm
 this process, on one core), `tests.bench_catalogue` (the catalogue page, with three images per
 listing, against a hand-written reference view in the same run), and `tests.orders.bench_orders` (order placement with 4 concurrent
 clients against gunicorn on its own fresh database, compared with that run's /healthz ceiling and
-with the catalogue's precomputed-JSON ceiling above). Settings: BENCH_DATABASE_URL (an admin URL, default the local `postgres`),
+with the catalogue's precomputed-JSON ceiling above), and `tests.bench_events` (webhook delivery
+throughput and lag with a worker on Redis; two instances and two workers under a storm). Settings: BENCH_DATABASE_URL (an admin URL, default the local `postgres`),
 BENCH_SECONDS per scenario (default 8), BENCH_LISTINGS (default 100000), BENCH_CONCURRENCY (8).
 """
 
@@ -648,6 +649,10 @@ def main() -> None:
 
         log(f"SQLite: catalogue with {READERS} clients, alone and while {WRITERS} place orders")
         for line in bench_sqlite_reads(SECONDS):
+            print(line)
+        from tests.bench_events import bench_events
+
+        for line in bench_events(SECONDS):
             print(line)
     finally:
         if server is not None:

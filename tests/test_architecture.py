@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent / "marketplace"
 
 # Modules every package may use; they import only each other.
-SHARED = ("i18n", "errors", "db", "countries", "pagination", "spreadsheet_csv")
+SHARED = ("i18n", "errors", "db", "countries", "pagination", "spreadsheet_csv", "outbox")
 # Domain packages and the flows above them, bottom up: each imports only those before it.
 LAYERS = (
     "accounts",
@@ -27,10 +27,12 @@ LAYERS = (
     "payments",
     "checkout",
     "paperwork",
+    "events",
+    "notifications",
 )
 # Above every domain: the demo loaders, reference-data loading, the model registry, the command
-# line, the HTTP layer and the app factory (the package's own __init__).
-TOP = ("demo", "reference", "models", "cli", "api", "marketplace")
+# line, the HTTP layer, the background jobs (worker entry points) and the app factory (the package's own __init__).
+TOP = ("demo", "reference", "models", "cli", "api", "jobs", "marketplace")
 # What a domain or shared package must never import.
 FORBIDDEN = ("flask", "flask_smorest", "flask_cors", "flask_limiter", "werkzeug", "marketplace.api")
 

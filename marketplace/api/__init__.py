@@ -306,6 +306,7 @@ def init_api(app: Flask) -> MarketplaceApi:
         money,
         orders,
         payments,
+        webhooks,
     )
 
     for module in (
@@ -319,6 +320,7 @@ def init_api(app: Flask) -> MarketplaceApi:
         orders,
         payments,
         customs_documents,
+        webhooks,
     ):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX if module is not health else None)
     return api

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.catalogue import stock
 from marketplace.orders.models import Order, OrderLine, OrderStatus, Shipment, ShipmentStatus
+from marketplace.outbox import EventType, record
 
 
 def expire_due(
@@ -43,6 +44,8 @@ def expire_due(
     if expired:
         set_shipment_status(session, expired, ShipmentStatus.CANCELLED)
         release_stock(session, sorted(expired))
+        for order_id in sorted(expired):
+            record(session, EventType.ORDER_EXPIRED, order_id=order_id)
     session.flush()
     return expired
 

@@ -22,6 +22,7 @@ from marketplace.orders.expiry import release_stock, set_shipment_status
 from marketplace.orders.models import Order, OrderStatus, Shipment, ShipmentStatus
 from marketplace.orders.placing import brokerage_for
 from marketplace.orders.queries import OrderView, ShipmentView, get_order, get_shipment
+from marketplace.outbox import EventType, record
 
 # Issues the refund of a paid order being cancelled (the payments package provides it).
 RefundIssuer = Callable[[Session, Order], None]
@@ -49,6 +50,7 @@ def mark_paid(
     order.updated_at = now
     order.payment_reference = payment_reference
     set_shipment_status(session, [order.id], ShipmentStatus.READY)
+    record(session, EventType.ORDER_PAID, order_id=order.id)
     session.flush()
     return order
 
@@ -127,6 +129,7 @@ def cancel_order(
     order.updated_at = now
     set_shipment_status(session, [order.id], ShipmentStatus.CANCELLED)
     release_stock(session, [order.id])
+    record(session, EventType.ORDER_CANCELLED, order_id=order.id)
     session.flush()
     return view
 
@@ -165,6 +168,7 @@ def dispatch(
     )
     order.status = OrderStatus.PARTIALLY_SHIPPED if waiting else OrderStatus.SHIPPED
     order.updated_at = now
+    record(session, EventType.SHIPMENT_DISPATCHED, order_id=order.id, shipment_id=shipment.id)
     session.flush()
     return get_shipment(session, user, shipment.id, now=now)
 

@@ -48,6 +48,7 @@ from marketplace.orders.models import (
     ShipmentStatus,
 )
 from marketplace.orders.queries import OrderView, totals_of
+from marketplace.outbox import LOW_STOCK_AT, EventType, record
 
 _NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
@@ -167,7 +168,29 @@ def place_order(
     order.fx = _locked_rates(rates, currency, seller_currencies)
     session.add(order)  # shipments and lines come along through their relationships
     session.flush()
+    record(session, EventType.ORDER_PLACED, order_id=order.id)
+    _record_low_stock(session, listings, request.lines)
     return OrderView(order=order, shipments=shipments, lines=lines, fx=order.fx, whole=True)
+
+
+def _record_low_stock(
+    session: Session, listings: Mapping[str, Listing], lines: Sequence[LineRequest]
+) -> None:
+    """A listing this order took to LOW_STOCK_AT units or fewer gets one `listing.low_stock`."""
+    taken: dict[str, int] = {}
+    for line in lines:
+        taken[line.listing_id] = taken.get(line.listing_id, 0) + line.quantity
+    for listing_id, quantity in sorted(taken.items()):
+        listing = listings[listing_id]  # its stock as read before the reservation
+        left = listing.stock - quantity
+        if left <= LOW_STOCK_AT < listing.stock:
+            record(
+                session,
+                EventType.LISTING_LOW_STOCK,
+                listing_id=listing_id,
+                seller_id=listing.seller_id,
+                stock=left,
+            )
 
 
 def _check_hoarding(

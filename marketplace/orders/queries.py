@@ -8,11 +8,11 @@ are keyset-paginated newest first, and cost a constant number of queries whateve
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from marketplace import pagination
@@ -120,7 +120,7 @@ def list_orders(
                 Order.id.in_(select(Shipment.order_id).where(Shipment.seller_id.in_(sellers))),
             )
         )
-    orders, next_cursor = _keyset(session, query, Order, limit, cursor)
+    orders, next_cursor = pagination.newest_first(session, query, Order, limit, cursor)
     return Page(_views(session, user, orders, now), next_cursor)
 
 
@@ -130,11 +130,48 @@ def _views(
     """Views of several orders in a constant number of queries (shipments, lines, fx)."""
     if not orders:
         return []
-    expire_lapsed(session, orders, now)
-    ids = [order.id for order in orders]
     sellers: set[str] = set()
     if not user.is_operator and any(order.buyer_id != user.id for order in orders):
         sellers = set(accounts.organisation_ids(session, user.id, OrganisationKind.SELLER))
+    return _assemble(
+        session,
+        orders,
+        now,
+        whole=lambda order: user.is_operator or order.buyer_id == user.id,
+        sellers=sellers,
+    )
+
+
+def order_view(
+    session: Session, order_id: str, *, seller_id: str | None, now: dt.datetime
+) -> OrderView | None:
+    """The whole order, or the part a seller sees (None when it holds nothing of theirs).
+
+    For readers that are not a signed-in user: webhooks and emails about the order.
+    """
+    order = session.get(Order, order_id)
+    if order is None:
+        return None
+    views = _assemble(
+        session,
+        [order],
+        now,
+        whole=lambda _order: seller_id is None,
+        sellers={seller_id} if seller_id else set(),
+    )
+    return views[0] if views else None
+
+
+def _assemble(
+    session: Session,
+    orders: Sequence[Order],
+    now: dt.datetime,
+    *,
+    whole: Callable[[Order], bool],
+    sellers: set[str],
+) -> list[OrderView]:
+    expire_lapsed(session, orders, now)
+    ids = [order.id for order in orders]
     shipments: dict[str, list[Shipment]] = {order_id: [] for order_id in ids}
     for shipment in session.scalars(
         select(Shipment).where(Shipment.order_id.in_(ids)).order_by(Shipment.position)
@@ -152,8 +189,8 @@ def _views(
         fx[rate.order_id].append(rate)
     views = []
     for order in orders:
-        whole = user.is_operator or order.buyer_id == user.id
-        visible = [s for s in shipments[order.id] if whole or s.seller_id in sellers]
+        entire = whole(order)
+        visible = [s for s in shipments[order.id] if entire or s.seller_id in sellers]
         if not visible:
             continue
         visible_ids = {s.id for s in visible}
@@ -163,7 +200,7 @@ def _views(
                 shipments=visible,
                 lines=[line for line in lines[order.id] if line.shipment_id in visible_ids],
                 fx=fx[order.id],
-                whole=whole,
+                whole=entire,
             )
         )
     return views
@@ -179,6 +216,18 @@ def get_shipment(
     )
     if shipment is None or not _may_read(session, user, shipment):
         raise NotFound()
+    return _shipment_view(session, shipment, now)
+
+
+def shipment_view(session: Session, shipment_id: str, *, now: dt.datetime) -> ShipmentView | None:
+    """A shipment for readers that are not a signed-in user (webhooks, emails)."""
+    shipment = session.scalar(
+        select(Shipment).where(Shipment.id == shipment_id).options(joinedload(Shipment.order))
+    )
+    return None if shipment is None else _shipment_view(session, shipment, now)
+
+
+def _shipment_view(session: Session, shipment: Shipment, now: dt.datetime) -> ShipmentView:
     order = shipment.order
     expire_lapsed(session, [order], now)
     lines = list(
@@ -228,7 +277,7 @@ def list_shipments(
         query = query.where(Shipment.status == status)
     if to_country:
         query = query.where(Shipment.to_country == to_country)
-    shipments, next_cursor = _keyset(session, query, Shipment, limit, cursor)
+    shipments, next_cursor = pagination.newest_first(session, query, Shipment, limit, cursor)
     expire_lapsed(session, [s.order for s in shipments], now)
     lines: dict[str, list[OrderLine]] = {s.id: [] for s in shipments}
     if shipments:
@@ -276,22 +325,3 @@ def seller_shares(session: Session, order_id: str) -> list[SellerShare]:
             select(Shipment).where(Shipment.order_id == order_id).order_by(Shipment.position)
         )
     ]
-
-
-def _keyset(
-    session: Session, query: Any, model: type[Order] | type[Shipment], limit: int, after: str | None
-) -> tuple[list[Any], str | None]:
-    kind = model.__tablename__
-    if after:
-        moment, row_id = pagination.decode_moment(after, kind)
-        query = query.where(
-            or_(model.created_at < moment, and_(model.created_at == moment, model.id < row_id))
-        )
-    rows = list(
-        session.scalars(
-            query.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)
-        ).unique()
-    )
-    return pagination.page(
-        rows, limit, lambda last: pagination.encode_moment(kind, last.created_at, last.id)
-    )

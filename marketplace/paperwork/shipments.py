@@ -2,9 +2,10 @@
 
 The declaration is assembled from orders' `declaration_data` (the shipment as sold), the sellers'
 English translations (catalogue), the sellers' corrections (customs_corrections) and an SDR rate
-for the CN 22 / CN 23 choice. Documents are issued in the request that first needs them once the
-shipment is paid (the default, one machine with no task queue); a correction issues the changed ones again as
-new versions. Who may read comes from orders' `get_shipment`: to anyone else nothing exists.
+for the CN 22 / CN 23 choice. Documents are issued by a background job once the shipment is paid
+(`marketplace/jobs/`), or by the request that first needs them if that job has not run yet; a
+correction issues the changed ones again as new versions. Who may read comes from orders'
+`get_shipment`: to anyone else nothing exists.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ from marketplace.orders.declarations import (
     declaration_data,
     designated_shipment_ids,
 )
-from marketplace.orders.models import ShipmentStatus
+from marketplace.orders.models import Shipment, ShipmentStatus
+from marketplace.outbox import EventType, record
 
 PAID = frozenset({ShipmentStatus.READY, ShipmentStatus.DISPATCHED})
 CORRECTABLE = frozenset({ShipmentStatus.AWAITING_PAYMENT, ShipmentStatus.READY})
@@ -193,7 +195,22 @@ def _has_documents(session: Session, shipment_id: str) -> bool:
 def issue(session: Session, shipment_id: str, *, now: dt.datetime) -> list[CustomsDocument]:
     """Issue (again) every document of a paid shipment; unchanged ones keep their version."""
     data = declaration_data(session, shipment_id, now=now)
-    return store.issue_all(session, shipment_id, build(session, data), data.exporter.locale)
+    return _issue_all(session, shipment_id, build(session, data), data.exporter.locale)
+
+
+def _issue_all(
+    session: Session, shipment_id: str, declaration: Declaration, exporter_locale: str | None
+) -> list[CustomsDocument]:
+    """Issue through the store; `documents.issued` when any document got a new version."""
+    known = {document.id for document in store.list_documents(session, shipment_id)}
+    documents = store.issue_all(session, shipment_id, declaration, exporter_locale)
+    if any(document.id not in known for document in documents):
+        shipment = session.get(Shipment, shipment_id)
+        assert shipment is not None  # the declaration was just built from it
+        record(
+            session, EventType.DOCUMENTS_ISSUED, order_id=shipment.order_id, shipment_id=shipment_id
+        )
+    return documents
 
 
 def _readable(session: Session, user: User, shipment_id: str, now: dt.datetime) -> str:
@@ -307,7 +324,7 @@ def correct(
     data = declaration_data(session, view.shipment.id, now=now)
     declaration = build(session, data)
     if view.shipment.status in PAID:
-        store.issue_all(session, view.shipment.id, declaration, data.exporter.locale)
+        _issue_all(session, view.shipment.id, declaration, data.exporter.locale)
     return declaration
 
 

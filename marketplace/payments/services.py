@@ -20,6 +20,7 @@ from marketplace.db import new_id, utcnow
 from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.i18n import _
 from marketplace.money import Money
+from marketplace.outbox import EventType, record
 from marketplace.payments.gateway import (
     CapturePayment,
     CreatePayment,
@@ -227,6 +228,7 @@ def refund_payment(
         status=result.status,
     )
     session.add(refund)
+    _record_refund(session, payment, refund)
     _add_refunded(session, payment, refunded, listeners, shipment_id=shipment_id)
     return refund
 
@@ -319,6 +321,7 @@ def _apply(
             return WebhookOutcome.IGNORED, {**details, "stale": True}
         payment.status = PaymentStatus.FAILED
         payment.failure_code = event.failure_code
+        record(session, EventType.PAYMENT_FAILED, order_id=payment.order_id, payment_id=payment.id)
         session.flush()
         return _notify(
             session, listeners, _change(payment, WebhookAction.PAYMENT_FAILED, payment.amount)
@@ -330,17 +333,31 @@ def _apply(
     new_minor = min(event.amount.minor, payment.amount_minor) - payment.refunded_minor
     if new_minor <= 0:
         return WebhookOutcome.IGNORED, {**details, "already_recorded": True}
-    session.add(
-        PaymentRefund(
-            payment_id=payment.id,
-            reference=event.event_id[:255],
-            amount_minor=new_minor,
-            currency=payment.currency,
-            reason="refunded at the payment provider",
-            status=PaymentStatus.SUCCEEDED,
-        )
+    refund = PaymentRefund(
+        payment_id=payment.id,
+        reference=event.event_id[:255],
+        amount_minor=new_minor,
+        currency=payment.currency,
+        reason="refunded at the payment provider",
+        status=PaymentStatus.SUCCEEDED,
     )
+    session.add(refund)
+    _record_refund(session, payment, refund)
     return _add_refunded(session, payment, new_minor, listeners), details
+
+
+def _record_refund(session: Session, payment: Payment, refund: PaymentRefund) -> None:
+    """`refund.created`; naming the shipment refunded, when there is one, keeps it to its seller."""
+    session.flush()  # the refund's id
+    shipment = {"shipment_id": refund.shipment_id} if refund.shipment_id else {}
+    record(
+        session,
+        EventType.REFUND_CREATED,
+        order_id=payment.order_id,
+        payment_id=refund.payment_id,
+        refund_id=refund.id,
+        **shipment,
+    )
 
 
 def _succeed(session: Session, payment: Payment, listeners: Listeners) -> WebhookOutcome:

@@ -1,0 +1,1 @@
+"""Emails to buyers and sellers about their orders, in each recipient's language."""

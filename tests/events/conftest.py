@@ -1,0 +1,49 @@
+"""Event tests: a real webhook receiver on loopback, tasks run at once in the test's process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from marketplace.db import utcnow
+from marketplace.money import services as money
+from marketplace.money.models import SourceKind
+from marketplace.money.sources import IncomingRates
+from tests.events.receiver import Receiver, start_receiver
+from tests.factories import ORDER_RATES
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    receiver = start_receiver()
+    yield receiver
+    receiver.server.shutdown()
+    receiver.server.server_close()
+
+
+@pytest.fixture
+def app_settings(app_settings: dict[str, Any]) -> dict[str, Any]:
+    """Huey's immediate mode runs each task as it is queued (after the request's commit), so a
+    request's webhooks have arrived when it returns; the receiver is on loopback."""
+    return {**app_settings, "TASK_QUEUE_URL": "immediate://", "WEBHOOK_ALLOW_PRIVATE": True}
+
+
+@pytest.fixture
+def sdr_rate(session: Session, current_rates: str) -> None:
+    """The test rates with an SDR rate, stored after them: the CN 22 / CN 23 line of the
+    documents is in SDR."""
+    money.store_rates(
+        session,
+        IncomingRates(
+            base="EUR",
+            as_of=ORDER_RATES.as_of,
+            source=SourceKind.OPERATOR,
+            rates={**ORDER_RATES.rates, "XDR": Decimal("0.833")},
+        ),
+        utcnow(),
+    )
+    session.flush()
