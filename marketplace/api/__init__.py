@@ -261,6 +261,7 @@ def init_api(app: Flask) -> MarketplaceApi:
 
     from marketplace.api import (
         accounts,
+        addresses,
         catalogue,
         customs,
         customs_documents,
@@ -274,6 +275,7 @@ def init_api(app: Flask) -> MarketplaceApi:
     for module in (
         health,
         accounts,
+        addresses,
         money,
         customs,
         listings,

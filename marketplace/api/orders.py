@@ -94,10 +94,7 @@ class ShippingRates(MethodView):
 
 
 class ShipToSchema(AddressSchema):
-    """Where the parcels go; `name` and `phone` are for the carrier and the customs declaration."""
-
-    name = text(200, required=False)
-    phone = fields.String(validate=validate.Regexp(r"^\+?[0-9 ()-]{5,30}$"))
+    """Where the parcels go; which fields a destination needs is data (`address_incomplete`)."""
 
 
 class OrderLineInSchema(StrictSchema):

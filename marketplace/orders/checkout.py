@@ -11,9 +11,11 @@ from collections.abc import Mapping
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
+from marketplace.customs import addresses
 from marketplace.customs import landed_cost as customs
+from marketplace.customs.declaration import choose_form, upu_threshold
 from marketplace.i18n import use_locale
-from marketplace.money import RateTable
+from marketplace.money import Money, RateTable
 from marketplace.money import services as money
 from marketplace.orders import services
 from marketplace.orders.landed_cost import LandedCost, LandedCostEstimator, ShipmentForCustoms
@@ -108,8 +110,10 @@ def place_order(
     reservation: dt.timedelta,
     max_rate_age: dt.timedelta,
 ) -> services.OrderView:
+    """Place the order, refusing (422 `address_incomplete`) a `ship_to` its parcels cannot travel on."""
+    addresses.require_complete(request.ship_to)
     rates = money.current_table(session)
-    return services.place_order(
+    view = services.place_order(
         session,
         buyer,
         request,
@@ -119,6 +123,17 @@ def place_order(
         max_rate_age=max_rate_age,
         estimate=landed_cost_estimator(rates, now.date()),
     )
+    if needs_cn23(rates, [Money.from_minor(s.goods_minor, s.currency) for s in view.shipments]):
+        addresses.require_complete(request.ship_to, cn23=True)  # the view's rollback undoes it all
+    return view
+
+
+def needs_cn23(rates: RateTable, contents: list[Money]) -> bool:
+    """Some parcel travels with a CN 23; unknowable (False) when the rates have no SDR."""
+    sdr = upu_threshold().below.currency
+    if rates.base != sdr and sdr not in rates.rates:
+        return False
+    return any(choose_form(value, rates) == "CN23" for value in contents)
 
 
 def cancel_order(

@@ -223,6 +223,9 @@ class OrderLine(Base):
     listing_id: Mapped[str] = mapped_column(ForeignKey("listings.id", ondelete="RESTRICT"))
     sku: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200))
+    # The title in the buyer's language at order time (the seller's own when untranslated).
+    buyer_title: Mapped[str | None] = mapped_column(String(200))
+    buyer_locale: Mapped[str | None] = mapped_column(String(35))
     language: Mapped[str] = mapped_column(String(35))
     hs_code: Mapped[str] = mapped_column(String(10))
     origin_country: Mapped[str] = mapped_column(String(2))
