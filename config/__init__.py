@@ -26,18 +26,30 @@ DEFAULTS: dict[str, Any] = {
     "PLATFORM_COMMISSION_BPS": 800,
     "PAYMENT_GATEWAYS": "manual,stripe",
     "STRIPE_API_KEY": "",
+    "STRIPE_PUBLISHABLE_KEY": "",
     "STRIPE_WEBHOOK_SECRET": "",
     "STRIPE_API_BASE": "",
     "STRIPE_WEBHOOK_TOLERANCE": 300,
+    # The platform's bank accounts by currency ("*": one that takes any), as JSON; empty: no
+    # bank transfer is offered. Each: {beneficiary, bank_name, iban?, account_number?, swift_bic?}.
+    "BANK_TRANSFER_ACCOUNTS": "",
+    "BANK_TRANSFER_DAYS": 7,
     "LOG_LEVEL": "INFO",
     # OWASP's Argon2id baseline (19 MiB, 2 passes): memory-hard, yet ~30 ms so logins survive load.
     "PASSWORD_HASH_MEMORY_KIB": 19456,
     "PASSWORD_HASH_TIME_COST": 2,
 }
 
+# A made-up account for demos and tests (IBAN with valid check digits, no real bank behind it).
+DEMO_BANK_ACCOUNTS = (
+    '{"*": {"beneficiary": "Silk Road Marketplace Demo Ltd", "bank_name": "Demo Bank",'
+    ' "iban": "GB82WEST12345698765432", "swift_bic": "DEMOGB2L"}}'
+)
+
 PROFILES: dict[str, dict[str, Any]] = {
-    "development": {},
+    "development": {"BANK_TRANSFER_ACCOUNTS": DEMO_BANK_ACCOUNTS},
     "test": {
+        "BANK_TRANSFER_ACCOUNTS": DEMO_BANK_ACCOUNTS,
         "TOKEN_RATE_LIMIT": "1000 per minute",
         "PASSWORD_HASH_MEMORY_KIB": 1024,
         "PASSWORD_HASH_TIME_COST": 1,

@@ -418,6 +418,7 @@ def cancel_order(order_id: str) -> dict[str, Any]:
             context.require_user(),
             order_id,
             now=utcnow(),
+            gateways=context.extension("payment_gateways"),
             refund=checkout.refund_issuer(
                 context.extension("payment_gateways"), context.extension("payment_listeners")
             ),

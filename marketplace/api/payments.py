@@ -3,25 +3,32 @@ bank transfer, seller balances."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from marketplace.accounts.models import OrganisationKind
 from marketplace.accounts.services import require_member
 from marketplace.api import accepts, context
 from marketplace.api.idempotency import HEADER, idempotent
 from marketplace.api.money_fields import MoneyField, MoneyOutputSchema
-from marketplace.api.schemas import StrictSchema, text
+from marketplace.api.schemas import Country, CurrencyCode, StrictSchema, text
 from marketplace.db import utcnow
 from marketplace.errors import Forbidden, NotFound
 from marketplace.i18n import _
 from marketplace.money import Money
 from marketplace.payments import ledger, order_payments, services
-from marketplace.payments.gateway import PaymentGateway, WebhookRequest
+from marketplace.payments.adapters import GATEWAY_NAMES
+from marketplace.payments.gateway import (
+    PaymentGateway,
+    PaymentKind,
+    TransferInstructions,
+    WebhookRequest,
+)
 from marketplace.payments.models import Payment, PaymentRefund
 from marketplace.payments.services import Listeners
 
@@ -49,12 +56,50 @@ class PaymentSchema(Schema):
     created_at = fields.DateTime(required=True)
 
 
+class TransferInstructionsSchema(Schema):
+    beneficiary = fields.String(required=True)
+    bank_name = fields.String(required=True)
+    iban = fields.String()
+    account_number = fields.String()
+    swift_bic = fields.String()
+    reference = fields.String(
+        required=True, metadata={"description": "The order number, to quote on the transfer"}
+    )
+    amount = fields.Nested(MoneyOutputSchema, required=True)
+    due_at = fields.DateTime(
+        required=True,
+        metadata={"description": "Pay by then: the order holds its stock until this moment"},
+    )
+
+
 class PaymentStartedSchema(PaymentSchema):
     client_secret = fields.String(
         metadata={
             "description": "Stripe only: for the storefront's Stripe.js to confirm the payment"
         }
     )
+    publishable_key = fields.String(
+        metadata={"description": "Stripe only: the key Stripe.js is loaded with"}
+    )
+    instructions = fields.Nested(
+        TransferInstructionsSchema, metadata={"description": "Bank transfer only: where to pay"}
+    )
+
+
+class PaymentMethodQuerySchema(StrictSchema):
+    currency = CurrencyCode(load_default=None)
+    # The buyer's country: every configured method serves all countries today.
+    country = Country(load_default=None)
+
+
+class PaymentMethodSchema(Schema):
+    gateway = fields.String(required=True, metadata={"enum": sorted(GATEWAY_NAMES)})
+    kind = fields.String(required=True, metadata={"enum": [k.value for k in PaymentKind]})
+    name = fields.String(required=True, metadata={"description": "In the response locale"})
+    currencies = fields.List(fields.String(), required=True)
+
+
+METHOD_NAMES = {PaymentKind.CARD: _("Card"), PaymentKind.BANK_TRANSFER: _("Bank transfer")}
 
 
 class PaymentCreateSchema(StrictSchema):
@@ -160,7 +205,7 @@ class OrderPayments(MethodView):
     @blp.alt_response(
         409,
         response="CONFLICT",
-        description="`invalid_transition`: the order is not awaiting payment; `idempotency_key_reused`",
+        description="`invalid_transition`: the order is not awaiting payment; `gateway_unavailable`: a method this marketplace has not configured (e.g. cards without Stripe keys); `idempotency_key_reused`",
     )
     @blp.alt_response(
         422,
@@ -184,7 +229,43 @@ class OrderPayments(MethodView):
         view = payment_view(started.payment)
         if started.client_secret:
             view["client_secret"] = started.client_secret
+        if started.publishable_key:
+            view["publishable_key"] = started.publishable_key
+        if started.instructions:
+            view["instructions"] = _instructions_view(started.instructions)
         return view
+
+
+def _instructions_view(instructions: TransferInstructions) -> dict[str, Any]:
+    account = {
+        key: value for key, value in dataclasses.asdict(instructions.account).items() if value
+    }
+    return {
+        **account,
+        "reference": instructions.reference,
+        "amount": instructions.amount.to_api(),
+        "due_at": instructions.due_at,
+    }
+
+
+@blp.route("/payment-methods", methods=["GET"])
+@blp.arguments(PaymentMethodQuerySchema, location="query", unknown=RAISE)
+@blp.response(200, PaymentMethodSchema(many=True))
+def payment_methods(query: dict[str, Any]) -> list[dict[str, Any]]:
+    """How a buyer can pay on this marketplace: only the methods it has configured."""
+    return [
+        {
+            "gateway": gateway.name,
+            "kind": gateway.kind.value,
+            "name": str(METHOD_NAMES[gateway.kind]),
+            "currencies": sorted(
+                [query["currency"]] if query["currency"] else gateway.currencies()
+            ),
+        }
+        for gateway in services.payment_methods(
+            context.extension("payment_gateways"), query["currency"]
+        )
+    ]
 
 
 @blp.route("/orders/<order_id>/refunds", methods=["POST"])

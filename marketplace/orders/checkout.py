@@ -20,6 +20,7 @@ from marketplace.money import services as money
 from marketplace.orders import services
 from marketplace.orders.landed_cost import LandedCost, LandedCostEstimator, ShipmentForCustoms
 from marketplace.payments import order_payments
+from marketplace.payments import services as payments
 from marketplace.payments.gateway import PaymentGateway
 from marketplace.payments.services import Listeners
 
@@ -142,6 +143,10 @@ def cancel_order(
     order_id: str,
     *,
     now: dt.datetime,
+    gateways: Mapping[str, PaymentGateway],
     refund: services.RefundIssuer | None = None,
 ) -> services.OrderView:
-    return services.cancel_order(session, user, order_id, now=now, refund=refund)
+    """Cancel the order and the bank transfers it still awaits."""
+    view = services.cancel_order(session, user, order_id, now=now, refund=refund)
+    payments.cancel_pending_transfers(session, gateways, order_id)
+    return view

@@ -592,6 +592,20 @@ def mark_paid(
     return order
 
 
+def hold_until(session: Session, order_id: str, until: dt.datetime) -> None:
+    """Keep an unpaid order's reservation at least until `until` (a bank transfer's due date)."""
+    session.execute(
+        update(Order)
+        .where(
+            Order.id == order_id,
+            Order.status == OrderStatus.PENDING_PAYMENT.value,
+            Order.expires_at < until,
+        )
+        .values(expires_at=until)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
 def payable_order(
     session: Session, user: User, order_id: str, *, now: dt.datetime
 ) -> tuple[Order, Money]:

@@ -13,6 +13,7 @@ import stripe
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from config import load_settings
 from marketplace.accounts.models import OrganisationKind, User
 from marketplace.accounts.services import create_organisation
 from marketplace.db import utcnow
@@ -25,6 +26,7 @@ from tests.payments.localstripe_server import LocalStripe, WebhookReceiver, star
 
 API_KEY = "sk_test_localstripe"
 WEBHOOK_SECRET = "whsec_test_silk_road"
+PUBLISHABLE_KEY = "pk_test_localstripe"
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +50,7 @@ def app_settings(app_settings: dict[str, Any], localstripe: LocalStripe) -> dict
         **app_settings,
         "PAYMENT_GATEWAYS": "manual,stripe",
         "STRIPE_API_KEY": API_KEY,
+        "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
         "STRIPE_API_BASE": localstripe.url,
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "STRIPE_WEBHOOK_TOLERANCE": 300,
@@ -66,7 +69,7 @@ def stripe_gateway(stripe_client: stripe.StripeClient) -> StripeGateway:
 
 @pytest.fixture
 def manual_gateway() -> ManualGateway:
-    return ManualGateway()
+    return ManualGateway.from_settings(load_settings({}, {"APP_ENV": "test"}))
 
 
 @pytest.fixture
