@@ -228,6 +228,30 @@ OrderPageSchema = page_schema(OrderSchema, "OrderPage")
 ShipmentPageSchema = page_schema(ShipmentSchema, "ShipmentPage")
 
 
+class OrderQuerySchema(PageArgsSchema):
+    status = fields.String(
+        load_default=None, validate=validate.OneOf([s.value for s in OrderStatus])
+    )
+    created_from = fields.AwareDateTime(
+        load_default=None,
+        default_timezone=dt.UTC,
+        metadata={"description": "RFC 3339; orders created at or after it"},
+    )
+    created_to = fields.AwareDateTime(
+        load_default=None,
+        default_timezone=dt.UTC,
+        metadata={"description": "RFC 3339; orders created before it"},
+    )
+
+    @ma.validates_schema
+    def _range(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        start, end = data.get("created_from"), data.get("created_to")
+        if start is not None and end is not None and end < start:
+            raise ma.ValidationError(
+                N_("Must not be before created_from."), field_name="created_to"
+            )
+
+
 class ShipmentQuerySchema(PageArgsSchema):
     status = fields.String(
         load_default=None, validate=validate.OneOf([s.value for s in ShipmentStatus])
@@ -344,17 +368,12 @@ def _reservation() -> dt.timedelta:
 @blp.route("/orders")
 class Orders(MethodView):
     @context.user_required
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(OrderQuerySchema, location="query", unknown=ma.RAISE)
     @blp.response(200, OrderPageSchema)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
-        """Orders the caller bought, or holding shipments of the caller's sellers (operators: all)."""
-        page = services.list_orders(
-            context.db(),
-            context.require_user(),
-            now=utcnow(),
-            limit=query["limit"],
-            cursor=query["cursor"],
-        )
+        """Orders the caller bought, or holding shipments of the caller's sellers (operators: all),
+        newest first, by status and creation time; an unknown parameter is a 422."""
+        page = services.list_orders(context.db(), context.require_user(), now=utcnow(), **query)
         return {"items": [_order_out(view) for view in page.items], "next_cursor": page.next_cursor}
 
     @context.user_required
@@ -431,7 +450,7 @@ def cancel_order(order_id: str) -> dict[str, Any]:
 @blp.arguments(ShipmentQuerySchema, location="query")
 @blp.response(200, ShipmentPageSchema)
 def list_shipments(query: dict[str, Any]) -> dict[str, Any]:
-    """Shipments of the caller's sellers, and those designated to the caller's brokerages."""
+    """Shipments of the caller's orders and sellers, and those designated to the caller's brokerages."""
     page = services.list_shipments(
         context.db(),
         context.require_user(),

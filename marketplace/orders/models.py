@@ -106,6 +106,7 @@ class Order(Base):
         CheckConstraint("grand_total_minor >= 0", name="grand_total_not_negative"),
         # Keyset pagination of a buyer's orders, newest first; expiry sweeps by status and time.
         Index("ix_orders_buyer_created", "buyer_id", "created_at", "id"),
+        Index("ix_orders_buyer_status_created", "buyer_id", "status", "created_at"),
         Index("ix_orders_status_expires", "status", "expires_at"),
     )
 

@@ -1,4 +1,4 @@
-"""buyers' address books; order lines in the buyer's language; bank transfers due by a date
+"""buyers' address books; order history by status; order lines in the buyer's language; bank transfers due by a date
 
 Revision ID: 0140_checkout
 Revises: 0080_documents_fk
@@ -36,6 +36,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('saved_addresses', schema=None) as batch_op:
         batch_op.create_index('ix_saved_addresses_user_id_created_at', ['user_id', 'created_at'], unique=False)
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.create_index('ix_orders_buyer_status_created', ['buyer_id', 'status', 'created_at'], unique=False)
     with op.batch_alter_table('order_lines', schema=None) as batch_op:
         batch_op.add_column(sa.Column('buyer_title', sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column('buyer_locale', sa.String(length=35), nullable=True))
@@ -49,6 +51,8 @@ def downgrade() -> None:
     with op.batch_alter_table('order_lines', schema=None) as batch_op:
         batch_op.drop_column('buyer_locale')
         batch_op.drop_column('buyer_title')
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_index('ix_orders_buyer_status_created')
     with op.batch_alter_table('saved_addresses', schema=None) as batch_op:
         batch_op.drop_index('ix_saved_addresses_user_id_created_at')
     op.drop_table('saved_addresses')
