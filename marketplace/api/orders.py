@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from marketplace.api import context
+from marketplace.api.catalogue import content_locales
 from marketplace.api.idempotency import idempotent
 from marketplace.api.money_fields import MoneyField, MoneyOutputSchema
 from marketplace.api.schemas import (
@@ -129,7 +130,15 @@ class OrderLineSchema(ma.Schema):
     shipment_id = fields.String(required=True)
     listing_id = fields.String(required=True)
     sku = fields.String(required=True)
-    title = fields.String(required=True)
+    title = fields.String(
+        required=True,
+        metadata={"description": "In the buyer's language at order time, else the seller's own"},
+    )
+    title_locale = fields.String(required=True, metadata={"description": "The locale of `title`"})
+    seller_title = fields.String(
+        required=True, metadata={"description": "The seller's own title, in `seller_language`"}
+    )
+    seller_language = fields.String(required=True)
     hs_code = fields.String(required=True)
     origin_country = fields.String(required=True)
     weight_grams = fields.Integer(required=True)
@@ -274,7 +283,10 @@ def _line_out(line: OrderLine) -> dict[str, Any]:
         "shipment_id": line.shipment_id,
         "listing_id": line.listing_id,
         "sku": line.sku,
-        "title": line.title,
+        "title": line.buyer_title or line.title,
+        "title_locale": line.buyer_locale or line.language,
+        "seller_title": line.title,
+        "seller_language": line.language,
         "hs_code": line.hs_code,
         "origin_country": line.origin_country,
         "weight_grams": line.weight_grams,
@@ -399,6 +411,7 @@ class Orders(MethodView):
             now=utcnow(),
             reservation=_reservation(),
             max_rate_age=dt.timedelta(seconds=context.settings()["MAX_RATE_AGE"]),
+            locales=content_locales(None),
         )
         return _order_out(view)
 

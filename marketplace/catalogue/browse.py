@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,7 @@ class CurrencyRequired(Invalid):
 @dataclass(frozen=True)
 class CatalogueQuery:
     locale: str = "en"
+    fallbacks: tuple[str, ...] = ()  # the reader's further choices, before the seller's language
     currency: str | None = None
     q: str | None = None
     category: str | None = None
@@ -248,7 +250,7 @@ def browse(session: Session, query: CatalogueQuery, rates: RateTable | None) -> 
     sort = query.sort or ("relevance" if words else "newest")
     if sort == "relevance" and not words:
         sort = "newest"
-    chain = locales.fallback_chain(query.locale)
+    chain = locales.preference_chain(query.locale, *query.fallbacks)
     statement = _columns(chain, dialect)
     where = _filters(query, rates, dialect)
     score = None
@@ -281,15 +283,13 @@ def _item(
     row: Any, chain: tuple[str, ...], currency: str | None, rates: RateTable | None
 ) -> CatalogueItem:
     title, description, served, translated = row.title, row.description, row.language, False
-    if row.t_locale is not None:
-        own_rank = chain.index(row.language) if row.language in chain else len(chain)
-        if chain.index(row.t_locale) < own_rank:
-            title, description, served, translated = (
-                row.t_title,
-                row.t_description,
-                row.t_locale,
-                True,
-            )
+    if locales.prefers(chain, row.t_locale, row.language):
+        title, description, served, translated = (
+            row.t_title,
+            row.t_description,
+            row.t_locale,
+            True,
+        )
     list_price = Money.from_minor(row.price_minor, row.currency)
     return CatalogueItem(
         id=row.id,
@@ -330,6 +330,7 @@ def item(
     rates: RateTable | None,
     ship_to: str | None = None,
     on: dt.date | None = None,
+    fallbacks: Sequence[str] = (),
 ) -> CatalogueItem:
     """One published listing as the public sees it; drafts and archived listings are a 404.
 
@@ -337,7 +338,7 @@ def item(
     in the display currency), or the reason there is none (no rule for that country, not
     shipped there, no exchange rates).
     """
-    chain = locales.fallback_chain(locale)
+    chain = locales.preference_chain(locale, *fallbacks)
     statement = _columns(chain, session.get_bind().dialect.name)
     row = session.execute(
         statement.where(Listing.id == listing_id, Listing.status == ListingStatus.PUBLISHED.value)

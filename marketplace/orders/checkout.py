@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
+from marketplace.catalogue import texts
 from marketplace.customs import addresses
 from marketplace.customs import landed_cost as customs
 from marketplace.customs.declaration import choose_form, upu_threshold
@@ -110,10 +111,13 @@ def place_order(
     now: dt.datetime,
     reservation: dt.timedelta,
     max_rate_age: dt.timedelta,
+    locales: tuple[str, ...] = (),
 ) -> services.OrderView:
-    """Place the order, refusing (422 `address_incomplete`) a `ship_to` its parcels cannot travel on."""
+    """Place the order, refusing (422 `address_incomplete`) a `ship_to` its parcels cannot travel
+    on; its lines keep their titles in the buyer's `locales` (best first) too."""
     addresses.require_complete(request.ship_to)
     rates = money.current_table(session)
+    titles = texts.titles_in(session, {line.listing_id for line in request.lines}, locales)
     view = services.place_order(
         session,
         buyer,
@@ -123,6 +127,7 @@ def place_order(
         reservation=reservation,
         max_rate_age=max_rate_age,
         estimate=landed_cost_estimator(rates, now.date()),
+        titles=titles,
     )
     if needs_cn23(rates, [Money.from_minor(s.goods_minor, s.currency) for s in view.shipments]):
         addresses.require_complete(request.ship_to, cn23=True)  # the view's rollback undoes it all

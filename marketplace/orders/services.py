@@ -185,12 +185,14 @@ def place_order(
     reservation: dt.timedelta,
     max_rate_age: dt.timedelta | None = None,
     estimate: LandedCostEstimator = no_duties,
+    titles: Mapping[str, tuple[str, str]] | None = None,
 ) -> OrderView:
     """Price, reserve and record an order in one transaction; nothing is kept if anything fails.
 
     Raises 422s for lines that cannot be ordered to the destination (all lines reported at once),
     `rate_missing` for a currency without a rate, 409 `rate_stale` when a rate the order needs
     is older than `max_rate_age`, and 409 `insufficient_stock` listing every short line.
+    `titles` holds each listing's (title, locale) in the buyer's language, kept on its line.
     """
     country = request.ship_to["country"]
     currency = request.currency
@@ -246,6 +248,7 @@ def place_order(
             rates,
             estimate,
             brokerage_id,
+            titles or {},
         )
         shipments.append(shipment)
         lines.extend(shipment_lines)
@@ -349,6 +352,7 @@ def _price_shipment(
     table: RateTable,
     estimate: LandedCostEstimator,
     brokerage_id: str | None,
+    titles: Mapping[str, tuple[str, str]],
 ) -> tuple[Shipment, list[OrderLine]]:
     """One seller's parcel: each unit price converted once, shipping by weight, then landed cost.
 
@@ -385,6 +389,8 @@ def _price_shipment(
                 sku=listing.sku,
                 title=listing.title,
                 language=listing.language,
+                buyer_title=titles.get(listing.id, (listing.title, listing.language))[0],
+                buyer_locale=titles.get(listing.id, (listing.title, listing.language))[1],
                 hs_code=listing.hs_code,
                 origin_country=listing.origin_country,
                 weight_grams=listing.weight_grams,
