@@ -59,8 +59,8 @@ def _configure_logging(level: str) -> None:
 
 def _wire_payments(app: Flask, settings: Mapping[str, Any]) -> None:
     """The payment gateways PAYMENT_GATEWAYS enables, and who hears about payment changes."""
+    from marketplace.checkout.listeners import payment_listeners
     from marketplace.payments.adapters import build_gateways
-    from marketplace.payments.listeners import payment_listeners
 
     gateways = build_gateways(settings)
     app.extensions["marketplace"]["payment_gateways"] = gateways

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -14,6 +14,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from marketplace import pagination
 from marketplace.accounts.models import (
     ApiToken,
     BrokerageCountry,
@@ -23,7 +24,6 @@ from marketplace.accounts.models import (
     Role,
     User,
 )
-from marketplace.catalogue import cursor as cursors
 from marketplace.errors import Conflict, Forbidden, NotFound, Unauthorized
 from marketplace.i18n import _
 
@@ -274,17 +274,28 @@ def brokerages_serving(
     if country:
         query = query.join(BrokerageCountry).where(BrokerageCountry.country == country)
     if cursor is not None:
-        name, row_id = cursors.decode(cursor, "brokerages", (str, str))
+        name, row_id = pagination.decode(cursor, "brokerages", (str, str))
         if name is None or row_id is None:
-            raise cursors.InvalidCursor(errors={"cursor": [cursors.InvalidCursor.default_detail]})
+            raise pagination.InvalidCursor()
         query = query.where(tuple_(Organisation.name, Organisation.id) > tuple_(name, row_id))
     rows = list(
         session.scalars(query.order_by(Organisation.name, Organisation.id).limit(limit + 1))
     )
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, cursors.encode("brokerages", [rows[-1].name, rows[-1].id])
+    return pagination.page(
+        rows, limit, lambda row: pagination.encode("brokerages", [row.name, row.id])
+    )
+
+
+class OperatorRequired(Forbidden):
+    code = "operator_required"
+    default_detail = _("Only an operator may do this.")
+
+
+def require_operator(user: User) -> User:
+    """The one operator check: whoever else asks gets 403 `operator_required`."""
+    if not user.is_operator:
+        raise OperatorRequired()
+    return user
 
 
 def grant_operator(session: Session, email: str) -> User:
@@ -294,10 +305,3 @@ def grant_operator(session: Session, email: str) -> User:
     user.is_operator = True
     session.flush()
     return user
-
-
-def users_by_ids(session: Session, ids: Iterable[str]) -> dict[str, User]:
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    return {user.id: user for user in session.scalars(select(User).where(User.id.in_(wanted)))}

@@ -18,6 +18,7 @@ from marketplace.api.customs import LandedCostTotalsSchema
 from marketplace.api.money_fields import MoneyOutputSchema, money_to_api
 from marketplace.api.schemas import Country, CurrencyCode, LocaleTag, StrictSchema
 from marketplace.catalogue import browse, categories, locales
+from marketplace.checkout import pricing
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, Invalid
 from marketplace.i18n import current_locale
@@ -277,7 +278,7 @@ def _converted_with_stale_rates(
 def catalogue_item(query: dict[str, Any], listing_id: str) -> Response:
     """One published listing as buyers see it."""
     locale, *fallbacks = content_locales(query["locale"])
-    item = browse.item(
+    item = pricing.catalogue_item(
         context.db(),
         listing_id,
         locale=locale,
@@ -285,6 +286,7 @@ def catalogue_item(query: dict[str, Any], listing_id: str) -> Response:
         currency=display_currency(query["currency"]),
         rates=listings.current_rates(),
         ship_to=query["ship_to"],
+        on=utcnow().date(),
     )
     data = _item_api(item, current_locale())
     if item.landed_cost is not None:

@@ -17,7 +17,6 @@ from marshmallow import fields, validate
 from marketplace.api import context
 from marketplace.api.money_fields import MoneyOutputSchema
 from marketplace.api.schemas import Country, StrictSchema, text
-from marketplace.customs import shipments
 from marketplace.customs.declaration import Declaration
 from marketplace.customs.documents import exports
 from marketplace.customs.documents.exports import document_filename
@@ -25,6 +24,7 @@ from marketplace.customs.documents.render import KINDS
 from marketplace.customs.models import CustomsDocument
 from marketplace.db import utcnow
 from marketplace.errors import NotFound
+from marketplace.paperwork import shipments
 
 blp = Blueprint(
     "customs_documents", __name__, description="Customs declarations, documents and manifests"

@@ -23,6 +23,7 @@ from marketplace.api.schemas import (
 from marketplace.catalogue import csv_import, services
 from marketplace.catalogue.models import Listing, ListingStatus, ListingTranslation
 from marketplace.countries import is_country
+from marketplace.customs import hs
 from marketplace.i18n import N_
 from marketplace.money import RateTable
 from marketplace.money import services as money_services
@@ -190,7 +191,9 @@ class Listings(MethodView):
     @blp.response(201, ListingSchema)
     def post(self, body: dict[str, Any]) -> Listing:
         """List a good for one of the caller's sellers."""
-        return services.create_listing(context.db(), context.require_user(), body, current_rates())
+        return services.create_listing(
+            context.db(), context.require_user(), body, current_rates(), hs_check=hs.validate
+        )
 
 
 @blp.route("/listings/<listing_id>")
@@ -207,7 +210,12 @@ class ListingResource(MethodView):
     def patch(self, body: dict[str, Any], listing_id: str) -> Listing:
         """Change some fields of a listing."""
         return services.update_listing(
-            context.db(), context.require_user(), listing_id, body, current_rates()
+            context.db(),
+            context.require_user(),
+            listing_id,
+            body,
+            current_rates(),
+            hs_check=hs.validate,
         )
 
     @context.user_required
@@ -270,4 +278,5 @@ def import_listings(query: dict[str, Any]) -> csv_import.ImportResult:
         request.get_data(),
         seller_id=query["seller_id"],
         rates=current_rates(),
+        hs_check=hs.validate,
     )

@@ -7,6 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
+from marketplace.accounts.services import require_operator
 from marketplace.api import context
 from marketplace.api.schemas import CurrencyCode, LocaleTag, StrictSchema
 from marketplace.db import utcnow
@@ -122,7 +123,7 @@ def put_rates(body: dict[str, Any]) -> dict[str, Any]:
     """Replace the operator-entered rates (operators only); ECB rates are kept."""
     rate_set = services.enter_rates(
         context.db(),
-        context.require_user(),
+        entered_by=require_operator(context.require_user()).id,
         base=body["base"],
         rates=body["rates"],
         as_of=body["as_of"],

@@ -23,11 +23,12 @@ from marketplace.api.schemas import (
     page_schema,
     text,
 )
+from marketplace.checkout import placing
 from marketplace.countries import is_country
 from marketplace.db import utcnow
 from marketplace.i18n import N_
 from marketplace.money import Money
-from marketplace.orders import checkout, services, shipping
+from marketplace.orders import services, shipping
 from marketplace.orders.models import Incoterm, OrderLine, OrderStatus, Shipment, ShipmentStatus
 
 blp = Blueprint("orders", __name__, description="Orders, shipments and shipping rates")
@@ -404,7 +405,7 @@ class Orders(MethodView):
     )
     def post(self, request: services.OrderRequest) -> dict[str, Any]:
         """Place an order: one shipment per seller, rates locked, stock reserved until paid."""
-        view = checkout.place_order(
+        view = placing.place_order(
             context.db(),
             context.require_user(),
             request,
@@ -445,15 +446,13 @@ def get_order(order_id: str) -> dict[str, Any]:
 def cancel_order(order_id: str) -> dict[str, Any]:
     """Cancel before dispatch (buyer or operator): stock comes back; a paid order is refunded."""
     return _order_out(
-        checkout.cancel_order(
+        placing.cancel_order(
             context.db(),
             context.require_user(),
             order_id,
             now=utcnow(),
             gateways=context.extension("payment_gateways"),
-            refund=checkout.refund_issuer(
-                context.extension("payment_gateways"), context.extension("payment_listeners")
-            ),
+            listeners=context.extension("payment_listeners"),
         )
     )
 

@@ -12,13 +12,13 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
 from marketplace.accounts.models import OrganisationKind
-from marketplace.accounts.services import require_member
+from marketplace.accounts.services import require_member, require_operator
 from marketplace.api import accepts, context
 from marketplace.api.idempotency import HEADER, idempotent
 from marketplace.api.money_fields import MoneyField, MoneyOutputSchema
 from marketplace.api.schemas import Country, CurrencyCode, StrictSchema, text
 from marketplace.db import utcnow
-from marketplace.errors import Forbidden, NotFound
+from marketplace.errors import NotFound
 from marketplace.i18n import _
 from marketplace.money import Money
 from marketplace.payments import ledger, order_payments, services
@@ -352,8 +352,7 @@ def stripe_webhook() -> dict[str, Any]:
 @blp.response(200, PaymentSchema)
 def capture_payment(payment_id: str) -> dict[str, Any]:
     """An operator confirms that a bank transfer arrived: the payment succeeds."""
-    if not context.require_user().is_operator:
-        raise Forbidden(_("Only an operator may do this."), code="operator_required")
+    require_operator(context.require_user())
     session = context.db()
     payment = services.get_payment(session, payment_id)
     captured = services.capture_payment(

@@ -17,17 +17,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
+from marketplace import pagination
 from marketplace.accounts.models import Organisation
-from marketplace.catalogue import categories, cursor, locales, pricing, search
+from marketplace.catalogue import categories, locales, pricing, search
 from marketplace.catalogue.models import (
     Listing,
     ListingDestination,
     ListingStatus,
     ListingTranslation,
 )
-from marketplace.customs import quotes
-from marketplace.customs.landed_cost import Incoterm
-from marketplace.db import utcnow
 from marketplace.errors import DomainError, Invalid, NotFound
 from marketplace.i18n import _
 from marketplace.money import MissingRate, Money, RateTable
@@ -81,7 +79,8 @@ class CatalogueItem:
 
 @dataclass(frozen=True)
 class LandedCost:
-    """What one unit costs delivered to `destination` (customs' estimate), or why it cannot say."""
+    """What one unit costs delivered to `destination` (customs' estimate, filled in by checkout's
+    pricing), or why it cannot say."""
 
     destination: str
     incoterm: str
@@ -208,11 +207,7 @@ def _keyset(
         order = [Listing.created_at.desc(), Listing.id.desc()]
         if after is None:
             return order, None
-        created, last = cursor.decode(after, sort, (str, str))
-        try:
-            moment = dt.datetime.fromisoformat(created)
-        except ValueError:
-            raise cursor.InvalidCursor() from None
+        moment, last = pagination.decode_moment(after, sort)
         return order, or_(
             Listing.created_at < moment, and_(Listing.created_at == moment, Listing.id < last)
         )
@@ -222,7 +217,7 @@ def _keyset(
         order = [key.nulls_last(), Listing.id.asc() if ascending else Listing.id.desc()]
         if after is None:
             return order, None
-        value, last = cursor.decode(after, sort, (int, str))
+        value, last = pagination.decode(after, sort, (int, str))
         beyond = Listing.id > last if ascending else Listing.id < last
         if value is None:  # already among the listings whose price cannot be converted
             return order, and_(Listing.price_norm.is_(None), beyond)
@@ -234,9 +229,9 @@ def _keyset(
     order = [score.desc(), Listing.id.asc()]
     if after is None:
         return order, None
-    points, last = cursor.decode(after, sort, (int, str))
+    points, last = pagination.decode(after, sort, (int, str))
     if points is None:
-        raise cursor.InvalidCursor()
+        raise pagination.InvalidCursor()
     return order, or_(score < points, and_(score == points, Listing.id > last))
 
 
@@ -273,10 +268,10 @@ def browse(session: Session, query: CatalogueQuery, rates: RateTable | None) -> 
 
 def _next_cursor(sort: str, row: Any) -> str:
     if sort == "newest":
-        return cursor.encode(sort, [row.created_at.isoformat(), row.id])
+        return pagination.encode_moment(sort, row.created_at, row.id)
     if sort in ("price_asc", "price_desc"):
-        return cursor.encode(sort, [row.price_norm, row.id])
-    return cursor.encode(sort, [int(row.score), row.id])
+        return pagination.encode(sort, [row.price_norm, row.id])
+    return pagination.encode(sort, [int(row.score), row.id])
 
 
 def _item(
@@ -328,16 +323,9 @@ def item(
     locale: str,
     currency: str | None,
     rates: RateTable | None,
-    ship_to: str | None = None,
-    on: dt.date | None = None,
     fallbacks: Sequence[str] = (),
 ) -> CatalogueItem:
-    """One published listing as the public sees it; drafts and archived listings are a 404.
-
-    With `ship_to`, it carries the customs engineer's landed-cost estimate for one unit (DDP,
-    in the display currency), or the reason there is none (no rule for that country, not
-    shipped there, no exchange rates).
-    """
+    """One published listing as the public sees it; drafts and archived listings are a 404."""
     chain = locales.preference_chain(locale, *fallbacks)
     statement = _columns(chain, session.get_bind().dialect.name)
     row = session.execute(
@@ -345,38 +333,4 @@ def item(
     ).first()
     if row is None:
         raise NotFound()
-    found = _item(row, chain, currency, rates)
-    if ship_to is not None:
-        found.landed_cost = _landed_cost(
-            session, found, ship_to, currency, rates, on or utcnow().date()
-        )
-    return found
-
-
-TOTALS = ("goods", "shipping", "duties", "taxes", "duties_and_taxes", "landed_cost")
-
-
-def _landed_cost(
-    session: Session,
-    found: CatalogueItem,
-    destination: str,
-    currency: str | None,
-    rates: RateTable | None,
-    on: dt.date,
-) -> LandedCost:
-    try:
-        if rates is None:
-            raise MissingRate()
-        quote = quotes.quote_listings(
-            session,
-            destination=destination,
-            lines=[(found.id, 1)],
-            incoterm=Incoterm.DDP,
-            on=on,
-            rates=rates,
-            currency=currency or found.list_price.currency,
-        )
-    except DomainError as error:
-        return LandedCost(destination, Incoterm.DDP.value, None, False, error)
-    totals = {name: getattr(quote, name) for name in TOTALS}
-    return LandedCost(destination, quote.incoterm.value, totals, quote.shipping_known)
+    return _item(row, chain, currency, rates)

@@ -42,8 +42,8 @@ from marketplace.catalogue.models import (
     ListingStatus,
     ListingTranslation,
 )
+from marketplace.catalogue.services import HsCheck
 from marketplace.countries import COUNTRIES
-from marketplace.customs import hs
 from marketplace.db import new_id, utcnow
 from marketplace.errors import DomainError, Invalid, NotFound
 from marketplace.i18n import _
@@ -102,13 +102,14 @@ def import_csv(
     *,
     seller_id: str | None,
     rates: RateTable | None,
+    hs_check: HsCheck,
 ) -> ImportResult:
     """Validate the whole file, then create or update every row's listing; raises ImportRejected."""
     seller = _seller(session, user, seller_id)
     reader = _reader(data)
     header = [name.strip() for name in (reader.fieldnames or [])]
     translation_locales = _check_header(header)
-    rows, problems = _parse(session, reader, header, translation_locales, seller)
+    rows, problems = _parse(session, reader, header, translation_locales, seller, hs_check)
     if problems:
         raise _rejected(problems)
     return _write(session, seller, rows, translation_locales, rates)
@@ -182,9 +183,10 @@ def _parse(
     header: list[str],
     translation_locales: list[str],
     seller: Organisation,
+    hs_check: HsCheck,
 ) -> tuple[list[_Row], list[RowError]]:
     category_slugs = set(session.scalars(select(Category.slug)))
-    hs_codes: dict[str, str | None] = {}
+    hs_codes = _HsMemo(hs_check)
     skus: dict[str, int] = {}
     rows: list[_Row] = []
     problems: list[RowError] = []
@@ -228,7 +230,7 @@ def _parse_row(
     translation_locales: list[str],
     seller: Organisation,
     category_slugs: set[str],
-    hs_codes: dict[str, str | None],
+    hs_codes: _HsMemo,
 ) -> tuple[_Row | None, list[RowError]]:
     problems: list[RowError] = []
 
@@ -274,7 +276,7 @@ def _parse_row(
             )
         else:
             values[name] = int(cell)
-    code = _hs(session, cells.get("hs_code", ""), hs_codes)
+    code = hs_codes(session, cells.get("hs_code", ""))
     if code is None:
         fail("hs_code", _("Not a valid HS 2022 code (6 to 10 digits, the first six a subheading)."))
     else:
@@ -331,13 +333,20 @@ def _translation_columns(header: tuple[str, ...]) -> dict[tuple[str, str], tuple
     return found
 
 
-def _hs(session: Session, raw: str, memo: dict[str, str | None]) -> str | None:
-    if raw not in memo:
-        try:
-            memo[raw] = hs.validate(session, raw)
-        except DomainError:
-            memo[raw] = None
-    return memo[raw]
+class _HsMemo:
+    """Each distinct HS code of a file checked once: the normalized code, or None if invalid."""
+
+    def __init__(self, check: HsCheck) -> None:
+        self.check = check
+        self.seen: dict[str, str | None] = {}
+
+    def __call__(self, session: Session, raw: str) -> str | None:
+        if raw not in self.seen:
+            try:
+                self.seen[raw] = self.check(session, raw)
+            except DomainError:
+                self.seen[raw] = None
+        return self.seen[raw]
 
 
 def _chunks(items: list[Any]) -> Iterator[list[Any]]:

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from marketplace import pagination
 from marketplace.accounts.models import OrganisationKind, User
 from marketplace.accounts.services import organisation_ids, require_member
-from marketplace.catalogue import categories, cursor, locales, pricing, search
+from marketplace.catalogue import categories, locales, pricing, search
 from marketplace.catalogue.models import (
     Listing,
     ListingDestination,
     ListingStatus,
     ListingTranslation,
 )
-from marketplace.customs import hs
 from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.i18n import _
 from marketplace.money import Money, RateTable
@@ -49,24 +48,23 @@ class ListingPage:
     next_cursor: str | None
 
 
-def clean(
-    session: Session, data: Mapping[str, Any], hs_codes: dict[str, str] | None = None
-) -> dict[str, Any]:
-    """Validate and normalize listing fields (any subset); raises Invalid naming the fields.
+class HsCheck(Protocol):
+    """Customs' HS nomenclature check: the normalized code, or Invalid `hs_code_invalid`.
 
-    `hs_codes` memoizes HS validation across many rows (CSV import).
+    Catalogue takes it as a parameter, so it never reads the nomenclature's tables itself.
     """
+
+    def __call__(self, session: Session, raw: str) -> str: ...
+
+
+def clean(session: Session, data: Mapping[str, Any], hs_check: HsCheck) -> dict[str, Any]:
+    """Validate and normalize listing fields (any subset); raises Invalid naming the fields."""
     out: dict[str, Any] = {}
     errors: dict[str, list[Any]] = {}
     for name, value in data.items():
         try:
             if name == "hs_code":
-                if hs_codes is not None and value in hs_codes:
-                    out[name] = hs_codes[value]
-                else:
-                    out[name] = hs.validate(session, value)
-                    if hs_codes is not None:
-                        hs_codes[value] = out[name]
+                out[name] = hs_check(session, value)
             elif name == "category":
                 out[name] = categories.require(session, value)
             elif name == "language":
@@ -133,11 +131,16 @@ def _flush_unique(session: Session) -> None:
 
 
 def create_listing(
-    session: Session, user: User, data: Mapping[str, Any], rates: RateTable | None
+    session: Session,
+    user: User,
+    data: Mapping[str, Any],
+    rates: RateTable | None,
+    *,
+    hs_check: HsCheck,
 ) -> Listing:
     """A new listing of a seller the user belongs to."""
     require_member(session, user, data["seller_id"], OrganisationKind.SELLER)
-    values = clean(session, {k: v for k, v in data.items() if k != "seller_id"})
+    values = clean(session, {k: v for k, v in data.items() if k != "seller_id"}, hs_check)
     if session.scalar(
         select(Listing.id).where(
             Listing.seller_id == data["seller_id"], Listing.sku == values["sku"]
@@ -181,11 +184,7 @@ def list_own_listings(
     if status is not None:
         query = query.where(Listing.status == status)
     if after:
-        created, last_id = cursor.decode(after, "own", (str, str))
-        try:
-            moment = dt.datetime.fromisoformat(created)
-        except ValueError:
-            raise cursor.InvalidCursor() from None
+        moment, last_id = pagination.decode_moment(after, "own")
         query = query.where(
             (Listing.created_at < moment)
             | ((Listing.created_at == moment) & (Listing.id > last_id))
@@ -193,10 +192,8 @@ def list_own_listings(
     rows = list(
         session.scalars(query.order_by(Listing.created_at.desc(), Listing.id).limit(limit + 1))
     )
-    more = len(rows) > limit
-    items = rows[:limit]
-    next_cursor = (
-        cursor.encode("own", [items[-1].created_at.isoformat(), items[-1].id]) if more else None
+    items, next_cursor = pagination.page(
+        rows, limit, lambda last: pagination.encode_moment("own", last.created_at, last.id)
     )
     return ListingPage(items, next_cursor)
 
@@ -207,9 +204,11 @@ def update_listing(
     listing_id: str,
     changes: Mapping[str, Any],
     rates: RateTable | None,
+    *,
+    hs_check: HsCheck,
 ) -> Listing:
     listing = get_own_listing(session, user, listing_id)
-    values = clean(session, changes)
+    values = clean(session, changes, hs_check)
     if (
         "sku" in values
         and values["sku"] != listing.sku

@@ -24,8 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from marketplace.accounts.models import User
-from marketplace.errors import Conflict, Forbidden, Invalid, NotFound
+from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.i18n import _
 from marketplace.money.currencies import is_known
 from marketplace.money.models import Rate, RateSet, SourceKind
@@ -119,8 +118,8 @@ def import_rates(session: Session, source: RateSource, now: dt.datetime) -> Rate
 
 def enter_rates(
     session: Session,
-    user: User,
     *,
+    entered_by: str,
     base: str,
     rates: Mapping[str, object],
     as_of: dt.date | None,
@@ -128,11 +127,11 @@ def enter_rates(
 ) -> RateSet:
     """An operator's rates (PUT /rates): every entry is checked before anything is stored.
 
+    `entered_by` is the operator's user id; the caller has checked the role.
+
     Rates are decimal strings ("540.12"), units of the currency per one `base`; `as_of`
     defaults to today (UTC) and may not be in the future.
     """
-    if not user.is_operator:
-        raise Forbidden(_("Only operators may change exchange rates."), code="operator_required")
     errors: dict[str, list[object]] = {}
     code = "rate_invalid"
     if not is_known(base):
@@ -170,7 +169,7 @@ def enter_rates(
         source=SourceKind.OPERATOR,
         rates=parsed,
         origin="PUT /rates",
-        created_by=user.id,
+        created_by=entered_by,
     )
     return store_rates(session, incoming, now)
 

@@ -2,9 +2,8 @@
 
 State changes are guarded in the database, not only in Python: an order row is locked (or a
 conditional UPDATE names the state it expects) before it moves, so a webhook, a sweep and a buyer
-acting at once cannot both win. Stock is taken with `stock = stock - n WHERE stock >= n`, one
-listing at a time in primary-key order (no deadlocks), inside a savepoint that is rolled back
-when any line is short.
+acting at once cannot both win. Stock is the catalogue's: reserved and released through
+`catalogue.stock`, all lines or none.
 """
 
 from __future__ import annotations
@@ -18,9 +17,10 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload, raiseload
 
+from marketplace import pagination
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Organisation, OrganisationKind, User
-from marketplace.catalogue import cursor as cursors
+from marketplace.catalogue import stock
 from marketplace.catalogue.models import Listing, ListingStatus
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound
 from marketplace.i18n import _
@@ -49,11 +49,6 @@ _NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I,
 
 # ---------------------------------------------------------------------------------------------
 # Errors
-
-
-class InsufficientStock(Conflict):
-    code = "insufficient_stock"
-    default_detail = _("Some lines ask for more than is in stock; nothing was reserved.")
 
 
 class InvalidTransition(Conflict):
@@ -261,7 +256,7 @@ def place_order(
     order.taxes_minor = totals.taxes.minor
     order.grand_total_minor = totals.grand_total.minor
 
-    _reserve_stock(session, {line.listing_id: line.quantity for line in request.lines})
+    stock.reserve(session, {line.listing_id: line.quantity for line in request.lines})
 
     order.fx = _locked_rates(rates, currency, seller_currencies)
     session.add(order)  # shipments and lines come along through their relationships
@@ -470,58 +465,16 @@ def _locked_rates(table: RateTable, currency: str, seller_currencies: set[str]) 
     ]
 
 
-def _reserve_stock(session: Session, wanted: Mapping[str, int]) -> None:
-    """Take stock for every listing or for none, never going below zero under any concurrency."""
-    short: list[str] = []
-    with session.begin_nested():
-        for listing_id in sorted(wanted):
-            quantity = wanted[listing_id]
-            result = session.execute(
-                update(Listing)
-                .where(Listing.id == listing_id, Listing.stock >= quantity)
-                .values(stock=Listing.stock - quantity)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                short.append(listing_id)
-        if short:
-            available = {
-                listing_id: stock
-                for listing_id, stock in session.execute(
-                    select(Listing.id, Listing.stock).where(Listing.id.in_(short))
-                )
-            }
-            raise InsufficientStock(
-                extra={
-                    "lines": [
-                        {
-                            "listing_id": listing_id,
-                            "requested": wanted[listing_id],
-                            "available": available.get(listing_id, 0),
-                        }
-                        for listing_id in short
-                    ]
-                }
-            )
-
-
 def _release_stock(session: Session, order_ids: Sequence[str]) -> None:
-    """Give back what the orders reserved, one listing at a time in primary-key order."""
+    """Give back what the orders reserved."""
     if not order_ids:
         return
     rows = session.execute(
         select(OrderLine.listing_id, func.sum(OrderLine.quantity))
         .where(OrderLine.order_id.in_(order_ids))
         .group_by(OrderLine.listing_id)
-        .order_by(OrderLine.listing_id)
     )
-    for listing_id, quantity in rows.all():
-        session.execute(
-            update(Listing)
-            .where(Listing.id == listing_id)
-            .values(stock=Listing.stock + int(quantity))
-            .execution_options(synchronize_session=False)
-        )
+    stock.release(session, {listing_id: int(quantity) for listing_id, quantity in rows.all()})
 
 
 def _new_number() -> str:
@@ -625,6 +578,28 @@ def payable_order(
         raise NotFound()
     _require_status(view.order, "pay", OrderStatus.PENDING_PAYMENT)
     return view.order, view.totals.grand_total
+
+
+def takes_payment(session: Session, order_id: str, payment_reference: str) -> bool:
+    """Whether money that arrived for the order is wanted: yes while the order awaits payment,
+    or when this very payment already paid it (a replayed event); no once another payment paid
+    it, or it expired or was cancelled.
+
+    The order row stays locked until the transaction ends, so two payments succeeding at once are
+    decided one after the other.
+    """
+    order = _locked(session, order_id)
+    if order.status == OrderStatus.PENDING_PAYMENT.value:
+        return True
+    return order.status == OrderStatus.PAID.value and order.payment_reference == payment_reference
+
+
+def rate_set_of(session: Session, order_id: str) -> str | None:
+    """The id of the rate set the order was priced with (None for an order in one currency)."""
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFound()
+    return order.rate_set_id
 
 
 @dataclass(frozen=True)
@@ -992,15 +967,7 @@ def _keyset(
 ) -> tuple[list[Any], str | None]:
     kind = model.__tablename__
     if after:
-        created, row_id = cursors.decode(after, kind, (str, str))
-        try:
-            moment = dt.datetime.fromisoformat(created)
-        except ValueError:
-            raise cursors.InvalidCursor(
-                errors={"cursor": [cursors.InvalidCursor.default_detail]}
-            ) from None
-        if moment.tzinfo is None:
-            raise cursors.InvalidCursor(errors={"cursor": [cursors.InvalidCursor.default_detail]})
+        moment, row_id = pagination.decode_moment(after, kind)
         query = query.where(
             or_(model.created_at < moment, and_(model.created_at == moment, model.id < row_id))
         )
@@ -1009,7 +976,6 @@ def _keyset(
             query.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)
         ).unique()
     )
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, cursors.encode(kind, [rows[-1].created_at.isoformat(), rows[-1].id])
+    return pagination.page(
+        rows, limit, lambda last: pagination.encode_moment(kind, last.created_at, last.id)
+    )

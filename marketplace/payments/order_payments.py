@@ -24,7 +24,7 @@ from marketplace.i18n import _
 from marketplace.money import Money, allocate
 from marketplace.money import services as money
 from marketplace.orders import services as orders
-from marketplace.orders.models import Order, OrderStatus
+from marketplace.orders.models import Order
 from marketplace.payments import ledger, services
 from marketplace.payments.gateway import PaymentGateway, PaymentStatus
 from marketplace.payments.models import Payment, PaymentRefund
@@ -152,7 +152,7 @@ def refund_order(
 def refund_cancelled_order(
     gateways: Mapping[str, PaymentGateway], listeners: Listeners
 ) -> orders.RefundIssuer:
-    """What `orders.checkout.refund_issuer` hands to cancellation: refund everything that remains."""
+    """How a paid order being cancelled gets its money back: all that remains is refunded."""
 
     def issue(session: Session, order: Order) -> None:
         payment = session.scalar(_paid_query(order.id))
@@ -328,23 +328,9 @@ def record_refunds(session: Session, change: PaymentChange, commission_bps: int)
 
 
 def no_longer_payable(session: Session, change: PaymentChange) -> bool:
-    """The order was paid by another payment, expired or was cancelled before this money arrived.
-
-    The order row is locked, so two payments succeeding at once are decided one after the other.
-    """
-    order = session.scalar(
-        select(Order)
-        .where(Order.id == change.order_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if order is None:
-        raise NotFound()
-    if order.status == OrderStatus.PENDING_PAYMENT.value:
-        return False
-    return not (
-        order.status == OrderStatus.PAID.value and order.payment_reference == change.payment_id
-    )
+    """The order was paid by another payment, expired or was cancelled before this money arrived
+    (orders decide, with the order row locked)."""
+    return not orders.takes_payment(session, change.order_id, change.payment_id)
 
 
 def refund_unwanted(
@@ -387,10 +373,8 @@ def record_failure(session: Session, change: PaymentChange) -> None:
 
 def _converter(session: Session, order_id: str) -> Callable[[Money, str], Money]:
     """Converts with the rate set the order was priced with, never today's rates."""
-    order = session.get(Order, order_id)
-    if order is None:
-        raise NotFound()
-    table = money.get_table(session, order.rate_set_id) if order.rate_set_id else None
+    rate_set_id = orders.rate_set_of(session, order_id)
+    table = money.get_table(session, rate_set_id) if rate_set_id else None
 
     def convert(amount: Money, currency: str) -> Money:
         if amount.currency == currency:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
-from marketplace.money.demo import DEMO_RATES
+from marketplace.demo.money import DEMO_RATES
 from marketplace.money.models import RateSet
 from tests.helpers import Api, Caller, assert_problem
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import User
+from marketplace.accounts.services import require_operator
 from marketplace.errors import Forbidden, Invalid, NotFound
 from marketplace.money import MissingRate, Money, RateTable
 from marketplace.money.models import RateSet
@@ -205,7 +206,12 @@ def test_cny_to_kzt_goes_through_an_operator_rate_for_tenge(
 ) -> None:
     import_rates(session, EcbXml(str(ECB_FILE)), NOW)
     enter_rates(
-        session, operator, base="EUR", rates={"KZT": "489.50"}, as_of=dt.date(2022, 7, 9), now=NOW
+        session,
+        entered_by=operator.id,
+        base="EUR",
+        rates={"KZT": "489.50"},
+        as_of=dt.date(2022, 7, 9),
+        now=NOW,
     )
     table = current_table(session)
     assert len(table.rates) == 32
@@ -239,7 +245,12 @@ def test_an_ecb_import_keeps_operator_rates_and_an_operator_put_keeps_ecb_rates(
     session: Session, operator: User
 ) -> None:
     enter_rates(
-        session, operator, base="EUR", rates={"KZT": "489.5", "UZS": "11100"}, as_of=None, now=NOW
+        session,
+        entered_by=operator.id,
+        base="EUR",
+        rates={"KZT": "489.5", "UZS": "11100"},
+        as_of=None,
+        now=NOW,
     )
     import_rates(session, EcbXml(str(ECB_FILE)), NOW)
     table = current_table(session)
@@ -248,7 +259,9 @@ def test_an_ecb_import_keeps_operator_rates_and_an_operator_put_keeps_ecb_rates(
     )
     assert table.origin("USD") == RateOrigin(dt.date(2022, 7, 8), "ecb")
     # A new operator set replaces the operator's rates (UZS is gone), the ECB's stay.
-    enter_rates(session, operator, base="EUR", rates={"KZT": "490.1"}, as_of=None, now=NOW)
+    enter_rates(
+        session, entered_by=operator.id, base="EUR", rates={"KZT": "490.1"}, as_of=None, now=NOW
+    )
     table = current_table(session)
     assert table.rates["KZT"] == Decimal("490.1") and "UZS" not in table.rates
     assert table.rates["USD"] == Decimal("1.0163") and len(table.rates) == 32
@@ -258,13 +271,23 @@ def test_an_older_file_never_overrides_a_newer_operator_rate(
     session: Session, operator: User
 ) -> None:
     enter_rates(
-        session, operator, base="EUR", rates={"USD": "1.05"}, as_of=dt.date(2022, 7, 9), now=NOW
+        session,
+        entered_by=operator.id,
+        base="EUR",
+        rates={"USD": "1.05"},
+        as_of=dt.date(2022, 7, 9),
+        now=NOW,
     )
     import_rates(session, EcbXml(str(ECB_FILE)), NOW)
     table = current_table(session)
     assert table.rates["USD"] == Decimal("1.05") and table.origin("USD").source == "operator"
     enter_rates(
-        session, operator, base="EUR", rates={"KZT": "489.5"}, as_of=dt.date(2022, 7, 9), now=NOW
+        session,
+        entered_by=operator.id,
+        base="EUR",
+        rates={"KZT": "489.5"},
+        as_of=dt.date(2022, 7, 9),
+        now=NOW,
     )
     assert current_table(session).rates["USD"] == Decimal("1.0163")
 
@@ -274,7 +297,12 @@ def test_rates_under_another_base_are_re_expressed_in_the_new_base(
 ) -> None:
     import_rates(session, EcbXml(str(ECB_FILE)), NOW)
     enter_rates(
-        session, operator, base="USD", rates={"KZT": "480", "EUR": "0.98"}, as_of=None, now=NOW
+        session,
+        entered_by=operator.id,
+        base="USD",
+        rates={"KZT": "480", "EUR": "0.98"},
+        as_of=None,
+        now=NOW,
     )
     table = current_table(session)
     assert table.base == "USD"
@@ -288,7 +316,14 @@ def test_rates_under_another_base_are_re_expressed_in_the_new_base(
 def test_only_operators_may_enter_rates(session: Session, operator: User) -> None:
     operator.is_operator = False
     with pytest.raises(Forbidden):
-        enter_rates(session, operator, base="EUR", rates={"KZT": "489.5"}, as_of=None, now=NOW)
+        enter_rates(
+            session,
+            entered_by=require_operator(operator).id,
+            base="EUR",
+            rates={"KZT": "489.5"},
+            as_of=None,
+            now=NOW,
+        )
     assert set_count(session) == 0
 
 
@@ -321,7 +356,7 @@ def test_bad_operator_rates_change_nothing(
     import_rates(session, EcbXml(str(ECB_FILE)), NOW)
     before = current_table(session)
     with pytest.raises(Invalid) as raised:
-        enter_rates(session, operator, base=base, rates=rates, as_of=as_of, now=NOW)
+        enter_rates(session, entered_by=operator.id, base=base, rates=rates, as_of=as_of, now=NOW)
     assert raised.value.error_code == code and field in raised.value.errors
     assert current_table(session) == before and set_count(session) == 1
 
@@ -329,7 +364,9 @@ def test_bad_operator_rates_change_nothing(
 def test_a_stale_set_blocks_an_order_currency(session: Session, operator: User) -> None:
     import_rates(session, EcbXml(str(ECB_FILE)), NOW)
     now = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
-    enter_rates(session, operator, base="EUR", rates={"KZT": "600.4"}, as_of=None, now=now)
+    enter_rates(
+        session, entered_by=operator.id, base="EUR", rates={"KZT": "600.4"}, as_of=None, now=now
+    )
     table = current_table(session)
     ensure_fresh(table, ["KZT", "EUR"], now, 3 * DAY)
     with pytest.raises(StaleRate) as raised:
@@ -388,7 +425,12 @@ def test_a_new_set_is_current_at_once_though_tables_are_kept_per_process(
     first = current_table(session)
     assert current_table(session) is first  # read once per set
     enter_rates(
-        session, operator, base="EUR", rates={"KZT": "489.50"}, as_of=dt.date(2022, 7, 9), now=NOW
+        session,
+        entered_by=operator.id,
+        base="EUR",
+        rates={"KZT": "489.50"},
+        as_of=dt.date(2022, 7, 9),
+        now=NOW,
     )
     second = current_table(session)
     assert second.set_id != first.set_id and second.rates["KZT"] == Decimal("489.50")

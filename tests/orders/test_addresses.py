@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from marketplace.checkout.placing import needs_cn23
 from marketplace.customs.addresses import required_fields
 from marketplace.money import Money, RateTable
-from marketplace.orders.checkout import needs_cn23
 from marketplace.orders.models import Order
 from tests.helpers import assert_problem
 from tests.orders.conftest import ADDRESS, Market, stock_of

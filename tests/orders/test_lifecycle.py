@@ -12,9 +12,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
+from marketplace.checkout import payment_events
 from marketplace.db import utcnow
 from marketplace.money import Money
-from marketplace.orders import payment_events, services
+from marketplace.orders import services
 from marketplace.orders.models import Order
 from tests.helpers import assert_problem
 from tests.orders.conftest import Market, make_operator, stock_of

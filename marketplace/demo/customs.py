@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import OrganisationKind, User
-from marketplace.customs import shipments
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
 from marketplace.orders import services as orders
+from marketplace.paperwork import shipments
 
 DEMO_BUYER = "buyer@demo.example"
 DEMO_BROKER = "broker@demo.example"

@@ -20,7 +20,7 @@ from marketplace.payments.gateway import WebhookAction
 from marketplace.payments.models import Payment
 from marketplace.payments.services import PaymentChange
 
-DEMO_REFERENCE = "demo"  # what marketplace/orders/demo.py marks its order paid with
+DEMO_REFERENCE = "demo"  # what marketplace/demo/orders.py marks its order paid with
 
 
 def load(session: Session, settings: dict[str, Any]) -> str:

@@ -16,14 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts import services as accounts
-from marketplace.accounts.demo import SELLERS
 from marketplace.accounts.models import OrganisationKind, User
 from marketplace.catalogue.models import Listing, ListingStatus
+from marketplace.checkout import placing
 from marketplace.db import utcnow
+from marketplace.demo.accounts import SELLERS
 from marketplace.errors import DomainError
 from marketplace.money import Money
 from marketplace.money import services as money
-from marketplace.orders import checkout, services, shipping
+from marketplace.orders import services, shipping
 from marketplace.orders.models import Order
 
 # Seller email -> rows of (countries, base, per kg) in the seller's currency.
@@ -119,7 +120,7 @@ def _demo_order(session: Session, settings: dict[str, Any]) -> str:
             rates=rates,
             now=now,
             reservation=dt.timedelta(minutes=settings["ORDER_RESERVATION_MINUTES"]),
-            estimate=checkout.landed_cost_estimator(rates, now.date()),
+            estimate=placing.landed_cost_estimator(rates, now.date()),
         )
     except DomainError as exc:  # e.g. no rates loaded: the demo still serves everything else
         return f"no demo order ({exc.error_code})"

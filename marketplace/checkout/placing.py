@@ -1,6 +1,6 @@
-"""Where orders meet the other domains: current rates (money), landed cost (customs) and refunds
-(payments). The views call these; `services` itself takes all three as parameters, so tests and
-benchmarks can pass their own.
+"""Placing and cancelling orders: where orders meet current rates (money), landed cost (customs)
+and refunds (payments). The orders services take all three as parameters, so tests and
+benchmarks can pass their own; the views call these.
 """
 
 from __future__ import annotations
@@ -95,14 +95,6 @@ def _explained(result: customs.LandedCostEstimate) -> dict[str, object]:
         }
 
 
-def refund_issuer(
-    gateways: Mapping[str, PaymentGateway], listeners: Listeners
-) -> services.RefundIssuer:
-    """How a paid order being cancelled gets its money back: payments refunds all that remains
-    through the gateway it was paid with (the order's ledger and status follow its listeners)."""
-    return order_payments.refund_cancelled_order(gateways, listeners)
-
-
 def place_order(
     session: Session,
     buyer: User,
@@ -113,8 +105,9 @@ def place_order(
     max_rate_age: dt.timedelta,
     locales: tuple[str, ...] = (),
 ) -> services.OrderView:
-    """Place the order, refusing (422 `address_incomplete`) a `ship_to` its parcels cannot travel
-    on; its lines keep their titles in the buyer's `locales` (best first) too."""
+    """An order priced with today's rates (copied onto it) and each parcel's landed cost,
+    refusing (422 `address_incomplete`) a `ship_to` its parcels cannot travel on; its lines keep
+    their titles in the buyer's `locales` (best first) too."""
     addresses.require_complete(request.ship_to)
     rates = money.current_table(session)
     titles = texts.titles_in(session, {line.listing_id for line in request.lines}, locales)
@@ -149,9 +142,12 @@ def cancel_order(
     *,
     now: dt.datetime,
     gateways: Mapping[str, PaymentGateway],
-    refund: services.RefundIssuer | None = None,
+    listeners: Listeners,
 ) -> services.OrderView:
-    """Cancel the order and the bank transfers it still awaits."""
+    """Cancel an order and the bank transfers it still awaits; a paid one gets back all that
+    remains through the gateway it was paid with (the order's ledger and status follow the
+    payment listeners)."""
+    refund = order_payments.refund_cancelled_order(gateways, listeners)
     view = services.cancel_order(session, user, order_id, now=now, refund=refund)
     payments.cancel_pending_transfers(session, gateways, order_id)
     return view

@@ -2,7 +2,7 @@
 
 The payments package records every change itself; what a change means elsewhere belongs to the
 package that owns it: the orders package marks the order paid or refunded
-(`marketplace.orders.payment_events`), and the sellers' ledger records each shipment's sale or
+(`marketplace.checkout.payment_events`), and the sellers' ledger records each shipment's sale or
 refund (`order_payments.record_sales`/`record_refunds`). Both run in the same transaction as the
 change, so a webhook or a capture is applied wholly or not at all. An action without a listener
 is stored with outcome `unhandled`, never lost.
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
-from marketplace.orders import payment_events
+from marketplace.checkout import payment_events
 from marketplace.payments import order_payments
 from marketplace.payments.gateway import PaymentGateway, WebhookAction
 from marketplace.payments.services import PaymentChange, PaymentListener

@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from marketplace.accounts import demo as accounts_demo
-from marketplace.catalogue import demo as catalogue_demo
-from marketplace.customs import demo as customs_demo
-from marketplace.money import demo as money_demo
-from marketplace.orders import demo as orders_demo
-from marketplace.payments import demo as payments_demo
+from marketplace.demo import accounts as accounts_demo
+from marketplace.demo import catalogue as catalogue_demo
+from marketplace.demo import customs as customs_demo
+from marketplace.demo import money as money_demo
+from marketplace.demo import orders as orders_demo
+from marketplace.demo import payments as payments_demo
 
 
 def load_demo(session: Session, settings: dict[str, Any]) -> str:

@@ -7,11 +7,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from marketplace.accounts import demo as accounts_demo
 from marketplace.accounts.models import OrganisationKind, User
 from marketplace.accounts.services import organisation_ids
 from marketplace.catalogue import services
 from marketplace.catalogue.models import Listing
+from marketplace.customs import hs
+from marketplace.demo import accounts as accounts_demo
 from marketplace.money import Money
 
 T = dict[str, tuple[str, str]]
@@ -694,6 +695,7 @@ def load(session: Session, settings: dict[str, Any]) -> str:
                     "status": "published",
                 },
                 None,
+                hs_check=hs.validate,
             )
             for locale, (t_title, t_description) in translations:
                 services.put_translation(

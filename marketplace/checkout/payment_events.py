@@ -1,7 +1,7 @@
 """What a payment change means for an order: the listeners the payments package calls.
 
 Payments hands each applied gateway event to a listener per action (`payment_listeners()` in
-marketplace/payments/listeners.py): map PAYMENT_SUCCEEDED to `on_payment_succeeded` and REFUNDED
+marketplace/checkout/listeners.py): map PAYMENT_SUCCEEDED to `on_payment_succeeded` and REFUNDED
 to `on_refunded`. The change is read by attribute, so orders need none of payments' types.
 """
 
