@@ -11,88 +11,14 @@ from collections.abc import Mapping
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
-from marketplace.catalogue import texts
+from marketplace.checkout import pricing
 from marketplace.customs import addresses
-from marketplace.customs import landed_cost as customs
-from marketplace.customs.declaration import choose_form, upu_threshold
-from marketplace.i18n import use_locale
-from marketplace.money import Money, RateTable
 from marketplace.money import services as money
 from marketplace.orders import services
-from marketplace.orders.landed_cost import LandedCost, LandedCostEstimator, ShipmentForCustoms
 from marketplace.payments import order_payments
 from marketplace.payments import services as payments
 from marketplace.payments.gateway import PaymentGateway
 from marketplace.payments.services import Listeners
-
-
-def landed_cost_estimator(rates: RateTable, on: dt.date) -> LandedCostEstimator:
-    """The customs engine, estimating each parcel with the order's rates on the order's day."""
-
-    def estimate(session: Session, shipment: ShipmentForCustoms) -> LandedCost:
-        result = customs.estimate_landed_cost(
-            session,
-            customs.LandedCostInput(
-                destination=shipment.to_country,
-                date=on,
-                incoterm=customs.Incoterm(shipment.incoterm),
-                lines=[
-                    customs.ShipmentLine(
-                        item.hs_code,
-                        item.origin_country,
-                        item.unit_value,
-                        item.quantity,
-                        item.unit_weight_grams,
-                    )
-                    for item in shipment.items
-                ],
-                shipping=shipment.shipping,
-                currency=shipment.currency,
-                ship_from=shipment.from_country,
-            ),
-            rates,
-        )
-        duties, taxes = result.duties.requested, result.taxes.requested
-        # Converted separately, checkout and delivery parts could miss their sum by a minor unit:
-        # the checkout part is taken as given and bounded, the delivery part is what remains.
-        collected = min(result.payable_at_checkout.requested, duties + taxes)
-        if shipment.incoterm == customs.Incoterm.DDP.value:
-            collected = duties + taxes
-        return LandedCost(
-            duties=duties,
-            taxes=taxes,
-            collected=collected,
-            de_minimis=any(
-                threshold is not None and threshold.applied
-                for threshold in (result.duty_de_minimis, result.tax_de_minimis)
-            ),
-            detail=_explained(result),
-        )
-
-    return estimate
-
-
-def _explained(result: customs.LandedCostEstimate) -> dict[str, object]:
-    """What the engine applied, stored with the shipment (explanations in English)."""
-    with use_locale("en"):
-        return {
-            "rule": None
-            if result.rule is None
-            else {
-                "id": result.rule.id,
-                "name": result.rule.name,
-                "source": result.rule.source,
-                "valid_from": result.rule.valid_from.isoformat(),
-                "checked_on": result.rule.checked_on.isoformat(),
-            },
-            "local_currency": result.currency,
-            "duties_local": result.duties.local.to_api(),
-            "taxes_local": result.taxes.local.to_api(),
-            "collected_at_sale": result.collected_at_sale,
-            "explanations": [
-                {"code": note.code, "text": str(note.text)} for note in result.explanations
-            ],
-        }
 
 
 def place_order(
@@ -110,29 +36,13 @@ def place_order(
     their titles in the buyer's `locales` (best first) too."""
     addresses.require_complete(request.ship_to)
     rates = money.current_table(session)
-    titles = texts.titles_in(session, {line.listing_id for line in request.lines}, locales)
-    view = services.place_order(
-        session,
-        buyer,
-        request,
-        rates=rates,
-        now=now,
-        reservation=reservation,
-        max_rate_age=max_rate_age,
-        estimate=landed_cost_estimator(rates, now.date()),
-        titles=titles,
+    priced = pricing.price(
+        session, request, rates=rates, now=now, max_rate_age=max_rate_age, locales=locales
     )
-    if needs_cn23(rates, [Money.from_minor(s.goods_minor, s.currency) for s in view.shipments]):
-        addresses.require_complete(request.ship_to, cn23=True)  # the view's rollback undoes it all
-    return view
-
-
-def needs_cn23(rates: RateTable, contents: list[Money]) -> bool:
-    """Some parcel travels with a CN 23; unknowable (False) when the rates have no SDR."""
-    sdr = upu_threshold().below.currency
-    if rates.base != sdr and sdr not in rates.rates:
-        return False
-    return any(choose_form(value, rates) == "CN23" for value in contents)
+    addresses.require_complete(
+        request.ship_to, cn23=pricing.needs_cn23(rates, pricing.contents(priced))
+    )
+    return services.record_order(session, buyer, priced, now=now, reservation=reservation)
 
 
 def cancel_order(

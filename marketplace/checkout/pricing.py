@@ -1,4 +1,10 @@
-"""What a listing costs delivered: the public catalogue item with customs' landed-cost estimate."""
+"""The one pricing path: what a basket costs delivered, for a quote, a cart and an order alike.
+
+`price` prices lines the way an order is priced (goods converted and rounded once per unit,
+shipping from each seller's price list, duties and taxes per shipment from the customs engine)
+and is what placing an order, reading a cart and completing one all call; the catalogue's
+estimate for one listing is priced the same way.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,126 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from marketplace.catalogue import browse
+from marketplace.catalogue import browse, texts
+from marketplace.customs import landed_cost as customs
 from marketplace.customs import quotes
+from marketplace.customs.declaration import choose_form, upu_threshold
 from marketplace.customs.landed_cost import Incoterm
 from marketplace.errors import DomainError
-from marketplace.money import MissingRate, RateTable
+from marketplace.i18n import use_locale
+from marketplace.money import MissingRate, Money, RateTable
+from marketplace.orders import services as orders
+from marketplace.orders.landed_cost import LandedCost, LandedCostEstimator, ShipmentForCustoms
 
 TOTALS = ("goods", "shipping", "duties", "taxes", "duties_and_taxes", "landed_cost")
+
+
+def price(
+    session: Session,
+    request: orders.OrderRequest,
+    *,
+    rates: RateTable,
+    now: dt.datetime,
+    max_rate_age: dt.timedelta | None,
+    locales: tuple[str, ...] = (),
+) -> orders.PricedOrder:
+    """Price `request` with `rates` on `now`'s day; nothing is recorded and no stock is taken.
+
+    Raises what an order placement raises for lines that cannot be ordered (keyed
+    `lines.N.listing_id`) and for missing or stale rates; titles are taken in `locales`.
+    """
+    titles = texts.titles_in(session, {line.listing_id for line in request.lines}, locales)
+    return orders.price_order(
+        session,
+        request,
+        rates=rates,
+        now=now,
+        max_rate_age=max_rate_age,
+        estimate=landed_cost_estimator(rates, now.date()),
+        titles=titles,
+    )
+
+
+def needs_cn23(rates: RateTable, contents: Sequence[Money]) -> bool:
+    """Some parcel (of these contents) travels with a CN 23; unknowable (False) without SDR."""
+    sdr = upu_threshold().below.currency
+    if rates.base != sdr and sdr not in rates.rates:
+        return False
+    return any(choose_form(value, rates) == "CN23" for value in contents)
+
+
+def contents(priced: orders.PricedOrder) -> list[Money]:
+    """What each parcel of a priced order holds, as customs forms count it."""
+    return [Money.from_minor(s.goods_minor, s.currency) for s in priced.shipments]
+
+
+def landed_cost_estimator(rates: RateTable, on: dt.date) -> LandedCostEstimator:
+    """The customs engine, estimating each parcel with the order's rates on the order's day."""
+
+    def estimate(session: Session, shipment: ShipmentForCustoms) -> LandedCost:
+        result = customs.estimate_landed_cost(
+            session,
+            customs.LandedCostInput(
+                destination=shipment.to_country,
+                date=on,
+                incoterm=customs.Incoterm(shipment.incoterm),
+                lines=[
+                    customs.ShipmentLine(
+                        item.hs_code,
+                        item.origin_country,
+                        item.unit_value,
+                        item.quantity,
+                        item.unit_weight_grams,
+                    )
+                    for item in shipment.items
+                ],
+                shipping=shipment.shipping,
+                currency=shipment.currency,
+                ship_from=shipment.from_country,
+            ),
+            rates,
+        )
+        duties, taxes = result.duties.requested, result.taxes.requested
+        # Converted separately, checkout and delivery parts could miss their sum by a minor unit:
+        # the checkout part is taken as given and bounded, the delivery part is what remains.
+        collected = min(result.payable_at_checkout.requested, duties + taxes)
+        if shipment.incoterm == customs.Incoterm.DDP.value:
+            collected = duties + taxes
+        return LandedCost(
+            duties=duties,
+            taxes=taxes,
+            collected=collected,
+            de_minimis=any(
+                threshold is not None and threshold.applied
+                for threshold in (result.duty_de_minimis, result.tax_de_minimis)
+            ),
+            detail=_explained(result),
+        )
+
+    return estimate
+
+
+def _explained(result: customs.LandedCostEstimate) -> dict[str, object]:
+    """What the engine applied, stored with the shipment (explanations in English)."""
+    with use_locale("en"):
+        return {
+            "rule": None
+            if result.rule is None
+            else {
+                "id": result.rule.id,
+                "name": result.rule.name,
+                "source": result.rule.source,
+                "valid_from": result.rule.valid_from.isoformat(),
+                "checked_on": result.rule.checked_on.isoformat(),
+            },
+            "local_currency": result.currency,
+            "duties_local": result.duties.local.to_api(),
+            "taxes_local": result.taxes.local.to_api(),
+            "collected_at_sale": result.collected_at_sale,
+            "explanations": [
+                {"code": note.code, "text": str(note.text)} for note in result.explanations
+            ],
+        }
 
 
 def catalogue_item(

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import OrganisationKind, User
 from marketplace.catalogue.models import Listing, ListingStatus
-from marketplace.checkout import placing
+from marketplace.checkout import pricing
 from marketplace.db import utcnow
 from marketplace.demo.accounts import SELLERS
 from marketplace.errors import DomainError
@@ -120,7 +120,7 @@ def _demo_order(session: Session, settings: dict[str, Any]) -> str:
             rates=rates,
             now=now,
             reservation=dt.timedelta(minutes=settings["ORDER_RESERVATION_MINUTES"]),
-            estimate=placing.landed_cost_estimator(rates, now.date()),
+            estimate=pricing.landed_cost_estimator(rates, now.date()),
         )
     except DomainError as exc:  # e.g. no rates loaded: the demo still serves everything else
         return f"no demo order ({exc.error_code})"

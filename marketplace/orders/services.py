@@ -170,24 +170,40 @@ class Page:
 # Placing an order
 
 
-def place_order(
+@dataclass
+class PricedOrder:
+    """An order priced but not recorded: unsaved rows whose figures are what the buyer pays.
+
+    A cart is read from one of these, and completing it records exactly this (`record_order`),
+    so a cart's totals and its order's are the same numbers.
+    """
+
+    order: Order
+    shipments: list[Shipment]
+    lines: list[OrderLine]
+    seller_currencies: set[str]
+
+    @property
+    def totals(self) -> Totals:
+        return totals_of(self.order.currency, self.shipments)
+
+
+def price_order(
     session: Session,
-    buyer: User,
     request: OrderRequest,
     *,
     rates: RateTable,
     now: dt.datetime,
-    reservation: dt.timedelta,
     max_rate_age: dt.timedelta | None = None,
     estimate: LandedCostEstimator = no_duties,
     titles: Mapping[str, tuple[str, str]] | None = None,
-) -> OrderView:
-    """Price, reserve and record an order in one transaction; nothing is kept if anything fails.
+) -> PricedOrder:
+    """Price an order without recording it or touching stock.
 
-    Raises 422s for lines that cannot be ordered to the destination (all lines reported at once),
-    `rate_missing` for a currency without a rate, 409 `rate_stale` when a rate the order needs
-    is older than `max_rate_age`, and 409 `insufficient_stock` listing every short line.
-    `titles` holds each listing's (title, locale) in the buyer's language, kept on its line.
+    Raises 422s for lines that cannot be ordered to the destination (all lines reported at once,
+    keyed `lines.N.listing_id`), `rate_missing` for a currency without a rate, 409 `rate_stale`
+    when a rate the order needs is older than `max_rate_age`. `titles` holds each listing's
+    (title, locale) in the buyer's language, kept on its line.
     """
     country = request.ship_to["country"]
     currency = request.currency
@@ -215,14 +231,12 @@ def place_order(
 
     order = Order(
         number=_new_number(),
-        buyer_id=buyer.id,
         status=OrderStatus.PENDING_PAYMENT.value,
         currency=currency,
         incoterm=request.incoterm,
         ship_to=dict(request.ship_to),
         ship_to_country=country,
         rate_set_id=rates.set_id,
-        expires_at=now + reservation,
         created_at=now,
         updated_at=now,
     )
@@ -249,19 +263,59 @@ def place_order(
         lines.extend(shipment_lines)
     lines.sort(key=lambda line: line.position)
 
-    totals = totals_of(currency, shipments)
+    priced = PricedOrder(order, shipments, lines, seller_currencies)
+    totals = priced.totals
     order.goods_minor = totals.goods.minor
     order.shipping_minor = totals.shipping.minor
     order.duties_minor = totals.duties.minor
     order.taxes_minor = totals.taxes.minor
     order.grand_total_minor = totals.grand_total.minor
-
-    stock.reserve(session, {line.listing_id: line.quantity for line in request.lines})
-
     order.fx = _locked_rates(rates, currency, seller_currencies)
+    return priced
+
+
+def record_order(
+    session: Session,
+    buyer: User,
+    priced: PricedOrder,
+    *,
+    now: dt.datetime,
+    reservation: dt.timedelta,
+) -> OrderView:
+    """Reserve the stock of a priced order and record it, as priced, for `buyer`.
+
+    Raises 409 `insufficient_stock` listing every short line (nothing is reserved then).
+    """
+    order = priced.order
+    order.buyer_id = buyer.id
+    order.expires_at = now + reservation
+    wanted: dict[str, int] = {}
+    for line in priced.lines:
+        wanted[line.listing_id] = wanted.get(line.listing_id, 0) + line.quantity
+    stock.reserve(session, wanted)
     session.add(order)  # shipments and lines come along through their relationships
     session.flush()
-    return OrderView(order=order, shipments=shipments, lines=lines, fx=order.fx, whole=True)
+    return OrderView(
+        order=order, shipments=priced.shipments, lines=priced.lines, fx=order.fx, whole=True
+    )
+
+
+def place_order(
+    session: Session,
+    buyer: User,
+    request: OrderRequest,
+    *,
+    rates: RateTable,
+    now: dt.datetime,
+    reservation: dt.timedelta,
+    max_rate_age: dt.timedelta | None = None,
+    estimate: LandedCostEstimator = no_duties,
+) -> OrderView:
+    """Price, reserve and record an order in one transaction; nothing is kept if anything fails."""
+    priced = price_order(
+        session, request, rates=rates, now=now, max_rate_age=max_rate_age, estimate=estimate
+    )
+    return record_order(session, buyer, priced, now=now, reservation=reservation)
 
 
 def _orderable_listings(

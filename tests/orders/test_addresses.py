@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from marketplace.checkout.placing import needs_cn23
+from marketplace.checkout.pricing import needs_cn23
 from marketplace.customs.addresses import required_fields
 from marketplace.money import Money, RateTable
 from marketplace.orders.models import Order
