@@ -2,6 +2,7 @@
 
 from marketplace.accounts import models as accounts_models
 from marketplace.catalogue import models as catalogue_models
+from marketplace.checkout import models as checkout_models
 from marketplace.customs import models as customs_models
 from marketplace.db import Base
 from marketplace.money import models as money_models
@@ -23,6 +24,7 @@ def include_object(
 __all__ = [
     "accounts_models",
     "catalogue_models",
+    "checkout_models",
     "customs_models",
     "include_object",
     "metadata",

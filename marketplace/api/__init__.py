@@ -262,6 +262,7 @@ def init_api(app: Flask) -> MarketplaceApi:
     from marketplace.api import (
         accounts,
         addresses,
+        carts,
         catalogue,
         customs,
         customs_documents,
@@ -281,6 +282,7 @@ def init_api(app: Flask) -> MarketplaceApi:
         listings,
         catalogue,
         orders,
+        carts,
         payments,
         customs_documents,
     ):

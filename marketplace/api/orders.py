@@ -333,7 +333,7 @@ def _shipment_out(shipment: Shipment) -> dict[str, Any]:
     }
 
 
-def _order_out(view: services.OrderView) -> dict[str, Any]:
+def order_out(view: services.OrderView) -> dict[str, Any]:
     order = view.order
     return {
         "id": order.id,
@@ -387,7 +387,7 @@ class Orders(MethodView):
         """Orders the caller bought, or holding shipments of the caller's sellers (operators: all),
         newest first, by status and creation time; an unknown parameter is a 422."""
         page = services.list_orders(context.db(), context.require_user(), now=utcnow(), **query)
-        return {"items": [_order_out(view) for view in page.items], "next_cursor": page.next_cursor}
+        return {"items": [order_out(view) for view in page.items], "next_cursor": page.next_cursor}
 
     @context.user_required
     @idempotent
@@ -414,7 +414,7 @@ class Orders(MethodView):
             max_rate_age=dt.timedelta(seconds=context.settings()["MAX_RATE_AGE"]),
             locales=content_locales(None),
         )
-        return _order_out(view)
+        return order_out(view)
 
 
 @blp.route("/orders/<order_id>", methods=["GET"])
@@ -422,7 +422,7 @@ class Orders(MethodView):
 @blp.response(200, OrderSchema)
 def get_order(order_id: str) -> dict[str, Any]:
     """One order as the caller may see it (a seller sees only their own shipments and lines)."""
-    return _order_out(
+    return order_out(
         services.get_order(context.db(), context.require_user(), order_id, now=utcnow())
     )
 
@@ -445,7 +445,7 @@ def get_order(order_id: str) -> dict[str, Any]:
 )
 def cancel_order(order_id: str) -> dict[str, Any]:
     """Cancel before dispatch (buyer or operator): stock comes back; a paid order is refunded."""
-    return _order_out(
+    return order_out(
         placing.cancel_order(
             context.db(),
             context.require_user(),

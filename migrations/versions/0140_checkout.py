@@ -1,4 +1,4 @@
-"""buyers' address books; order history by status; order lines in the buyer's language; bank transfers due by a date
+"""carts; buyers' address books; order history by status; order lines in the buyer's language; bank transfers due by a date
 
 Revision ID: 0140_checkout
 Revises: 0080_documents_fk
@@ -43,9 +43,50 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('buyer_locale', sa.String(length=35), nullable=True))
     with op.batch_alter_table('payments', schema=None) as batch_op:
         batch_op.add_column(sa.Column('due_at', marketplace.db.UTCDateTime(timezone=True), nullable=True))
+    op.create_table('carts',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('user_id', sa.String(length=36), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=True),
+    sa.Column('locale', sa.String(length=35), nullable=True),
+    sa.Column('incoterm', sa.String(length=3), nullable=False),
+    sa.Column('ship_to', sa.JSON(), nullable=True),
+    sa.Column('email', sa.String(length=254), nullable=True),
+    sa.Column('broker_id', sa.String(length=36), nullable=True),
+    sa.Column('order_id', sa.String(length=36), nullable=True),
+    sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("incoterm IN ('DAP', 'DDP')", name=op.f('ck_carts_incoterm')),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_carts_order_id_orders'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_carts_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_carts'))
+    )
+    with op.batch_alter_table('carts', schema=None) as batch_op:
+        batch_op.create_index('ix_carts_updated_at', ['updated_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_carts_user_id'), ['user_id'], unique=False)
+    op.create_table('cart_lines',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('cart_id', sa.String(length=36), nullable=False),
+    sa.Column('listing_id', sa.String(length=36), nullable=False),
+    sa.Column('variant_id', sa.String(length=36), nullable=True),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.CheckConstraint('quantity > 0', name=op.f('ck_cart_lines_quantity_positive')),
+    sa.ForeignKeyConstraint(['cart_id'], ['carts.id'], name=op.f('fk_cart_lines_cart_id_carts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['listing_id'], ['listings.id'], name=op.f('fk_cart_lines_listing_id_listings'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_cart_lines'))
+    )
+    with op.batch_alter_table('cart_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_cart_lines_cart_id'), ['cart_id'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('cart_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_cart_lines_cart_id'))
+    op.drop_table('cart_lines')
+    with op.batch_alter_table('carts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_carts_user_id'))
+        batch_op.drop_index('ix_carts_updated_at')
+    op.drop_table('carts')
     with op.batch_alter_table('payments', schema=None) as batch_op:
         batch_op.drop_column('due_at')
     with op.batch_alter_table('order_lines', schema=None) as batch_op:
