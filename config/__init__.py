@@ -23,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_RATE_AGE": 3 * 24 * 3600,
     "CATALOGUE_RATES_TTL": 10,
     "ORDER_RESERVATION_MINUTES": 30,
+    "CART_TTL_DAYS": 30,
     "PLATFORM_COMMISSION_BPS": 800,
     "PAYMENT_GATEWAYS": "manual,stripe",
     "STRIPE_API_KEY": "",

@@ -262,3 +262,19 @@ def test_idle_carts_are_deleted(market: Market, session: Session) -> None:
     session.expire_all()
     assert session.get(Cart, old["id"]) is None
     assert_problem(market.api.get(f"/carts/{old['id']}"), 404)
+
+
+def test_the_expiry_sweep_deletes_carts_idle_for_the_configured_days(
+    app: Any, market: Market, session: Session
+) -> None:
+    idle = _filled(market)
+    session.execute(
+        update(Cart)
+        .where(Cart.id == idle["id"])
+        .values(updated_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=30, minutes=1))
+    )
+    session.flush()
+    result = app.test_cli_runner().invoke(args=["orders", "expire"])
+    assert result.exit_code == 0, result.output
+    assert "1 idle carts deleted" in result.output
+    assert_problem(market.api.get(f"/carts/{idle['id']}"), 404)
