@@ -53,6 +53,66 @@ def price(
     )
 
 
+def quote(
+    session: Session,
+    *,
+    destination: str,
+    lines: Sequence[tuple[str, int]],
+    incoterm: Incoterm,
+    on: dt.date,
+    rates: RateTable,
+    currency: str | None = None,
+) -> quotes.BasketQuote:
+    """A basket priced exactly as its order would be (goods converted per unit and rounded once,
+    shipping from the sellers' price lists, duties and taxes per shipment), with each shipment's
+    full customs estimate. A seller with no shipping rate there ships for nothing in the quote,
+    and `shipping_known` says so."""
+    found = quotes.basket_listings(session, destination=destination, lines=lines)
+    wanted: dict[str, int] = {}
+    for listing_id, quantity in lines:  # a listing named twice is one line, as in a cart
+        wanted[listing_id] = wanted.get(listing_id, 0) + quantity
+    requested = currency or found[lines[0][0]].currency
+    estimates: list[customs.LandedCostEstimate] = []
+    priced = orders.price_order(
+        session,
+        orders.OrderRequest(
+            currency=requested,
+            lines=[orders.LineRequest(listing_id, qty) for listing_id, qty in wanted.items()],
+            ship_to={"country": destination},
+            incoterm=incoterm.value,
+        ),
+        rates=rates,
+        now=dt.datetime.combine(on, dt.time(12), tzinfo=dt.UTC),
+        estimate=landed_cost_estimator(rates, on, estimates),
+        unknown_shipping_free=True,
+    )
+    totals = priced.totals
+    zero = Money.zero(requested)
+    collected = sum(
+        (Money.from_minor(s.collected_minor, requested) for s in priced.shipments), zero
+    )
+    charges = totals.duties + totals.taxes
+    return quotes.BasketQuote(
+        destination=destination,
+        currency=requested,
+        incoterm=incoterm,
+        date=on,
+        shipping_known=not priced.unknown_shipping,
+        shipments=tuple(
+            quotes.ShipmentQuote(shipment.seller_id, shipment.from_country, estimate)
+            for shipment, estimate in zip(priced.shipments, estimates, strict=True)
+        ),
+        goods=totals.goods,
+        shipping=totals.shipping,
+        duties=totals.duties,
+        taxes=totals.taxes,
+        duties_and_taxes=charges,
+        payable_at_checkout=collected,
+        due_on_delivery=charges - collected,
+        landed_cost=totals.goods + totals.shipping + charges,
+    )
+
+
 def needs_cn23(rates: RateTable, contents: Sequence[Money]) -> bool:
     """Some parcel (of these contents) travels with a CN 23; unknowable (False) without SDR."""
     sdr = upu_threshold().below.currency
@@ -66,8 +126,11 @@ def contents(priced: orders.PricedOrder) -> list[Money]:
     return [Money.from_minor(s.goods_minor, s.currency) for s in priced.shipments]
 
 
-def landed_cost_estimator(rates: RateTable, on: dt.date) -> LandedCostEstimator:
-    """The customs engine, estimating each parcel with the order's rates on the order's day."""
+def landed_cost_estimator(
+    rates: RateTable, on: dt.date, keep: list[customs.LandedCostEstimate] | None = None
+) -> LandedCostEstimator:
+    """The customs engine, estimating each parcel with the order's rates on the order's day
+    (each full estimate appended to `keep`, when given, for a quote to show)."""
 
     def estimate(session: Session, shipment: ShipmentForCustoms) -> LandedCost:
         result = customs.estimate_landed_cost(
@@ -92,6 +155,8 @@ def landed_cost_estimator(rates: RateTable, on: dt.date) -> LandedCostEstimator:
             ),
             rates,
         )
+        if keep is not None:
+            keep.append(result)
         duties, taxes = result.duties.requested, result.taxes.requested
         # Converted separately, checkout and delivery parts could miss their sum by a minor unit:
         # the checkout part is taken as given and bounded, the delivery part is what remains.
@@ -168,7 +233,7 @@ def _landed_cost(
     try:
         if rates is None:
             raise MissingRate()
-        quote = quotes.quote_listings(
+        quoted = quote(
             session,
             destination=destination,
             lines=[(found.id, 1)],
@@ -179,5 +244,5 @@ def _landed_cost(
         )
     except DomainError as error:
         return browse.LandedCost(destination, Incoterm.DDP.value, None, False, error)
-    totals = {name: getattr(quote, name) for name in TOTALS}
-    return browse.LandedCost(destination, quote.incoterm.value, totals, quote.shipping_known)
+    totals = {name: getattr(quoted, name) for name in TOTALS}
+    return browse.LandedCost(destination, quoted.incoterm.value, totals, quoted.shipping_known)

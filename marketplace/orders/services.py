@@ -182,6 +182,7 @@ class PricedOrder:
     shipments: list[Shipment]
     lines: list[OrderLine]
     seller_currencies: set[str]
+    unknown_shipping: set[str] = field(default_factory=set)  # sellers without a rate there
 
     @property
     def totals(self) -> Totals:
@@ -197,13 +198,16 @@ def price_order(
     max_rate_age: dt.timedelta | None = None,
     estimate: LandedCostEstimator = no_duties,
     titles: Mapping[str, tuple[str, str]] | None = None,
+    unknown_shipping_free: bool = False,
 ) -> PricedOrder:
     """Price an order without recording it or touching stock.
 
     Raises 422s for lines that cannot be ordered to the destination (all lines reported at once,
     keyed `lines.N.listing_id`), `rate_missing` for a currency without a rate, 409 `rate_stale`
     when a rate the order needs is older than `max_rate_age`. `titles` holds each listing's
-    (title, locale) in the buyer's language, kept on its line.
+    (title, locale) in the buyer's language, kept on its line. A seller without a shipping rate
+    to the destination is a 422 `no_shipping_rate`, or with `unknown_shipping_free` (a quote)
+    ships for nothing and is named in `unknown_shipping`.
     """
     country = request.ship_to["country"]
     currency = request.currency
@@ -217,8 +221,13 @@ def price_order(
             .options(raiseload(Organisation.served_countries))
         )
     }
-    price_lists = shipping.rates_to(session, sellers, country)
-    _require_shipping(request.lines, listings, price_lists, country)
+    price_lists = dict(shipping.rates_to(session, sellers, country))
+    unknown = set(sellers) - set(price_lists)
+    if not unknown_shipping_free:
+        _require_shipping(request.lines, listings, price_lists, country)
+    for seller_id in unknown:
+        zero = Money.zero(sellers[seller_id].currency or currency)
+        price_lists[seller_id] = shipping.RateRow((country,), zero, zero)
     # Listing prices, sellers and their shipping price lists may each use their own currency.
     seller_currencies = (
         {listing.currency for listing in listings.values()}
@@ -263,7 +272,7 @@ def price_order(
         lines.extend(shipment_lines)
     lines.sort(key=lambda line: line.position)
 
-    priced = PricedOrder(order, shipments, lines, seller_currencies)
+    priced = PricedOrder(order, shipments, lines, seller_currencies, unknown)
     totals = priced.totals
     order.goods_minor = totals.goods.minor
     order.shipping_minor = totals.shipping.minor
