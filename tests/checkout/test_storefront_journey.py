@@ -191,7 +191,7 @@ HOME = {
 
 
 def _order(shop: Storefront, buyer: Any, goods: dict[str, str], key: str) -> dict[str, Any]:
-    """From the catalogue to a placed order, the way a storefront would do it."""
+    """From the catalogue through a cart and the address book to an order, as a storefront would."""
     page = _call(
         shop,
         "catalogue.get_api_v1_catalogue",
@@ -212,25 +212,37 @@ def _order(shop: Storefront, buyer: Any, goods: dict[str, str], key: str) -> dic
         body=_model(shop, "SavedAddressIn", HOME),
     )
     ship_to = {k: v for k, v in address.items() if k != "id"}
+    cart = _call(
+        shop,
+        "carts.post_api_v1_carts",
+        client=buyer,
+        body=_model(shop, "CartIn", {"currency": "KZT", "incoterm": "DDP"}),
+    )
+    for listing, quantity in ((goods["tea"], 2), (goods["kilim"], 1)):
+        cart = _call(
+            shop,
+            "carts.post_api_v1_carts_cart_id_lines",
+            cart_id=cart["id"],
+            client=buyer,
+            body=_model(shop, "CartLineIn", {"listing_id": listing, "quantity": quantity}),
+        )
+    assert [p["code"] for p in cart["problems"]] == ["ship_to_missing"]
+    cart = _call(
+        shop,
+        "carts.patch_api_v1_carts_cart_id",
+        cart_id=cart["id"],
+        client=buyer,
+        body=_model(shop, "CartPatch", {"ship_to": ship_to}),
+    )
+    assert cart["problems"] == [] and len(cart["shipments"]) == 2
     order = _call(
         shop,
-        "orders.post_api_v1_orders",
+        "carts.post_api_v1_carts_cart_id_complete",
+        cart_id=cart["id"],
         client=buyer,
         idempotency_key=key,
-        body=_model(
-            shop,
-            "OrderCreate",
-            {
-                "currency": "KZT",
-                "lines": [
-                    {"listing_id": goods["tea"], "quantity": 2},
-                    {"listing_id": goods["kilim"], "quantity": 1},
-                ],
-                "ship_to": ship_to,
-                "incoterm": "DDP",
-            },
-        ),
     )
+    assert order["totals"]["grand_total"] == cart["totals"]["payable_at_checkout"]
     assert order["status"] == "pending_payment" and len(order["shipments"]) == 2
     assert order["ship_to"]["phone"] == HOME["phone"]
     return dict(order)
