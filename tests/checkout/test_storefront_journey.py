@@ -1,5 +1,5 @@
 """The whole buyer journey through a client generated from the served OpenAPI document, against a
-live server: catalogue -> address -> order -> bank-transfer instructions -> operator capture -> paid,
+live server: catalogue -> cart -> address -> complete -> bank-transfer instructions -> capture -> paid,
 and the card path against real localstripe (client_secret, then the signed webhook marks it paid).
 
 Nothing is mocked: the client is `openapi-python-client`'s output for our document, the server is
