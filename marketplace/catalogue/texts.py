@@ -12,30 +12,25 @@ from marketplace.catalogue.models import Listing, ListingTranslation
 
 
 def titles_in(
-    session: Session, listing_ids: Collection[str], preferences: tuple[str, ...]
+    session: Session, listings: Collection[Listing], preferences: tuple[str, ...]
 ) -> dict[str, tuple[str, str]]:
     """Each listing's (title, locale) for a reader preferring `preferences` (best first),
-    falling back as the catalogue does: through every preference, then the seller's own text."""
-    if not listing_ids or not preferences:
-        return {}
+    falling back as the catalogue does: through every preference, then the seller's own text.
+
+    Translations are read only when some listing's own language is not the reader's first
+    choice (otherwise none could be better than the seller's text)."""
+    best = {listing.id: (listing.title, listing.language) for listing in listings}
+    if not preferences:
+        return best
     chain = locales.preference_chain(*preferences)
+    if all(listing.language == chain[0] for listing in listings):
+        return best
     rows = session.execute(
         select(
-            Listing.id,
-            Listing.title,
-            Listing.language,
-            ListingTranslation.locale,
-            ListingTranslation.title,
-        )
-        .outerjoin(
-            ListingTranslation,
-            (ListingTranslation.listing_id == Listing.id) & ListingTranslation.locale.in_(chain),
-        )
-        .where(Listing.id.in_(listing_ids))
+            ListingTranslation.listing_id, ListingTranslation.locale, ListingTranslation.title
+        ).where(ListingTranslation.listing_id.in_(list(best)), ListingTranslation.locale.in_(chain))
     ).all()
-    best: dict[str, tuple[str, str]] = {}
-    for listing_id, title, language, t_locale, t_title in rows:
-        current = best.setdefault(listing_id, (title, language))
-        if locales.prefers(chain, t_locale, current[1]):
-            best[listing_id] = (t_title, t_locale)
+    for listing_id, locale, title in rows:
+        if locales.prefers(chain, locale, best[listing_id][1]):
+            best[listing_id] = (title, locale)
     return best

@@ -272,12 +272,7 @@ def read_cart(
     """The cart priced now with the current rates, stock and rules, and its problems."""
     locales = (cart.locale, *locales) if cart.locale else locales
     rates = money.current_table(session)
-    listings = {
-        listing.id: listing
-        for listing in session.scalars(
-            select(Listing).where(Listing.id.in_({line.listing_id for line in cart.lines}))
-        )
-    }
+    listings = orders.load_listings(session, {line.listing_id for line in cart.lines})
     currency = cart.currency or _first_currency(cart, listings)
     problems: list[Problem] = []
     priced_lines = [
@@ -317,7 +312,7 @@ def read_cart(
         )
     priced = None
     if cart.ship_to is not None and currency is not None and orderable:
-        priced = _price(session, cart, currency, orderable, rates, now, locales, problems)
+        priced = _price(session, cart, currency, orderable, rates, now, locales, problems, listings)
         _check_rates(rates, currency, priced, now, max_rate_age, problems)
         cn23 = priced is not None and pricing.needs_cn23(rates, pricing.contents(priced))
         country = cart.ship_to["country"]
@@ -355,6 +350,7 @@ def _price(
     now: dt.datetime,
     locales: tuple[str, ...],
     problems: list[Problem],
+    listings: Mapping[str, Listing],
 ) -> orders.PricedOrder | None:
     """Price the orderable lines; lines the pricing refuses become problems and the rest is
     priced again (each round drops at least one line, so this ends)."""
@@ -368,6 +364,7 @@ def _price(
                 now=now,
                 max_rate_age=None,
                 locales=locales,
+                listings=listings,
             )
         except DomainError as error:
             refused = _refused_lines(error, len(lines))

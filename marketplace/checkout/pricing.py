@@ -9,11 +9,12 @@ estimate for one listing is priced the same way.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy.orm import Session
 
 from marketplace.catalogue import browse, texts
+from marketplace.catalogue.models import Listing
 from marketplace.customs import landed_cost as customs
 from marketplace.customs import quotes
 from marketplace.customs.declaration import choose_form, upu_threshold
@@ -35,13 +36,17 @@ def price(
     now: dt.datetime,
     max_rate_age: dt.timedelta | None,
     locales: tuple[str, ...] = (),
+    listings: Mapping[str, Listing] | None = None,
 ) -> orders.PricedOrder:
     """Price `request` with `rates` on `now`'s day; nothing is recorded and no stock is taken.
 
     Raises what an order placement raises for lines that cannot be ordered (keyed
     `lines.N.listing_id`) and for missing or stale rates; titles are taken in `locales`.
+    `listings` are the listings already read, if any (see `orders.load_listings`).
     """
-    titles = texts.titles_in(session, {line.listing_id for line in request.lines}, locales)
+    if listings is None:
+        listings = orders.load_listings(session, {line.listing_id for line in request.lines})
+    titles = texts.titles_in(session, list(listings.values()), locales)
     return orders.price_order(
         session,
         request,
@@ -50,6 +55,7 @@ def price(
         max_rate_age=max_rate_age,
         estimate=landed_cost_estimator(rates, now.date()),
         titles=titles,
+        listings=listings,
     )
 
 
@@ -85,6 +91,7 @@ def quote(
         now=dt.datetime.combine(on, dt.time(12), tzinfo=dt.UTC),
         estimate=landed_cost_estimator(rates, on, estimates),
         unknown_shipping_free=True,
+        listings=found,
     )
     totals = priced.totals
     zero = Money.zero(requested)

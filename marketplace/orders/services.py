@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session, joinedload, raiseload
+from sqlalchemy.orm import Session, joinedload
 
 from marketplace import pagination
 from marketplace.accounts import services as accounts
@@ -199,6 +199,7 @@ def price_order(
     estimate: LandedCostEstimator = no_duties,
     titles: Mapping[str, tuple[str, str]] | None = None,
     unknown_shipping_free: bool = False,
+    listings: Mapping[str, Listing] | None = None,
 ) -> PricedOrder:
     """Price an order without recording it or touching stock.
 
@@ -207,21 +208,16 @@ def price_order(
     when a rate the order needs is older than `max_rate_age`. `titles` holds each listing's
     (title, locale) in the buyer's language, kept on its line. A seller without a shipping rate
     to the destination is a 422 `no_shipping_rate`, or with `unknown_shipping_free` (a quote)
-    ships for nothing and is named in `unknown_shipping`.
+    ships for nothing and is named in `unknown_shipping`. `listings` may hold the listings
+    already read (with their destinations), so they are not read twice.
     """
     country = request.ship_to["country"]
     currency = request.currency
     rates.rate(currency)  # an order currency without a rate is refused before anything else
-    listings = _orderable_listings(session, request.lines, country)
-    sellers = {
-        seller.id: seller
-        for seller in session.scalars(
-            select(Organisation)
-            .where(Organisation.id.in_({listing.seller_id for listing in listings.values()}))
-            .options(raiseload(Organisation.served_countries))
-        )
-    }
-    price_lists = dict(shipping.rates_to(session, sellers, country))
+    listings = _orderable_listings(session, request.lines, country, listings)
+    sellers, price_lists = shipping.sellers_shipping_to(
+        session, {listing.seller_id for listing in listings.values()}, country
+    )
     unknown = set(sellers) - set(price_lists)
     if not unknown_shipping_free:
         _require_shipping(request.lines, listings, price_lists, country)
@@ -328,7 +324,10 @@ def place_order(
 
 
 def _orderable_listings(
-    session: Session, requested: Sequence[LineRequest], country: str
+    session: Session,
+    requested: Sequence[LineRequest],
+    country: str,
+    preloaded: Mapping[str, Listing] | None = None,
 ) -> dict[str, Listing]:
     if not requested:
         raise Invalid(errors={"lines": [_("An order needs at least one line.")]})
@@ -342,10 +341,9 @@ def _orderable_listings(
         seen.add(line.listing_id)
     if errors:
         raise Invalid(errors=errors)
-    listings = {
-        listing.id: listing
-        for listing in session.scalars(select(Listing).where(Listing.id.in_(seen)))
-    }
+    listings = dict(preloaded) if preloaded is not None and seen <= set(preloaded) else None
+    if listings is None:
+        listings = load_listings(session, seen)
     unavailable: dict[str, list[Any]] = {}
     not_shipped: dict[str, list[Any]] = {}
     for index, line in enumerate(requested):
@@ -361,6 +359,18 @@ def _orderable_listings(
     if not_shipped:
         raise NotShippedTo(errors=not_shipped)
     return listings
+
+
+def load_listings(session: Session, ids: Iterable[str]) -> dict[str, Listing]:
+    """Listings by id with their destinations, in one statement."""
+    return {
+        listing.id: listing
+        for listing in session.scalars(
+            select(Listing)
+            .where(Listing.id.in_(set(ids)))
+            .options(joinedload(Listing.destinations))
+        ).unique()
+    }
 
 
 def _ships_to(listing: Listing, country: str) -> bool:

@@ -1,0 +1,26 @@
+"""Placing a 2-line order from 2 sellers costs a fixed, small number of SQL statements."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from tests.orders.conftest import Market
+from tests.orders.test_visibility import _count_queries
+
+BUDGET = 13  # 23 before; 12 is the aim (the customs engine reads its rule once per parcel)
+
+
+def test_a_two_seller_order_takes_at_most_its_budget_of_statements(
+    market: Market, connection: Connection
+) -> None:
+    market.placed((market.tea, 1), (market.carpet, 1))  # the process now holds the rate table
+    with _count_queries(connection) as statements:
+        market.placed((market.tea, 1), (market.carpet, 1))
+    # The test's own transaction wraps each request in a savepoint; the application issues none.
+    issued = [s for s in statements if not s.startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+    assert len(issued) <= BUDGET, "\n".join(issued)
+    # Who the buyer is, which rate set is current, then one read each for listings (with their
+    # destinations) and sellers (with their shipping rates), the customs engine's two reads per
+    # parcel, one UPDATE for all the stock, and four INSERTs.
+    assert sum(s.startswith("UPDATE listings") for s in issued) == 1
+    assert sum(s.startswith("INSERT") for s in issued) == 4
