@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import User
@@ -111,8 +111,11 @@ def get_cart(session: Session, user: User | None, cart_id: str, *, lock: bool = 
     anyone else). A guest cart read by a signed-in user becomes theirs."""
     query = select(Cart).where(Cart.id == cart_id)
     if lock:
+        # The cart row alone is locked (FOR UPDATE cannot apply to an outer join's nullable side).
         query = query.with_for_update().execution_options(populate_existing=True)
-    cart = session.scalar(query)
+    else:
+        query = query.options(joinedload(Cart.lines))
+    cart = session.scalars(query).unique().first()
     if cart is None or (cart.user_id is not None and (user is None or user.id != cart.user_id)):
         raise NotFound()
     if cart.user_id is None and user is not None:
