@@ -8,12 +8,12 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from marketplace.catalogue import categories
-from marketplace.customs import hs, rules
+from marketplace.customs import hs, rule_records
 
 
 def load_all(session: Session) -> list[str]:
     return [
         f"HS nomenclature ({hs.EDITION}): {hs.load_nomenclature(session)} entries",
-        f"customs destination rules: {rules.load_rules(session)} records",
+        f"customs destination rules: {rule_records.load_rules(session)} records",
         f"catalogue categories: {categories.load_categories(session)} nodes",
     ]

@@ -14,7 +14,7 @@ from marketplace.api import context
 from marketplace.api.money_fields import MoneyOutputSchema
 from marketplace.api.schemas import Country, CurrencyCode, LocaleTag, StrictSchema
 from marketplace.checkout import pricing
-from marketplace.customs import hs, rules
+from marketplace.customs import hs, rule_records, rules
 from marketplace.customs.landed_cost import Incoterm, LandedCostEstimate
 from marketplace.customs.models import CustomsRule
 from marketplace.db import utcnow
@@ -107,7 +107,7 @@ class RuleQuerySchema(StrictSchema):
 
 def _record(row: CustomsRule) -> dict[str, Any]:
     return {
-        **vars(rules.rule_for(row)),
+        **vars(rule_records.rule_for(row)),
         "id": row.id,
         "edited_by": row.edited_by,
         "updated_at": row.updated_at,
@@ -123,7 +123,7 @@ class Rules(MethodView):
     @blp.alt_response(403, "FORBIDDEN", description="`operator_required`")
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """List destination rule records (operators only), by destination and start date."""
-        found = rules.list_rules(context.db(), context.require_user(), **query)
+        found = rule_records.list_rules(context.db(), context.require_user(), **query)
         return {"items": [_record(row) for row in found], "next_cursor": None}
 
     @context.user_required
@@ -138,7 +138,7 @@ class Rules(MethodView):
         A record may not overlap another one covering the same country: end the current record
         first (PUT with `valid_to`), then add the new one. An overlap is a 409 `customs_rule_overlap`.
         """
-        return _record(rules.create_rule(context.db(), context.require_user(), rule))
+        return _record(rule_records.create_rule(context.db(), context.require_user(), rule))
 
 
 @blp.route("/customs/rules/<rule_id>")
@@ -150,7 +150,7 @@ class RuleRecord(MethodView):
     @blp.alt_response(404, "NOT_FOUND")
     def get(self, rule_id: str) -> dict[str, Any]:
         """One rule record (operators only)."""
-        return _record(rules.get_rule(context.db(), context.require_user(), rule_id))
+        return _record(rule_records.get_rule(context.db(), context.require_user(), rule_id))
 
     @context.user_required
     @blp.arguments(rules.RuleSchema)
@@ -165,7 +165,9 @@ class RuleRecord(MethodView):
         The whole record is sent, including `source` and `checked_on`. Once edited, the record
         belongs to the operators: `flask reference load` no longer overwrites it.
         """
-        return _record(rules.replace_rule(context.db(), context.require_user(), rule_id, rule))
+        return _record(
+            rule_records.replace_rule(context.db(), context.require_user(), rule_id, rule)
+        )
 
 
 # Landed cost: the response shape, also for other resources that embed an estimate.

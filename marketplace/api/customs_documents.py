@@ -17,7 +17,7 @@ from marshmallow import fields, validate
 from marketplace.api import context
 from marketplace.api.money_fields import MoneyOutputSchema
 from marketplace.api.schemas import Country, StrictSchema, text
-from marketplace.customs.declaration import Declaration
+from marketplace.customs.declaration import Category, Declaration, ServiceClass
 from marketplace.customs.documents import exports
 from marketplace.customs.documents.exports import document_filename
 from marketplace.customs.documents.render import KINDS
@@ -38,6 +38,16 @@ class PartySchema(ma.Schema):
     name = fields.String(required=True)
     address = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
     country = fields.String(required=True)
+
+
+class ImporterSchema(PartySchema):
+    reference = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "The importer's tax, VAT or importer code, if any"},
+    )
+    phone = fields.String(allow_none=True, required=True)
+    email = fields.String(allow_none=True, required=True)
 
 
 class ExporterSchema(PartySchema):
@@ -62,11 +72,18 @@ class DeclarationItemSchema(ma.Schema):
 
 
 class DeclarationSchema(ma.Schema):
-    form = fields.String(required=True, metadata={"enum": ["CN22", "CN23"]})
+    form = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "enum": ["CN22", "CN23", None],
+            "description": "Null where no CN form travels: inside one customs territory or by courier",
+        },
+    )
     invoice_number = fields.String(required=True, metadata={"description": "The shipment number"})
     invoice_date = fields.Date(required=True)
     exporter = fields.Nested(ExporterSchema, required=True)
-    importer = fields.Nested(PartySchema, required=True)
+    importer = fields.Nested(ImporterSchema, required=True)
     incoterm = fields.String(required=True)
     currency = fields.String(required=True)
     reason = fields.String(required=True, metadata={"enum": ["sale"]})
@@ -80,6 +97,28 @@ class DeclarationSchema(ma.Schema):
     duties = fields.Nested(MoneyOutputSchema, required=True)
     taxes = fields.Nested(MoneyOutputSchema, required=True)
     de_minimis = fields.Boolean(required=True)
+    service_class = fields.Enum(
+        ServiceClass,
+        by_value=True,
+        required=True,
+        metadata={"description": "From the seller's shipping rate; it decides the form"},
+    )
+    crosses_border = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "False inside one customs territory (KZ to KZ, DE to FR, RU to KZ): "
+            "no customs form and no import charges; the commercial invoice is a sales invoice"
+        },
+    )
+    category = fields.Enum(
+        Category, by_value=True, required=True, metadata={"description": "The UPU form's box"}
+    )
+    licence_numbers = fields.List(fields.String(), required=True)
+    certificate_numbers = fields.List(fields.String(), required=True)
+    office_of_origin = fields.String(allow_none=True, required=True)
+    posting_date = fields.Date(
+        allow_none=True, required=True, metadata={"description": "The day it was dispatched"}
+    )
 
 
 class LineCorrectionSchema(StrictSchema):
@@ -169,7 +208,13 @@ def caller_or_404(view: F) -> F:
 
 
 def _declaration_out(declaration: Declaration) -> dict[str, Any]:
-    return {**declaration.to_api(), "invoice_date": declaration.invoice_date}
+    return {
+        **declaration.to_api(),
+        "invoice_date": declaration.invoice_date,
+        "posting_date": declaration.posting_date,
+        "service_class": declaration.service_class,
+        "category": declaration.category,
+    }
 
 
 def _document_out(document: CustomsDocument, current: set[str]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from marketplace.api.schemas import (
 )
 from marketplace.checkout import placing
 from marketplace.countries import is_country
+from marketplace.customs.declaration import ServiceClass
 from marketplace.db import utcnow
 from marketplace.i18n import N_
 from marketplace.money import Money
@@ -48,21 +49,35 @@ class ShippingRateRowSchema(StrictSchema):
     )
     base = MoneyField(required=True)
     per_kg = MoneyField(required=True)
+    service_class = fields.Enum(
+        ServiceClass,
+        by_value=True,
+        load_default=ServiceClass.LETTER_POST,
+        metadata={"description": "How parcels travel; it decides the customs form (CN 22, CN 23)"},
+    )
 
     @ma.post_load
     def to_row(self, data: dict[str, Any], **_kwargs: Any) -> shipping.RateRow:
-        return shipping.RateRow(tuple(data["countries"]), data["base"], data["per_kg"])
+        return shipping.RateRow(
+            tuple(data["countries"]), data["base"], data["per_kg"], data["service_class"]
+        )
 
 
 class ShippingRateOutSchema(ma.Schema):
     countries = fields.List(fields.String(), required=True)
     base = fields.Nested(MoneyOutputSchema, required=True)
     per_kg = fields.Nested(MoneyOutputSchema, required=True)
+    service_class = fields.Enum(ServiceClass, by_value=True, required=True)
 
 
 def _rows_out(rows: list[shipping.RateRow]) -> list[dict[str, Any]]:
     return [
-        {"countries": list(row.countries), "base": row.base.to_api(), "per_kg": row.per_kg.to_api()}
+        {
+            "countries": list(row.countries),
+            "base": row.base.to_api(),
+            "per_kg": row.per_kg.to_api(),
+            "service_class": row.service_class,
+        }
         for row in rows
     ]
 

@@ -37,7 +37,13 @@ def place_order(
     addresses.require_complete(request.ship_to)
     rates = money.current_table(session)
     priced = pricing.price(
-        session, request, rates=rates, now=now, max_rate_age=max_rate_age, locales=locales
+        session,
+        request,
+        rates=rates,
+        now=now,
+        max_rate_age=max_rate_age,
+        locales=locales,
+        buyer_id=buyer.id,
     )
     addresses.require_complete(
         request.ship_to, cn23=pricing.needs_cn23(rates, pricing.contents(priced))

@@ -17,11 +17,12 @@ from marketplace.catalogue import browse, texts
 from marketplace.catalogue.models import Listing
 from marketplace.customs import landed_cost as customs
 from marketplace.customs import quotes
-from marketplace.customs.declaration import choose_form, upu_threshold
+from marketplace.customs.declaration import ServiceClass, form_for, upu_threshold
 from marketplace.customs.landed_cost import Incoterm
 from marketplace.errors import DomainError
 from marketplace.i18n import use_locale
 from marketplace.money import MissingRate, Money, RateTable
+from marketplace.orders import allowance
 from marketplace.orders import services as orders
 from marketplace.orders.landed_cost import LandedCost, LandedCostEstimator, ShipmentForCustoms
 
@@ -37,12 +38,14 @@ def price(
     max_rate_age: dt.timedelta | None,
     locales: tuple[str, ...] = (),
     listings: Mapping[str, Listing] | None = None,
+    buyer_id: str | None = None,
 ) -> orders.PricedOrder:
     """Price `request` with `rates` on `now`'s day; nothing is recorded and no stock is taken.
 
     Raises what an order placement raises for lines that cannot be ordered (keyed
     `lines.N.listing_id`) and for missing or stale rates; titles are taken in `locales`.
-    `listings` are the listings already read, if any (see `orders.load_listings`).
+    `listings` are the listings already read, if any (see `orders.load_listings`); with the
+    buyer known, a per-period allowance counts what they used of it (see the estimator).
     """
     if listings is None:
         listings = orders.load_listings(session, {line.listing_id for line in request.lines})
@@ -53,7 +56,7 @@ def price(
         rates=rates,
         now=now,
         max_rate_age=max_rate_age,
-        estimate=landed_cost_estimator(rates, now.date()),
+        estimate=landed_cost_estimator(rates, now.date(), buyer_id),
         titles=titles,
         listings=listings,
     )
@@ -77,7 +80,7 @@ def quote(
     wanted: dict[str, int] = {}
     for listing_id, quantity in lines:  # a listing named twice is one line, as in a cart
         wanted[listing_id] = wanted.get(listing_id, 0) + quantity
-    requested = currency or found[lines[0][0]].currency
+    requested = currency or found[lines[0][0]].price.currency
     estimates: list[customs.LandedCostEstimate] = []
     priced = orders.price_order(
         session,
@@ -89,9 +92,8 @@ def quote(
         ),
         rates=rates,
         now=dt.datetime.combine(on, dt.time(12), tzinfo=dt.UTC),
-        estimate=landed_cost_estimator(rates, on, estimates),
+        estimate=landed_cost_estimator(rates, on, keep=estimates),
         unknown_shipping_free=True,
-        listings=found,
     )
     totals = priced.totals
     zero = Money.zero(requested)
@@ -120,27 +122,49 @@ def quote(
     )
 
 
-def needs_cn23(rates: RateTable, contents: Sequence[Money]) -> bool:
-    """Some parcel (of these contents) travels with a CN 23; unknowable (False) without SDR."""
+def needs_cn23(rates: RateTable, parcels: Sequence[tuple[ServiceClass, Money]]) -> bool:
+    """Some parcel travels with a CN 23 (parcel post always; letter post from the CN 22 line,
+    unknowable, so False, when the rates have no SDR)."""
     sdr = upu_threshold().below.currency
-    if rates.base != sdr and sdr not in rates.rates:
-        return False
-    return any(choose_form(value, rates) == "CN23" for value in contents)
+    has_sdr = rates.base == sdr or sdr in rates.rates
+    return any(
+        form_for(service, value, rates) == "CN23"
+        for service, value in parcels
+        if has_sdr or service is not ServiceClass.LETTER_POST
+    )
 
 
-def contents(priced: orders.PricedOrder) -> list[Money]:
-    """What each parcel of a priced order holds, as customs forms count it."""
-    return [Money.from_minor(s.goods_minor, s.currency) for s in priced.shipments]
+def contents(priced: orders.PricedOrder) -> list[tuple[ServiceClass, Money]]:
+    """How each border-crossing parcel of a priced order travels and what it holds, as customs
+    forms count it (a parcel the engine found to stay in one customs territory takes no form)."""
+    return [
+        (ServiceClass(s.service_class), Money.from_minor(s.goods_minor, s.currency))
+        for s in priced.shipments
+        if not any(
+            note.get("code") == "domestic" for note in (s.landed_cost or {}).get("explanations", [])
+        )
+    ]
 
 
 def landed_cost_estimator(
-    rates: RateTable, on: dt.date, keep: list[customs.LandedCostEstimate] | None = None
+    rates: RateTable,
+    on: dt.date,
+    buyer_id: str | None = None,
+    keep: list[customs.LandedCostEstimate] | None = None,
 ) -> LandedCostEstimator:
     """The customs engine, estimating each parcel with the order's rates on the order's day
-    (each full estimate appended to `keep`, when given, for a quote to show)."""
+    (each full estimate appended to `keep`, when given, for a quote to show).
 
-    def estimate(session: Session, shipment: ShipmentForCustoms) -> LandedCost:
-        result = customs.estimate_landed_cost(
+    With the buyer known, a destination whose allowance is per period (Uzbekistan: a month) is
+    told what the buyer's earlier paid orders there used of it, and the parcels of this order
+    estimated before (each seller's parcel arrives on its own, and all count).
+    """
+    this_order: list[Money] = []  # goods + shipping of the parcels estimated so far
+
+    def run(
+        session: Session, shipment: ShipmentForCustoms, used: Money | None
+    ) -> customs.LandedCostEstimate:
+        return customs.estimate_landed_cost(
             session,
             customs.LandedCostInput(
                 destination=shipment.to_country,
@@ -159,11 +183,26 @@ def landed_cost_estimator(
                 shipping=shipment.shipping,
                 currency=shipment.currency,
                 ship_from=shipment.from_country,
+                allowance_used=used,
             ),
             rates,
         )
+
+    def estimate(session: Session, shipment: ShipmentForCustoms) -> LandedCost:
+        result = run(session, shipment, None)
+        # Only where the engine asks for it (a per-period allowance), count what was used and
+        # estimate again: other destinations cost no extra query.
+        window = result.allowance_window
+        if buyer_id is not None and window is not None:
+            used = Money.zero(shipment.currency)
+            earlier = allowance.paid_to(session, buyer_id, shipment.to_country, *window)
+            for value in [*earlier, *this_order]:
+                used = used + rates.convert(value, shipment.currency)
+            result = run(session, shipment, used)
         if keep is not None:
             keep.append(result)
+        goods = sum((item.total_value for item in shipment.items), Money.zero(shipment.currency))
+        this_order.append(goods + shipment.shipping)
         duties, taxes = result.duties.requested, result.taxes.requested
         # Converted separately, checkout and delivery parts could miss their sum by a minor unit:
         # the checkout part is taken as given and bounded, the delivery part is what remains.

@@ -3,6 +3,12 @@
 The declaration is what every customs document of a shipment is rendered from and what brokers
 read (`GET /shipments/{id}/customs`); it is frozen so that a rendered document and the data it came
 from cannot drift apart. The UPU value line between the two forms is data (data/upu/), not code.
+
+Paperwork only where a border is crossed: a shipment inside one customs territory (KZ to KZ, DE to
+FR, RU to KZ) has no customs form and no import charges, and its commercial invoice is a plain
+sales invoice. Across a border the postal service class decides: parcel post always travels with
+a CN 23, letter post with a CN 22 below 300 SDR and a CN 23 from it, and courier items with the
+courier's own waybill (no CN form), as the UPU Convention's regulations have it.
 """
 
 from __future__ import annotations
@@ -13,12 +19,34 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
 from marketplace.money import Money, RateTable
 
 Form = Literal["CN22", "CN23"]
+
+
+class ServiceClass(StrEnum):
+    """How the seller's shipping rate sends the parcel: the postal class decides the customs form."""
+
+    LETTER_POST = "letter_post"
+    PARCEL_POST = "parcel_post"
+    COURIER = "courier"
+
+
+class Category(StrEnum):
+    """The UPU form's category of item boxes; marketplace shipments are sales."""
+
+    GIFT = "gift"
+    DOCUMENTS = "documents"
+    COMMERCIAL_SAMPLE = "commercial_sample"
+    RETURNED_GOODS = "returned_goods"
+    SALE_OF_GOODS = "sale_of_goods"
+    OTHER = "other"
+
+
 FORMS_FILE = Path(__file__).resolve().parent / "data" / "upu" / "customs-forms.json"
 
 
@@ -51,6 +79,23 @@ def choose_form(
     return "CN22" if value < line.below.amount else "CN23"
 
 
+def form_for(
+    service_class: ServiceClass,
+    contents_value: Money,
+    rates: RateTable | None,
+    threshold: FormThreshold | None = None,
+) -> Form | None:
+    """The form a border-crossing item needs: CN 23 for parcel post, none for courier, and for
+    letter post the one its value calls for (only then are SDR `rates` needed)."""
+    if service_class is ServiceClass.PARCEL_POST:
+        return "CN23"
+    if service_class is ServiceClass.COURIER:
+        return None
+    if rates is None:
+        raise ValueError("letter post needs SDR rates to choose between CN 22 and CN 23")
+    return choose_form(contents_value, rates, threshold)
+
+
 @dataclass(frozen=True)
 class Exporter:
     name: str
@@ -71,12 +116,24 @@ class Exporter:
 
 @dataclass(frozen=True)
 class Importer:
+    """The addressee; the CN 23 names their reference (tax or importer code), telephone and email."""
+
     name: str
     address: Mapping[str, str]
     country: str
+    reference: str | None = None
+    phone: str | None = None
+    email: str | None = None
 
     def to_api(self) -> dict[str, Any]:
-        return {"name": self.name, "address": dict(self.address), "country": self.country}
+        return {
+            "name": self.name,
+            "address": dict(self.address),
+            "country": self.country,
+            "reference": self.reference,
+            "phone": self.phone,
+            "email": self.email,
+        }
 
 
 def address_lines(address: Mapping[str, str]) -> list[str]:
@@ -94,7 +151,11 @@ def address_lines(address: Mapping[str, str]) -> list[str]:
 
 @dataclass(frozen=True)
 class DeclarationItem:
-    """One line: `description` in English for customs, `description_original` as the seller wrote it."""
+    """One line: `description` in English for customs, `description_original` as the seller wrote it.
+
+    As sold (orders), both descriptions are the seller's; `line_id` and `listing_id` say which
+    order line and listing it was, so corrections and English titles can be laid over it.
+    """
 
     description: str
     description_original: str
@@ -104,6 +165,8 @@ class DeclarationItem:
     net_weight_grams: int
     unit_value: Money
     total_value: Money
+    line_id: str | None = None
+    listing_id: str | None = None
 
     def to_api(self) -> dict[str, Any]:
         return {
@@ -120,9 +183,14 @@ class DeclarationItem:
 
 @dataclass(frozen=True)
 class Declaration:
-    """Everything customs needs about one shipment; `total_value` is the contents (sum of items)."""
+    """Everything customs needs about one shipment; `total_value` is the contents (sum of items).
 
-    form: Form
+    `form` is None where no CN form travels: inside one customs territory (`crosses_border`
+    false) or by courier. The UPU fields the seller fills in at the counter (licence and
+    certificate numbers, office of origin, date of posting) are empty until known.
+    """
+
+    form: Form | None
     invoice_number: str
     invoice_date: dt.date
     exporter: Exporter
@@ -138,6 +206,13 @@ class Declaration:
     duties: Money
     taxes: Money
     de_minimis: bool
+    service_class: ServiceClass = ServiceClass.LETTER_POST
+    crosses_border: bool = True
+    category: Category = Category.SALE_OF_GOODS
+    licence_numbers: tuple[str, ...] = ()
+    certificate_numbers: tuple[str, ...] = ()
+    office_of_origin: str | None = None
+    posting_date: dt.date | None = None
 
     @property
     def invoice_total(self) -> Money:
@@ -166,6 +241,13 @@ class Declaration:
             "duties": self.duties.to_api(),
             "taxes": self.taxes.to_api(),
             "de_minimis": self.de_minimis,
+            "service_class": self.service_class.value,
+            "crosses_border": self.crosses_border,
+            "category": self.category.value,
+            "licence_numbers": list(self.licence_numbers),
+            "certificate_numbers": list(self.certificate_numbers),
+            "office_of_origin": self.office_of_origin,
+            "posting_date": self.posting_date.isoformat() if self.posting_date else None,
         }
 
 
@@ -184,14 +266,20 @@ def build_declaration(
     duties: Money,
     taxes: Money,
     de_minimis: bool,
-    rates: RateTable,
+    rates: RateTable | None,
     threshold: FormThreshold | None = None,
+    service_class: ServiceClass = ServiceClass.LETTER_POST,
+    crosses_border: bool = True,
+    posting_date: dt.date | None = None,
 ) -> Declaration:
-    """A declaration with its derived fields computed once: total value, gross weight and form."""
+    """A declaration with its derived fields computed once: total value, gross weight and form.
+
+    `rates` (with an SDR rate) are only read for letter post across a border.
+    """
     lines = tuple(items)
     total = sum((item.total_value for item in lines), Money(Decimal(0), currency)).quantize()
     return Declaration(
-        form=choose_form(total, rates, threshold),
+        form=form_for(service_class, total, rates, threshold) if crosses_border else None,
         invoice_number=invoice_number,
         invoice_date=invoice_date,
         exporter=exporter,
@@ -207,4 +295,7 @@ def build_declaration(
         duties=duties,
         taxes=taxes,
         de_minimis=de_minimis,
+        service_class=service_class,
+        crosses_border=crosses_border,
+        posting_date=posting_date,
     )

@@ -2,6 +2,9 @@
 
 The first six digits are the internationally agreed subheading and must exist in the edition;
 digits 7-10 are national tariff extensions, kept as given and never invented by padding.
+Chapters 98 and 99 are reserved for national use (special provisions such as the US Section 301
+and 122 headings) and the nomenclature file's 99/9999/999999 ("commodities not specified according
+to kind") is a trade-statistics placeholder: none of them describes goods, so none is accepted.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from marketplace.errors import Invalid
 from marketplace.i18n import _
 
 EDITION = "HS2022"
+RESERVED_CHAPTERS = frozenset({"98", "99"})
 DATA_DIR = Path(__file__).resolve().parent / "data" / "hs2022"
 _SEPARATORS = re.compile(r"[\s.]")
 
@@ -94,7 +98,9 @@ def validate(session: Session, raw: str, known: Collection[str] | None = None) -
     `known` (from `subheadings_in`) saves the query when many codes are checked at once.
     """
     code = normalize(raw)
-    if known is not None:
+    if code[:2] in RESERVED_CHAPTERS:
+        exists = None
+    elif known is not None:
         exists = code[:6] if code[:6] in known else None
     else:
         exists = session.scalar(
@@ -113,7 +119,7 @@ def validate(session: Session, raw: str, known: Collection[str] | None = None) -
 def lookup(session: Session, raw: str) -> HsLookup:
     """What a code means: its subheading's description, or valid=False."""
     code = normalize(raw)
-    entry = session.get(HsCode, code[:6])
+    entry = None if code[:2] in RESERVED_CHAPTERS else session.get(HsCode, code[:6])
     if entry is None or entry.level != 6:
         return HsLookup(code=code, valid=False, level=None, description=None)
     return HsLookup(code=code, valid=True, level=len(code), description=entry.description)

@@ -20,14 +20,17 @@ from babel.support import LazyProxy
 from sqlalchemy.orm import Session
 
 from marketplace.customs import hs
+from marketplace.customs.rule_records import rule_for, rule_in_force
 from marketplace.customs.rules import (
+    AdditionalDuty,
+    AllowancePeriod,
+    FlatDuty,
     FlatDutyUnit,
     Rule,
     SaleRegime,
+    SingleRate,
     ThresholdBasis,
     ValueBasis,
-    rule_for,
-    rule_in_force,
 )
 from marketplace.errors import Invalid
 from marketplace.i18n import _, current_locale, parse_tag
@@ -57,7 +60,9 @@ class LandedCostInput:
     """One parcel: lines, the shipping charged, where it goes, on which day, under which incoterm.
 
     `ship_from` is the seller's country; a parcel that does not leave the customs territory pays
-    no import charges.
+    no import charges. `allowance_used` is what the recipient's earlier paid orders to this
+    destination already used of a per-period allowance (see `allowance_period`); None when the
+    caller does not know the recipient (a quote), which the explanation then says.
     """
 
     destination: str
@@ -67,6 +72,8 @@ class LandedCostInput:
     shipping: Money
     currency: str
     ship_from: str | None = None
+    insurance: Money | None = None
+    allowance_used: Money | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,21 @@ class FxUsed:
 
 
 @dataclass(frozen=True)
+class LandedCost:
+    """Duties and import taxes of one parcel, rounded to the order currency: what an order keeps.
+
+    `collected` is the part the buyer pays at checkout: all of it under DDP; under DAP only what
+    the destination has collected at sale (the rest is due on delivery).
+    """
+
+    duties: Money
+    taxes: Money
+    collected: Money
+    de_minimis: bool = False
+    detail: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class LandedCostEstimate:
     destination: str
     date: dt.date
@@ -140,6 +162,9 @@ class LandedCostEstimate:
     lines: tuple[LineEstimate, ...]
     explanations: tuple[Explanation, ...]
     fx: FxUsed
+    # Set when a per-period allowance applied and `allowance_used` was not given: the first and
+    # last day whose earlier orders a caller who knows the recipient should count.
+    allowance_window: tuple[dt.date, dt.date] | None = None
 
 
 def estimate_landed_cost(
@@ -232,6 +257,7 @@ class _Builder:
         self.local = local
         self.requested = requested
         self.notes: list[Explanation] = []
+        self.allowance_window: tuple[dt.date, dt.date] | None = None
 
     def to_local(self, money: Money) -> Money:
         return self.rates.convert(money, self.local)
@@ -274,13 +300,513 @@ def _sum(amounts: Any, currency: str) -> Money:
     return total
 
 
+@dataclass
+class _Parcel:
+    """One parcel seen through one rule: its values in the destination currency, and the notes."""
+
+    rule: Rule
+    shipment: LandedCostInput
+    b: _Builder
+    values: list[Money]
+    goods: Money
+    shipping: Money
+    customs_value: Money
+    compared: Money
+    weight_grams: int
+    cif: bool
+    transport: Money
+    factor: Decimal
+
+    @property
+    def local(self) -> str:
+        return self.b.local
+
+    def line_value(self, index: int) -> Money:
+        """A line's customs value: its goods (at the personal-use share of the price, if any)
+        plus, under CIF, its share of the transport (shipping and insurance)."""
+        goods = self.values[index] * self.factor
+        if not self.cif or self.goods.is_zero():
+            return goods
+        return goods + self.transport * (self.values[index].amount / self.goods.amount)
+
+    def within(self, threshold: Money) -> bool:
+        """Whether the compared value is inside a threshold, "up to" or "less than" per rule."""
+        return self.rule.within(self.compared, self.b.to_local(threshold))
+
+    def excluded_lines(self) -> tuple[int, ...]:
+        """Lines whose goods the duty/tax exemption never covers (by HS chapter or heading)."""
+        prefixes = self.rule.duty_de_minimis_excluded_hs
+        return tuple(
+            index
+            for index, line in enumerate(self.shipment.lines)
+            if any(line.hs_code.startswith(prefix) for prefix in prefixes)
+        )
+
+
+@dataclass
+class _Duty:
+    """What a duty regime decided: each line's rate and duty, a parcel-level duty, the threshold."""
+
+    lines: list[tuple[Decimal | None, Money]]
+    extra: Money
+    threshold: Threshold | None = None
+    taxes_included: bool = False
+    # Below the threshold, the lines the exemption does not cover: they alone pay import tax.
+    taxed_lines: tuple[int, ...] = ()
+
+    def total(self, currency: str) -> Money:
+        return _sum((duty for _rate, duty in self.lines), currency) + self.extra
+
+
+def _no_duty(p: _Parcel) -> _Duty:
+    return _Duty([(None, Money.zero(p.local)) for _line in p.shipment.lines], Money.zero(p.local))
+
+
+def _ad_valorem(
+    p: _Parcel,
+    duty: _Duty,
+    rate_of: Callable[[ShipmentLine], Decimal],
+    only: Sequence[int] | None = None,
+    *,
+    tariff: bool = True,
+) -> _Duty:
+    """Each line's rate on its customs value, one explanation line per line.
+
+    `tariff`: the rate is the tariff's (MFN), so the rule's additional duties by origin are
+    charged on top, each with its legal basis; a single rate or a sale regime's rate is not.
+    """
+    for index, line in enumerate(p.shipment.lines):
+        if only is not None and index not in only:
+            continue
+        rate = rate_of(line)
+        base = p.line_value(index)
+        amount = (base * (rate / HUNDRED)).quantize()
+        p.b.note(
+            "duty_line",
+            _(
+                "HS %(code)s: duty %(rate)s%% of %(value)s = %(duty)s.",
+                code=line.hs_code,
+                rate=_pct(rate),
+                value=_fmt(base),
+                duty=_fmt(amount),
+            ),
+        )
+        if tariff:
+            for extra in p.rule.additional_duties:
+                if not extra.applies(line.origin_country, line.hs_code, p.shipment.date):
+                    continue
+                added = (base * (extra.rate / HUNDRED)).quantize()
+                rate, amount = rate + extra.rate, amount + added
+                _note_additional(p, line, extra, base, added)
+        duty.lines[index] = (rate, amount)
+    return duty
+
+
+def _note_additional(
+    p: _Parcel, line: ShipmentLine, extra: AdditionalDuty, base: Money, added: Money
+) -> None:
+    p.b.note(
+        "additional_duty",
+        _(
+            "HS %(code)s from %(origin)s: %(name)s (%(basis)s), additional %(rate)s%% of %(value)s = %(duty)s.",
+            code=line.hs_code,
+            origin=line.origin_country,
+            name=extra.name,
+            basis=extra.legal_basis,
+            rate=_pct(extra.rate),
+            value=_fmt(base),
+            duty=_fmt(added),
+        ),
+    )
+    if not extra.certain:
+        p.b.note(
+            "additional_duty_uncertain",
+            _(
+                "Whether %(name)s applies on this date, and at what rate, could not be confirmed: it is included so that the estimate is not too low.",
+                name=extra.name,
+            ),
+        )
+
+
+def _single_rate_duty(p: _Parcel, single: SingleRate) -> _Duty:
+    """A flat rate on the whole value that replaces duty and import taxes."""
+    p.b.note(
+        "single_rate",
+        _(
+            "Value %(value)s is at or below %(threshold)s: the %(regime)s applies instead of duty and import taxes.",
+            value=_fmt(p.compared),
+            threshold=p.b.threshold_text(single.threshold),
+            regime=single.name,
+        ),
+    )
+    duty = _ad_valorem(
+        p,
+        _no_duty(p),
+        lambda line: single.origin_rates.get(line.origin_country, single.rate),
+        tariff=False,
+    )
+    duty.taxes_included = True
+    return duty
+
+
+def _flat_duty(p: _Parcel, flat: FlatDuty) -> _Duty:
+    """A fixed amount per distinct subheading, item or line."""
+    lines = p.shipment.lines
+    count = {
+        FlatDutyUnit.SUBHEADING: len({line.hs_code[:6] for line in lines}),
+        FlatDutyUnit.ITEM: sum(line.quantity for line in lines),
+        FlatDutyUnit.LINE: len(lines),
+    }[flat.per]
+    duty = _no_duty(p)
+    duty.extra = p.b.to_local(flat.amount * count)
+    limit = p.b.threshold_text(flat.max_value) if flat.max_value else ""
+    texts = {
+        FlatDutyUnit.SUBHEADING: _(
+            "Flat duty for parcels up to %(threshold)s: %(count)s distinct tariff subheading(s) × %(amount)s = %(duty)s.",
+            amount=_fmt(flat.amount),
+            threshold=limit,
+            count=count,
+            duty=_fmt(duty.extra),
+        ),
+        FlatDutyUnit.ITEM: _(
+            "Flat duty for parcels up to %(threshold)s: %(count)s item(s) × %(amount)s = %(duty)s.",
+            amount=_fmt(flat.amount),
+            threshold=limit,
+            count=count,
+            duty=_fmt(duty.extra),
+        ),
+        FlatDutyUnit.LINE: _(
+            "Flat duty for parcels up to %(threshold)s: %(count)s line(s) × %(amount)s = %(duty)s.",
+            amount=_fmt(flat.amount),
+            threshold=limit,
+            count=count,
+            duty=_fmt(duty.extra),
+        ),
+    }
+    p.b.note("flat_duty", texts[flat.per])
+    return duty
+
+
+def _excluded_origin_duty(p: _Parcel, threshold: Money, excluded: list[str]) -> _Duty:
+    """The duty threshold does not apply to goods of some origins: full duty."""
+    p.b.note(
+        "duty_de_minimis_excluded",
+        _(
+            "The duty threshold of %(threshold)s does not apply to goods from %(origins)s: duty is due.",
+            threshold=p.b.threshold_text(threshold),
+            origins=", ".join(excluded),
+        ),
+    )
+    duty = _ad_valorem(p, _no_duty(p), lambda line: p.rule.duty_rate(line.hs_code))
+    duty.threshold = Threshold(threshold, applied=False)
+    return duty
+
+
+def _allowance_left(p: _Parcel, threshold: Money) -> Money:
+    """What is left of a per-period allowance after the recipient's earlier paid orders."""
+    b, period = p.b, p.rule.allowance_period
+    threshold_local = b.to_local(threshold)
+    if period is AllowancePeriod.CONSIGNMENT:
+        return threshold_local
+    used = p.shipment.allowance_used
+    if used is None:
+        b.allowance_window = period.bounds(p.shipment.date)
+        b.note(
+            "allowance_period_unknown",
+            _(
+                "The allowance of %(threshold)s is per recipient and period; the recipient's earlier orders are not known here, so none are counted.",
+                threshold=b.threshold_text(threshold),
+            ),
+        )
+        return threshold_local
+    used_local = b.to_local(used)
+    left = threshold_local - used_local if used_local < threshold_local else Money.zero(p.local)
+    texts = {
+        AllowancePeriod.CALENDAR_MONTH: _(
+            "This recipient's earlier parcels this calendar month (paid orders, and this order's other parcels) used %(used)s of the monthly allowance of %(threshold)s: %(left)s is left.",
+            used=_fmt(used_local),
+            threshold=b.threshold_text(threshold),
+            left=_fmt(left),
+        ),
+        AllowancePeriod.CALENDAR_QUARTER: _(
+            "This recipient's earlier parcels this calendar quarter (paid orders, and this order's other parcels) used %(used)s of the quarterly allowance of %(threshold)s: %(left)s is left.",
+            used=_fmt(used_local),
+            threshold=b.threshold_text(threshold),
+            left=_fmt(left),
+        ),
+    }
+    b.note("allowance_used", texts[period])
+    return left
+
+
+def _allowance_duty(p: _Parcel, threshold: Money) -> _Duty:
+    """A personal allowance: duty only on the value (and weight) above what is left of it."""
+    rule, b = p.rule, p.b
+    left = _allowance_left(p, threshold)
+    excess = p.compared - left if p.compared > left else Money.zero(p.local)
+    allowance = rule.weight_allowance_grams
+    over_grams = max(0, p.weight_grams - allowance) if allowance else 0
+    duty = _no_duty(p)
+    duty.threshold = Threshold(threshold, applied=excess.is_zero() and over_grams == 0)
+    if duty.threshold.applied:
+        b.note(
+            "allowance_within",
+            _(
+                "Value %(value)s is within the personal allowance of %(threshold)s: no duty or import taxes.",
+                value=_fmt(p.compared),
+                threshold=b.threshold_text(threshold),
+            ),
+        )
+        return duty
+    amount = (excess * (rule.default_duty_rate / HUNDRED)).quantize()
+    b.note(
+        "allowance_excess",
+        _(
+            "Duty of %(rate)s%% on the %(excess)s above the personal allowance of %(threshold)s: %(duty)s.",
+            rate=_pct(rule.default_duty_rate),
+            excess=_fmt(excess),
+            threshold=b.threshold_text(threshold),
+            duty=_fmt(amount),
+        ),
+    )
+    if over_grams and rule.min_duty_per_excess_kg is not None and allowance:
+        minimum = b.to_local(rule.min_duty_per_excess_kg * (Decimal(over_grams) / 1000))
+        b.note(
+            "allowance_weight",
+            _(
+                "The parcel weighs %(weight)s kg, more than %(limit)s kg: at least %(per_kg)s per extra kg, %(minimum)s.",
+                weight=_pct(Decimal(p.weight_grams) / 1000),
+                limit=_pct(Decimal(allowance) / 1000),
+                per_kg=_fmt(rule.min_duty_per_excess_kg),
+                minimum=_fmt(minimum),
+            ),
+        )
+        amount = max(amount, minimum)
+    duty.extra = amount
+    return duty
+
+
+def _threshold_duty(p: _Parcel, threshold: Money) -> _Duty:
+    """No duty inside the threshold (but on goods it never covers); the full duty above it."""
+    inclusive = p.rule.thresholds_inclusive
+    value, limit = _fmt(p.compared), p.b.threshold_text(threshold)
+    if p.within(threshold):
+        p.b.note(
+            "duty_de_minimis_below",
+            _(
+                "Value %(value)s is at or below the duty threshold of %(threshold)s: no duty.",
+                value=value,
+                threshold=limit,
+            )
+            if inclusive
+            else _(
+                "Value %(value)s is below the duty threshold of %(threshold)s: no duty.",
+                value=value,
+                threshold=limit,
+            ),
+        )
+        duty = _no_duty(p)
+        duty.threshold = Threshold(threshold, applied=True)
+        excluded = p.excluded_lines()
+        if excluded:
+            codes = ", ".join(p.shipment.lines[index].hs_code for index in excluded)
+            p.b.note(
+                "de_minimis_excluded_goods",
+                _(
+                    "The exemption does not cover HS %(codes)s: duty and import tax are due on those goods.",
+                    codes=codes,
+                ),
+            )
+            _ad_valorem(p, duty, lambda line: p.rule.duty_rate(line.hs_code), excluded)
+            duty.taxed_lines = excluded
+        return duty
+    p.b.note(
+        "duty_de_minimis_above",
+        _(
+            "Value %(value)s is above the duty threshold of %(threshold)s: duty is due.",
+            value=value,
+            threshold=limit,
+        )
+        if inclusive
+        else _(
+            "Value %(value)s is not below the duty threshold of %(threshold)s: duty is due.",
+            value=value,
+            threshold=limit,
+        ),
+    )
+    duty = _ad_valorem(p, _no_duty(p), lambda line: p.rule.duty_rate(line.hs_code))
+    duty.threshold = Threshold(threshold, applied=False)
+    _minimum_per_kg(p, duty)
+    return duty
+
+
+def _minimum_per_kg(p: _Parcel, duty: _Duty) -> None:
+    """A duty of at least so much per kg of the whole parcel (the EAEU's EUR 1/kg from 2026)."""
+    per_kg = p.rule.min_duty_per_kg
+    if per_kg is None:
+        return
+    minimum = p.b.to_local(per_kg * (Decimal(p.weight_grams) / 1000)).quantize()
+    charged = duty.total(p.local)
+    p.b.note(
+        "duty_minimum_per_kg",
+        _(
+            "The duty is at least %(per_kg)s per kg of the parcel's %(weight)s kg, %(minimum)s; %(charged)s is charged.",
+            per_kg=_fmt(per_kg),
+            weight=_pct(Decimal(p.weight_grams) / 1000),
+            minimum=_fmt(minimum),
+            charged=_fmt(max(charged, minimum)),
+        ),
+    )
+    if minimum > charged:
+        duty.extra = duty.extra + (minimum - charged)
+
+
+def _de_minimis_duty(p: _Parcel, threshold: Money) -> _Duty:
+    """A duty threshold: an excluded origin, a personal allowance or a plain de minimis."""
+    excluded = sorted(
+        {line.origin_country for line in p.shipment.lines}
+        & set(p.rule.duty_de_minimis_excluded_origins)
+    )
+    if excluded:
+        return _excluded_origin_duty(p, threshold, excluded)
+    if p.rule.duty_on_excess_only:
+        return _allowance_duty(p, threshold)
+    return _threshold_duty(p, threshold)
+
+
+def _sale_regime_duty(p: _Parcel, sale: SaleRegime, rate: Decimal) -> _Duty:
+    """The duty rate of a regime collected at sale (e.g. China's cross-border e-commerce)."""
+    p.b.note(
+        "sale_regime_duty",
+        _(
+            "Under the %(regime)s the duty rate is %(rate)s%%.",
+            regime=sale.name,
+            rate=_pct(rate),
+        ),
+    )
+    return _ad_valorem(p, _no_duty(p), lambda line: rate, tariff=False)
+
+
+def _full_duty(p: _Parcel) -> _Duty:
+    """No duty-free threshold: the tariff's rate on every line."""
+    p.b.note(
+        "no_duty_de_minimis",
+        _(
+            "%(destination)s has no duty-free threshold: duty is due on every parcel.",
+            destination=_place(p.shipment.destination, fallback=p.rule.name),
+        ),
+    )
+    return _ad_valorem(p, _no_duty(p), lambda line: p.rule.duty_rate(line.hs_code))
+
+
+def _duty(p: _Parcel, sale: SaleRegime | None) -> _Duty:
+    """The one duty regime that applies to the parcel, in the order the law gives them."""
+    rule = p.rule
+    single, flat = rule.single_rate, rule.flat_duty
+    if single and p.within(single.threshold):
+        return _single_rate_duty(p, single)
+    if flat and (flat.max_value is None or p.within(flat.max_value)):
+        return _flat_duty(p, flat)
+    if rule.duty_de_minimis is not None:
+        return _de_minimis_duty(p, rule.duty_de_minimis)
+    if sale and sale.duty_rate is not None:
+        return _sale_regime_duty(p, sale, sale.duty_rate)
+    return _full_duty(p)
+
+
+@dataclass(frozen=True)
+class _Tax:
+    amount: Money
+    at_sale: bool
+    threshold: Threshold | None
+
+
+def _import_tax(p: _Parcel, duties: Money, duty: _Duty, sale: SaleRegime | None) -> _Tax:
+    """Import VAT/GST on the customs value plus duty: included, none, at sale, exempt or due."""
+    rule, b = p.rule, p.b
+    vat = rule.countries[p.shipment.destination].vat_rate
+    tax_base = p.customs_value + duties
+    if not p.cif and rule.tax_base_includes_shipping:
+        tax_base = tax_base + p.shipping
+    tax_de_minimis = rule.tax_de_minimis
+    # A threshold that a single payment or a tax at sale made irrelevant is reported as not applied.
+    skipped = Threshold(tax_de_minimis, applied=False) if tax_de_minimis is not None else None
+    if duty.taxes_included:
+        b.note(
+            "taxes_included",
+            _("The duty is a single payment that includes import taxes: no separate VAT."),
+        )
+        return _Tax(Money.zero(p.local), False, skipped)
+    if vat.is_zero():
+        b.note(
+            "no_import_tax",
+            _(
+                "%(destination)s charges no import VAT or GST (local sales taxes are not included).",
+                destination=_place(p.shipment.destination, fallback=rule.name),
+            ),
+        )
+        return _Tax(Money.zero(p.local), False, None)
+    if sale:
+        rate = vat * sale.tax_rate_factor
+        taxes = (tax_base * (rate / HUNDRED)).quantize()
+        b.note(
+            "tax_at_sale",
+            _(
+                "Value %(value)s is at or below %(threshold)s (%(regime)s): %(rate)s%% VAT/GST on %(base)s, %(tax)s, is collected at checkout.",
+                value=_fmt(p.compared),
+                threshold=b.threshold_text(sale.threshold),
+                regime=sale.name,
+                rate=_pct(rate),
+                base=_fmt(tax_base),
+                tax=_fmt(taxes),
+            ),
+        )
+        return _Tax(taxes, True, skipped)
+    if tax_de_minimis is not None and p.within(tax_de_minimis):
+        b.note(
+            "tax_de_minimis_below",
+            _(
+                "Value %(value)s is at or below the tax threshold of %(threshold)s: no import tax.",
+                value=_fmt(p.compared),
+                threshold=b.threshold_text(tax_de_minimis),
+            ),
+        )
+        taxes = Money.zero(p.local)
+        if duty.taxed_lines:
+            base = _sum(
+                (p.line_value(index) + duty.lines[index][1] for index in duty.taxed_lines),
+                p.local,
+            )
+            taxes = (base * (vat / HUNDRED)).quantize()
+            b.note(
+                "import_tax_excluded_goods",
+                _(
+                    "Import VAT/GST of %(rate)s%% on %(base)s, the goods the exemption does not cover plus their duty: %(tax)s.",
+                    rate=_pct(vat),
+                    base=_fmt(base),
+                    tax=_fmt(taxes),
+                ),
+            )
+        return _Tax(taxes, False, Threshold(tax_de_minimis, applied=True))
+    taxes = (tax_base * (vat / HUNDRED)).quantize()
+    b.note(
+        "import_tax",
+        _(
+            "Import VAT/GST of %(rate)s%% on %(base)s (customs value plus duty): %(tax)s.",
+            rate=_pct(vat),
+            base=_fmt(tax_base),
+            tax=_fmt(taxes),
+        ),
+    )
+    return _Tax(taxes, False, skipped)
+
+
 def estimate(
     rule: Rule, applied: AppliedRule, shipment: LandedCostInput, rates: RateTable
 ) -> LandedCostEstimate:
     """The arithmetic of one rule; no database access (unit-testable with any Rule)."""
     country = rule.countries[shipment.destination]
-    local = country.currency
-    b = _Builder(rates, local, shipment.currency)
+    b = _Builder(rates, country.currency, shipment.currency)
     b.note(
         "rule",
         _(
@@ -291,12 +817,60 @@ def estimate(
             checked_on=rule.checked_on.isoformat(),
         ),
     )
+    p = _parcel(rule, shipment, b)
+    sale = rule.collected_at_sale
+    if sale and not p.within(sale.threshold):
+        sale = None
+    duty = _duty(p, sale)
+    duty.taxes_included = duty.taxes_included or rule.taxes_included_in_duty
+    duties = duty.total(p.local)
+    tax = _import_tax(p, duties, duty, sale)
+    estimates = [
+        LineEstimate(
+            line.hs_code, line.origin_country, line.quantity, p.values[index], rate, amount
+        )
+        for index, (line, (rate, amount)) in enumerate(zip(shipment.lines, duty.lines, strict=True))
+    ]
+    return _assemble(
+        b,
+        shipment,
+        applied,
+        p.goods,
+        p.shipping,
+        p.customs_value,
+        duties,
+        tax.amount,
+        tax.amount if tax.at_sale else Money.zero(p.local),
+        duty.threshold,
+        tax.threshold,
+        sale.name if sale else None,
+        estimates,
+    )
 
+
+def _parcel(rule: Rule, shipment: LandedCostInput, b: _Builder) -> _Parcel:
+    """The parcel's values in the destination currency, its customs value and compared value."""
+    local = b.local
     values = [b.to_local(line.unit_value * line.quantity) for line in shipment.lines]
     goods = _sum(values, local)
     shipping = b.to_local(shipment.shipping)
+    insurance = b.to_local(shipment.insurance) if shipment.insurance else Money.zero(local)
+    transport = shipping + insurance
     cif = rule.customs_value_basis is ValueBasis.CIF
-    customs_value = goods + shipping if cif else goods
+    factor = rule.personal_use_value_factor
+    goods_value = goods
+    if factor is not None:
+        goods_value = goods * factor
+        b.note(
+            "personal_use_value",
+            _(
+                "Goods for personal use are valued at %(share)s%% of their retail price %(price)s: %(value)s.",
+                share=_pct(factor * HUNDRED),
+                price=_fmt(goods),
+                value=_fmt(goods_value),
+            ),
+        )
+    customs_value = goods_value + transport if cif else goods_value
     if cif:
         b.note(
             "customs_value_cif",
@@ -310,276 +884,23 @@ def estimate(
                 value=_fmt(customs_value),
             ),
         )
-    compared = goods if rule.threshold_basis is ThresholdBasis.GOODS else customs_value
-    weight_grams = sum(line.unit_weight_grams * line.quantity for line in shipment.lines)
-
-    # The customs value of each line: its goods plus, under CIF, its share of the shipping.
-    def line_value(index: int) -> Money:
-        if not cif or goods.is_zero():
-            return values[index]
-        return values[index] + shipping * (values[index].amount / goods.amount)
-
-    sale: SaleRegime | None = None
-    if rule.collected_at_sale and compared <= b.to_local(rule.collected_at_sale.threshold):
-        sale = rule.collected_at_sale
-
-    line_duties: list[tuple[Decimal | None, Money]] = [
-        (None, Money.zero(local)) for _line in shipment.lines
-    ]
-    extra_duty = Money.zero(local)
-    duty_threshold: Threshold | None = None
-    taxes_included = rule.taxes_included_in_duty
-
-    def ad_valorem(rate_of: Callable[[ShipmentLine], Decimal]) -> None:
-        for index, line in enumerate(shipment.lines):
-            rate = rate_of(line)
-            base = line_value(index)
-            duty = (base * (rate / HUNDRED)).quantize()
-            line_duties[index] = (rate, duty)
-            b.note(
-                "duty_line",
-                _(
-                    "HS %(code)s: duty %(rate)s%% of %(value)s = %(duty)s.",
-                    code=line.hs_code,
-                    rate=_pct(rate),
-                    value=_fmt(base),
-                    duty=_fmt(duty),
-                ),
-            )
-
-    single = rule.single_rate
-    flat = rule.flat_duty
-    if single and compared <= b.to_local(single.threshold):
-        taxes_included = True
-        b.note(
-            "single_rate",
-            _(
-                "Value %(value)s is at or below %(threshold)s: the %(regime)s applies instead of duty and import taxes.",
-                value=_fmt(compared),
-                threshold=b.threshold_text(single.threshold),
-                regime=single.name,
-            ),
-        )
-        ad_valorem(lambda line: single.origin_rates.get(line.origin_country, single.rate))
-    elif flat and (flat.max_value is None or compared <= b.to_local(flat.max_value)):
-        count = {
-            FlatDutyUnit.SUBHEADING: len({line.hs_code[:6] for line in shipment.lines}),
-            FlatDutyUnit.ITEM: sum(line.quantity for line in shipment.lines),
-            FlatDutyUnit.LINE: len(shipment.lines),
-        }[flat.per]
-        extra_duty = b.to_local(flat.amount * count)
-        limit = b.threshold_text(flat.max_value) if flat.max_value else ""
-        texts = {
-            FlatDutyUnit.SUBHEADING: _(
-                "Flat duty for parcels up to %(threshold)s: %(count)s distinct tariff subheading(s) × %(amount)s = %(duty)s.",
-                amount=_fmt(flat.amount),
-                threshold=limit,
-                count=count,
-                duty=_fmt(extra_duty),
-            ),
-            FlatDutyUnit.ITEM: _(
-                "Flat duty for parcels up to %(threshold)s: %(count)s item(s) × %(amount)s = %(duty)s.",
-                amount=_fmt(flat.amount),
-                threshold=limit,
-                count=count,
-                duty=_fmt(extra_duty),
-            ),
-            FlatDutyUnit.LINE: _(
-                "Flat duty for parcels up to %(threshold)s: %(count)s line(s) × %(amount)s = %(duty)s.",
-                amount=_fmt(flat.amount),
-                threshold=limit,
-                count=count,
-                duty=_fmt(extra_duty),
-            ),
-        }
-        b.note("flat_duty", texts[flat.per])
-    elif rule.duty_de_minimis is not None:
-        threshold_local = b.to_local(rule.duty_de_minimis)
-        excluded = sorted(
-            {line.origin_country for line in shipment.lines}
-            & set(rule.duty_de_minimis_excluded_origins)
-        )
-        if excluded:
-            duty_threshold = Threshold(rule.duty_de_minimis, applied=False)
-            b.note(
-                "duty_de_minimis_excluded",
-                _(
-                    "The duty threshold of %(threshold)s does not apply to goods from %(origins)s: duty is due.",
-                    threshold=b.threshold_text(rule.duty_de_minimis),
-                    origins=", ".join(excluded),
-                ),
-            )
-            ad_valorem(lambda line: rule.duty_rate(line.hs_code))
-        elif rule.duty_on_excess_only:
-            excess = compared - threshold_local if compared > threshold_local else Money.zero(local)
-            allowance = rule.weight_allowance_grams
-            over_grams = max(0, weight_grams - allowance) if allowance else 0
-            duty_threshold = Threshold(
-                rule.duty_de_minimis, applied=excess.is_zero() and over_grams == 0
-            )
-            if duty_threshold.applied:
-                b.note(
-                    "allowance_within",
-                    _(
-                        "Value %(value)s is within the personal allowance of %(threshold)s: no duty or import taxes.",
-                        value=_fmt(compared),
-                        threshold=b.threshold_text(rule.duty_de_minimis),
-                    ),
-                )
-            else:
-                duty = (excess * (rule.default_duty_rate / HUNDRED)).quantize()
-                b.note(
-                    "allowance_excess",
-                    _(
-                        "Duty of %(rate)s%% on the %(excess)s above the personal allowance of %(threshold)s: %(duty)s.",
-                        rate=_pct(rule.default_duty_rate),
-                        excess=_fmt(excess),
-                        threshold=b.threshold_text(rule.duty_de_minimis),
-                        duty=_fmt(duty),
-                    ),
-                )
-                if over_grams and rule.min_duty_per_excess_kg is not None and allowance:
-                    minimum = b.to_local(rule.min_duty_per_excess_kg * (Decimal(over_grams) / 1000))
-                    b.note(
-                        "allowance_weight",
-                        _(
-                            "The parcel weighs %(weight)s kg, more than %(limit)s kg: at least %(per_kg)s per extra kg, %(minimum)s.",
-                            weight=_pct(Decimal(weight_grams) / 1000),
-                            limit=_pct(Decimal(allowance) / 1000),
-                            per_kg=_fmt(rule.min_duty_per_excess_kg),
-                            minimum=_fmt(minimum),
-                        ),
-                    )
-                    duty = max(duty, minimum)
-                extra_duty = duty
-        elif compared <= threshold_local:
-            duty_threshold = Threshold(rule.duty_de_minimis, applied=True)
-            b.note(
-                "duty_de_minimis_below",
-                _(
-                    "Value %(value)s is at or below the duty threshold of %(threshold)s: no duty.",
-                    value=_fmt(compared),
-                    threshold=b.threshold_text(rule.duty_de_minimis),
-                ),
-            )
-        else:
-            duty_threshold = Threshold(rule.duty_de_minimis, applied=False)
-            b.note(
-                "duty_de_minimis_above",
-                _(
-                    "Value %(value)s is above the duty threshold of %(threshold)s: duty is due.",
-                    value=_fmt(compared),
-                    threshold=b.threshold_text(rule.duty_de_minimis),
-                ),
-            )
-            ad_valorem(lambda line: rule.duty_rate(line.hs_code))
-    elif sale and sale.duty_rate is not None:
-        rate = sale.duty_rate
-        b.note(
-            "sale_regime_duty",
-            _(
-                "Under the %(regime)s the duty rate is %(rate)s%%.",
-                regime=sale.name,
-                rate=_pct(rate),
-            ),
-        )
-        ad_valorem(lambda line: rate)
-    else:
-        b.note(
-            "no_duty_de_minimis",
-            _(
-                "%(destination)s has no duty-free threshold: duty is due on every parcel.",
-                destination=_place(shipment.destination, fallback=rule.name),
-            ),
-        )
-        ad_valorem(lambda line: rule.duty_rate(line.hs_code))
-
-    duties = _sum((duty for _rate, duty in line_duties), local) + extra_duty
-
-    taxes = Money.zero(local)
-    taxes_at_sale = False
-    tax_threshold: Threshold | None = None
-    vat = rule.countries[shipment.destination].vat_rate
-    tax_base = customs_value + duties
-    if not cif and rule.tax_base_includes_shipping:
-        tax_base = tax_base + shipping
-    if taxes_included:
-        b.note(
-            "taxes_included",
-            _("The duty is a single payment that includes import taxes: no separate VAT."),
-        )
-    elif vat.is_zero():
-        b.note(
-            "no_import_tax",
-            _(
-                "%(destination)s charges no import VAT or GST (local sales taxes are not included).",
-                destination=_place(shipment.destination, fallback=rule.name),
-            ),
-        )
-    elif sale:
-        rate = vat * sale.tax_rate_factor
-        taxes = (tax_base * (rate / HUNDRED)).quantize()
-        taxes_at_sale = True
-        b.note(
-            "tax_at_sale",
-            _(
-                "Value %(value)s is at or below %(threshold)s (%(regime)s): %(rate)s%% VAT/GST on %(base)s, %(tax)s, is collected at checkout.",
-                value=_fmt(compared),
-                threshold=b.threshold_text(sale.threshold),
-                regime=sale.name,
-                rate=_pct(rate),
-                base=_fmt(tax_base),
-                tax=_fmt(taxes),
-            ),
-        )
-    elif rule.tax_de_minimis is not None and compared <= b.to_local(rule.tax_de_minimis):
-        tax_threshold = Threshold(rule.tax_de_minimis, applied=True)
-        b.note(
-            "tax_de_minimis_below",
-            _(
-                "Value %(value)s is at or below the tax threshold of %(threshold)s: no import tax.",
-                value=_fmt(compared),
-                threshold=b.threshold_text(rule.tax_de_minimis),
-            ),
-        )
-    else:
-        if rule.tax_de_minimis is not None:
-            tax_threshold = Threshold(rule.tax_de_minimis, applied=False)
-        taxes = (tax_base * (vat / HUNDRED)).quantize()
-        b.note(
-            "import_tax",
-            _(
-                "Import VAT/GST of %(rate)s%% on %(base)s (customs value plus duty): %(tax)s.",
-                rate=_pct(vat),
-                base=_fmt(tax_base),
-                tax=_fmt(taxes),
-            ),
-        )
-    if (
-        tax_threshold is None
-        and rule.tax_de_minimis is not None
-        and (taxes_included or taxes_at_sale)
-    ):
-        tax_threshold = Threshold(rule.tax_de_minimis, applied=False)
-
-    estimates = [
-        LineEstimate(line.hs_code, line.origin_country, line.quantity, values[index], rate, duty)
-        for index, (line, (rate, duty)) in enumerate(zip(shipment.lines, line_duties, strict=True))
-    ]
-    return _assemble(
-        b,
-        shipment,
-        applied,
-        goods,
-        shipping,
-        customs_value,
-        duties,
-        taxes,
-        taxes if taxes_at_sale else Money.zero(local),
-        duty_threshold,
-        tax_threshold,
-        sale.name if sale else None,
-        estimates,
+    return _Parcel(
+        rule=rule,
+        shipment=shipment,
+        b=b,
+        values=values,
+        goods=goods,
+        shipping=shipping,
+        customs_value=customs_value,
+        compared={
+            ThresholdBasis.GOODS: goods,
+            ThresholdBasis.CUSTOMS_VALUE: customs_value,
+            ThresholdBasis.GOODS_SHIPPING_INSURANCE: goods + transport,
+        }[rule.threshold_basis],
+        weight_grams=sum(line.unit_weight_grams * line.quantity for line in shipment.lines),
+        cif=cif,
+        transport=transport,
+        factor=factor if factor is not None else Decimal(1),
     )
 
 
@@ -654,4 +975,5 @@ def _assemble(
         lines=tuple(lines),
         explanations=tuple(b.notes),
         fx=FxUsed(b.rates.base, b.rates.as_of, b.rates.source),
+        allowance_window=b.allowance_window,
     )

@@ -3,8 +3,7 @@
 A basket is split the way orders are: one shipment per seller, each crossing from the seller's
 country to the destination, each estimated on its own (thresholds apply per consignment). The
 quote is priced by the checkout's pricing path (the one orders use); this module checks the
-listings and names the result. Listings are read from the catalogue's table until the catalogue
-offers a read service.
+listings, whose facts come from the catalogue's read service, and names the result.
 """
 
 from __future__ import annotations
@@ -13,14 +12,10 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marketplace.catalogue.models import Listing, ListingStatus
-from marketplace.customs.landed_cost import (
-    Incoterm,
-    LandedCostEstimate,
-)
+from marketplace.catalogue.facts import ListingFacts, published_listing_facts
+from marketplace.customs.landed_cost import Incoterm, LandedCostEstimate
 from marketplace.errors import Invalid, NotFound
 from marketplace.i18n import _
 from marketplace.money import Money
@@ -55,18 +50,11 @@ class BasketQuote:
 
 def basket_listings(
     session: Session, *, destination: str, lines: Sequence[tuple[str, int]]
-) -> dict[str, Listing]:
+) -> dict[str, ListingFacts]:
     """The published listings of a basket to quote, by id; unknown or unpublished ones are a 404
     `listing_not_found`, those not shipped to `destination` a 422 `not_shipped_to`."""
     ids = [listing_id for listing_id, _quantity in lines]
-    found = {
-        listing.id: listing
-        for listing in session.scalars(
-            select(Listing).where(
-                Listing.id.in_(ids), Listing.status == ListingStatus.PUBLISHED.value
-            )
-        )
-    }
+    found = published_listing_facts(session, ids)
     missing = {
         f"lines.{index}": [_("No published listing has this id.")]
         for index, listing_id in enumerate(ids)
@@ -77,7 +65,7 @@ def basket_listings(
     unshipped = {
         f"lines.{index}": [_("This listing does not ship to %(country)s.", country=destination)]
         for index, listing_id in enumerate(ids)
-        if not (found[listing_id].ships_everywhere or destination in found[listing_id].ships_to)
+        if not found[listing_id].ships_to_country(destination)
     }
     if unshipped:
         raise Invalid(

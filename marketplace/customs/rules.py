@@ -1,9 +1,9 @@
-"""Destination rules: import taxes, thresholds and duty regimes, each valid for a period.
+"""Destination rules as types: import taxes, thresholds and duty regimes, each valid for a period.
 
 The shipped records live in data/rules/*.json (one file per country or customs union, see
-data/rules/SOURCE.md), are loaded by `load_rules` and may then be edited by operators. Every
-record names its source and the date it was checked; the landed-cost engine picks the record in
-force on the day of the estimate and refuses to guess when there is none.
+data/rules/SOURCE.md). This module says what a record is (the `Rule` dataclasses and the one
+schema that validates data files, stored bodies and operators' edits); `rule_records` stores them,
+finds the one in force and lets operators edit them.
 """
 
 from __future__ import annotations
@@ -19,22 +19,11 @@ from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, post_load, validate, validates_schema
-from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
 
-from marketplace.accounts.models import User
-from marketplace.customs.models import CustomsRule, CustomsRuleCountry
-from marketplace.errors import Conflict, Forbidden, Invalid, NotFound
-from marketplace.i18n import N_, _
+from marketplace.i18n import N_
 from marketplace.money import Money, is_known
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "rules"
-
-
-class NoCustomsRule(Invalid):
-    code = "no_customs_rule"
-    default_detail = _("No customs rules are known for this destination on this date.")
 
 
 class ValueBasis(StrEnum):
@@ -45,10 +34,39 @@ class ValueBasis(StrEnum):
 
 
 class ThresholdBasis(StrEnum):
-    """What a threshold is compared with: the goods alone or the customs value."""
+    """What a threshold is compared with.
+
+    `goods`: the goods alone (intrinsic value). `customs_value`: the taxable value, after any
+    personal-use valuation, with transport under CIF. `goods_shipping_insurance`: what the buyer
+    pays for goods, shipping and insurance, whatever the customs value basis (China's "duty-paid
+    price", Saudi Arabia's "including shipping").
+    """
 
     GOODS = "goods"
     CUSTOMS_VALUE = "customs_value"
+    GOODS_SHIPPING_INSURANCE = "goods_shipping_insurance"
+
+
+class AllowancePeriod(StrEnum):
+    """Over what a personal allowance is counted: each consignment alone, or per recipient and
+    calendar month or quarter (earlier parcels of the period use it up)."""
+
+    CONSIGNMENT = "consignment"
+    CALENDAR_MONTH = "calendar_month"
+    CALENDAR_QUARTER = "calendar_quarter"
+
+    def bounds(self, on: dt.date) -> tuple[dt.date, dt.date] | None:
+        """The first and last day of the period that contains `on` (None: per consignment)."""
+        if self is AllowancePeriod.CONSIGNMENT:
+            return None
+        months = 1 if self is AllowancePeriod.CALENDAR_MONTH else 3
+        first_month = (on.month - 1) // months * months + 1
+        start = dt.date(on.year, first_month, 1)
+        following = first_month + months
+        end = (
+            dt.date(on.year + 1, 1, 1) if following > 12 else dt.date(on.year, following, 1)
+        ) - dt.timedelta(days=1)
+        return start, end
 
 
 class FlatDutyUnit(StrEnum):
@@ -93,6 +111,40 @@ class FlatDuty:
 
 
 @dataclass(frozen=True)
+class AdditionalDuty:
+    """A duty on top of the tariff rate for goods of some origins (US Section 301, IEEPA, 122...).
+
+    Dated on its own: it applies on the days from `valid_from` to `valid_to` inside the rule's
+    period. `origins` may be ["*"] (every origin but `excluded_origins`); `hs_prefixes` empty
+    means every good (but `excluded_hs_prefixes`). `certain` false: its state on those days
+    could not be confirmed, and the estimate says so while still charging it.
+    """
+
+    name: str
+    legal_basis: str
+    rate: Decimal
+    origins: Sequence[str]
+    valid_from: dt.date
+    valid_to: dt.date | None
+    source: str
+    checked_on: dt.date
+    notes: str
+    excluded_origins: Sequence[str] = ()
+    hs_prefixes: Sequence[str] = ()
+    excluded_hs_prefixes: Sequence[str] = ()
+    certain: bool = True
+
+    def applies(self, origin: str, hs_code: str, on: dt.date) -> bool:
+        if on < self.valid_from or (self.valid_to is not None and on > self.valid_to):
+            return False
+        if origin in self.excluded_origins or not ("*" in self.origins or origin in self.origins):
+            return False
+        if any(hs_code.startswith(prefix) for prefix in self.excluded_hs_prefixes):
+            return False
+        return not self.hs_prefixes or any(hs_code.startswith(p) for p in self.hs_prefixes)
+
+
+@dataclass(frozen=True)
 class Rule:
     destination: str
     name: str
@@ -117,10 +169,20 @@ class Rule:
     default_duty_rate: Decimal
     duty_rates_by_chapter: Mapping[str, Decimal] = field(default_factory=dict)
     tax_base_includes_shipping: bool = True
+    thresholds_inclusive: bool = True
+    min_duty_per_kg: Money | None = None
+    allowance_period: AllowancePeriod = AllowancePeriod.CONSIGNMENT
+    personal_use_value_factor: Decimal | None = None
+    duty_de_minimis_excluded_hs: Sequence[str] = ()
+    additional_duties: Sequence[AdditionalDuty] = ()
 
     def duty_rate(self, hs_code: str) -> Decimal:
         """The chapter's override, else the default rate (percent)."""
         return self.duty_rates_by_chapter.get(hs_code[:2], self.default_duty_rate)
+
+    def within(self, value: Money, threshold: Money) -> bool:
+        """Whether `value` is inside a threshold in the same currency: "up to" or "less than"."""
+        return value <= threshold if self.thresholds_inclusive else value < threshold
 
 
 # Schemas: the one definition of a rule record, shared by the data files, the database body and
@@ -129,19 +191,23 @@ class Rule:
 _COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error=N_("Not a valid country code."))
 
 
-def _decimal(low: Decimal, high: Decimal | None, example: str, **kwargs: Any) -> fields.Decimal:
+def _decimal(
+    low: Decimal, high: Decimal | None, example: str, description: str | None = None, **kwargs: Any
+) -> fields.Decimal:
     """A decimal string in [low, high]; documented as a string, which is what travels."""
 
     def check(value: Decimal) -> None:
         if not value.is_finite() or value < low or (high is not None and value > high):
             raise ma.ValidationError(N_("Invalid value."))
 
-    return fields.Decimal(
-        as_string=True,
-        validate=check,
-        metadata={"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$", "example": example},
-        **kwargs,
-    )
+    metadata: dict[str, Any] = {
+        "type": "string",
+        "pattern": r"^[0-9]+(\.[0-9]+)?$",
+        "example": example,
+    }
+    if description is not None:
+        metadata["description"] = description
+    return fields.Decimal(as_string=True, validate=check, metadata=metadata, **kwargs)
 
 
 def _percent(**kwargs: Any) -> fields.Decimal:
@@ -209,6 +275,41 @@ class FlatDutySchema(_Strict):
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> FlatDuty:
         return FlatDuty(**data)
+
+
+_HS_PREFIX = validate.Regexp(r"^\d{2,10}$", error=N_("Invalid value."))
+
+
+class AdditionalDutySchema(_Strict):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    legal_basis = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    rate = _percent(required=True)
+    origins = fields.List(
+        fields.String(validate=validate.Regexp(r"^([A-Z]{2}|\*)$")),
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={"description": 'Countries of origin, or ["*"] for every origin'},
+    )
+    excluded_origins = fields.List(fields.String(validate=_COUNTRY), load_default=list)
+    hs_prefixes = fields.List(
+        fields.String(validate=_HS_PREFIX),
+        load_default=list,
+        metadata={"description": "HS chapters or headings it covers; empty: every good"},
+    )
+    excluded_hs_prefixes = fields.List(fields.String(validate=_HS_PREFIX), load_default=list)
+    valid_from = fields.Date(required=True)
+    valid_to = fields.Date(required=True, allow_none=True)
+    source = fields.Url(required=True, validate=validate.Length(max=500))
+    checked_on = fields.Date(required=True)
+    notes = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    certain = fields.Boolean(
+        load_default=True,
+        metadata={"description": "False: its state on these days could not be confirmed"},
+    )
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> AdditionalDuty:
+        return AdditionalDuty(**data)
 
 
 def _nullable(schema: type[ma.Schema]) -> fields.Nested:
@@ -279,6 +380,36 @@ class RuleSchema(_Strict):
         keys=fields.String(validate=validate.Regexp(r"^\d{2}$")), values=_percent(), required=True
     )
     tax_base_includes_shipping = fields.Boolean(required=True)
+    thresholds_inclusive = fields.Boolean(
+        load_default=True,
+        metadata={"description": 'True: thresholds are "up to" (<=); false: "less than" (<)'},
+    )
+    min_duty_per_kg = fields.Nested(
+        RuleMoneySchema,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Above the duty threshold, at least this much per kg of parcel"},
+    )
+    allowance_period = fields.Enum(
+        AllowancePeriod,
+        by_value=True,
+        load_default=AllowancePeriod.CONSIGNMENT,
+        metadata={"description": "Over what a personal allowance is counted, per recipient"},
+    )
+    personal_use_value_factor = _decimal(
+        Decimal(0),
+        Decimal(1),
+        "0.6",
+        load_default=None,
+        allow_none=True,
+        description="Share of the retail price taken as the goods' customs value",
+    )
+    duty_de_minimis_excluded_hs = fields.List(
+        fields.String(validate=_HS_PREFIX),
+        load_default=list,
+        metadata={"description": "HS chapters or headings the duty/tax exemption never covers"},
+    )
+    additional_duties = fields.List(fields.Nested(AdditionalDutySchema), load_default=list)
 
     @validates_schema
     def _period(self, data: dict[str, Any], **_: Any) -> None:
@@ -316,187 +447,3 @@ def shipped_records() -> list[Rule]:
                 except ma.ValidationError as exc:
                     raise ValueError(f"{path.name} record {index}: {exc.messages}") from exc
     return records
-
-
-def _apply(row: CustomsRule, rule: Rule) -> None:
-    row.destination = rule.destination
-    row.valid_from = rule.valid_from
-    row.valid_to = rule.valid_to
-    row.source = rule.source
-    row.checked_on = rule.checked_on
-    row.body = serialize(rule)
-    wanted = set(rule.countries)
-    row.countries = [c for c in row.countries if c.country in wanted] + [
-        CustomsRuleCountry(country=code)
-        for code in sorted(wanted - {c.country for c in row.countries})
-    ]
-
-
-def load_rules(session: Session) -> int:
-    """Bring the shipped records into the database; rows an operator edited are left alone."""
-    records = shipped_records()
-    rows = {
-        (row.destination, row.valid_from): row
-        for row in session.scalars(select(CustomsRule).options(selectinload(CustomsRule.countries)))
-    }
-    shipped = {(rule.destination, rule.valid_from) for rule in records}
-    for key, row in rows.items():
-        if key not in shipped and row.edited_by is None:
-            session.delete(row)
-    session.flush()
-    for rule in records:
-        existing = rows.get((rule.destination, rule.valid_from))
-        if existing is None:
-            existing = CustomsRule()
-            session.add(existing)
-        elif existing.edited_by is not None or existing.body == serialize(rule):
-            continue
-        _apply(existing, rule)
-    session.flush()
-    return len(records)
-
-
-_parsed: dict[tuple[str, dt.datetime], Rule] = {}
-
-
-def rule_for(row: CustomsRule) -> Rule:
-    """The record's rule, parsed once per process and version: every checkout needs one, and
-    validating the body costs more than the rest of the estimate. An edit changes `updated_at`."""
-    key = (row.id, row.updated_at)
-    rule = _parsed.get(key)
-    if rule is None:
-        if len(_parsed) > 256:  # a few dozen records exist; stale versions only pile up on edits
-            _parsed.clear()
-        rule = _parsed[key] = parse(row.body)
-    return rule
-
-
-def rule_in_force(session: Session, country: str, on: dt.date) -> CustomsRule:
-    """The record covering `country` on `on`; NoCustomsRule when there is none (never a guess)."""
-    row = session.scalar(
-        select(CustomsRule)
-        .join(CustomsRuleCountry)
-        .where(
-            CustomsRuleCountry.country == country,
-            CustomsRule.valid_from <= on,
-            or_(CustomsRule.valid_to.is_(None), CustomsRule.valid_to >= on),
-        )
-        .order_by(CustomsRule.valid_from.desc())
-        .limit(1)
-    )
-    if row is None:
-        message = _(
-            "No customs rules are known for %(country)s on %(date)s.",
-            country=country,
-            date=on.isoformat(),
-        )
-        raise NoCustomsRule(
-            message, errors={"to": [message]}, extra={"country": country, "date": on.isoformat()}
-        )
-    return row
-
-
-def _require_operator(user: User) -> None:
-    if not user.is_operator:
-        raise Forbidden(_("Only operators may manage customs rules."), code="operator_required")
-
-
-def list_rules(
-    session: Session, user: User, *, destination: str | None = None, country: str | None = None
-) -> list[CustomsRule]:
-    """Every record, by destination then start date (a few dozen rows: no paging needed)."""
-    _require_operator(user)
-    query = select(CustomsRule).order_by(CustomsRule.destination, CustomsRule.valid_from)
-    if destination:
-        query = query.where(CustomsRule.destination == destination)
-    if country:
-        query = query.where(CustomsRule.countries.any(CustomsRuleCountry.country == country))
-    return list(session.scalars(query))
-
-
-def get_rule(session: Session, user: User, rule_id: str) -> CustomsRule:
-    _require_operator(user)
-    row = session.get(CustomsRule, rule_id)
-    if row is None:
-        raise NotFound()
-    return row
-
-
-def _check_overlaps(session: Session, rule: Rule, exclude_id: str | None) -> None:
-    """Two records may not cover the same country on the same day: the engine must find one."""
-    query = (
-        select(CustomsRule.id, CustomsRuleCountry.country)
-        .join(CustomsRuleCountry)
-        .where(
-            CustomsRuleCountry.country.in_(sorted(rule.countries)),
-            or_(CustomsRule.valid_to.is_(None), CustomsRule.valid_to >= rule.valid_from),
-        )
-    )
-    if rule.valid_to is not None:
-        query = query.where(CustomsRule.valid_from <= rule.valid_to)
-    if exclude_id is not None:
-        query = query.where(CustomsRule.id != exclude_id)
-    clash = session.execute(query.limit(1)).first()
-    if clash is not None:
-        message = _(
-            "Another rule for %(country)s is in force during this period.", country=clash.country
-        )
-        raise Conflict(
-            message,
-            code="customs_rule_overlap",
-            errors={"valid_from": [message]},
-            extra={"conflicting_rule_id": clash.id},
-        )
-    same_start = select(CustomsRule.id).where(
-        CustomsRule.destination == rule.destination, CustomsRule.valid_from == rule.valid_from
-    )
-    if exclude_id is not None:
-        same_start = same_start.where(CustomsRule.id != exclude_id)
-    existing = session.scalar(same_start)
-    if existing is not None:
-        message = _(
-            "A rule for %(destination)s starting on that day already exists.",
-            destination=rule.destination,
-        )
-        raise Conflict(
-            message,
-            code="customs_rule_overlap",
-            errors={"valid_from": [message]},
-            extra={"conflicting_rule_id": existing},
-        )
-
-
-def create_rule(session: Session, user: User, rule: Rule) -> CustomsRule:
-    """Add a record, typically a new validity period after a change in the law."""
-    _require_operator(user)
-    _check_overlaps(session, rule, None)
-    row = CustomsRule(edited_by=user.id)
-    _apply(row, rule)
-    session.add(row)
-    _flush_or_conflict(session, rule)
-    return row
-
-
-def replace_rule(session: Session, user: User, rule_id: str, rule: Rule) -> CustomsRule:
-    """Replace a record's content; it is then the operator's and the loader no longer touches it."""
-    row = get_rule(session, user, rule_id)
-    _check_overlaps(session, rule, row.id)
-    _apply(row, rule)
-    row.edited_by = user.id
-    _flush_or_conflict(session, rule)
-    return row
-
-
-def _flush_or_conflict(session: Session, rule: Rule) -> None:
-    """A concurrent operator who saved the same destination and start first wins; this is a 409."""
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:
-        message = _(
-            "A rule for %(destination)s starting on that day already exists.",
-            destination=rule.destination,
-        )
-        raise Conflict(
-            message, code="customs_rule_overlap", errors={"valid_from": [message]}
-        ) from exc

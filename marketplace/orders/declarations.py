@@ -13,27 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from marketplace.accounts.models import Organisation, User
+from marketplace.customs.declaration import DeclarationItem, ServiceClass
 from marketplace.errors import NotFound
 from marketplace.money import Money
 from marketplace.orders.models import Order, OrderLine, OrderStatus, Shipment, ShipmentStatus
 from marketplace.orders.services import expire_due
-
-
-@dataclass(frozen=True)
-class DeclarationItem:
-    description: str
-    language: str
-    sku: str
-    hs_code: str
-    origin_country: str
-    quantity: int
-    net_weight_grams: int
-    unit_value: Money  # order currency
-    total_value: Money
-    unit_value_seller: Money  # seller's currency
-    total_value_seller: Money
-    line_id: str
-    listing_id: str
 
 
 @dataclass(frozen=True)
@@ -67,6 +51,10 @@ class DeclarationData:
     de_minimis: bool
     landed_cost: dict[str, Any]
     rate_set_id: str | None  # the order's locked rate set
+    service_class: ServiceClass
+    importer_phone: str | None
+    importer_email: str | None
+    dispatched_on: dt.date | None
 
 
 def declaration_data(session: Session, shipment_id: str, *, now: dt.datetime) -> DeclarationData:
@@ -96,18 +84,13 @@ def declaration_data(session: Session, shipment_id: str, *, now: dt.datetime) ->
     items = tuple(
         DeclarationItem(
             description=line.title,
-            language=line.language,
-            sku=line.sku,
+            description_original=line.title,
             hs_code=line.hs_code,
             origin_country=line.origin_country,
             quantity=line.quantity,
             net_weight_grams=line.weight_grams * line.quantity,
             unit_value=money(line.unit_price_minor, line.currency),
             total_value=money(line.total_minor, line.currency),
-            unit_value_seller=money(line.unit_price_seller_minor, line.seller_currency),
-            total_value_seller=money(
-                line.unit_price_seller_minor * line.quantity, line.seller_currency
-            ),
             line_id=line.id,
             listing_id=line.listing_id,
         )
@@ -141,6 +124,10 @@ def declaration_data(session: Session, shipment_id: str, *, now: dt.datetime) ->
         de_minimis=shipment.de_minimis,
         landed_cost=dict(shipment.landed_cost),
         rate_set_id=order.rate_set_id,
+        service_class=ServiceClass(shipment.service_class),
+        importer_phone=order.ship_to.get("phone"),
+        importer_email=order.ship_to.get("email") or buyer.email,
+        dispatched_on=shipment.dispatched_at.date() if shipment.dispatched_at else None,
     )
 
 

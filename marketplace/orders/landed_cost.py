@@ -7,11 +7,12 @@ for its duties and taxes in the order currency. The customs package provides the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from marketplace.customs.landed_cost import LandedCost
 from marketplace.money import Money
 
 
@@ -38,21 +39,6 @@ class ShipmentForCustoms:
     currency: str
     items: tuple[CustomsItem, ...]
     shipping: Money
-
-
-@dataclass(frozen=True)
-class LandedCost:
-    """Duties and import taxes of one parcel, rounded to the order currency.
-
-    `collected` is the part the buyer pays at checkout: all of it under DDP; under DAP only what
-    the destination has collected at sale (the rest is due on delivery).
-    """
-
-    duties: Money
-    taxes: Money
-    collected: Money
-    de_minimis: bool = False
-    detail: dict[str, Any] = field(default_factory=dict)
 
 
 class LandedCostEstimator(Protocol):

@@ -25,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from marketplace.customs.declaration import ServiceClass
+from marketplace.customs.landed_cost import Incoterm
 from marketplace.db import Base, created_at, minor_units, utcnow, uuid_pk
 
 
@@ -46,11 +48,6 @@ class ShipmentStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-class Incoterm(enum.StrEnum):
-    DAP = "DAP"  # the buyer pays duties and taxes on delivery
-    DDP = "DDP"  # the buyer pays them with the order; the seller's side settles them
-
-
 def _in(column: str, values: type[enum.StrEnum]) -> str:
     return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
 
@@ -66,6 +63,7 @@ class ShippingRate(Base):
     __table_args__ = (
         CheckConstraint("base_minor >= 0", name="base_not_negative"),
         CheckConstraint("per_kg_minor >= 0", name="per_kg_not_negative"),
+        CheckConstraint(_in("service_class", ServiceClass), name="service_class"),
     )
 
     seller_id: Mapped[str] = mapped_column(
@@ -76,6 +74,10 @@ class ShippingRate(Base):
     currency: Mapped[str] = mapped_column(String(3))
     base_minor: Mapped[minor_units]
     per_kg_minor: Mapped[minor_units]
+    # How the rate sends parcels (customs.declaration.ServiceClass): it decides the customs form.
+    service_class: Mapped[str] = mapped_column(
+        String(16), default=ServiceClass.LETTER_POST.value, server_default="letter_post"
+    )
 
 
 class IdempotencyKey(Base):
@@ -163,6 +165,7 @@ class Shipment(Base):
     __tablename__ = "shipments"
     __table_args__ = (
         CheckConstraint(_in("status", ShipmentStatus), name="status"),
+        CheckConstraint(_in("service_class", ServiceClass), name="service_class"),
         UniqueConstraint("order_id", "seller_id"),
         Index("ix_shipments_seller_created", "seller_id", "created_at", "id"),
         Index("ix_shipments_brokerage_created", "brokerage_id", "created_at", "id"),
@@ -193,6 +196,9 @@ class Shipment(Base):
     goods_seller_minor: Mapped[minor_units]
     shipping_seller_minor: Mapped[minor_units]
     de_minimis: Mapped[bool] = mapped_column(default=False)
+    service_class: Mapped[str] = mapped_column(
+        String(16), default=ServiceClass.LETTER_POST.value, server_default="letter_post"
+    )
     # The landed-cost engine's own explanation of the duties and taxes (rates, thresholds, bases).
     landed_cost: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     carrier: Mapped[str | None] = mapped_column(String(100))

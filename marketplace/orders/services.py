@@ -504,6 +504,7 @@ def _price_shipment(
         goods_seller_minor=goods_seller.minor,
         shipping_seller_minor=table.convert(exact_shipping, seller_currency).minor,
         de_minimis=landed.de_minimis,
+        service_class=price_list.service_class.value,
         landed_cost=landed.detail,
         created_at=order.created_at,
     )

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, raiseload
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Organisation, OrganisationKind, User
+from marketplace.customs.declaration import ServiceClass
 from marketplace.errors import Invalid
 from marketplace.i18n import _
 from marketplace.money import Money
@@ -27,6 +28,7 @@ class RateRow:
     countries: tuple[str, ...]
     base: Money
     per_kg: Money
+    service_class: ServiceClass = ServiceClass.LETTER_POST
 
     def price(self, weight_grams: int) -> Money:
         """Exact, unrounded: the caller rounds once, when converting to the order currency."""
@@ -95,6 +97,7 @@ def replace_rates(
             "currency": row.base.currency,
             "base_minor": row.base.minor,
             "per_kg_minor": row.per_kg.minor,
+            "service_class": row.service_class.value,
         }
         for index, row in enumerate(rows)
         for country in row.countries
@@ -145,4 +148,5 @@ def _row(group: Sequence[ShippingRate]) -> RateRow:
         countries=tuple(row.country for row in group),
         base=Money.from_minor(first.base_minor, first.currency),
         per_kg=Money.from_minor(first.per_kg_minor, first.currency),
+        service_class=ServiceClass(first.service_class),
     )

@@ -10,6 +10,7 @@ new versions. Who may read comes from orders' `get_shipment`: to anyone else not
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,15 +24,16 @@ from marketplace.catalogue.services import titles_in
 from marketplace.customs import hs
 from marketplace.customs.declaration import (
     Declaration,
-    DeclarationItem,
     Exporter,
     Importer,
+    ServiceClass,
     build_declaration,
     upu_threshold,
 )
 from marketplace.customs.documents import exports, store
 from marketplace.customs.documents.render import KINDS
 from marketplace.customs.models import CustomsCorrection, CustomsDocument
+from marketplace.customs.rule_records import same_customs_territory
 from marketplace.errors import Conflict, DomainError, Forbidden, Invalid
 from marketplace.i18n import _
 from marketplace.money import Money, RateTable
@@ -114,26 +116,26 @@ def build(session: Session, data: DeclarationData) -> Declaration:
             select(CustomsCorrection).where(CustomsCorrection.shipment_id == data.shipment_id)
         )
     }
-    english = titles_in(session, [item.listing_id for item in data.items], "en")
+    english = titles_in(session, [item.listing_id for item in data.items if item.listing_id], "en")
     items = []
     for item in data.items:
-        fix = corrections.get(item.line_id)
+        fix = corrections.get(item.line_id or "")
         items.append(
-            DeclarationItem(
+            dataclasses.replace(
+                item,
                 description=(fix and fix.description)
-                or english.get(item.listing_id)
+                or english.get(item.listing_id or "")
                 or item.description,
-                description_original=item.description,
                 hs_code=(fix and fix.hs_code) or item.hs_code,
                 origin_country=(fix and fix.origin_country) or item.origin_country,
-                quantity=item.quantity,
-                net_weight_grams=item.net_weight_grams,
-                unit_value=item.unit_value,
-                total_value=item.total_value,
             )
         )
     exporter = data.exporter
     net = sum(item.net_weight_grams for item in items)
+    crosses = not same_customs_territory(
+        session, data.from_country, data.to_country, data.invoice_date
+    )
+    letter_post = crosses and data.service_class is ServiceClass.LETTER_POST
     return build_declaration(
         invoice_number=data.invoice_number,
         invoice_date=data.invoice_date,
@@ -145,7 +147,11 @@ def build(session: Session, data: DeclarationData) -> Declaration:
             eori=exporter.eori,
         ),
         importer=Importer(
-            name=data.importer_name, address=data.importer_address, country=data.to_country
+            name=data.importer_name,
+            address=data.importer_address,
+            country=data.to_country,
+            phone=data.importer_phone,
+            email=data.importer_email,
         ),
         incoterm=data.incoterm,
         currency=data.currency,
@@ -156,7 +162,10 @@ def build(session: Session, data: DeclarationData) -> Declaration:
         duties=data.duties,
         taxes=data.taxes,
         de_minimis=data.de_minimis,
-        rates=_form_rates(session, data.rate_set_id),
+        rates=_form_rates(session, data.rate_set_id) if letter_post else None,
+        service_class=data.service_class,
+        crosses_border=crosses,
+        posting_date=data.dispatched_on,
     )
 
 

@@ -1,13 +1,17 @@
-"""Declarations to render and store: a Chinese tea seller shipping to Kazakhstan, with Arabic lines."""
+"""Declarations to render and store: a Chinese tea seller shipping to Kazakhstan, with Arabic lines;
+and sellers, listings and paid orders made through the HTTP API for the paperwork and allowance
+tests."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Organisation, User
+from marketplace.catalogue.models import Listing
 from marketplace.customs.declaration import (
     Declaration,
     DeclarationItem,
@@ -17,7 +21,12 @@ from marketplace.customs.declaration import (
 )
 from marketplace.db import new_id, utcnow
 from marketplace.money import Money, RateTable
+from marketplace.money import services as money
+from marketplace.money.models import SourceKind
+from marketplace.money.sources import IncomingRates
+from marketplace.orders import services as orders
 from marketplace.orders.models import Order, Shipment
+from tests.helpers import Api, Caller
 
 # 1 EUR buys these; 1 XDR is worth about 1.2 EUR, so 300 XDR is about 2 845 CNY.
 RATES = RateTable(
@@ -159,3 +168,106 @@ def make_shipment(session: Session) -> str:
     session.add_all([order, shipment])
     session.flush()
     return shipment.id
+
+
+# 1 EUR buys these: 300 SDR = 352.94 EUR; 1 USD = 12,000 UZS.
+RATES_BY_EUR = {
+    "CNY": "7.7341",
+    "KZT": "512.3456",
+    "RUB": "91.5",
+    "XDR": "0.85",
+    "USD": "1.10",
+    "UZS": "13200",
+}
+
+
+def store_rates(session: Session, rates: dict[str, str]) -> None:
+    money.store_rates(
+        session,
+        IncomingRates(
+            base="EUR",
+            as_of=utcnow().date(),
+            source=SourceKind.OPERATOR,
+            rates={code: Decimal(rate) for code, rate in rates.items()},
+        ),
+        utcnow(),
+    )
+
+
+def sell_one(
+    api: Api,
+    session: Session,
+    country: str,
+    currency: str,
+    price_minor: int,
+    service_class: str | None = None,
+    shipping: str = "5.00",
+) -> str:
+    """A seller in `country` with one published listing (HS 570110, 500 g) shipped everywhere
+    at `shipping` plus 1.00 per kg by `service_class` (letter post when None); its listing id."""
+    owner = api.user(f"Owner {country} {service_class} {price_minor}")
+    seller = api.seller(
+        owner,
+        name=f"Seller {country} {service_class} {price_minor}",
+        country=country,
+        currency=currency,
+        locale="en",
+        address={"line1": "1 Road", "city": "City", "country": country},
+    )["id"]
+    row: dict[str, Any] = {
+        "countries": ["*"],
+        "base": {"amount": shipping, "currency": currency},
+        "per_kg": {"amount": "1.00" if shipping != "0.00" else "0.00", "currency": currency},
+    }
+    if service_class:
+        row["service_class"] = service_class
+    response = api.put(f"/sellers/{seller}/shipping-rates", json=[row], as_=owner)
+    assert response.status_code == 200, response.get_json()
+    listing = Listing(
+        seller_id=seller,
+        sku=f"SKU-{country}-{service_class}-{price_minor}",
+        language="en",
+        title=f"Carpet from {country}",
+        description="",
+        price_minor=price_minor,
+        currency=currency,
+        stock=10,
+        weight_grams=500,
+        hs_code="570110",
+        origin_country=country,
+        ships_everywhere=True,
+        status="published",
+    )
+    session.add(listing)
+    session.flush()
+    return listing.id
+
+
+def paid_order(
+    api: Api,
+    session: Session,
+    buyer: Caller,
+    listing: str,
+    ship_to: dict[str, str],
+    *,
+    currency: str = "EUR",
+    incoterm: str = "DAP",
+    pay: bool = True,
+) -> dict[str, Any]:
+    """One unit of `listing` ordered through POST /orders and marked paid (unless `pay` is False)."""
+    response = api.post(
+        "/orders",
+        json={
+            "currency": currency,
+            "lines": [{"listing_id": listing, "quantity": 1}],
+            "ship_to": ship_to,
+            "incoterm": incoterm,
+        },
+        as_=buyer,
+    )
+    assert response.status_code == 201, response.get_json()
+    order: dict[str, Any] = response.get_json()
+    if pay:
+        orders.mark_paid(session, order["id"], now=utcnow())
+        session.flush()
+    return order

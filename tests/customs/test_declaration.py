@@ -79,11 +79,18 @@ def test_the_declaration_serializes_to_the_api_fields() -> None:
         "duties",
         "taxes",
         "de_minimis",
+        "service_class",
+        "crosses_border",
+        "category",
+        "licence_numbers",
+        "certificate_numbers",
+        "office_of_origin",
+        "posting_date",
     ]
-    assert data["reason"] == "sale"
+    assert data["reason"] == "sale" and data["category"] == "sale_of_goods"
     assert data["invoice_date"] == "2026-11-28"
     assert data["exporter"]["eori"] == "CN123456789000"
-    assert set(data["importer"]) == {"name", "address", "country"}
+    assert set(data["importer"]) == {"name", "address", "country", "reference", "phone", "email"}
     assert data["items"][0]["description_original"] == "西湖龙井绿茶 特级 250克"
     assert data["items"][0]["unit_value"] == {"amount": "12.50", "currency": "CNY"}
     assert data["total_value"] == {"amount": "50.00", "currency": "CNY"}

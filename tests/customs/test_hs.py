@@ -44,3 +44,18 @@ def test_lookup_describes_without_padding(session: Session) -> None:
     assert found.valid and found.level == 6 and "Tea, green" in (found.description or "")
     assert hs.lookup(session, "090299").valid is False
     assert hs.lookup(session, "0902101000").code == "0902101000"
+
+
+@pytest.mark.parametrize("raw", ["999999", "9999.99.00", "980100", "9903030100"])
+def test_placeholders_and_the_national_chapters_98_and_99_are_refused(
+    session: Session, raw: str
+) -> None:
+    # 999999 is in the nomenclature file (UN Comtrade's "not specified according to kind"), but
+    # it names no goods; 98 and 99 are national special provisions (e.g. US 9903.03.01).
+    assert session.get(HsCode, "999999") is not None
+    with pytest.raises(hs.HsCodeInvalid) as error:
+        hs.validate(session, raw)
+    assert error.value.error_code == "hs_code_invalid"
+    with pytest.raises(hs.HsCodeInvalid):
+        hs.validate(session, raw, hs.subheadings_in(session, [raw]))
+    assert hs.lookup(session, raw).valid is False

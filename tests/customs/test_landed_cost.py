@@ -20,7 +20,7 @@ from marketplace.customs.landed_cost import (
     ShipmentLine,
     estimate_landed_cost,
 )
-from marketplace.customs.rules import NoCustomsRule
+from marketplace.customs.rule_records import NoCustomsRule, rule_for, rule_in_force
 from marketplace.errors import Invalid
 from marketplace.i18n import use_locale
 from marketplace.money import Money, RateTable
@@ -78,6 +78,7 @@ class Example:
     incoterm: Incoterm = Incoterm.DDP
     at_checkout: str | None = None  # defaults: DDP everything, DAP nothing
     on_delivery: str | None = None
+    allowance_used: str | None = None  # what earlier orders used of a per-period allowance
 
 
 def ex(
@@ -159,13 +160,16 @@ EXAMPLES = {
     "us_2025_08_28_de_minimis": ex(
         "US", "2025-08-28", [line(TSHIRT, "100 USD", origin="TR")], "15 USD", "0.00", "0.00"
     ),
-    # The day de minimis ended: duty 16% (ch. 61) x FOB 100 (shipping excluded) = 16.00.
+    # The day de minimis ended: duty 16% (ch. 61) x FOB 100 (shipping excluded) = 16.00, plus
+    # the IEEPA reciprocal tariff on Turkish goods (15% from 2025-08-07) = 15.00: 31.00.
     "us_2025_08_29_no_de_minimis": ex(
-        "US", "2025-08-29", [line(TSHIRT, "100 USD", origin="TR")], "15 USD", "16.00", "0.00"
+        "US", "2025-08-29", [line(TSHIRT, "100 USD", origin="TR")], "15 USD", "31.00", "0.00"
     ),
-    # Between 2025-05-02 and 2025-08-28 Chinese goods were excluded from de minimis: 16.00 ...
+    # Between 2025-05-02 and 2025-08-28 Chinese goods were excluded from de minimis: MFN 16.00
+    # + IEEPA fentanyl 20% = 20.00 + IEEPA reciprocal 10% = 10.00 + Section 301 list 4A 7.5%
+    # (apparel) = 7.50: 53.50 ...
     "us_2025_06_01_chinese_origin_excluded": ex(
-        "US", "2025-06-01", [line(TSHIRT, "100 USD", origin="CN")], "15 USD", "16.00", "0.00"
+        "US", "2025-06-01", [line(TSHIRT, "100 USD", origin="CN")], "15 USD", "53.50", "0.00"
     ),
     # ... while Turkish goods still had it: 0.
     "us_2025_06_01_other_origin_relieved": ex(
@@ -183,6 +187,70 @@ EXAMPLES = {
     # Above CNY 5,000, general trade: duty 10% (ch. 42) x 6200 = 620; VAT 13% x 6820 = 886.60.
     "cn_above_5000_general_trade": ex(
         "CN", "2026-03-01", [line(HANDBAG, "6000 CNY", origin="TR")], "200 CNY", "620.00", "886.60"
+    ),
+    # China on the duty-paid price: goods 4,900 + freight 200 = 5,100 > 5,000: general trade,
+    # duty 10% x 5,100 = 510.00; VAT 13% x 5,610 = 729.30.
+    "cn_4900_plus_200_freight_general_trade": ex(
+        "CN", "2026-03-01", [line(HANDBAG, "4900 CNY", origin="TR")], "200 CNY", "510.00", "729.30"
+    ),
+    # 4,800 + 200 = 5,000, up to 5,000: cross-border e-commerce, 9.1% x 5,000 = 455.00.
+    "cn_4800_plus_200_within_5000": ex(
+        "CN", "2026-03-01", [line(HANDBAG, "4800 CNY", origin="TR")], "200 CNY", "0.00", "455.00"
+    ),
+    # VAT was 16% until 2019-03-31: 70% x 16% = 11.2% x 900 = 100.80; 9.1% from 2019-04-01.
+    "cn_2019_03_31_vat_16": ex(
+        "CN", "2019-03-31", [line(HANDBAG, "800 CNY", origin="TR")], "100 CNY", "0.00", "100.80"
+    ),
+    "cn_2019_04_01_vat_13": ex(
+        "CN", "2019-04-01", [line(HANDBAG, "800 CNY", origin="TR")], "100 CNY", "0.00", "81.90"
+    ),
+    # EAEU e-commerce regime. 2026-06-30, 190 EUR of silk: within EUR 200: nothing.
+    "ru_2026_06_30_190_eur": ex(
+        "RU", "2026-06-30", [line(SILK, "190 EUR", origin="CN")], "10 EUR", "0.00", "0.00"
+    ),
+    # 2026-07-01, 190 EUR: up to EUR 200 still free of duty and VAT.
+    "ru_2026_07_01_190_eur": ex(
+        "RU", "2026-07-01", [line(SILK, "190 EUR", origin="CN")], "10 EUR", "0.00", "0.00"
+    ),
+    # 2026-06-30, 1,000 EUR = 100,000 RUB: 15% of the 80,000 RUB above EUR 200 = 12,000.00,
+    # VAT included.
+    "ru_2026_06_30_1000_eur": ex(
+        "RU", "2026-06-30", [line(SILK, "1000 EUR", origin="CN")], "10 EUR", "12000.00", "0.00"
+    ),
+    # 2026-07-01, 1,000 EUR: 5% of the WHOLE 100,000 RUB = 5,000.00 (more than EUR 1 x 0.5 kg);
+    # VAT 22% on 100,000 + 5,000 + shipping 1,000 = 23,320.00.
+    "ru_2026_07_01_1000_eur": ex(
+        "RU", "2026-07-01", [line(SILK, "1000 EUR", origin="CN")], "10 EUR", "5000.00", "23320.00"
+    ),
+    # A heavy parcel: 210 EUR carpet of 20 kg, no shipping: 5% x 21,000 = 1,050 < EUR 1 x 20 kg
+    # = 2,000.00 RUB; VAT 22% x (21,000 + 2,000) = 5,060.00.
+    "ru_2026_07_01_minimum_per_kg": ex(
+        "RU",
+        "2026-07-01",
+        [line(CARPET, "210 EUR", origin="TR", grams=20000)],
+        "0 EUR",
+        "2000.00",
+        "5060.00",
+    ),
+    # Kazakhstan, 2026-07-01: 400 EUR = 220,000 KZT + 30 EUR shipping = 16,500: duty 5% x
+    # 220,000 = 11,000.00; VAT 16% x (220,000 + 11,000 + 16,500) = 39,600.00.
+    "kz_2026_07_01_duty_plus_vat": ex(
+        "KZ", "2026-07-01", [line(CARPET, "400 EUR", origin="CN")], "30 EUR", "11000.00", "39600.00"
+    ),
+    # The temporary EUR 1,000 norm: 900 EUR on 2022-03-30, 15% x 700 EUR = 10,500.00 RUB ...
+    "ru_2022_03_30_before_temporary_norm": ex(
+        "RU", "2022-03-30", [line(SILK, "900 EUR", origin="CN")], "0 EUR", "10500.00", "0.00"
+    ),
+    # ... nothing from 2022-03-31 to 2024-03-31 ...
+    "ru_2022_03_31_temporary_norm": ex(
+        "RU", "2022-03-31", [line(SILK, "900 EUR", origin="CN")], "0 EUR", "0.00", "0.00"
+    ),
+    "ru_2024_03_31_temporary_norm": ex(
+        "RU", "2024-03-31", [line(SILK, "900 EUR", origin="CN")], "0 EUR", "0.00", "0.00"
+    ),
+    # ... and EUR 200 again from 2024-04-01: 10,500.00.
+    "ru_2024_04_01_back_to_200": ex(
+        "RU", "2024-04-01", [line(SILK, "900 EUR", origin="CN")], "0 EUR", "10500.00", "0.00"
     ),
     # Russia (EAEU, FOB): 150 EUR of silk = 15,000 RUB, 2 kg: within EUR 200 and 31 kg: nothing.
     "ru_within_allowance": ex(
@@ -210,13 +278,66 @@ EXAMPLES = {
     "kz_above_allowance": ex(
         "KZ", "2026-03-01", [line(CARPET, "400 EUR", origin="CN")], "30 EUR", "16500.00", "0.00"
     ),
-    # Uzbekistan (CIF, on customs value): 900 + 50 USD = 950 USD = 11,400,000 UZS <= 12,000,000: nothing.
-    "uz_within_allowance": ex(
-        "UZ", "2026-03-01", [line(TSHIRT, "900 USD", origin="TR")], "50 USD", "0.00", "0.00"
+    # Uzbekistan (CIF, on customs value), the last day of USD 1,000 per quarter: 900 + 50 USD =
+    # 950 USD = 11,400,000 UZS <= 12,000,000: nothing.
+    "uz_2025_04_30_within_quarterly_allowance": ex(
+        "UZ", "2025-04-30", [line(TSHIRT, "900 USD", origin="TR")], "50 USD", "0.00", "0.00"
     ),
     # 1,150 + 50 USD = 14,400,000 UZS: 30% x (14,400,000 - 12,000,000) = 720,000.00.
-    "uz_above_allowance": ex(
-        "UZ", "2026-03-01", [line(TSHIRT, "1150 USD", origin="TR")], "50 USD", "720000.00", "0.00"
+    "uz_2025_04_30_above_quarterly_allowance": ex(
+        "UZ", "2025-04-30", [line(TSHIRT, "1150 USD", origin="TR")], "50 USD", "720000.00", "0.00"
+    ),
+    # From 2025-05-01 USD 200 per month: the same 900 + 50 USD parcel, first of the month:
+    # 30% x (950 - 200) USD = 225 USD = 2,700,000.00 UZS.
+    "uz_2025_05_01_above_monthly_allowance": ex(
+        "UZ",
+        "2025-05-01",
+        [line(TSHIRT, "900 USD", origin="TR")],
+        "50 USD",
+        "2700000.00",
+        "0.00",
+        allowance_used="0 USD",
+    ),
+    # 900 + 20 USD: 30% x 720 USD = 216 USD = 2,592,000.00 UZS (what the quarterly rule missed).
+    "uz_2025_05_01_900_plus_20": ex(
+        "UZ",
+        "2025-05-01",
+        [line(TSHIRT, "900 USD", origin="TR")],
+        "20 USD",
+        "2592000.00",
+        "0.00",
+        allowance_used="0 USD",
+    ),
+    # The month's first parcel, 150 + 20 = 170 USD <= 200: nothing.
+    "uz_first_parcel_of_the_month": ex(
+        "UZ",
+        "2025-06-03",
+        [line(TSHIRT, "150 USD", origin="TR")],
+        "20 USD",
+        "0.00",
+        "0.00",
+        allowance_used="0 USD",
+    ),
+    # The recipient's second parcel that month, 100 + 10 = 110 USD, after 170 USD were used:
+    # 30 USD left, 30% x 80 USD = 24 USD = 288,000.00 UZS.
+    "uz_second_parcel_of_the_month": ex(
+        "UZ",
+        "2025-06-20",
+        [line(TSHIRT, "100 USD", origin="TR")],
+        "10 USD",
+        "288000.00",
+        "0.00",
+        allowance_used="170 USD",
+    ),
+    # With the allowance used up (250 USD earlier), all 110 USD pay: 33 USD = 396,000.00 UZS.
+    "uz_allowance_used_up": ex(
+        "UZ",
+        "2025-06-20",
+        [line(TSHIRT, "100 USD", origin="TR")],
+        "10 USD",
+        "396000.00",
+        "0.00",
+        allowance_used="250 USD",
     ),
     # Türkiye on 2026-02-05: 25 + 4 EUR = 29 EUR = 1,160 TRY <= 30 EUR: single rate 60% = 696.00.
     "tr_2026_02_05_single_rate_non_eu": ex(
@@ -242,6 +363,68 @@ EXAMPLES = {
     "ae_above_1000": ex(
         "AE", "2026-03-01", [line(JEWEL, "2000 AED", origin="TR")], "100 AED", "105.00", "110.25"
     ),
+    # Saudi Arabia, "less than SAR 1,000 including shipping": jewellery 950 + shipping 100 = 1,050:
+    # duty 5% (ch. 71) x 1,050 = 52.50; VAT 15% x 1,102.50 = 165.375 -> 165.38.
+    "sa_goods_950_shipping_100": ex(
+        "SA", "2026-03-01", [line(JEWEL, "950 SAR", origin="TR")], "100 SAR", "52.50", "165.38"
+    ),
+    # 900 + 100 = 1,000 is not less than 1,000: duty 50.00; VAT 15% x 1,050 = 157.50.
+    "sa_exactly_1000_is_not_below": ex(
+        "SA", "2026-03-01", [line(JEWEL, "900 SAR", origin="TR")], "100 SAR", "50.00", "157.50"
+    ),
+    # 900 + 99 = 999 < 1,000: no duty; VAT 15% x 999 = 149.85.
+    "sa_999_below": ex(
+        "SA", "2026-03-01", [line(JEWEL, "900 SAR", origin="TR")], "99 SAR", "0.00", "149.85"
+    ),
+    # Pakistan: 900 + 100 PKR = 1,000, up to PKR 1,000: nothing ...
+    "pk_1000_within": ex(
+        "PK", "2026-03-01", [line(JEWEL, "900 PKR", origin="CN")], "100 PKR", "0.00", "0.00"
+    ),
+    # ... 901 + 100 = 1,001: duty 20% x 1,001 = 200.20; sales tax 18% x 1,201.20 = 216.22.
+    "pk_1001_above": ex(
+        "PK", "2026-03-01", [line(JEWEL, "901 PKR", origin="CN")], "100 PKR", "200.20", "216.22"
+    ),
+    # Dubai's AED 300 in January-February 2023: 500 + 50 AED > 300: duty 5% x 550 = 27.50;
+    # VAT 5% x 577.50 = 28.875 -> 28.88 ...
+    "ae_2023_02_28_aed_300": ex(
+        "AE", "2023-02-28", [line(JEWEL, "500 AED", origin="TR")], "50 AED", "27.50", "28.88"
+    ),
+    # ... AED 1,000 again from 2023-03-01: no duty; VAT 27.50.
+    "ae_2023_03_01_aed_1000": ex(
+        "AE", "2023-03-01", [line(JEWEL, "500 AED", origin="TR")], "50 AED", "0.00", "27.50"
+    ),
+    "ae_2022_12_31_aed_1000": ex(
+        "AE", "2022-12-31", [line(JEWEL, "500 AED", origin="TR")], "50 AED", "0.00", "27.50"
+    ),
+    # Türkiye's 2024 regime from 2024-08-21: 25 + 4 EUR = 1,160 TRY, single rate 60% = 696.00.
+    "tr_2024_08_21_single_rate": ex(
+        "TR", "2024-08-21", [line(TSHIRT, "25 EUR")], "4 EUR", "696.00", "0.00"
+    ),
+    # US additional duties, 2026-03-01 (Section 122 in force, IEEPA ended): a 100 USD T-shirt
+    # from China: MFN 16% + Section 122 10% + Section 301 list 4A 7.5% = 33.50 ...
+    "us_2026_03_01_from_china": ex(
+        "US", "2026-03-01", [line(TSHIRT, "100 USD", origin="CN")], "15 USD", "33.50", "0.00"
+    ),
+    # ... from Türkiye: MFN 16% + Section 122 10% = 26.00.
+    "us_2026_03_01_from_turkiye": ex(
+        "US", "2026-03-01", [line(TSHIRT, "100 USD", origin="TR")], "15 USD", "26.00", "0.00"
+    ),
+    # The last IEEPA day, 2026-02-23, from China: 16 + fentanyl 10 + reciprocal 10 + 301 7.5 = 43.50.
+    "us_2026_02_23_from_china_ieepa": ex(
+        "US", "2026-02-23", [line(TSHIRT, "100 USD", origin="CN")], "15 USD", "43.50", "0.00"
+    ),
+    # Chinese headphones (8518, ch. 85 at 2%): 2 + Section 122 10 + Section 301 lists 1-3 25 = 37.00;
+    # a smartphone (8517, list 4B suspended): 2 + 10 = 12.00.
+    "us_2026_03_01_chinese_headphones": ex(
+        "US", "2026-03-01", [line("851830", "100 USD", origin="CN")], "0 USD", "37.00", "0.00"
+    ),
+    "us_2026_03_01_chinese_smartphone": ex(
+        "US", "2026-03-01", [line("851713", "100 USD", origin="CN")], "0 USD", "12.00", "0.00"
+    ),
+    # After Section 122's 150 days (uncertain, still charged): from Türkiye 16 + 10 = 26.00.
+    "us_2026_07_24_after_section_122": ex(
+        "US", "2026-07-24", [line(TSHIRT, "100 USD", origin="TR")], "0 USD", "26.00", "0.00"
+    ),
     # Saudi Arabia: 800 + 50 SAR: no duty; VAT 15% x 850 = 127.50.
     "sa_below_1000": ex(
         "SA", "2026-03-01", [line(TSHIRT, "800 SAR", origin="PK")], "50 SAR", "0.00", "127.50"
@@ -250,9 +433,9 @@ EXAMPLES = {
     "sa_above_1000": ex(
         "SA", "2026-03-01", [line(TSHIRT, "1200 SAR", origin="PK")], "100 SAR", "130.00", "214.50"
     ),
-    # Pakistan (no de minimis): tea 10,000 + 2,000 PKR: duty 11% (ch. 09) x 12,000 = 1,320.00;
-    # sales tax 18% x 13,320 = 2,397.60.
-    "pk_no_de_minimis": ex(
+    # Pakistan (up to PKR 1,000 free): tea 10,000 + 2,000 PKR: duty 11% (ch. 09) x 12,000 =
+    # 1,320.00; sales tax 18% x 13,320 = 2,397.60.
+    "pk_above_1000": ex(
         "PK", "2026-03-01", [line(TEA, "10000 PKR")], "2000 PKR", "1320.00", "2397.60"
     ),
     # Australia (FOB): 200 AUD + 20 shipping: customs value 200 <= 1,000: no duty; GST 10% x
@@ -280,11 +463,79 @@ EXAMPLES = {
         at_checkout="0.00",
         on_delivery="237.50",
     ),
+    # The EUR 150 line from 2026-07-01 is read strictly ("less than" in the Council's release,
+    # "not exceeding" in the texts as reported: the reading that does not undercharge). 149.99 EUR
+    # + 10 shipping: flat 3.00; IOSS VAT 19% x (159.99 + 3) = 30.9681 -> 30.97 at checkout ...
+    "eu_2026_07_01_149_99_flat_duty": ex(
+        "DE",
+        "2026-07-01",
+        [line(TSHIRT, "149.99 EUR")],
+        "10 EUR",
+        "3.00",
+        "30.97",
+        incoterm=Incoterm.DAP,
+        at_checkout="30.97",
+        on_delivery="3.00",
+    ),
+    # ... exactly 150 EUR: ordinary duty 12% (ch. 61) x CIF 160 = 19.20; VAT 19% x 179.20 =
+    # 34.048 -> 34.05, both at the border (no IOSS).
+    "eu_2026_07_01_exactly_150_ordinary_duty": ex(
+        "DE",
+        "2026-07-01",
+        [line(TSHIRT, "150 EUR")],
+        "10 EUR",
+        "19.20",
+        "34.05",
+        incoterm=Incoterm.DAP,
+        at_checkout="0.00",
+        on_delivery="53.25",
+    ),
     # Japan (CIF, on customs value): 8,000 + 1,500 JPY = 9,500 <= 10,000: nothing.
     "jp_below_10000": ex("JP", "2026-03-01", [line(TEA, "8000 JPY")], "1500 JPY", "0", "0"),
-    # 20,000 + 2,000: duty 10% (ch. 61) x 22,000 = 2,200; consumption tax 10% x 24,200 = 2,420.
+    # 20,000 + 2,000, personal use: customs value 60% x 20,000 + 2,000 = 14,000 > 10,000:
+    # duty 10% (ch. 61) x 14,000 = 1,400; consumption tax 10% x 15,400 = 1,540.
     "jp_above_10000": ex(
-        "JP", "2026-03-01", [line(TSHIRT, "20000 JPY")], "2000 JPY", "2200", "2420"
+        "JP", "2026-03-01", [line(TSHIRT, "20000 JPY")], "2000 JPY", "1400", "1540"
+    ),
+    # Jewellery (3%) of 16,666 JPY: 60% = 9,999.60 <= 10,000: nothing.
+    "jp_personal_use_16666": ex("JP", "2026-03-01", [line(JEWEL, "16666 JPY")], "0 JPY", "0", "0"),
+    # 16,700 JPY: 60% = 10,020 > 10,000: duty 3% x 10,020 = 300.60 -> 301; consumption tax
+    # 10% x (10,020 + 301) = 1,032.10 -> 1,032.
+    "jp_personal_use_16700": ex(
+        "JP", "2026-03-01", [line(JEWEL, "16700 JPY")], "0 JPY", "301", "1032"
+    ),
+    # Under 10,000 a knitted T-shirt is still taxed: 5,000 JPY T-shirt + 3,000 JPY tea, customs
+    # value 60% x 8,000 = 4,800 <= 10,000, but knitwear (ch. 61) is excluded: duty 10% x 3,000
+    # = 300; consumption tax 10% x (3,000 + 300) = 330. The tea stays exempt.
+    "jp_excluded_knitwear_below_10000": ex(
+        "JP",
+        "2026-03-01",
+        [line(TSHIRT, "5000 JPY"), line(TEA, "3000 JPY")],
+        "0 JPY",
+        "300",
+        "330",
+    ),
+    # The day before the 2028 reform: 9,000 JPY jewellery + 1,000 shipping, 60% x 9,000 + 1,000
+    # = 6,400 <= 10,000: nothing.
+    "jp_2028_03_31_below_10000": ex(
+        "JP", "2028-03-31", [line(JEWEL, "9000 JPY")], "1000 JPY", "0", "0"
+    ),
+    # From 2028-04-01 (no 60% rule): 10,000 <= 10,000, no duty, but consumption tax 10% x 10,000
+    # = 1,000 collected at the sale.
+    "jp_2028_04_01_tax_at_sale": ex(
+        "JP",
+        "2028-04-01",
+        [line(JEWEL, "9000 JPY")],
+        "1000 JPY",
+        "0",
+        "1000",
+        incoterm=Incoterm.DAP,
+        at_checkout="1000",
+        on_delivery="0",
+    ),
+    # 16,700 JPY on 2028-04-01, full value: duty 3% x 16,700 = 501; tax 10% x 17,201 = 1,720.
+    "jp_2028_04_01_above_10000": ex(
+        "JP", "2028-04-01", [line(JEWEL, "16700 JPY")], "0 JPY", "501", "1720"
     ),
 }
 
@@ -301,6 +552,7 @@ def test_worked_example(session: Session, case: Example) -> None:
             case.lines,
             Money.of(amount, currency),
             "EUR",
+            allowance_used=Money.of(*case.allowance_used.split()) if case.allowance_used else None,
         ),
         RATES,
     )
@@ -419,7 +671,8 @@ def test_a_parcel_inside_one_customs_territory_pays_no_import_charges(session: S
 
 
 @pytest.mark.parametrize(
-    ("to", "on"), [("BR", "2026-03-01"), ("DE", "2025-07-31"), ("US", "2016-03-09")]
+    ("to", "on"),
+    [("BR", "2026-03-01"), ("DE", "2025-07-31"), ("US", "2016-03-09"), ("TR", "2024-08-20")],
 )
 def test_a_destination_or_date_without_a_rule_is_refused_not_guessed(
     session: Session, to: str, on: str
@@ -465,3 +718,82 @@ def test_places_are_named_in_the_readers_language(session: Session) -> None:
     with use_locale("ru"):
         assert "Европейский союз" in str(eu.explanations[0].text)
         assert "Казахстан" in str(kz.explanations[0].text)  # CLDR has no name for the EAEU
+
+
+def test_the_explanation_says_how_much_of_a_monthly_allowance_was_used(session: Session) -> None:
+    second = estimate_for(
+        session,
+        "UZ",
+        "2025-06-20",
+        [line(TSHIRT, "100 USD", origin="TR")],
+        "10 USD",
+        allowance_used=Money.of("170", "USD"),
+    )
+    used = next(n for n in second.explanations if n.code == "allowance_used")
+    with use_locale("en"):
+        # 170 USD = 2,040,000 UZS used of 200 USD = 2,400,000 UZS; 360,000 UZS left.
+        assert "2040000.00 UZS" in str(used.text) and "360000.00 UZS" in str(used.text)
+    quote = estimate_for(
+        session, "UZ", "2025-06-20", [line(TSHIRT, "100 USD", origin="TR")], "10 USD"
+    )
+    # A quote does not know the recipient: it says so, and counts the whole allowance.
+    assert "allowance_period_unknown" in {n.code for n in quote.explanations}
+    assert quote.duties.local.is_zero()
+    # ... and tells a caller who knows the recipient which days' orders to count.
+    assert quote.allowance_window == (dt.date(2025, 6, 1), dt.date(2025, 6, 30))
+    assert second.allowance_window is None
+
+
+def test_us_additional_duties_name_their_legal_basis_and_say_when_uncertain(
+    session: Session,
+) -> None:
+    certain = estimate_for(
+        session, "US", "2026-03-01", [line(TSHIRT, "100 USD", origin="CN")], "0 USD"
+    )
+    with use_locale("en"):
+        texts = [str(n.text) for n in certain.explanations if n.code == "additional_duty"]
+    assert any("Section 122" in text and "9903.03.01" in text for text in texts)
+    assert any("Section 301" in text and "7.50 USD" in text for text in texts)
+    assert "additional_duty_uncertain" not in {n.code for n in certain.explanations}
+    later = estimate_for(
+        session, "US", "2026-07-24", [line(TSHIRT, "100 USD", origin="TR")], "0 USD"
+    )
+    assert "additional_duty_uncertain" in {n.code for n in later.explanations}
+    # Inside the old de minimis, no additional duty either: 2025-04-01, 100 USD from Turkiye.
+    relieved = estimate_for(
+        session, "US", "2025-04-01", [line(TSHIRT, "100 USD", origin="TR")], "0 USD"
+    )
+    assert relieved.duties.local.is_zero()
+
+
+def test_the_eaeu_explains_the_per_kg_minimum_and_the_vat_on_top(session: Session) -> None:
+    heavy = estimate_for(
+        session, "RU", "2026-07-01", [line(CARPET, "210 EUR", origin="TR", grams=20000)], "0 EUR"
+    )
+    codes = [n.code for n in heavy.explanations]
+    assert "duty_minimum_per_kg" in codes and "import_tax" in codes
+    assert "taxes_included" not in codes
+
+
+def test_insurance_counts_towards_a_goods_shipping_and_insurance_threshold(
+    session: Session,
+) -> None:
+    # Saudi Arabia: goods 900 + shipping 50 = 950 < 1,000: no duty; with 50 of insurance the
+    # parcel is worth 1,000, not less than 1,000: duty 5% x (900 + 50 + 50) = 50.00.
+    parcel = [line(JEWEL, "900 SAR", origin="TR")]
+    uninsured = estimate_for(session, "SA", "2026-03-01", parcel, "50 SAR")
+    insured = estimate_for(
+        session, "SA", "2026-03-01", parcel, "50 SAR", insurance=Money.of("50", "SAR")
+    )
+    assert uninsured.duties.local == Money.of("0.00", "SAR")
+    assert insured.duties.local == Money.of("50.00", "SAR")
+
+
+def test_uzbekistan_vat_is_recorded_as_15_percent_until_2022_and_12_after(
+    session: Session,
+) -> None:
+    def vat(on: str) -> Decimal:
+        row = rule_in_force(session, "UZ", dt.date.fromisoformat(on))
+        return rule_for(row).countries["UZ"].vat_rate
+
+    assert (vat("2022-12-31"), vat("2023-01-01")) == (Decimal(15), Decimal(12))

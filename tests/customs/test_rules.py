@@ -7,10 +7,11 @@ import itertools
 import json
 from collections import defaultdict
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marketplace.customs import rules
+from marketplace.customs import rule_records, rules
 from marketplace.customs.models import CustomsRule
 
 COVERED = {
@@ -116,7 +117,7 @@ def test_loading_again_changes_nothing_and_keeps_an_operators_edit(session: Sess
         r.id: json.dumps(r.body, sort_keys=True) for r in session.scalars(select(CustomsRule))
     }
 
-    rules.load_rules(session)
+    rule_records.load_rules(session)
 
     after = {r.id: json.dumps(r.body, sort_keys=True) for r in session.scalars(select(CustomsRule))}
     assert after == before
@@ -124,9 +125,69 @@ def test_loading_again_changes_nothing_and_keeps_an_operators_edit(session: Sess
 
 
 def test_the_loader_restores_a_shipped_record_nobody_edited(session: Session) -> None:
-    row = session.scalars(select(CustomsRule).where(CustomsRule.destination == "JP")).one()
+    row = session.scalars(
+        select(CustomsRule).where(
+            CustomsRule.destination == "JP", CustomsRule.valid_from == dt.date(2019, 10, 1)
+        )
+    ).one()
     row.body = {**row.body, "default_duty_rate": "99"}
     session.flush()
-    rules.load_rules(session)
+    rule_records.load_rules(session)
     session.refresh(row)
     assert row.body["default_duty_rate"] == "3"
+
+
+def test_additional_duties_name_their_source_and_never_overlap_for_one_origin() -> None:
+    # The same duty (by name) may not be in force twice for one origin on one day, and each entry
+    # sits inside its rule's period.
+    def covers(duty: rules.AdditionalDuty, origin: str) -> bool:
+        return origin not in duty.excluded_origins and (
+            "*" in duty.origins or origin in duty.origins
+        )
+
+    for rule in rules.shipped_records():
+        end = rule.valid_to or dt.date.max
+        by_name: dict[str, list[rules.AdditionalDuty]] = defaultdict(list)
+        for duty in rule.additional_duties:
+            assert duty.source.startswith("https://") and duty.notes, duty.name
+            assert dt.date(2025, 1, 1) <= duty.checked_on <= dt.date.today(), duty.name
+            assert duty.valid_from <= end and (duty.valid_to or dt.date.max) >= rule.valid_from
+            by_name[duty.name].append(duty)
+        for name, duties in by_name.items():
+            for one, other in itertools.combinations(duties, 2):
+                if one.valid_from > (other.valid_to or dt.date.max) or other.valid_from > (
+                    one.valid_to or dt.date.max
+                ):
+                    continue
+                origins = (set(one.origins) | set(other.origins) | {"ZZ"}) - {"*"}
+                assert not any(covers(one, o) and covers(other, o) for o in origins), name
+
+
+def test_the_us_additional_duties_leave_no_day_uncovered_from_china() -> None:
+    # From the first IEEPA order to today every day has at least one additional duty on Chinese
+    # apparel, so no period silently charges MFN alone.
+    on, today = dt.date(2025, 2, 4), dt.date(2026, 12, 2)
+    records = [rule for rule in rules.shipped_records() if rule.destination == "US"]
+    while on <= today:
+        rule = next(
+            r for r in records if r.valid_from <= on and (r.valid_to is None or on <= r.valid_to)
+        )
+        assert any(duty.applies("CN", "610910", on) for duty in rule.additional_duties), on
+        on += dt.timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("period", "on", "bounds"),
+    [
+        ("calendar_month", "2025-12-15", ("2025-12-01", "2025-12-31")),
+        ("calendar_month", "2024-02-10", ("2024-02-01", "2024-02-29")),
+        ("calendar_quarter", "2025-11-15", ("2025-10-01", "2025-12-31")),
+        ("calendar_quarter", "2025-01-01", ("2025-01-01", "2025-03-31")),
+    ],
+)
+def test_an_allowance_period_is_the_calendar_month_or_quarter_of_the_day(
+    period: str, on: str, bounds: tuple[str, str]
+) -> None:
+    first, last = (dt.date.fromisoformat(day) for day in bounds)
+    assert rules.AllowancePeriod(period).bounds(dt.date.fromisoformat(on)) == (first, last)
+    assert rules.AllowancePeriod.CONSIGNMENT.bounds(dt.date.fromisoformat(on)) is None

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.checkout.pricing import needs_cn23
 from marketplace.customs.addresses import required_fields
+from marketplace.customs.declaration import ServiceClass
 from marketplace.money import Money, RateTable
 from marketplace.orders.models import Order
 from tests.helpers import assert_problem
@@ -73,10 +74,15 @@ def test_a_cn23_parcel_needs_the_importers_phone_wherever_it_goes() -> None:
         base="EUR", as_of=RATES_DAY, source="test", rates={"XDR": Decimal("0.8"), "USD": Decimal(1)}
     )
     # 300 SDR is 375 EUR at 0.8 SDR per euro: below it a CN 22, from it a CN 23.
-    assert not needs_cn23(rates, [Money.of("374.99", "EUR")])
-    assert needs_cn23(rates, [Money.of("10.00", "EUR"), Money.of("375.00", "EUR")])
+    letter, parcel = ServiceClass.LETTER_POST, ServiceClass.PARCEL_POST
+    assert not needs_cn23(rates, [(letter, Money.of("374.99", "EUR"))])
+    assert needs_cn23(
+        rates, [(letter, Money.of("10.00", "EUR")), (letter, Money.of("375.00", "EUR"))]
+    )
+    assert needs_cn23(rates, [(parcel, Money.of("1.00", "EUR"))])
     without_sdr = RateTable(base="EUR", as_of=RATES_DAY, source="test", rates={})
-    assert not needs_cn23(without_sdr, [Money.of("1000.00", "EUR")])
+    assert not needs_cn23(without_sdr, [(letter, Money.of("1000.00", "EUR"))])
+    assert needs_cn23(without_sdr, [(parcel, Money.of("1.00", "EUR"))])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -24,10 +24,25 @@ def _row(countries: list[str], base: str, per_kg: str, currency: str = "CNY") ->
 def test_owner_sets_rates_and_anyone_reads_them(api: Api) -> None:
     owner = api.user()
     seller = api.seller(owner)["id"]
-    rows = [_row(["KZ", "UZ"], "50.00", "20.00"), _row(["*"], "120.00", "45.50")]
+    rows = [
+        _row(["KZ", "UZ"], "50.00", "20.00"),
+        {**_row(["*"], "120.00", "45.50"), "service_class": "parcel_post"},
+    ]
     response = api.put(f"/sellers/{seller}/shipping-rates", json=rows, as_=owner)
     assert response.status_code == 200, response.get_json()
-    assert api.get(f"/sellers/{seller}/shipping-rates").get_json() == rows
+    # A row without a postal service class is letter post.
+    assert api.get(f"/sellers/{seller}/shipping-rates").get_json() == [
+        {**rows[0], "service_class": "letter_post"},
+        rows[1],
+    ]
+
+
+def test_an_unknown_service_class_is_refused(api: Api) -> None:
+    owner = api.user()
+    seller = api.seller(owner)["id"]
+    rows = [{**_row(["KZ"], "50.00", "20.00"), "service_class": "pigeon"}]
+    response = api.put(f"/sellers/{seller}/shipping-rates", json=rows, as_=owner)
+    assert_problem(response, 422)
 
 
 def test_the_most_specific_row_wins(api: Api, session: Session) -> None:

@@ -18,7 +18,7 @@ from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
-from marketplace.customs.declaration import Declaration, DeclarationItem, address_lines
+from marketplace.customs.declaration import Category, Declaration, DeclarationItem, address_lines
 from marketplace.customs.documents import fonts
 from marketplace.customs.documents.text import RTL_LANGUAGES, label, tokens, visual
 from marketplace.money import Money
@@ -84,6 +84,8 @@ def _totals(kind: Kind, declaration: Declaration, language: str) -> list[tuple[s
     ]
     if kind == "cn23":
         return [*contents, *charges, *weights]
+    if not declaration.crosses_border:  # a sales invoice: no import charges to state
+        return [*contents, *charges, ("invoice_total", with_currency(declaration.invoice_total))]
     return [
         *contents,
         *charges,
@@ -177,9 +179,16 @@ def wrap(text: str, width: float, size: float = BODY) -> list[str]:
     return lines or [""]
 
 
+def title_key(kind: Kind, declaration: Declaration) -> str:
+    """Inside one customs territory the commercial invoice is a plain sales invoice."""
+    if kind == "commercial_invoice" and not declaration.crosses_border:
+        return "sales_invoice"
+    return kind
+
+
 def _header(writer: _Writer, kind: Kind, declaration: Declaration) -> None:
     width = PAGE_WIDTH - 2 * MARGIN
-    title = writer.labels(kind)
+    title = writer.labels(title_key(kind, declaration))
     writer.text(MARGIN, width, writer.y - 14, title[0], size=15)
     if len(title) > 1:
         writer.text(MARGIN, width, writer.y - 26, title[1], size=9)
@@ -224,6 +233,52 @@ def _header(writer: _Writer, kind: Kind, declaration: Declaration) -> None:
                 y -= LEADING
         bottom = min(bottom, y)
     writer.y = bottom - 6
+
+
+def _upu_fields(writer: _Writer, declaration: Declaration) -> None:
+    """The CN 22 / CN 23 boxes: the category ticked, the importer's contacts, the numbers of
+    licences, certificates and the invoice, the office of origin and date of posting (left blank
+    for the counter when not yet known)."""
+    width = PAGE_WIDTH - 2 * MARGIN
+    column = width / len(Category)
+    for index, category in enumerate(Category):
+        box = "[X]" if category is declaration.category else "[ ]"
+        x = MARGIN + index * column
+        key = "reason_sale" if category is Category.SALE_OF_GOODS else category.value
+        for offset, text in enumerate(writer.labels(key)):
+            shown = f"{box} {text}" if offset == 0 else text
+            writer.text(x, column - 4, writer.y - offset * 7, shown, size=SMALL)
+    writer.y -= 22
+    importer = declaration.importer
+    rows = [
+        [
+            ("importer_reference", importer.reference or ""),
+            ("telephone", importer.phone or ""),
+            ("email", importer.email or ""),
+        ],
+        [
+            ("licence_numbers", ", ".join(declaration.licence_numbers)),
+            ("certificate_numbers", ", ".join(declaration.certificate_numbers)),
+            ("invoice_number", declaration.invoice_number),
+        ],
+        [
+            ("office_of_origin", declaration.office_of_origin or ""),
+            (
+                "posting_date",
+                declaration.posting_date.isoformat() if declaration.posting_date else "",
+            ),
+        ],
+    ]
+    for row in rows:
+        cell = width / 3
+        for index, (key, value) in enumerate(row):
+            x = MARGIN + index * cell
+            for offset, text in enumerate(writer.labels(key)):
+                for part in wrap(text, cell - 6, SMALL)[:1]:
+                    writer.text(x, cell - 6, writer.y - offset * 7, part, size=SMALL)
+            writer.line(x, cell - 8, writer.y - 24)
+            writer.text(x, cell - 6, writer.y - 21, value)
+        writer.y -= 32
 
 
 def _table_head(writer: _Writer, columns: Sequence[Column], description_width: float) -> None:
@@ -310,7 +365,7 @@ def render(kind: Kind, language: str, declaration: Declaration) -> bytes:
     fonts.register()
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, invariant=True, pageCompression=1)
-    canvas.setTitle(f"{label(kind, 'en')} {declaration.invoice_number}")
+    canvas.setTitle(f"{label(title_key(kind, declaration), 'en')} {declaration.invoice_number}")
     canvas.setAuthor(declaration.exporter.name)
     writer = _Writer(canvas, language)
     page = [1]
@@ -326,6 +381,8 @@ def render(kind: Kind, language: str, declaration: Declaration) -> bytes:
         writer.y = PAGE_HEIGHT - MARGIN
 
     _header(writer, kind, declaration)
+    if kind in ("cn22", "cn23"):
+        _upu_fields(writer, declaration)
     _items(writer, kind, declaration, new_page)
     if writer.y < MARGIN + 120:
         new_page()

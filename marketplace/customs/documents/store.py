@@ -42,7 +42,10 @@ def document_languages(exporter_locale: str | None) -> tuple[str, ...]:
 
 
 def kinds_for(declaration: Declaration) -> tuple[Kind, ...]:
-    """The documents a shipment needs: invoice, packing list and the form its value calls for."""
+    """The documents a shipment needs: invoice, packing list and the CN form it travels with
+    (none inside one customs territory or by courier)."""
+    if declaration.form is None:
+        return ("commercial_invoice", "packing_list")
     return ("commercial_invoice", "packing_list", "cn22" if declaration.form == "CN22" else "cn23")
 
 
