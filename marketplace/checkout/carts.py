@@ -368,6 +368,7 @@ def _price(
                 max_rate_age=None,
                 locales=locales,
                 listings=listings,
+                buyer_id=cart.user_id,
             )
         except DomainError as error:
             refused = _refused_lines(error, len(lines))
