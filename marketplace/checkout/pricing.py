@@ -155,9 +155,9 @@ def landed_cost_estimator(
     """The customs engine, estimating each parcel with the order's rates on the order's day
     (each full estimate appended to `keep`, when given, for a quote to show).
 
-    With the buyer known, a destination whose allowance is per period (Uzbekistan: a month) is
-    told what the buyer's earlier paid orders there used of it, and the parcels of this order
-    estimated before (each seller's parcel arrives on its own, and all count).
+    A destination whose allowance is per period (Uzbekistan: a month) is told what the parcels
+    of this order estimated before used of it (each seller's parcel arrives on its own, and all
+    count) and, with the buyer known, what the buyer's earlier paid orders there used.
     """
     this_order: list[Money] = []  # goods + shipping of the parcels estimated so far
 
@@ -193,9 +193,14 @@ def landed_cost_estimator(
         # Only where the engine asks for it (a per-period allowance), count what was used and
         # estimate again: other destinations cost no extra query.
         window = result.allowance_window
-        if buyer_id is not None and window is not None:
+        if window is not None and (buyer_id is not None or this_order):
+            # This order's earlier parcels count for anyone (a quote too); paid orders need a buyer.
             used = Money.zero(shipment.currency)
-            earlier = allowance.paid_to(session, buyer_id, shipment.to_country, *window)
+            earlier = (
+                allowance.paid_to(session, buyer_id, shipment.to_country, *window)
+                if buyer_id is not None
+                else []
+            )
             for value in [*earlier, *this_order]:
                 used = used + rates.convert(value, shipment.currency)
             result = run(session, shipment, used)
