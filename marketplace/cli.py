@@ -154,12 +154,12 @@ def orders_expire() -> None:
     delete carts idle for CART_TTL_DAYS."""
     from marketplace.checkout import carts
     from marketplace.db import utcnow
-    from marketplace.orders import idempotency, services
+    from marketplace.orders import expiry, idempotency
 
     now = utcnow()
     ttl = dt.timedelta(days=int(current_app.config["MARKETPLACE"]["CART_TTL_DAYS"]))
     with _session() as session:
-        expired = services.expire_due(session, now)
+        expired = expiry.expire_due(session, now)
         purged = idempotency.purge_expired(session, now)
         deleted = carts.delete_idle_carts(session, now, ttl=ttl)
         session.commit()

@@ -8,10 +8,11 @@ every digit as text on SQLite and as NUMERIC on PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import uuid
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -43,6 +44,29 @@ def utcnow() -> dt.datetime:
 def new_id() -> str:
     """Public ids are random UUIDs: they reveal neither volume nor order."""
     return str(uuid.uuid4())
+
+
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+class StrEnumColumn(types.TypeDecorator[E], Generic[E]):
+    """A StrEnum stored as its value in a VARCHAR; the model attribute is the enum member.
+
+    The allowed values are also a CHECK constraint on the table, so the database refuses others.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_type: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum_type = enum_type
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum_type(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum_type(value)
 
 
 class UTCDateTime(types.TypeDecorator[dt.datetime]):

@@ -55,12 +55,6 @@ class Conflict(DomainError):
     default_detail = _("The request conflicts with the current state.")
 
 
-class PreconditionFailed(DomainError):
-    status = 412
-    code = "precondition_failed"
-    default_detail = _("A precondition of the request failed.")
-
-
 class Invalid(DomainError):
     status = 422
     code = "invalid"

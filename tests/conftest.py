@@ -17,6 +17,7 @@ from marketplace.cli import alembic_config
 from marketplace.db import make_engine
 from marketplace.reference import load_all
 from tests.database import backend, fresh_database
+from tests.factories import Market, make_market, store_rates
 from tests.helpers import Api
 
 
@@ -92,3 +93,15 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def api(client: FlaskClient) -> Api:
     return Api(client)
+
+
+@pytest.fixture
+def current_rates(session: Session) -> str:
+    """The orders and payments tests' rates (tests.factories.ORDER_RATES) as the current set."""
+    return store_rates(session)
+
+
+@pytest.fixture
+def market(api: Api, session: Session, current_rates: str) -> Market:
+    """A small market: a buyer, sellers in CNY and TRY with shipping rates, a brokerage."""
+    return make_market(api, session)

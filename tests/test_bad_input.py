@@ -1,4 +1,4 @@
-"""Issue 2: every endpoint that takes a JSON body answers bad bodies with problem+json and changes nothing.
+"""Every endpoint that takes a JSON body answers bad bodies with problem+json and changes nothing.
 
 The endpoints are read from the application's own URL map and their documented request schemas, so
 an endpoint added later is covered without touching this file.

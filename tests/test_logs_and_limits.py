@@ -1,4 +1,4 @@
-"""Issue 2: JSON logs that carry the request id; token creation limited per email across addresses."""
+"""JSON logs that carry the request id; token creation limited per email across addresses."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 2: the README's configuration table is config/__init__.py's DEFAULTS, no more, no less."""
+"""The README's configuration table is config/__init__.py's DEFAULTS, no more, no less."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import Base, country_code, created_at, uuid_pk
+from marketplace.db import Base, StrEnumColumn, country_code, created_at, uuid_pk
 
 
 class OrganisationKind(enum.StrEnum):
@@ -63,7 +63,7 @@ class Organisation(Base):
     )
 
     id: Mapped[uuid_pk]
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[OrganisationKind] = mapped_column(StrEnumColumn(OrganisationKind, 16))
     name: Mapped[str] = mapped_column(String(200))
     country: Mapped[country_code]
     address: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -191,7 +191,7 @@ def create_organisation(
     """A seller or brokerage, with its creator as owner."""
     countries = data.get("countries", ())
     fields = {key: value for key, value in data.items() if key != "countries"}
-    organisation = Organisation(kind=kind.value, **fields)
+    organisation = Organisation(kind=kind, **fields)
     organisation.served_countries = [BrokerageCountry(country=c) for c in sorted(set(countries))]
     session.add(organisation)
     session.flush()
@@ -206,7 +206,7 @@ def get_organisation(
     session: Session, organisation_id: str, kind: OrganisationKind
 ) -> Organisation:
     organisation = session.get(Organisation, organisation_id)
-    if organisation is None or organisation.kind != kind.value:
+    if organisation is None or organisation.kind != kind:
         raise NotFound()
     return organisation
 
@@ -229,7 +229,7 @@ def require_member(
         .where(
             Membership.organisation_id == organisation_id,
             Membership.user_id == user.id,
-            Organisation.kind == kind.value,
+            Organisation.kind == kind,
         )
     )
     if membership is None:
@@ -245,7 +245,7 @@ def organisation_ids(session: Session, user_id: str, kind: OrganisationKind) -> 
         session.scalars(
             select(Membership.organisation_id)
             .join(Organisation, Organisation.id == Membership.organisation_id)
-            .where(Membership.user_id == user_id, Organisation.kind == kind.value)
+            .where(Membership.user_id == user_id, Organisation.kind == kind)
         )
     )
 
@@ -300,7 +300,7 @@ def brokerages_serving(
     session: Session, country: str | None, *, limit: int, cursor: str | None
 ) -> tuple[list[Organisation], str | None]:
     """Brokerages by name (then id), optionally those serving `country`; keyset-paged."""
-    query = select(Organisation).where(Organisation.kind == OrganisationKind.BROKERAGE.value)
+    query = select(Organisation).where(Organisation.kind == OrganisationKind.BROKERAGE)
     if country:
         query = query.join(BrokerageCountry).where(BrokerageCountry.country == country)
     if cursor is not None:

@@ -14,7 +14,7 @@ from marketplace.api import context
 from marketplace.api.catalogue import content_locales
 from marketplace.api.idempotency import idempotent
 from marketplace.api.money_fields import MoneyOutputSchema
-from marketplace.api.orders import OrderSchema, ShipToSchema, order_out
+from marketplace.api.orders.schemas import OrderSchema, ShipToSchema
 from marketplace.api.schemas import CurrencyCode, LocaleTag, StrictSchema
 from marketplace.checkout import carts
 from marketplace.db import utcnow
@@ -132,9 +132,16 @@ class CartSchema(ma.Schema):
 
 
 class CompletedSchema(OrderSchema):
+    """Dumps a completed cart: its order, and for a guest the token to read it with."""
+
     access_token = fields.String(
         metadata={"description": "Guests only: a bearer token to read this order later"}
     )
+
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        if attr == "access_token":
+            return obj.access_token if obj.access_token is not None else ma.missing
+        return super().get_attribute(obj.order, attr, default)
 
 
 def _money(units: int, currency: str) -> dict[str, str]:
@@ -302,10 +309,10 @@ class CartLineResource(MethodView):
     response="CONFLICT",
     description="`cart_not_orderable` with the cart's `problems` (stock, destination, stale rate, missing address field or email); `cart_completed`; `idempotency_key_reused`",
 )
-def complete(cart_id: str) -> dict[str, Any]:
+def complete(cart_id: str) -> carts.Completed:
     """Order the cart as priced now: stock reserved and the order created in one transaction."""
     settings = context.settings()
-    completed = carts.complete_cart(
+    return carts.complete_cart(
         context.db(),
         context.current_user(),
         cart_id,
@@ -315,7 +322,3 @@ def complete(cart_id: str) -> dict[str, Any]:
         token_ttl=int(settings["TOKEN_TTL"]),
         locales=content_locales(None),
     )
-    out = order_out(completed.order)
-    if completed.access_token:
-        out["access_token"] = completed.access_token
-    return out

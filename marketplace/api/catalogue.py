@@ -22,7 +22,7 @@ from marketplace.checkout import pricing
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, Invalid
 from marketplace.i18n import current_locale
-from marketplace.money import Money, RateTable, parse_amount
+from marketplace.money import Money, parse_amount
 
 blp = Blueprint("catalogue", __name__, description="The public catalogue, localized and converted")
 
@@ -244,7 +244,9 @@ def catalogue(query: dict[str, Any]) -> Response:
         }
     )
     rates = listings.current_rates()
-    page = browse.browse(context.db(), request_query, rates)
+    page = browse.browse(
+        context.db(), request_query, rates, max_rate_age=context.settings()["MAX_RATE_AGE"]
+    )
     ui = current_locale()
     payload = {
         "items": [_item_api(item, ui) for item in page.items],
@@ -252,23 +254,9 @@ def catalogue(query: dict[str, Any]) -> Response:
         "locale": page.locale,
         "currency": page.currency,
         "sort": page.sort,
-        "rates_stale": _converted_with_stale_rates(rates, page.currency, page.items),
+        "rates_stale": page.rates_stale,
     }
     return _cached(payload, page.locale)
-
-
-def _converted_with_stale_rates(
-    rates: RateTable | None, display: str | None, items: list[browse.CatalogueItem]
-) -> bool:
-    """Issue 3: a stale rate set may still price the catalogue, but the page says so."""
-    if rates is None or display is None:
-        return False
-    converted = {item.list_price.currency for item in items} - {display}
-    if not converted:
-        return False
-    known = set(rates.rates) | {rates.base}
-    max_age, now = context.settings()["MAX_RATE_AGE"], utcnow()
-    return any(rates.is_stale(code, now, max_age) for code in (converted | {display}) & known)
 
 
 @blp.route("/catalogue/<listing_id>", methods=["GET"])

@@ -39,12 +39,6 @@ def close_session(error: BaseException | None) -> None:
         session.close()
 
 
-def commit() -> None:
-    session: Session | None = g.get("db")
-    if session is not None:
-        session.commit()
-
-
 def bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")

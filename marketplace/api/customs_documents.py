@@ -1,4 +1,5 @@
-"""Customs declarations, documents and brokers' manifests of shipments (API.md, "Customs")."""
+"""Customs declarations, documents and brokers' manifests of shipments (docs/api-conventions.md,
+"Customs paperwork")."""
 
 from __future__ import annotations
 
@@ -191,7 +192,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 def caller_or_404(view: F) -> F:
     """Like `context.user_required`, but an anonymous caller is told nothing exists (404).
 
-    Issue 8: a shipment's paperwork is personal and commercial data; whoever may not read it,
+    A shipment's paperwork is personal and commercial data; whoever may not read it,
     signed in or not, cannot learn that it exists. A token that is present but bad is still a 401.
     """
 

@@ -1,4 +1,4 @@
-"""`@idempotent`: honour the Idempotency-Key header on a POST view (API.md "Idempotency").
+"""`@idempotent`: honour the Idempotency-Key header on a POST view (docs/api-conventions.md, "Idempotency").
 
 Place it under `@context.user_required` (or `user_optional`) and above flask-smorest's `arguments`/`response`, so it
 sees the finished response:

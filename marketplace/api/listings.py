@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import marshmallow as ma
@@ -79,8 +78,8 @@ class ListingFieldsSchema(StrictSchema):
     origin_country = Country(required=True)
     ships_to = ShipsTo(required=True)
     status = fields.String(
-        load_default=ListingStatus.DRAFT.value,
-        validate=validate.OneOf([ListingStatus.DRAFT.value, ListingStatus.PUBLISHED.value]),
+        load_default=ListingStatus.DRAFT,
+        validate=validate.OneOf([ListingStatus.DRAFT, ListingStatus.PUBLISHED]),
     )
 
 
@@ -151,23 +150,11 @@ class ImportResultSchema(StrictSchema):
     rows = fields.Integer(required=True)
 
 
-_rates_cache: dict[str, tuple[float, RateTable | None]] = {}
-
-
 def current_rates() -> RateTable | None:
-    """The rate table in force, or None before any rates were loaded (prices shown as listed).
-
-    Kept per process for CATALOGUE_RATES_TTL seconds: rates change daily, catalogue pages are
-    read thousands of times a second, and reading the set costs two queries.
-    """
-    ttl = context.settings()["CATALOGUE_RATES_TTL"]
-    cached = _rates_cache.get("current")
-    if ttl and cached is not None and time.monotonic() - cached[0] < ttl:
-        return cached[1]
-    rate_set = money_services.latest_rate_set(context.db())
-    table = None if rate_set is None else money_services.table_of(rate_set)
-    _rates_cache["current"] = (time.monotonic(), table)
-    return table
+    """The rate table in force for catalogue pages and listings (None: prices shown as listed)."""
+    return money_services.current_rates(
+        context.db(), reuse_for=context.settings()["CATALOGUE_RATES_TTL"]
+    )
 
 
 @blp.route("/listings")

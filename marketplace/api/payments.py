@@ -3,9 +3,9 @@ bank transfer, seller balances."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
+import marshmallow as ma
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -20,17 +20,11 @@ from marketplace.api.schemas import Country, CurrencyCode, StrictSchema, text
 from marketplace.db import utcnow
 from marketplace.errors import NotFound
 from marketplace.i18n import _
-from marketplace.money import Money
 from marketplace.payments import ledger, order_payments, services
 from marketplace.payments.adapters import GATEWAY_NAMES
-from marketplace.payments.gateway import (
-    PaymentGateway,
-    PaymentKind,
-    TransferInstructions,
-    WebhookRequest,
-)
-from marketplace.payments.models import Payment, PaymentRefund
-from marketplace.payments.services import Listeners
+from marketplace.payments.gateway import PaymentGateway, PaymentKind, WebhookRequest
+from marketplace.payments.models import Payment
+from marketplace.payments.services import Listeners, StartedPayment
 
 blp = Blueprint("payments", __name__, description="Payments, gateway webhooks and seller balances")
 
@@ -57,11 +51,13 @@ class PaymentSchema(Schema):
 
 
 class TransferInstructionsSchema(Schema):
-    beneficiary = fields.String(required=True)
-    bank_name = fields.String(required=True)
-    iban = fields.String()
-    account_number = fields.String()
-    swift_bic = fields.String()
+    """Dumps TransferInstructions: the account's details beside what to quote, how much, by when."""
+
+    beneficiary = fields.String(required=True, attribute="account.beneficiary")
+    bank_name = fields.String(required=True, attribute="account.bank_name")
+    iban = fields.String(attribute="account.iban")
+    account_number = fields.String(attribute="account.account_number")
+    swift_bic = fields.String(attribute="account.swift_bic")
     reference = fields.String(
         required=True, metadata={"description": "The order number, to quote on the transfer"}
     )
@@ -71,8 +67,16 @@ class TransferInstructionsSchema(Schema):
         metadata={"description": "Pay by then: the order holds its stock until this moment"},
     )
 
+    @ma.post_dump
+    def _without_empty(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        """An account has an IBAN or a local number, not always both: absent, not null."""
+        return {key: value for key, value in data.items() if value is not None}
+
 
 class PaymentStartedSchema(PaymentSchema):
+    """Dumps a StartedPayment: the payment, and what the storefront needs to finish it (the
+    card's client secret and publishable key, or a bank transfer's instructions)."""
+
     client_secret = fields.String(
         metadata={
             "description": "Stripe only: for the storefront's Stripe.js to confirm the payment"
@@ -84,6 +88,11 @@ class PaymentStartedSchema(PaymentSchema):
     instructions = fields.Nested(
         TransferInstructionsSchema, metadata={"description": "Bank transfer only: where to pay"}
     )
+
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        if attr in ("client_secret", "publishable_key", "instructions"):
+            return getattr(obj, attr) or ma.missing
+        return super().get_attribute(obj.payment, attr, default)
 
 
 class PaymentMethodQuerySchema(StrictSchema):
@@ -162,40 +171,17 @@ def _listeners() -> Listeners:
     return listeners
 
 
-def payment_view(payment: Payment) -> dict[str, Any]:
-    return {
-        "id": payment.id,
-        "order_id": payment.order_id,
-        "gateway": payment.gateway,
-        "status": payment.status,
-        "amount": Money.from_minor(payment.amount_minor, payment.currency).to_api(),
-        "refunded": Money.from_minor(payment.refunded_minor, payment.currency).to_api(),
-        "created_at": payment.created_at,
-    }
-
-
-def refund_view(refund: PaymentRefund) -> dict[str, Any]:
-    return {
-        "id": refund.id,
-        "shipment_id": refund.shipment_id,
-        "amount": Money.from_minor(refund.amount_minor, refund.currency).to_api(),
-        "status": refund.status,
-        "reason": refund.reason,
-        "created_at": refund.created_at,
-    }
-
-
 @blp.route("/orders/<order_id>/payments")
 class OrderPayments(MethodView):
     @context.user_required
     @blp.response(200, PaymentSchema(many=True))
     @blp.alt_response(404, response="NOT_FOUND", description="No such order, or not the caller's")
-    def get(self, order_id: str) -> list[dict[str, Any]]:
+    def get(self, order_id: str) -> list[Payment]:
         """The order's payments, for its buyer, the sellers of its shipments and operators."""
         payments = order_payments.order_payments(
             context.db(), context.require_user(), order_id, now=utcnow()
         )
-        return [payment_view(payment) for payment in payments]
+        return payments
 
     @context.user_required
     @idempotent
@@ -215,7 +201,7 @@ class OrderPayments(MethodView):
     @blp.alt_response(
         502, response="BAD_GATEWAY", description="`payment_gateway_error`: nothing was recorded"
     )
-    def post(self, body: dict[str, Any], order_id: str) -> dict[str, Any]:
+    def post(self, body: dict[str, Any], order_id: str) -> StartedPayment:
         """The buyer pays their order's grand total in the order currency (Stripe or bank transfer)."""
         started = order_payments.pay_order(
             context.db(),
@@ -226,26 +212,7 @@ class OrderPayments(MethodView):
             idempotency_key=request.headers.get(HEADER),
             now=utcnow(),
         )
-        view = payment_view(started.payment)
-        if started.client_secret:
-            view["client_secret"] = started.client_secret
-        if started.publishable_key:
-            view["publishable_key"] = started.publishable_key
-        if started.instructions:
-            view["instructions"] = _instructions_view(started.instructions)
-        return view
-
-
-def _instructions_view(instructions: TransferInstructions) -> dict[str, Any]:
-    account = {
-        key: value for key, value in dataclasses.asdict(instructions.account).items() if value
-    }
-    return {
-        **account,
-        "reference": instructions.reference,
-        "amount": instructions.amount.to_api(),
-        "due_at": instructions.due_at,
-    }
+        return started
 
 
 @blp.route("/payment-methods", methods=["GET"])
@@ -293,7 +260,7 @@ def payment_methods(query: dict[str, Any]) -> list[dict[str, Any]]:
     response="UNPROCESSABLE_ENTITY",
     description="`refund_currency_mismatch`, `shipment_required`, invalid fields",
 )
-def refund_order(body: dict[str, Any], order_id: str) -> dict[str, Any]:
+def refund_order(body: dict[str, Any], order_id: str) -> order_payments.OrderRefund:
     """Refund a shipment (its seller) or the order (an operator), fully or partly, never more than paid."""
     refunded = order_payments.refund_order(
         context.db(),
@@ -307,10 +274,7 @@ def refund_order(body: dict[str, Any], order_id: str) -> dict[str, Any]:
         idempotency_key=request.headers.get(HEADER),
         now=utcnow(),
     )
-    return {
-        "payment": payment_view(refunded.payment),
-        "refunds": [refund_view(r) for r in refunded.refunds],
-    }
+    return refunded
 
 
 @blp.route("/webhooks/stripe", methods=["POST"])
@@ -350,7 +314,7 @@ def stripe_webhook() -> dict[str, Any]:
 @blp.route("/payments/<payment_id>/capture", methods=["POST"])
 @context.user_required
 @blp.response(200, PaymentSchema)
-def capture_payment(payment_id: str) -> dict[str, Any]:
+def capture_payment(payment_id: str) -> Payment:
     """An operator confirms that a bank transfer arrived: the payment succeeds."""
     require_operator(context.require_user())
     session = context.db()
@@ -358,22 +322,14 @@ def capture_payment(payment_id: str) -> dict[str, Any]:
     captured = services.capture_payment(
         session, _gateway(payment.gateway), payment.id, _listeners()
     )
-    return payment_view(captured)
+    return captured
 
 
 @blp.route("/sellers/<seller_id>/balance", methods=["GET"])
 @context.user_required
 @blp.response(200, BalanceSchema)
-def seller_balance(seller_id: str) -> dict[str, Any]:
+def seller_balance(seller_id: str) -> ledger.SellerBalance:
     """What the platform owes a seller: sales, commission, refunds, payouts and payable."""
     session = context.db()
     require_member(session, context.require_user(), seller_id, OrganisationKind.SELLER)
-    balance = ledger.seller_balance(session, seller_id)
-    return {
-        "seller_id": balance.seller_id,
-        "currency": balance.currency,
-        **{
-            name: getattr(balance, name).to_api()
-            for name in ("sales", "commission", "refunds", "payouts", "payable")
-        },
-    }
+    return ledger.seller_balance(session, seller_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, true
@@ -26,6 +26,7 @@ from marketplace.catalogue.models import (
     ListingStatus,
     ListingTranslation,
 )
+from marketplace.db import utcnow
 from marketplace.errors import DomainError, Invalid, NotFound
 from marketplace.i18n import _
 from marketplace.money import MissingRate, Money, RateTable
@@ -96,7 +97,7 @@ class CataloguePage:
     locale: str
     currency: str | None
     sort: str
-    extra: dict[str, Any] = field(default_factory=dict)
+    rates_stale: bool = False
 
 
 @functools.lru_cache(maxsize=256)
@@ -173,7 +174,7 @@ def _price_filter(query: CatalogueQuery, rates: RateTable | None) -> ColumnEleme
 def _filters(
     query: CatalogueQuery, rates: RateTable | None, dialect: str
 ) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = [Listing.status == ListingStatus.PUBLISHED.value]
+    where: list[ColumnElement[bool]] = [Listing.status == ListingStatus.PUBLISHED]
     if query.category:
         where.append(Listing.category.in_(categories.subtree(query.category)))
     if query.ship_to:
@@ -235,8 +236,19 @@ def _keyset(
     return order, or_(score < points, and_(score == points, Listing.id > last))
 
 
-def browse(session: Session, query: CatalogueQuery, rates: RateTable | None) -> CataloguePage:
-    """One page of the public catalogue; `rates` converts prices (None: shown as listed)."""
+def browse(
+    session: Session,
+    query: CatalogueQuery,
+    rates: RateTable | None,
+    *,
+    now: dt.datetime | None = None,
+    max_rate_age: int | None = None,
+) -> CataloguePage:
+    """One page of the public catalogue; `rates` converts prices (None: shown as listed).
+
+    With `max_rate_age` (seconds), the page says whether a rate older than that converted it:
+    a stale rate set may still price the catalogue, unlike orders, which refuse it.
+    """
     dialect = session.get_bind().dialect.name
     if (query.min_price or query.max_price) and query.currency is None:
         raise CurrencyRequired(errors={"currency": [CurrencyRequired.default_detail]})
@@ -258,12 +270,35 @@ def browse(session: Session, query: CatalogueQuery, rates: RateTable | None) -> 
     order, after = _keyset(sort, query.cursor, score)
     if after is not None:
         where.append(after)
-    rows = session.execute(statement.where(*where).order_by(*order).limit(query.limit + 1)).all()
-    more = len(rows) > query.limit
-    rows = rows[: query.limit]
+    rows, next_cursor = pagination.page(
+        session.execute(statement.where(*where).order_by(*order).limit(query.limit + 1)).all(),
+        query.limit,
+        lambda last: _next_cursor(sort, last),
+    )
     items = [_item(row, chain, query.currency, rates) for row in rows]
-    next_cursor = _next_cursor(sort, rows[-1]) if more and rows else None
-    return CataloguePage(items, next_cursor, locales.canonical(query.locale), query.currency, sort)
+    stale = max_rate_age is not None and _priced_with_stale_rates(
+        items, query.currency, rates, now or utcnow(), max_rate_age
+    )
+    return CataloguePage(
+        items, next_cursor, locales.canonical(query.locale), query.currency, sort, stale
+    )
+
+
+def _priced_with_stale_rates(
+    items: list[CatalogueItem],
+    display: str | None,
+    rates: RateTable | None,
+    now: dt.datetime,
+    max_age: int,
+) -> bool:
+    """Whether converting this page's prices used a rate older than `max_age` seconds."""
+    if rates is None or display is None:
+        return False
+    converted = {item.list_price.currency for item in items} - {display}
+    if not converted:
+        return False
+    known = set(rates.rates) | {rates.base}
+    return any(rates.is_stale(code, now, max_age) for code in (converted | {display}) & known)
 
 
 def _next_cursor(sort: str, row: Any) -> str:
@@ -329,7 +364,7 @@ def item(
     chain = locales.preference_chain(locale, *fallbacks)
     statement = _columns(chain, session.get_bind().dialect.name)
     row = session.execute(
-        statement.where(Listing.id == listing_id, Listing.status == ListingStatus.PUBLISHED.value)
+        statement.where(Listing.id == listing_id, Listing.status == ListingStatus.PUBLISHED)
     ).first()
     if row is None:
         raise NotFound()

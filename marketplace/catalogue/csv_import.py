@@ -291,7 +291,7 @@ def _parse_row(
         pass
     elif not destinations or any(c not in COUNTRIES for c in destinations):
         fail("ships_to", _("Write * for everywhere, or country codes separated by spaces."))
-    status = cells.get("status") or ListingStatus.DRAFT.value
+    status = cells.get("status") or ListingStatus.DRAFT
     if status in {s.value for s in ListingStatus}:
         values["status"] = status
     else:

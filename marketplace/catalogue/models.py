@@ -25,8 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import Base, created_at, utcnow, uuid_pk
-from marketplace.money import Money
+from marketplace.db import Base, StrEnumColumn, created_at, utcnow, uuid_pk
+from marketplace.money import MoneyColumn
 
 
 class ListingStatus(enum.StrEnum):
@@ -82,7 +82,9 @@ class Listing(Base):
     hs_code: Mapped[str] = mapped_column(String(10))
     origin_country: Mapped[str] = mapped_column(String(2), index=True)
     ships_everywhere: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(16), default=ListingStatus.DRAFT.value)
+    status: Mapped[ListingStatus] = mapped_column(
+        StrEnumColumn(ListingStatus, 16), default=ListingStatus.DRAFT
+    )
     # Case- and accent-folded text of the listing and all its translations: what `q` searches.
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[created_at]
@@ -95,9 +97,7 @@ class Listing(Base):
         cascade="all, delete-orphan", lazy="selectin", order_by="ListingDestination.country"
     )
 
-    @property
-    def price(self) -> Money:
-        return Money.from_minor(self.price_minor, self.currency)
+    price = MoneyColumn("price_minor")
 
     @property
     def ships_to(self) -> list[str]:

@@ -240,7 +240,7 @@ def remove_listing(session: Session, user: User, listing_id: str) -> bool:
         return True
     except IntegrityError:
         listing = get_own_listing(session, user, listing_id)
-        listing.status = ListingStatus.ARCHIVED.value
+        listing.status = ListingStatus.ARCHIVED
         session.flush()
         return False
 

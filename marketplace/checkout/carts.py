@@ -29,7 +29,9 @@ from marketplace.i18n import _
 from marketplace.money import RateTable
 from marketplace.money import services as money
 from marketplace.money.rates import StaleRate, ensure_fresh
-from marketplace.orders import services as orders
+from marketplace.orders import placing as orders
+from marketplace.orders import queries
+from marketplace.orders.errors import ListingUnavailable, NotShippedTo
 from marketplace.orders.models import Incoterm, OrderLine, Shipment
 
 MAX_LINES = 100
@@ -83,12 +85,12 @@ class PricedCart:
     def shipments(self) -> list[Shipment]:
         return self.priced.shipments if self.priced else []
 
-    def totals(self) -> orders.Totals | None:
+    def totals(self) -> queries.Totals | None:
         if self.priced is not None:
             return self.priced.totals
         if self.currency is None:
             return None
-        return orders.totals_of(self.currency, [])
+        return queries.totals_of(self.currency, [])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,7 +170,7 @@ def add_line(
     listing = session.get(Listing, listing_id)
     if listing is None or listing.status != ListingStatus.PUBLISHED.value:
         message = _("No published listing has this id.")
-        raise orders.ListingUnavailable(errors={"listing_id": [message]})
+        raise ListingUnavailable(errors={"listing_id": [message]})
     if cart.ship_to is not None:
         _require_shipped(session, [listing_id], cart.ship_to["country"], "listing_id")
     line = next(
@@ -249,7 +251,7 @@ def _require_shipped(
     ]
     if unshipped:
         message = _("This listing is not shipped to %(country)s.", country=country)
-        raise orders.NotShippedTo(errors={field_name: [message]})
+        raise NotShippedTo(errors={field_name: [message]})
 
 
 def delete_idle_carts(session: Session, now: dt.datetime, *, ttl: dt.timedelta) -> int:
@@ -423,7 +425,7 @@ def _check_rates(
 
 @dataclass
 class Completed:
-    order: orders.OrderView
+    order: queries.OrderView
     access_token: str | None  # a guest's token to read the order with
 
 

@@ -1,5 +1,5 @@
 """Placing and cancelling orders: where orders meet current rates (money), landed cost (customs)
-and refunds (payments). The orders services take all three as parameters, so tests and
+and refunds (payments). The orders package takes all three as parameters, so tests and
 benchmarks can pass their own; the views call these.
 """
 
@@ -14,7 +14,8 @@ from marketplace.accounts.models import User
 from marketplace.checkout import pricing
 from marketplace.customs import addresses
 from marketplace.money import services as money
-from marketplace.orders import services
+from marketplace.orders import lifecycle, queries
+from marketplace.orders import placing as ordering
 from marketplace.payments import order_payments
 from marketplace.payments import services as payments
 from marketplace.payments.gateway import PaymentGateway
@@ -24,13 +25,13 @@ from marketplace.payments.services import Listeners
 def place_order(
     session: Session,
     buyer: User,
-    request: services.OrderRequest,
+    request: ordering.OrderRequest,
     *,
     now: dt.datetime,
     reservation: dt.timedelta,
-    max_rate_age: dt.timedelta,
+    max_rate_age: dt.timedelta | None,
     locales: tuple[str, ...] = (),
-) -> services.OrderView:
+) -> queries.OrderView:
     """An order priced with today's rates (copied onto it) and each parcel's landed cost,
     refusing (422 `address_incomplete`) a `ship_to` its parcels cannot travel on; its lines keep
     their titles in the buyer's `locales` (best first) too."""
@@ -48,7 +49,7 @@ def place_order(
     addresses.require_complete(
         request.ship_to, cn23=pricing.needs_cn23(rates, pricing.contents(priced))
     )
-    return services.record_order(session, buyer, priced, now=now, reservation=reservation)
+    return ordering.record_order(session, buyer, priced, now=now, reservation=reservation)
 
 
 def cancel_order(
@@ -59,11 +60,11 @@ def cancel_order(
     now: dt.datetime,
     gateways: Mapping[str, PaymentGateway],
     listeners: Listeners,
-) -> services.OrderView:
+) -> queries.OrderView:
     """Cancel an order and the bank transfers it still awaits; a paid one gets back all that
     remains through the gateway it was paid with (the order's ledger and status follow the
     payment listeners)."""
     refund = order_payments.refund_cancelled_order(gateways, listeners)
-    view = services.cancel_order(session, user, order_id, now=now, refund=refund)
+    view = lifecycle.cancel_order(session, user, order_id, now=now, refund=refund)
     payments.cancel_pending_transfers(session, gateways, order_id)
     return view

@@ -23,7 +23,7 @@ from marketplace.errors import DomainError
 from marketplace.i18n import use_locale
 from marketplace.money import MissingRate, Money, RateTable
 from marketplace.orders import allowance
-from marketplace.orders import services as orders
+from marketplace.orders import placing as orders
 from marketplace.orders.landed_cost import LandedCost, LandedCostEstimator, ShipmentForCustoms
 
 TOTALS = ("goods", "shipping", "duties", "taxes", "duties_and_taxes", "landed_cost")

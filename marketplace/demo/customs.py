@@ -13,7 +13,7 @@ from marketplace.accounts import services as accounts
 from marketplace.accounts.models import OrganisationKind, User
 from marketplace.db import utcnow
 from marketplace.errors import DomainError
-from marketplace.orders import services as orders
+from marketplace.orders import lifecycle, queries
 from marketplace.paperwork import shipments
 
 DEMO_BUYER = "buyer@demo.example"
@@ -28,13 +28,13 @@ def load(session: Session, settings: dict[str, Any]) -> str:
     brokerages = accounts.organisation_ids(session, broker.id, OrganisationKind.BROKERAGE)
     now = utcnow()
     issued = 0
-    for view in orders.list_orders(session, buyer, now=now, limit=10, cursor=None).items:
+    for view in queries.list_orders(session, buyer, now=now, limit=10, cursor=None).items:
         for shipment in view.shipments:
             if shipment.status not in shipments.PAID:
                 continue
             try:
                 if shipment.brokerage_id is None and brokerages:
-                    orders.designate_broker(session, buyer, shipment.id, brokerages[0], now=now)
+                    lifecycle.designate_broker(session, buyer, shipment.id, brokerages[0], now=now)
                 # Idempotent: the same declaration renders the same bytes, so no new version.
                 shipments.issue(session, shipment.id, now=now)
             except DomainError as exc:  # e.g. a rate set without XDR: the demo serves the rest

@@ -18,13 +18,12 @@ from sqlalchemy.orm import Session
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import OrganisationKind, User
 from marketplace.catalogue.models import Listing, ListingStatus
-from marketplace.checkout import pricing
+from marketplace.checkout import placing as checkout
 from marketplace.db import utcnow
 from marketplace.demo.accounts import SELLERS
 from marketplace.errors import DomainError
 from marketplace.money import Money
-from marketplace.money import services as money
-from marketplace.orders import services, shipping
+from marketplace.orders import lifecycle, placing, shipping
 from marketplace.orders.models import Order
 
 # Seller email -> rows of (countries, base, per kg) in the seller's currency.
@@ -90,7 +89,7 @@ def _demo_order(session: Session, settings: dict[str, Any]) -> str:
         return f"demo order {existing}"
     listings = session.scalars(
         select(Listing)
-        .where(Listing.status == ListingStatus.PUBLISHED.value, Listing.stock >= 2)
+        .where(Listing.status == ListingStatus.PUBLISHED, Listing.stock >= 2)
         .order_by(Listing.created_at, Listing.id)
         .limit(20)
     ).all()
@@ -107,22 +106,20 @@ def _demo_order(session: Session, settings: dict[str, Any]) -> str:
         return "no demo order (no published listings yet)"
     now = utcnow()
     try:
-        rates = money.current_table(session)
-        view = services.place_order(
+        view = checkout.place_order(
             session,
             buyer,
-            services.OrderRequest(
+            placing.OrderRequest(
                 currency="KZT",
-                lines=[services.LineRequest(listing.id, 1) for listing in chosen.values()],
+                lines=[placing.LineRequest(listing.id, 1) for listing in chosen.values()],
                 ship_to=DEMO_ADDRESS,
                 incoterm="DDP",
             ),
-            rates=rates,
             now=now,
             reservation=dt.timedelta(minutes=settings["ORDER_RESERVATION_MINUTES"]),
-            estimate=pricing.landed_cost_estimator(rates, now.date()),
+            max_rate_age=None,
         )
     except DomainError as exc:  # e.g. no rates loaded: the demo still serves everything else
         return f"no demo order ({exc.error_code})"
-    services.mark_paid(session, view.order.id, now=now, payment_reference="demo")
+    lifecycle.mark_paid(session, view.order.id, now=now, payment_reference="demo")
     return f"demo order {view.order.number} (paid, {len(view.shipments)} shipments)"

@@ -26,7 +26,7 @@ DEMO_REFERENCE = "demo"  # what marketplace/demo/orders.py marks its order paid 
 def load(session: Session, settings: dict[str, Any]) -> str:
     order = session.scalar(
         select(Order).where(
-            Order.payment_reference == DEMO_REFERENCE, Order.status == OrderStatus.PAID.value
+            Order.payment_reference == DEMO_REFERENCE, Order.status == OrderStatus.PAID
         )
     )
     if order is None:

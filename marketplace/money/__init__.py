@@ -1,7 +1,14 @@
 """Money, currencies, exchange rates and conversion."""
 
 from marketplace.money.currencies import UnknownCurrency, is_known, minor_units
-from marketplace.money.money import CurrencyMismatch, InvalidAmount, Money, allocate, parse_amount
+from marketplace.money.money import (
+    CurrencyMismatch,
+    InvalidAmount,
+    Money,
+    MoneyColumn,
+    allocate,
+    parse_amount,
+)
 from marketplace.money.rates import MissingRate, Quote, RateTable, StaleRate, ensure_fresh
 
 __all__ = [
@@ -9,6 +16,7 @@ __all__ = [
     "InvalidAmount",
     "MissingRate",
     "Money",
+    "MoneyColumn",
     "Quote",
     "RateTable",
     "StaleRate",

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, overload
 
 from marketplace.errors import Invalid
 from marketplace.i18n import _
@@ -118,6 +118,29 @@ class Money:
         """The API shape: a string with exactly the currency's minor-unit digits."""
         rounded = self.quantize()
         return {"amount": format(rounded.amount, "f"), "currency": self.currency}
+
+
+class MoneyColumn:
+    """A model's amount as Money, over its integer minor-units column and its currency column.
+
+    `goods = MoneyColumn("goods_minor")` on a model reads `Money.from_minor(goods_minor,
+    currency)`; schemas dump it like any attribute. Read-only: services write the columns.
+    """
+
+    def __init__(self, minor: str, currency: str = "currency") -> None:
+        self.minor = minor
+        self.currency = currency
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> MoneyColumn: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type) -> Money: ...
+
+    def __get__(self, instance: object | None, owner: type) -> Money | MoneyColumn:
+        if instance is None:
+            return self
+        return Money.from_minor(getattr(instance, self.minor), getattr(instance, self.currency))
 
 
 class InvalidAmount(Invalid):

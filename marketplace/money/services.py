@@ -17,6 +17,7 @@ between the two bases (and take the older date of the two); without a link they 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Mapping
 from decimal import Decimal
 
@@ -53,22 +54,39 @@ def current_rate_set(session: Session) -> RateSet:
 
 
 _tables: dict[str, RateTable] = {}
+_checked: dict[str, tuple[float, str | None]] = {}
 
 
-def current_table(session: Session) -> RateTable:
-    """The rates in force now, for conversion; 409 `rates_unavailable` if none were ever loaded.
+def current_rates(session: Session, *, reuse_for: float = 0) -> RateTable | None:
+    """The rates in force now, or None before any were loaded: the one way to read them.
 
     A stored set never changes, so its table is kept per process by set id: finding the current
     set's id is one indexed query, and reading its rates (a second one) happens once per set.
+    With `reuse_for` seconds, the process skips even the first query for that long (catalogue
+    pages are read thousands of times a second; rates change daily).
     """
-    set_id = session.scalar(select(RateSet.id).order_by(RateSet.seq.desc()).limit(1))
+    now = time.monotonic()
+    checked = _checked.get("current")
+    if reuse_for and checked is not None and now - checked[0] < reuse_for:
+        set_id = checked[1]
+    else:
+        set_id = session.scalar(select(RateSet.id).order_by(RateSet.seq.desc()).limit(1))
+        _checked["current"] = (now, set_id)
     if set_id is None:
-        raise RatesUnavailable()
+        return None
     table = _tables.get(set_id)
     if table is None:
         table = table_of(get_rate_set(session, set_id))
         _tables.clear()  # only the current set is worth keeping
         _tables[set_id] = table
+    return table
+
+
+def current_table(session: Session) -> RateTable:
+    """The rates in force now, for pricing; 409 `rates_unavailable` if none were ever loaded."""
+    table = current_rates(session)
+    if table is None:
+        raise RatesUnavailable()
     return table
 
 

@@ -16,13 +16,13 @@ from marketplace.accounts.models import Organisation, User
 from marketplace.customs.declaration import DeclarationItem, ServiceClass
 from marketplace.errors import NotFound
 from marketplace.money import Money
-from marketplace.orders.models import Order, OrderLine, OrderStatus, Shipment, ShipmentStatus
-from marketplace.orders.services import expire_due
+from marketplace.orders.expiry import expire_lapsed
+from marketplace.orders.models import Order, OrderLine, Shipment, ShipmentStatus
 
 
 @dataclass(frozen=True)
 class DeclarationData:
-    """A shipment as it was sold, for the declaration and the documents (API.md "Customs")."""
+    """A shipment as it was sold, for the declaration and the documents (docs/api-conventions.md, "Customs paperwork")."""
 
     shipment_id: str
     shipment_status: str
@@ -69,17 +69,13 @@ def declaration_data(session: Session, shipment_id: str, *, now: dt.datetime) ->
     if shipment is None:
         raise NotFound()
     order = shipment.order
-    if order.status == OrderStatus.PENDING_PAYMENT.value and order.expires_at <= now:
-        expire_due(session, now, [order.id])
+    expire_lapsed(session, [order], now)
     exporter = session.get(Organisation, shipment.seller_id)
     buyer = session.get(User, order.buyer_id)
     assert exporter is not None and buyer is not None  # both are RESTRICT foreign keys
     lines = session.scalars(
         select(OrderLine).where(OrderLine.shipment_id == shipment.id).order_by(OrderLine.position)
     )
-
-    def money(units: int, currency: str) -> Money:
-        return Money.from_minor(units, currency)
 
     items = tuple(
         DeclarationItem(
@@ -89,8 +85,8 @@ def declaration_data(session: Session, shipment_id: str, *, now: dt.datetime) ->
             origin_country=line.origin_country,
             quantity=line.quantity,
             net_weight_grams=line.weight_grams * line.quantity,
-            unit_value=money(line.unit_price_minor, line.currency),
-            total_value=money(line.total_minor, line.currency),
+            unit_value=line.unit_price,
+            total_value=line.total,
             line_id=line.id,
             listing_id=line.listing_id,
         )
@@ -113,13 +109,13 @@ def declaration_data(session: Session, shipment_id: str, *, now: dt.datetime) ->
         currency=shipment.currency,
         seller_currency=shipment.seller_currency,
         items=items,
-        goods=money(shipment.goods_minor, shipment.currency),
-        shipping=money(shipment.shipping_minor, shipment.currency),
-        duties=money(shipment.duties_minor, shipment.currency),
-        taxes=money(shipment.taxes_minor, shipment.currency),
-        collected=money(shipment.collected_minor, shipment.currency),
-        goods_seller=money(shipment.goods_seller_minor, shipment.seller_currency),
-        shipping_seller=money(shipment.shipping_seller_minor, shipment.seller_currency),
+        goods=shipment.goods,
+        shipping=shipment.shipping,
+        duties=shipment.duties,
+        taxes=shipment.taxes,
+        collected=shipment.collected,
+        goods_seller=shipment.goods_seller,
+        shipping_seller=shipment.shipping_seller,
         gross_weight_grams=shipment.weight_grams,
         de_minimis=shipment.de_minimis,
         landed_cost=dict(shipment.landed_cost),
@@ -149,7 +145,7 @@ def designated_shipment_ids(
             .join(Order, Order.id == Shipment.order_id)
             .where(
                 Shipment.brokerage_id == brokerage_id,
-                Shipment.status.in_([ShipmentStatus.READY.value, ShipmentStatus.DISPATCHED.value]),
+                Shipment.status.in_([ShipmentStatus.READY, ShipmentStatus.DISPATCHED]),
                 Order.paid_at >= paid_from,
                 Order.paid_at < paid_before,
             )

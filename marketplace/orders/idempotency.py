@@ -29,7 +29,7 @@ from marketplace.errors import Conflict, Invalid
 from marketplace.i18n import _
 from marketplace.orders.models import IdempotencyKey
 
-# API.md promises at least 24 hours; a little more covers clients retrying across a day boundary.
+# The API promises at least 24 hours (docs/api-conventions.md); a little more covers clients retrying across a day boundary.
 DEFAULT_TTL = dt.timedelta(hours=25)
 MAX_KEY_LENGTH = 255
 

@@ -27,7 +27,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.customs.declaration import ServiceClass
 from marketplace.customs.landed_cost import Incoterm
-from marketplace.db import Base, created_at, minor_units, utcnow, uuid_pk
+from marketplace.db import Base, StrEnumColumn, created_at, minor_units, utcnow, uuid_pk
+from marketplace.money import MoneyColumn
 
 
 class OrderStatus(enum.StrEnum):
@@ -79,6 +80,9 @@ class ShippingRate(Base):
         String(16), default=ServiceClass.LETTER_POST.value, server_default="letter_post"
     )
 
+    base = MoneyColumn("base_minor")
+    per_kg = MoneyColumn("per_kg_minor")
+
 
 class IdempotencyKey(Base):
     """A caller's Idempotency-Key with the request it was first used for and the response given.
@@ -115,7 +119,9 @@ class Order(Base):
     id: Mapped[uuid_pk]
     number: Mapped[str] = mapped_column(String(20), unique=True)
     buyer_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
-    status: Mapped[str] = mapped_column(String(24), default=OrderStatus.PENDING_PAYMENT.value)
+    status: Mapped[OrderStatus] = mapped_column(
+        StrEnumColumn(OrderStatus, 24), default=OrderStatus.PENDING_PAYMENT
+    )
     currency: Mapped[str] = mapped_column(String(3))
     incoterm: Mapped[str] = mapped_column(String(3))
     ship_to: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -141,6 +147,12 @@ class Order(Base):
         back_populates="order", lazy="raise", order_by="Shipment.position"
     )
     fx: Mapped[list[OrderFx]] = relationship(lazy="raise", order_by="OrderFx.position")
+
+    goods = MoneyColumn("goods_minor")
+    shipping = MoneyColumn("shipping_minor")
+    duties = MoneyColumn("duties_minor")
+    taxes = MoneyColumn("taxes_minor")
+    grand_total = MoneyColumn("grand_total_minor")
 
 
 class OrderFx(Base):
@@ -179,7 +191,9 @@ class Shipment(Base):
     brokerage_id: Mapped[str | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="SET NULL")
     )
-    status: Mapped[str] = mapped_column(String(24), default=ShipmentStatus.AWAITING_PAYMENT.value)
+    status: Mapped[ShipmentStatus] = mapped_column(
+        StrEnumColumn(ShipmentStatus, 24), default=ShipmentStatus.AWAITING_PAYMENT
+    )
     incoterm: Mapped[str] = mapped_column(String(3))
     from_country: Mapped[str] = mapped_column(String(2))
     to_country: Mapped[str] = mapped_column(String(2))
@@ -210,6 +224,14 @@ class Shipment(Base):
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="shipment", lazy="raise", order_by="OrderLine.position"
     )
+
+    goods = MoneyColumn("goods_minor")
+    shipping = MoneyColumn("shipping_minor")
+    duties = MoneyColumn("duties_minor")
+    taxes = MoneyColumn("taxes_minor")
+    collected = MoneyColumn("collected_minor")
+    goods_seller = MoneyColumn("goods_seller_minor", "seller_currency")
+    shipping_seller = MoneyColumn("shipping_seller_minor", "seller_currency")
 
 
 class OrderLine(Base):
@@ -246,3 +268,16 @@ class OrderLine(Base):
 
     order: Mapped[Order] = relationship(back_populates="lines", lazy="raise")
     shipment: Mapped[Shipment] = relationship(back_populates="lines", lazy="raise")
+
+    unit_price = MoneyColumn("unit_price_minor")
+    unit_price_seller = MoneyColumn("unit_price_seller_minor", "seller_currency")
+    total = MoneyColumn("total_minor")
+
+    @property
+    def buyer_text(self) -> str:
+        """The title the buyer read (the seller's own where there was no translation)."""
+        return self.buyer_title or self.title
+
+    @property
+    def buyer_text_locale(self) -> str:
+        return self.buyer_locale or self.language

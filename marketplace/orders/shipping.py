@@ -146,7 +146,7 @@ def _row(group: Sequence[ShippingRate]) -> RateRow:
     first = group[0]
     return RateRow(
         countries=tuple(row.country for row in group),
-        base=Money.from_minor(first.base_minor, first.currency),
-        per_kg=Money.from_minor(first.per_kg_minor, first.currency),
+        base=first.base,
+        per_kg=first.per_kg,
         service_class=ServiceClass(first.service_class),
     )

@@ -3,7 +3,7 @@
 The declaration is assembled from orders' `declaration_data` (the shipment as sold), the sellers'
 English translations (catalogue), the sellers' corrections (customs_corrections) and an SDR rate
 for the CN 22 / CN 23 choice. Documents are issued in the request that first needs them once the
-shipment is paid (ARCHITECTURE.md, "Running it"); a correction issues the changed ones again as
+shipment is paid (the default, one machine with no task queue); a correction issues the changed ones again as
 new versions. Who may read comes from orders' `get_shipment`: to anyone else nothing exists.
 """
 
@@ -38,7 +38,7 @@ from marketplace.errors import Conflict, DomainError, Forbidden, Invalid
 from marketplace.i18n import _
 from marketplace.money import Money, RateTable
 from marketplace.money import services as money
-from marketplace.orders import services as orders
+from marketplace.orders import queries
 from marketplace.orders.declarations import (
     DeclarationData,
     declaration_data,
@@ -46,8 +46,8 @@ from marketplace.orders.declarations import (
 )
 from marketplace.orders.models import ShipmentStatus
 
-PAID = frozenset({ShipmentStatus.READY.value, ShipmentStatus.DISPATCHED.value})
-CORRECTABLE = frozenset({ShipmentStatus.AWAITING_PAYMENT.value, ShipmentStatus.READY.value})
+PAID = frozenset({ShipmentStatus.READY, ShipmentStatus.DISPATCHED})
+CORRECTABLE = frozenset({ShipmentStatus.AWAITING_PAYMENT, ShipmentStatus.READY})
 MANIFEST_MAX_DAYS = 92
 MANIFEST_MAX_SHIPMENTS = 2000
 
@@ -102,8 +102,8 @@ def _form_rates(session: Session, rate_set_id: str | None) -> RateTable:
             locked = money.get_table(session, rate_set_id)
             if has_sdr(locked):
                 return locked
-    latest = money.latest_rate_set(session)
-    if latest is not None and has_sdr(current := money.table_of(latest)):
+    current = money.current_rates(session)
+    if current is not None and has_sdr(current):
         return current
     raise SdrRateMissing()
 
@@ -173,7 +173,7 @@ def get_declaration(
     session: Session, user: User, shipment_id: str, *, now: dt.datetime
 ) -> Declaration:
     """GET /shipments/{id}/customs: for the buyer, the seller, the designated broker, operators."""
-    orders.get_shipment(session, user, shipment_id, now=now)
+    queries.get_shipment(session, user, shipment_id, now=now)
     return build(session, declaration_data(session, shipment_id, now=now))
 
 
@@ -198,7 +198,7 @@ def issue(session: Session, shipment_id: str, *, now: dt.datetime) -> list[Custo
 
 def _readable(session: Session, user: User, shipment_id: str, now: dt.datetime) -> str:
     """The shipment id once the caller may read it and its documents exist (issued now if due)."""
-    view = orders.get_shipment(session, user, shipment_id, now=now)
+    view = queries.get_shipment(session, user, shipment_id, now=now)
     if not _has_documents(session, view.shipment.id):
         if view.shipment.status not in PAID:
             raise ShipmentNotPaid(extra={"shipment_status": view.shipment.status})
@@ -235,7 +235,7 @@ def get_document(
 ) -> CustomsDocument:
     """One document (latest version unless asked); an unknown kind or language is a 404."""
     if kind not in KINDS:
-        orders.get_shipment(session, user, shipment_id, now=now)
+        queries.get_shipment(session, user, shipment_id, now=now)
         raise store.DocumentNotFound()
     return store.get_document(
         session, _readable(session, user, shipment_id, now), kind, language, version
@@ -246,7 +246,7 @@ def bundle(
     session: Session, user: User, shipment_id: str, *, now: dt.datetime
 ) -> tuple[str, bytes]:
     """The shipment number and a ZIP of its current documents with their checksums."""
-    view = orders.get_shipment(session, user, shipment_id, now=now)
+    view = queries.get_shipment(session, user, shipment_id, now=now)
     return view.shipment.number, exports.bundle(
         current_documents(session, user, shipment_id, now=now)
     )
@@ -265,7 +265,7 @@ def correct(
     now: dt.datetime,
 ) -> Declaration:
     """The seller corrects lines before dispatch; a paid shipment's documents get new versions."""
-    view = orders.get_shipment(session, user, shipment_id, now=now)
+    view = queries.get_shipment(session, user, shipment_id, now=now)
     if view.shipment.seller_id not in accounts.organisation_ids(
         session, user.id, OrganisationKind.SELLER
     ):

@@ -14,7 +14,16 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.db import Base, created_at, currency_code, minor_units, utcnow, uuid_pk
+from marketplace.db import (
+    Base,
+    StrEnumColumn,
+    created_at,
+    currency_code,
+    minor_units,
+    utcnow,
+    uuid_pk,
+)
+from marketplace.money import MoneyColumn
 from marketplace.payments.gateway import PaymentStatus, WebhookAction
 
 
@@ -39,7 +48,7 @@ class Payment(Base):
     gateway: Mapped[str] = mapped_column(String(16))
     reference: Mapped[str] = mapped_column(String(255))
     idempotency_key: Mapped[str] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(24))
+    status: Mapped[PaymentStatus] = mapped_column(StrEnumColumn(PaymentStatus, 24))
     amount_minor: Mapped[minor_units]
     refunded_minor: Mapped[minor_units] = mapped_column(default=0)
     currency: Mapped[currency_code]
@@ -48,6 +57,9 @@ class Payment(Base):
     due_at: Mapped[dt.datetime | None]
     created_at: Mapped[created_at]
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    amount = MoneyColumn("amount_minor")
+    refunded = MoneyColumn("refunded_minor")
 
 
 class PaymentRefund(Base):
@@ -70,6 +82,8 @@ class PaymentRefund(Base):
     reason: Mapped[str] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(24))
     created_at: Mapped[created_at]
+
+    amount = MoneyColumn("amount_minor")
 
 
 class WebhookOutcome(enum.StrEnum):

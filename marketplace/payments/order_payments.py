@@ -23,7 +23,7 @@ from marketplace.errors import Conflict, Forbidden, Invalid, NotFound
 from marketplace.i18n import _
 from marketplace.money import Money, allocate
 from marketplace.money import services as money
-from marketplace.orders import services as orders
+from marketplace.orders import errors, lifecycle, queries
 from marketplace.orders.models import Order
 from marketplace.payments import ledger, services
 from marketplace.payments.gateway import PaymentGateway, PaymentStatus
@@ -32,7 +32,7 @@ from marketplace.payments.services import Listeners, PaymentChange, StartedPayme
 
 log = logging.getLogger("marketplace.payments")
 
-_REFUNDABLE = (PaymentStatus.SUCCEEDED.value, PaymentStatus.PARTIALLY_REFUNDED.value)
+_REFUNDABLE = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)
 
 
 def gateway_key(kind: str, order_id: str, caller: str, key: str | None) -> str:
@@ -59,7 +59,7 @@ def pay_order(
     A bank transfer is due by a date; the order holds its stock until then, so a buyer who pays
     on time is never refunded for being slower than a card.
     """
-    order, amount = orders.payable_order(session, user, order_id, now=now)
+    order, amount = lifecycle.payable_order(session, user, order_id, now=now)
     gateway = services.choose_gateway(gateways, gateway_name, amount.currency)
     started = services.start_payment(
         session,
@@ -72,7 +72,7 @@ def pay_order(
         now=now,
     )
     if started.payment.due_at is not None:
-        orders.hold_until(session, order.id, started.payment.due_at)
+        lifecycle.hold_until(session, order.id, started.payment.due_at)
     return started
 
 
@@ -80,7 +80,7 @@ def order_payments(
     session: Session, user: User, order_id: str, *, now: dt.datetime
 ) -> list[Payment]:
     """The payments of an order its buyer, one of its sellers or an operator may see (else 404)."""
-    orders.get_order(session, user, order_id, now=now)
+    queries.get_order(session, user, order_id, now=now)
     return services.payments_of_order(session, order_id)
 
 
@@ -113,7 +113,7 @@ def refund_order(
     (split over the shipments by what each still holds). Never more than was paid: a shipment is
     capped at what it contributed, the order at what remains of the payment (409 otherwise).
     """
-    view = orders.get_order(session, user, order_id, now=now)
+    view = queries.get_order(session, user, order_id, now=now)
     if not user.is_operator:
         own = set(accounts.organisation_ids(session, user.id, OrganisationKind.SELLER))
         mine = [s.id for s in view.shipments if s.seller_id in own]
@@ -151,13 +151,13 @@ def refund_order(
 
 def refund_cancelled_order(
     gateways: Mapping[str, PaymentGateway], listeners: Listeners
-) -> orders.RefundIssuer:
+) -> lifecycle.RefundIssuer:
     """How a paid order being cancelled gets its money back: all that remains is refunded."""
 
     def issue(session: Session, order: Order) -> None:
         payment = session.scalar(_paid_query(order.id))
         if payment is None:
-            raise orders.RefundUnavailable()
+            raise errors.RefundUnavailable()
         _refund(
             session,
             payment,
@@ -249,7 +249,7 @@ def _remaining_by_shipment(session: Session, payment: Payment) -> dict[str, int]
     refunded = _refunded_by_shipment(session, payment.order_id)
     return {
         share.shipment_id: share.paid.minor - refunded.get(share.shipment_id, 0)
-        for share in orders.seller_shares(session, payment.order_id)
+        for share in queries.seller_shares(session, payment.order_id)
         if share.paid.currency == payment.currency
     }
 
@@ -271,7 +271,7 @@ def _refunded_by_shipment(session: Session, order_id: str) -> dict[str, int]:
 def record_sales(session: Session, change: PaymentChange, commission_bps: int) -> None:
     """A paid order: each shipment's seller is owed its share, converted at the order's locked rates."""
     convert = _converter(session, change.order_id)
-    for share in orders.seller_shares(session, change.order_id):
+    for share in queries.seller_shares(session, change.order_id):
         amount = convert(share.paid, share.goods_seller.currency)
         if amount.is_zero():
             continue
@@ -292,7 +292,7 @@ def record_refunds(session: Session, change: PaymentChange, commission_bps: int)
     A refund not tied to a shipment (made at the gateway's dashboard) is split over the shipments
     by what each still holds. A shipment refunded to its last unit gives back exactly its sale.
     """
-    shares = {share.shipment_id: share for share in orders.seller_shares(session, change.order_id)}
+    shares = {share.shipment_id: share for share in queries.seller_shares(session, change.order_id)}
     refunded = _refunded_by_shipment(session, change.order_id)
     if change.shipment_id is not None:
         parts = {change.shipment_id: change.change}
@@ -330,7 +330,7 @@ def record_refunds(session: Session, change: PaymentChange, commission_bps: int)
 def no_longer_payable(session: Session, change: PaymentChange) -> bool:
     """The order was paid by another payment, expired or was cancelled before this money arrived
     (orders decide, with the order row locked)."""
-    return not orders.takes_payment(session, change.order_id, change.payment_id)
+    return not lifecycle.takes_payment(session, change.order_id, change.payment_id)
 
 
 def refund_unwanted(
@@ -373,7 +373,7 @@ def record_failure(session: Session, change: PaymentChange) -> None:
 
 def _converter(session: Session, order_id: str) -> Callable[[Money, str], Money]:
     """Converts with the rate set the order was priced with, never today's rates."""
-    rate_set_id = orders.rate_set_of(session, order_id)
+    rate_set_id = queries.rate_set_of(session, order_id)
     table = money.get_table(session, rate_set_id) if rate_set_id else None
 
     def convert(amount: Money, currency: str) -> Money:

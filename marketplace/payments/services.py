@@ -129,7 +129,7 @@ def start_payment(
         gateway=gateway.name,
         reference=result.reference,
         idempotency_key=idempotency_key,
-        status=result.status.value,
+        status=result.status,
         amount_minor=taken.minor,
         refunded_minor=0,
         currency=taken.currency,
@@ -211,7 +211,7 @@ def capture_payment(
     result = gateway.capture_payment(
         CapturePayment(
             reference=payment.reference,
-            amount=_money(payment),
+            amount=payment.amount,
             idempotency_key=f"capture:{payment.id}",
         )
     )
@@ -277,7 +277,7 @@ def refund_payment(
         amount_minor=refunded,
         currency=amount.currency,
         reason=reason,
-        status=result.status.value,
+        status=result.status,
     )
     session.add(refund)
     _add_refunded(session, payment, refunded, listeners, shipment_id=shipment_id)
@@ -364,11 +364,11 @@ def _apply(
         if payment.status not in (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION):
             # A failure arriving after the success (out of order) must not undo the payment.
             return WebhookOutcome.IGNORED, {**details, "stale": True}
-        payment.status = PaymentStatus.FAILED.value
+        payment.status = PaymentStatus.FAILED
         payment.failure_code = event.failure_code
         session.flush()
         return _notify(
-            session, listeners, _change(payment, WebhookAction.PAYMENT_FAILED, _money(payment))
+            session, listeners, _change(payment, WebhookAction.PAYMENT_FAILED, payment.amount)
         ), details
     # REFUNDED: the gateway reports the total refunded so far; only the part we have not recorded
     # (a refund made at the gateway's dashboard) is new.
@@ -384,18 +384,18 @@ def _apply(
             amount_minor=new_minor,
             currency=payment.currency,
             reason="refunded at the payment provider",
-            status=PaymentStatus.SUCCEEDED.value,
+            status=PaymentStatus.SUCCEEDED,
         )
     )
     return _add_refunded(session, payment, new_minor, listeners), details
 
 
 def _succeed(session: Session, payment: Payment, listeners: Listeners) -> WebhookOutcome:
-    payment.status = PaymentStatus.SUCCEEDED.value
+    payment.status = PaymentStatus.SUCCEEDED
     payment.failure_code = None
     session.flush()
     return _notify(
-        session, listeners, _change(payment, WebhookAction.PAYMENT_SUCCEEDED, _money(payment))
+        session, listeners, _change(payment, WebhookAction.PAYMENT_SUCCEEDED, payment.amount)
     )
 
 
@@ -412,7 +412,7 @@ def _add_refunded(
         PaymentStatus.REFUNDED
         if payment.refunded_minor >= payment.amount_minor
         else PaymentStatus.PARTIALLY_REFUNDED
-    ).value
+    )
     session.flush()
     change = _change(
         payment,
@@ -441,16 +441,12 @@ def _change(
         order_id=payment.order_id,
         gateway=payment.gateway,
         status=PaymentStatus(payment.status),
-        amount=_money(payment),
-        refunded=Money.from_minor(payment.refunded_minor, payment.currency),
+        amount=payment.amount,
+        refunded=payment.refunded,
         change=amount,
         shipment_id=shipment_id,
         failure_code=payment.failure_code,
     )
-
-
-def _money(payment: Payment) -> Money:
-    return Money.from_minor(payment.amount_minor, payment.currency)
 
 
 def _locked(session: Session, payment_id: str) -> Payment:

@@ -15,10 +15,8 @@ from marketplace.catalogue.browse import CatalogueQuery
 from marketplace.catalogue.models import Listing
 from marketplace.db import utcnow
 from marketplace.money import Money, RateTable
-from marketplace.money import services as money_services
-from marketplace.money.models import SourceKind
-from marketplace.money.sources import IncomingRates
-from tests.catalogue.conftest import RATES, Shop
+from tests.factories import CATALOGUE_RATES as RATES
+from tests.factories import Shop, store_rates
 from tests.helpers import Api, assert_problem
 
 
@@ -312,11 +310,7 @@ def test_a_page_converted_with_stale_rates_says_so(
 
     shop.listing(price={"amount": "80.00", "currency": "CNY"})
     yesterday = utcnow().date() - dt.timedelta(days=1)
-    incoming = IncomingRates(
-        base=RATES.base, as_of=yesterday, source=SourceKind.OPERATOR, rates=RATES.rates
-    )
-    money_services.store_rates(session, incoming, utcnow())
-    session.flush()
+    store_rates(session, RATES, as_of=yesterday)
 
     def page(max_rate_age: int, **query: str) -> dict[str, Any]:
         app = create_app(

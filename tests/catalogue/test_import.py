@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.catalogue.models import Listing, ListingTranslation
-from tests.catalogue.conftest import Shop
+from tests.factories import Shop
 from tests.helpers import Api, assert_problem
 
 HEADER = (

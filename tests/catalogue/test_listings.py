@@ -6,7 +6,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from marketplace.catalogue.models import Listing
-from tests.catalogue.conftest import Shop
+from tests.factories import Shop
 from tests.helpers import Api, assert_problem
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.catalogue.conftest import Shop
+from tests.factories import Shop
 from tests.helpers import Api
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from marketplace.catalogue.locales import canonical, fallback_chain
-from tests.catalogue.conftest import Shop
+from tests.factories import Shop
 from tests.helpers import Api, assert_problem
 
 

@@ -29,7 +29,7 @@ from marketplace.cli import alembic_config
 from marketplace.db import make_engine
 from marketplace.reference import load_all
 from tests.database import fresh_database
-from tests.orders.conftest import store_rates
+from tests.factories import store_rates
 
 PACKAGE = "silk_road_client"
 

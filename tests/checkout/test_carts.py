@@ -9,15 +9,12 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from marketplace.catalogue.models import Listing
 from marketplace.checkout import carts
 from marketplace.checkout.models import Cart, CartLine
 from marketplace.orders.models import Order
+from tests.factories import ADDRESS, Market, make_listing, stock_of
 from tests.helpers import assert_problem
-from tests.orders import conftest as order_fixtures
-from tests.orders.conftest import ADDRESS, Market, make_listing, stock_of
-
-market = order_fixtures.market
-current_rates = order_fixtures.current_rates
 
 BEIJING = {
     "name": "Wang Fang",
@@ -146,11 +143,7 @@ def test_what_stops_an_order_is_listed_as_problems_not_failures(
     cart = _cart(market, as_=market.buyer, currency="KZT", ship_to={**ADDRESS, "country": "UZ"})
     _ok(_add(market, cart, uzbek_only, 1, market.buyer), 201)
     _ok(_add(market, cart, market.carpet, 3, market.buyer), 201)
-    session.execute(
-        update(order_fixtures.Listing)
-        .where(order_fixtures.Listing.id == market.carpet)
-        .values(stock=2)
-    )
+    session.execute(update(Listing).where(Listing.id == market.carpet).values(stock=2))
     session.flush()
     moved = _ok(
         market.api.patch(f"/carts/{cart['id']}", json={"ship_to": BEIJING}, as_=market.buyer)

@@ -12,12 +12,8 @@ from hypothesis import strategies as st
 from sqlalchemy import update
 
 from marketplace.catalogue.models import Listing
+from tests.factories import Market, make_listing
 from tests.helpers import Caller
-from tests.orders import conftest as order_fixtures
-from tests.orders.conftest import Market, make_listing
-
-market = order_fixtures.market
-current_rates = order_fixtures.current_rates
 
 DESTINATIONS = {
     "KZ": {"city": "Almaty", "postal_code": "050000"},

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from tests.checkout.storefront import Storefront, storefront
-from tests.payments.conftest import API_KEY, PUBLISHABLE_KEY, WEBHOOK_SECRET, pay_with_card
 from tests.payments.localstripe_server import LocalStripe
+from tests.payments.stripe_helpers import API_KEY, PUBLISHABLE_KEY, WEBHOOK_SECRET, pay_with_card
 
 PASSWORD = "correct horse battery"
 

@@ -21,11 +21,9 @@ from marketplace.customs.declaration import (
 )
 from marketplace.db import new_id, utcnow
 from marketplace.money import Money, RateTable
-from marketplace.money import services as money
-from marketplace.money.models import SourceKind
-from marketplace.money.sources import IncomingRates
-from marketplace.orders import services as orders
+from marketplace.orders import lifecycle
 from marketplace.orders.models import Order, Shipment
+from tests import factories
 from tests.helpers import Api, Caller
 
 # 1 EUR buys these; 1 XDR is worth about 1.2 EUR, so 300 XDR is about 2 845 CNY.
@@ -182,15 +180,10 @@ RATES_BY_EUR = {
 
 
 def store_rates(session: Session, rates: dict[str, str]) -> None:
-    money.store_rates(
-        session,
-        IncomingRates(
-            base="EUR",
-            as_of=utcnow().date(),
-            source=SourceKind.OPERATOR,
-            rates={code: Decimal(rate) for code, rate in rates.items()},
-        ),
-        utcnow(),
+    """`rates` (per EUR, as decimal strings) as today's current set."""
+    table = {code: Decimal(rate) for code, rate in rates.items()}
+    factories.store_rates(
+        session, RateTable(base="EUR", as_of=utcnow().date(), source="test", rates=table)
     )
 
 
@@ -268,6 +261,6 @@ def paid_order(
     assert response.status_code == 201, response.get_json()
     order: dict[str, Any] = response.get_json()
     if pay:
-        orders.mark_paid(session, order["id"], now=utcnow())
+        lifecycle.mark_paid(session, order["id"], now=utcnow())
         session.flush()
     return order

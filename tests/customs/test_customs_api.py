@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.services import grant_operator
 from marketplace.customs.models import CustomsRule
+from tests.factories import make_listing
 from tests.helpers import Api, Caller, assert_problem
 
 
@@ -164,8 +165,6 @@ def put_rates(api: Api, session: Session) -> None:
 
 
 def basket(api: Api, session: Session) -> tuple[str, str]:
-    from tests.customs.test_quotes import listing
-
     owner = api.user()
     tea_seller = api.seller(owner)["id"]
     rug_seller = api.seller(
@@ -175,19 +174,32 @@ def basket(api: Api, session: Session) -> tuple[str, str]:
         currency="TRY",
         address={"line1": "1 Bazaar", "city": "Istanbul", "country": "TR"},
     )["id"]
-    tea = listing(
-        session, tea_seller, price_minor=40000, currency="CNY", hs_code="090210", origin="CN"
+    tea = make_listing(
+        session,
+        tea_seller,
+        sku="sku-40000-090210",
+        title="Item",
+        price_minor=40000,
+        currency="CNY",
+        weight_grams=400,
+        hs_code="090210",
+        origin_country="CN",
+        search_text="item",
     )
-    rug = listing(
+    rug = make_listing(
         session,
         rug_seller,
+        sku="sku-800000-570110",
+        title="Item",
         price_minor=800000,
         currency="TRY",
+        weight_grams=400,
         hs_code="570110",
-        origin="TR",
+        origin_country="TR",
         ships_to=["DE", "KZ"],
+        search_text="item",
     )
-    return tea.id, rug.id
+    return tea, rug
 
 
 def test_a_basket_is_estimated_per_shipment_with_sources_and_reasons(

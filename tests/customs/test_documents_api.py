@@ -12,20 +12,16 @@ import hashlib
 import io
 import zipfile
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
 
-from marketplace.catalogue.models import Listing
 from marketplace.db import utcnow
-from marketplace.money import services as money
-from marketplace.money.models import SourceKind
-from marketplace.money.sources import IncomingRates
-from marketplace.orders import services as orders
-from tests.customs.factories import ARABIC, CHINESE
+from marketplace.orders import lifecycle
+from tests.customs.factories import ARABIC, CHINESE, store_rates
 from tests.customs.pdf import pdf_text
+from tests.factories import make_listing
 from tests.helpers import Api, Caller, assert_problem
 
 ENGLISH_TEA = "West Lake Longjing green tea"
@@ -72,7 +68,7 @@ class Trade:
 
     def paid_shipment(self, *lines: tuple[str, int]) -> dict[str, Any]:
         order = self.order(*lines)
-        orders.mark_paid(self.session, order["id"], now=utcnow())
+        lifecycle.mark_paid(self.session, order["id"], now=utcnow())
         self.session.flush()
         return order["shipments"][0]
 
@@ -80,38 +76,23 @@ class Trade:
 def _listing(
     session: Session, seller: str, *, title: str, language: str, hs_code: str, price_minor: int
 ) -> str:
-    listing = Listing(
-        seller_id=seller,
+    return make_listing(
+        session,
+        seller,
         sku=f"SKU-{hs_code}-{price_minor}",
         language=language,
         title=title,
-        description="",
         price_minor=price_minor,
         currency="CNY",
         stock=100,
         weight_grams=300,
         hs_code=hs_code,
-        origin_country="CN",
-        ships_everywhere=True,
-        status="published",
     )
-    session.add(listing)
-    session.flush()
-    return listing.id
 
 
 @pytest.fixture
 def trade(api: Api, session: Session) -> Trade:
-    money.store_rates(
-        session,
-        IncomingRates(
-            base="EUR",
-            as_of=utcnow().date(),
-            source=SourceKind.OPERATOR,
-            rates={code: Decimal(rate) for code, rate in RATES.items()},
-        ),
-        utcnow(),
-    )
+    store_rates(session, RATES)
     buyer = api.user("Aigerim")
     owner = api.user("Li Wei")
     seller = api.seller(owner, tax_id="91330100MA2XXXXX1X", eori="CN123456789000")["id"]
@@ -465,29 +446,15 @@ def test_the_manifest_lists_every_item_of_the_brokerages_shipments_as_json_and_c
     )
 
 
-def _rates(session: Session, rates: dict[str, str]) -> None:
-    money.store_rates(
-        session,
-        IncomingRates(
-            base="EUR",
-            as_of=utcnow().date(),
-            source=SourceKind.OPERATOR,
-            rates={code: Decimal(rate) for code, rate in rates.items()},
-        ),
-        utcnow(),
-    )
-    session.flush()
-
-
 def test_without_an_sdr_rate_the_documents_wait_for_an_operator_to_load_one(trade: Trade) -> None:
-    _rates(trade.session, {code: rate for code, rate in RATES.items() if code != "XDR"})
+    store_rates(trade.session, {code: rate for code, rate in RATES.items() if code != "XDR"})
     shipment = trade.paid_shipment((trade.tea, 1))
     assert_problem(
         trade.api.get(f"/shipments/{shipment['id']}/documents", as_=trade.buyer),
         409,
         "sdr_rate_missing",
     )
-    _rates(trade.session, RATES)
+    store_rates(trade.session, RATES)
     assert (
         trade.api.get(f"/shipments/{shipment['id']}/customs", as_=trade.buyer).get_json()["form"]
         == "CN22"

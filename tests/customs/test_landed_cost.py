@@ -23,32 +23,8 @@ from marketplace.customs.landed_cost import (
 from marketplace.customs.rule_records import NoCustomsRule, rule_for, rule_in_force
 from marketplace.errors import Invalid
 from marketplace.i18n import use_locale
-from marketplace.money import Money, RateTable
-
-RATES = RateTable(
-    base="EUR",
-    as_of=dt.date(2026, 11, 27),
-    source="test",
-    rates={
-        code: Decimal(rate)
-        for code, rate in {
-            "USD": "1.10",
-            "GBP": "0.85",
-            "CNY": "8",
-            "RUB": "100",
-            "KZT": "550",
-            "UZS": "13200",
-            "TRY": "40",
-            "AED": "4",
-            "SAR": "4",
-            "PKR": "300",
-            "AUD": "1.6",
-            "JPY": "160",
-            "PLN": "4.25",
-            "BGN": "1.95583",
-        }.items()
-    },
-)
+from marketplace.money import Money
+from tests.factories import LANDED_COST_RATES as RATES
 
 TSHIRT, TEA, SILK, CARPET, HANDBAG, JEWEL = (
     "610910",

@@ -7,12 +7,13 @@ import datetime as dt
 import pytest
 from sqlalchemy.orm import Session
 
-from marketplace.catalogue.models import Listing, ListingDestination
+from marketplace.catalogue.models import Listing
 from marketplace.checkout.pricing import quote
 from marketplace.customs.landed_cost import Incoterm
 from marketplace.errors import Invalid, NotFound
 from marketplace.money import Money
-from tests.customs.test_landed_cost import RATES
+from tests.factories import LANDED_COST_RATES as RATES
+from tests.factories import make_listing
 from tests.helpers import Api
 
 
@@ -27,24 +28,23 @@ def listing(
     ships_to: list[str] | None = None,
     status: str = "published",
 ) -> Listing:
-    row = Listing(
-        seller_id=seller_id,
+    listing_id = make_listing(
+        session,
+        seller_id,
         sku=f"sku-{price_minor}-{hs_code}",
-        language="en",
         title="Item",
         price_minor=price_minor,
         currency=currency,
         weight_grams=400,
         hs_code=hs_code,
         origin_country=origin,
-        ships_everywhere=ships_to is None,
+        ships_to=ships_to or ("*",),
         status=status,
         search_text="item",
     )
-    row.destinations = [ListingDestination(country=c) for c in ships_to or []]
-    session.add(row)
-    session.flush()
-    return row
+    found = session.get(Listing, listing_id)
+    assert found is not None
+    return found
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from marketplace.customs.addresses import required_fields
 from marketplace.customs.declaration import ServiceClass
 from marketplace.money import Money, RateTable
 from marketplace.orders.models import Order
+from tests.factories import ADDRESS, Market, stock_of
 from tests.helpers import assert_problem
-from tests.orders.conftest import ADDRESS, Market, stock_of
 
 RATES_DAY = dt.date(2026, 12, 1)
 BEIJING = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.orders.conftest import Market
+from tests.factories import Market
 
 KAZAKH_THEN_RUSSIAN = {"Accept-Language": "kk, ru;q=0.8"}
 

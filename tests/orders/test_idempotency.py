@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from marketplace.orders import idempotency
 from marketplace.orders.models import IdempotencyKey, Order
+from tests.factories import Market, stock_of
 from tests.helpers import assert_problem
-from tests.orders.conftest import Market, stock_of
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 

@@ -14,17 +14,18 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import User
 from marketplace.checkout import payment_events
 from marketplace.db import utcnow
+from marketplace.errors import NotFound
 from marketplace.money import Money
-from marketplace.orders import services
+from marketplace.orders import errors, expiry, lifecycle, queries
 from marketplace.orders.models import Order
+from tests.factories import Market, make_operator, stock_of
 from tests.helpers import assert_problem
-from tests.orders.conftest import Market, make_operator, stock_of
 
 DISPATCH = {"carrier": "Kazpost", "tracking_number": "RR123456789KZ"}
 
 
 def _pay(session: Session, order_id: str, reference: str = "pay_1") -> Order:
-    return services.mark_paid(session, order_id, now=utcnow(), payment_reference=reference)
+    return lifecycle.mark_paid(session, order_id, now=utcnow(), payment_reference=reference)
 
 
 def _shipment(order: dict[str, Any], seller_id: str) -> str:
@@ -51,10 +52,10 @@ def test_paying_twice_with_the_same_reference_changes_nothing_and_otherwise_conf
     order = market.placed((market.tea, 1))
     first = _pay(session, order["id"]).paid_at
     assert _pay(session, order["id"]).paid_at == first
-    with pytest.raises(services.InvalidTransition):
+    with pytest.raises(errors.InvalidTransition):
         _pay(session, order["id"], reference="another")
-    with pytest.raises(services.InvalidTransition):
-        services.mark_paid(session, order["id"], now=utcnow())
+    with pytest.raises(errors.InvalidTransition):
+        lifecycle.mark_paid(session, order["id"], now=utcnow())
 
 
 def test_dispatching_one_shipment_then_the_other_ships_the_order(
@@ -122,7 +123,7 @@ def test_cancelling_an_unpaid_order_gives_the_stock_back(market: Market, session
         "invalid_transition",
     )
     assert stock_of(session, market.tea) == 10
-    with pytest.raises(services.InvalidTransition):
+    with pytest.raises(errors.InvalidTransition):
         _pay(session, order["id"])
 
 
@@ -149,7 +150,7 @@ def test_a_paid_order_is_cancelled_only_with_a_refund(market: Market, session: S
     )
     assert stock_of(session, market.tea) == 8
     refunded: list[str] = []
-    view = services.cancel_order(
+    view = lifecycle.cancel_order(
         session,
         _user(session, market.buyer.id),
         order["id"],
@@ -197,7 +198,7 @@ def test_an_unpaid_order_expires_when_read_and_its_stock_comes_back(
         market.api.get(f"/orders/{order['id']}", as_=market.buyer).get_json()["status"] == "expired"
     )
     assert stock_of(session, market.tea) == 10
-    with pytest.raises(services.InvalidTransition):
+    with pytest.raises(errors.InvalidTransition):
         _pay(session, order["id"])
     assert_problem(market.api.post(f"/orders/{order['id']}/cancel", as_=market.buyer), 409)
 
@@ -225,22 +226,22 @@ def test_a_paid_order_never_expires(market: Market, session: Session) -> None:
     order = market.placed((market.tea, 3))
     _pay(session, order["id"])
     _age(session, order["id"])
-    assert services.expire_due(session, utcnow()) == []
+    assert expiry.expire_due(session, utcnow()) == []
     assert market.api.get(f"/orders/{order['id']}", as_=market.buyer).get_json()["status"] == "paid"
     assert stock_of(session, market.tea) == 7
 
 
 def test_refunds_are_recorded_by_the_payments_package(market: Market, session: Session) -> None:
     order = market.placed((market.tea, 1))
-    with pytest.raises(services.InvalidTransition):
-        services.mark_refunded(session, order["id"], now=utcnow(), partially=True)
+    with pytest.raises(errors.InvalidTransition):
+        lifecycle.mark_refunded(session, order["id"], now=utcnow(), partially=True)
     _pay(session, order["id"])
     assert (
-        services.mark_refunded(session, order["id"], now=utcnow(), partially=True).status
+        lifecycle.mark_refunded(session, order["id"], now=utcnow(), partially=True).status
         == "partially_refunded"
     )
     assert (
-        services.mark_refunded(session, order["id"], now=utcnow(), partially=False).status
+        lifecycle.mark_refunded(session, order["id"], now=utcnow(), partially=False).status
         == "refunded"
     )
 
@@ -250,20 +251,20 @@ def test_payments_learn_the_amount_due_and_each_sellers_share(
 ) -> None:
     order = market.placed((market.tea, 1), (market.carpet, 1))
     buyer = _user(session, market.buyer.id)
-    found, amount = services.payable_order(session, buyer, order["id"], now=utcnow())
+    found, amount = lifecycle.payable_order(session, buyer, order["id"], now=utcnow())
     assert found.id == order["id"] and amount.to_api() == order["totals"]["grand_total"]
-    shares = services.seller_shares(session, order["id"])
+    shares = queries.seller_shares(session, order["id"])
     assert {share.seller_id for share in shares} == {market.tea_seller, market.carpet_seller}
     assert sum((share.paid for share in shares[1:]), shares[0].paid) == amount
     tea = next(share for share in shares if share.seller_id == market.tea_seller)
     assert tea.goods_seller.to_api() == {"amount": "128.00", "currency": "CNY"}
-    with pytest.raises(services.NotFound):
-        services.payable_order(
+    with pytest.raises(NotFound):
+        lifecycle.payable_order(
             session, _user(session, market.tea_owner.id), order["id"], now=utcnow()
         )
     _pay(session, order["id"])
-    with pytest.raises(services.InvalidTransition):
-        services.payable_order(session, buyer, order["id"], now=utcnow())
+    with pytest.raises(errors.InvalidTransition):
+        lifecycle.payable_order(session, buyer, order["id"], now=utcnow())
 
 
 def test_sellers_listing_shipments_see_overdue_orders_expired(

@@ -9,8 +9,8 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from marketplace.orders.models import Order
+from tests.factories import Market
 from tests.helpers import assert_problem
-from tests.orders.conftest import Market
 
 
 def _ids(response: Any) -> list[str]:

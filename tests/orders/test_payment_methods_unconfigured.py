@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from marketplace.payments.adapters import build_gateways
 from marketplace.payments.models import Payment
+from tests.factories import Market
 from tests.helpers import assert_problem
-from tests.orders.conftest import Market
 
 
 def test_without_stripe_keys_only_bank_transfer_is_offered(market: Market) -> None:

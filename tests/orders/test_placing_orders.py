@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from marketplace.money import Money
 from marketplace.orders.models import Order
+from tests.factories import ADDRESS, Market, make_listing, stock_of, store_rates
+from tests.factories import ORDER_RATES as RATES
 from tests.helpers import assert_problem
-from tests.orders.conftest import ADDRESS, RATES, Market, make_listing, stock_of, store_rates
 
 
 def _money(data: dict[str, str]) -> Money:

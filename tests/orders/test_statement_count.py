@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from tests.orders.conftest import Market
-from tests.orders.test_visibility import _count_queries
+from tests.factories import Market
+from tests.helpers import count_statements
 
 BUDGET = 13  # 23 before; 12 is the aim (the customs engine reads its rule once per parcel)
 
@@ -14,7 +14,7 @@ def test_a_two_seller_order_takes_at_most_its_budget_of_statements(
     market: Market, connection: Connection
 ) -> None:
     market.placed((market.tea, 1), (market.carpet, 1))  # the process now holds the rate table
-    with _count_queries(connection) as statements:
+    with count_statements(connection) as statements:
         market.placed((market.tea, 1), (market.carpet, 1))
     # The test's own transaction wraps each request in a savepoint; the application issues none.
     issued = [s for s in statements if not s.startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]

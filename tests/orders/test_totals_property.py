@@ -14,7 +14,7 @@ from marketplace.accounts.models import Organisation, User
 from marketplace.catalogue.models import Listing
 from marketplace.money import Money, RateTable
 from marketplace.money.currencies import quantum
-from marketplace.orders import services
+from marketplace.orders import placing
 from marketplace.orders.landed_cost import LandedCost, ShipmentForCustoms
 from marketplace.orders.models import ShippingRate
 
@@ -127,13 +127,13 @@ def test_order_totals_add_up_exactly_for_any_order(
         session.add_all(listings)
         session.flush()
 
-        view = services.place_order(
+        view = placing.place_order(
             session,
             buyer,
-            services.OrderRequest(
+            placing.OrderRequest(
                 currency=currency,
                 lines=[
-                    services.LineRequest(listing.id, quantity)
+                    placing.LineRequest(listing.id, quantity)
                     for listing, (*_, quantity) in zip(listings, lines, strict=True)
                 ],
                 ship_to={"line1": "x", "city": "Almaty", "country": "KZ"},

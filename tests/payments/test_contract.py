@@ -19,7 +19,7 @@ from marketplace.payments.gateway import (
     WebhookRequest,
     WebhookSignatureInvalid,
 )
-from tests.payments.conftest import pay_with_card
+from tests.payments.stripe_helpers import pay_with_card
 
 Buyer = Callable[[str], None]
 

@@ -19,7 +19,7 @@ from marketplace.payments.adapters.manual import ManualGateway
 from marketplace.payments.gateway import WebhookAction
 from marketplace.payments.models import LedgerEntry, Payment, PayoutMethod
 from marketplace.payments.services import PaymentChange
-from tests.payments.conftest import make_order
+from tests.factories import make_order
 
 EUR = "EUR"
 

@@ -20,21 +20,18 @@ from sqlalchemy.orm import Session
 
 from marketplace.money import Money
 from marketplace.money import services as money
-from marketplace.orders import services as orders
+from marketplace.orders import queries
 from marketplace.orders.models import Order
 from marketplace.payments.ledger import commission_of
 from marketplace.payments.models import LedgerEntry, Payment, PaymentRefund
+from tests.factories import Market, make_operator, stock_of
 from tests.helpers import Caller, assert_problem
-from tests.orders import conftest as order_fixtures
-from tests.orders.conftest import Market, make_operator, stock_of
-from tests.payments.conftest import pay_with_card, signed_event
 from tests.payments.localstripe_server import LocalStripe, WebhookReceiver
+from tests.payments.stripe_helpers import pay_with_card, signed_event
 
 BPS = 800  # PLATFORM_COMMISSION_BPS in the test settings (the default)
 
-# The orders tests' small market (two sellers in CNY and TRY, a buyer, a broker, fresh rates).
-market = order_fixtures.market
-current_rates = order_fixtures.current_rates
+pytestmark = pytest.mark.usefixtures("current_rates")
 
 
 def _operator(market: Market) -> Caller:
@@ -85,7 +82,7 @@ def assert_ledgers_balance(session: Session, order_id: str) -> None:
         select(Payment).where(Payment.order_id == order_id, Payment.status != "pending")
     )
     assert payment is not None
-    shares = orders.seller_shares(session, order_id)
+    shares = queries.seller_shares(session, order_id)
     assert sum(share.paid.minor for share in shares) == payment.amount_minor
     refunds = dict(
         session.execute(

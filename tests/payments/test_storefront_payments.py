@@ -10,16 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.money import Money
-from marketplace.orders import services as orders
+from marketplace.orders import expiry
 from marketplace.orders.models import Order
 from marketplace.payments.models import Payment
+from tests.factories import Market, make_operator, stock_of
 from tests.helpers import assert_problem
-from tests.orders import conftest as order_fixtures
-from tests.orders.conftest import Market, make_operator, stock_of
-from tests.payments.conftest import PUBLISHABLE_KEY
-
-market = order_fixtures.market
-current_rates = order_fixtures.current_rates
+from tests.payments.stripe_helpers import PUBLISHABLE_KEY
 
 
 def _methods(market: Market, **query: str) -> list[dict[str, Any]]:
@@ -83,7 +79,7 @@ def test_a_bank_transfer_says_where_what_and_by_when_and_holds_the_stock_until_t
 
     # Three days later the 30-minute reservation is long gone, yet the order still holds its stock.
     three_days = before + dt.timedelta(days=3)
-    assert orders.expire_due(session, three_days) == []
+    assert expiry.expire_due(session, three_days) == []
     assert stock_of(session, market.tea) == 8
     operator = market.api.user("Operator")
     make_operator(session, operator)

@@ -22,9 +22,10 @@ from marketplace.payments.adapters.stripe import StripeGateway
 from marketplace.payments.gateway import CurrencyNotSupported, PaymentStatus, WebhookAction
 from marketplace.payments.models import Payment, PaymentRefund, WebhookEventRecord
 from marketplace.payments.services import PaymentChange
+from tests.factories import make_order
 from tests.helpers import assert_problem
-from tests.payments.conftest import make_order, pay_with_card, signed_event
 from tests.payments.localstripe_server import LocalStripe, WebhookReceiver
+from tests.payments.stripe_helpers import pay_with_card, signed_event
 
 
 def _start(

@@ -15,7 +15,7 @@ from marketplace.payments import services
 from marketplace.payments.gateway import PaymentStatus, WebhookAction, WebhookEvent
 from marketplace.payments.models import Payment, WebhookEventRecord
 from marketplace.payments.services import PaymentChange
-from tests.payments.conftest import make_order
+from tests.factories import make_order
 
 
 def test_the_same_event_delivered_concurrently_is_applied_once(engine: Engine) -> None:

@@ -1,0 +1,150 @@
+"""Orders: list, place, read and cancel."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import marshmallow as ma
+from flask.views import MethodView
+from marshmallow import fields, validate
+
+from marketplace.api import context
+from marketplace.api.catalogue import content_locales
+from marketplace.api.idempotency import idempotent
+from marketplace.api.orders import blp
+from marketplace.api.orders.schemas import OrderPageSchema, OrderSchema, ShipToSchema
+from marketplace.api.schemas import CurrencyCode, PageArgsSchema, StrictSchema
+from marketplace.checkout import placing as checkout
+from marketplace.db import utcnow
+from marketplace.i18n import N_
+from marketplace.orders import placing, queries
+from marketplace.orders.models import Incoterm, OrderStatus
+
+
+class OrderLineInSchema(StrictSchema):
+    listing_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    quantity = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=10_000)
+    )
+
+
+class OrderCreateSchema(StrictSchema):
+    currency = CurrencyCode(required=True)
+    lines = fields.List(
+        fields.Nested(OrderLineInSchema), required=True, validate=validate.Length(min=1, max=100)
+    )
+    ship_to = fields.Nested(ShipToSchema, required=True)
+    incoterm = fields.String(required=True, validate=validate.OneOf([i.value for i in Incoterm]))
+    broker_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=36))
+
+    @ma.post_load
+    def to_request(self, data: dict[str, Any], **_kwargs: Any) -> placing.OrderRequest:
+        return placing.OrderRequest(
+            currency=data["currency"],
+            lines=[placing.LineRequest(**line) for line in data["lines"]],
+            ship_to=data["ship_to"],
+            incoterm=data["incoterm"],
+            broker_id=data["broker_id"],
+        )
+
+
+class OrderQuerySchema(PageArgsSchema):
+    status = fields.String(
+        load_default=None, validate=validate.OneOf([s.value for s in OrderStatus])
+    )
+    created_from = fields.AwareDateTime(
+        load_default=None,
+        default_timezone=dt.UTC,
+        metadata={"description": "RFC 3339; orders created at or after it"},
+    )
+    created_to = fields.AwareDateTime(
+        load_default=None,
+        default_timezone=dt.UTC,
+        metadata={"description": "RFC 3339; orders created before it"},
+    )
+
+    @ma.validates_schema
+    def _range(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        start, end = data.get("created_from"), data.get("created_to")
+        if start is not None and end is not None and end < start:
+            raise ma.ValidationError(
+                N_("Must not be before created_from."), field_name="created_to"
+            )
+
+
+def _reservation() -> dt.timedelta:
+    return dt.timedelta(minutes=context.settings()["ORDER_RESERVATION_MINUTES"])
+
+
+@blp.route("/orders")
+class Orders(MethodView):
+    @context.user_required
+    @blp.arguments(OrderQuerySchema, location="query", unknown=ma.RAISE)
+    @blp.response(200, OrderPageSchema)
+    def get(self, query: dict[str, Any]) -> queries.Page:
+        """Orders the caller bought, or holding shipments of the caller's sellers (operators: all),
+        newest first, by status and creation time; an unknown parameter is a 422."""
+        return queries.list_orders(context.db(), context.require_user(), now=utcnow(), **query)
+
+    @context.user_required
+    @idempotent
+    @blp.arguments(OrderCreateSchema)
+    @blp.response(201, OrderSchema)
+    @blp.alt_response(
+        409,
+        response="CONFLICT",
+        description="`insufficient_stock` (with `lines`), `rate_stale`, `idempotency_key_reused`",
+    )
+    @blp.alt_response(
+        422,
+        response="UNPROCESSABLE_ENTITY",
+        description="`listing_unavailable`, `not_shipped_to`, `no_shipping_rate`, `rate_missing`, `no_customs_rule`, `brokerage_unknown`, `address_incomplete` (with `required` and `missing`), invalid fields",
+    )
+    def post(self, request: placing.OrderRequest) -> queries.OrderView:
+        """Place an order: one shipment per seller, rates locked, stock reserved until paid."""
+        return checkout.place_order(
+            context.db(),
+            context.require_user(),
+            request,
+            now=utcnow(),
+            reservation=_reservation(),
+            max_rate_age=dt.timedelta(seconds=context.settings()["MAX_RATE_AGE"]),
+            locales=content_locales(None),
+        )
+
+
+@blp.route("/orders/<order_id>", methods=["GET"])
+@context.user_required
+@blp.response(200, OrderSchema)
+def get_order(order_id: str) -> queries.OrderView:
+    """One order as the caller may see it (a seller sees only their own shipments and lines)."""
+    return queries.get_order(context.db(), context.require_user(), order_id, now=utcnow())
+
+
+@blp.route("/orders/<order_id>/cancel", methods=["POST"])
+@context.user_required
+@blp.response(200, OrderSchema)
+@blp.alt_response(
+    403,
+    response="FORBIDDEN",
+    description="A seller of the order: only the buyer or an operator cancels",
+)
+@blp.alt_response(
+    404, response="NOT_FOUND", description="No such order, or not visible to the caller"
+)
+@blp.alt_response(
+    409,
+    response="CONFLICT",
+    description="`invalid_transition` (dispatched, expired, cancelled) or `refund_unavailable`",
+)
+def cancel_order(order_id: str) -> queries.OrderView:
+    """Cancel before dispatch (buyer or operator): stock comes back; a paid order is refunded."""
+    return checkout.cancel_order(
+        context.db(),
+        context.require_user(),
+        order_id,
+        now=utcnow(),
+        gateways=context.extension("payment_gateways"),
+        listeners=context.extension("payment_listeners"),
+    )

@@ -1,0 +1,436 @@
+"""Placing an order: prices, rates, shipping, landed cost and stock, in one transaction.
+
+Lines are grouped per seller into shipments; each unit price is converted once with the rates
+passed in (copied onto the order), shipping is priced by weight, the landed cost of each parcel
+comes from the estimator passed in, and stock is reserved through the catalogue, all lines or
+none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from marketplace.accounts.models import Organisation, OrganisationKind, User
+from marketplace.catalogue import stock
+from marketplace.catalogue.models import Listing, ListingStatus
+from marketplace.errors import Invalid
+from marketplace.i18n import _
+from marketplace.money import Money, RateTable
+from marketplace.money.rates import ensure_fresh
+from marketplace.orders import shipping
+from marketplace.orders.errors import ListingUnavailable, NotShippedTo
+from marketplace.orders.landed_cost import (
+    CustomsItem,
+    LandedCost,
+    LandedCostEstimator,
+    ShipmentForCustoms,
+    no_duties,
+)
+from marketplace.orders.models import (
+    Incoterm,
+    Order,
+    OrderFx,
+    OrderLine,
+    OrderStatus,
+    Shipment,
+    ShipmentStatus,
+)
+from marketplace.orders.queries import OrderView, Totals, totals_of
+
+_NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    listing_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    currency: str
+    lines: Sequence[LineRequest]
+    ship_to: Mapping[str, Any]
+    incoterm: str = Incoterm.DAP.value
+    broker_id: str | None = None
+
+
+@dataclass
+class PricedOrder:
+    """An order priced but not recorded: unsaved rows whose figures are what the buyer pays.
+
+    A cart is read from one of these, and completing it records exactly this (`record_order`),
+    so a cart's totals and its order's are the same numbers.
+    """
+
+    order: Order
+    shipments: list[Shipment]
+    lines: list[OrderLine]
+    seller_currencies: set[str]
+    unknown_shipping: set[str] = field(default_factory=set)  # sellers without a rate there
+
+    @property
+    def totals(self) -> Totals:
+        return totals_of(self.order.currency, self.shipments)
+
+
+def price_order(
+    session: Session,
+    request: OrderRequest,
+    *,
+    rates: RateTable,
+    now: dt.datetime,
+    max_rate_age: dt.timedelta | None = None,
+    estimate: LandedCostEstimator = no_duties,
+    titles: Mapping[str, tuple[str, str]] | None = None,
+    unknown_shipping_free: bool = False,
+    listings: Mapping[str, Listing] | None = None,
+) -> PricedOrder:
+    """Price an order without recording it or touching stock.
+
+    Raises 422s for lines that cannot be ordered to the destination (all lines reported at once,
+    keyed `lines.N.listing_id`), `rate_missing` for a currency without a rate, 409 `rate_stale`
+    when a rate the order needs is older than `max_rate_age`. `titles` holds each listing's
+    (title, locale) in the buyer's language, kept on its line. A seller without a shipping rate
+    to the destination is a 422 `no_shipping_rate`, or with `unknown_shipping_free` (a quote)
+    ships for nothing and is named in `unknown_shipping`. `listings` may hold the listings
+    already read (with their destinations), so they are not read twice.
+    """
+    country = request.ship_to["country"]
+    currency = request.currency
+    rates.rate(currency)  # an order currency without a rate is refused before anything else
+    listings = _orderable_listings(session, request.lines, country, listings)
+    sellers, price_lists = shipping.sellers_shipping_to(
+        session, {listing.seller_id for listing in listings.values()}, country
+    )
+    unknown = set(sellers) - set(price_lists)
+    if not unknown_shipping_free:
+        _require_shipping(request.lines, listings, price_lists, country)
+    for seller_id in unknown:
+        zero = Money.zero(sellers[seller_id].currency or currency)
+        price_lists[seller_id] = shipping.RateRow((country,), zero, zero)
+    # Listing prices, sellers and their shipping price lists may each use their own currency.
+    seller_currencies = (
+        {listing.currency for listing in listings.values()}
+        | {seller.currency for seller in sellers.values() if seller.currency}
+        | {row.base.currency for row in price_lists.values()}
+    )
+    if max_rate_age is not None:
+        ensure_fresh(rates, {currency, *seller_currencies}, now, int(max_rate_age.total_seconds()))
+    brokerage_id = brokerage_for(session, request.broker_id, country)
+
+    order = Order(
+        number=_new_number(),
+        status=OrderStatus.PENDING_PAYMENT,
+        currency=currency,
+        incoterm=request.incoterm,
+        ship_to=dict(request.ship_to),
+        ship_to_country=country,
+        rate_set_id=rates.set_id,
+        created_at=now,
+        updated_at=now,
+    )
+    by_seller: dict[str, list[tuple[int, LineRequest]]] = {}
+    for index, line in enumerate(request.lines):
+        by_seller.setdefault(listings[line.listing_id].seller_id, []).append((index, line))
+
+    shipments: list[Shipment] = []
+    lines: list[OrderLine] = []
+    for position, (seller_id, seller_lines) in enumerate(by_seller.items()):
+        shipment, shipment_lines = _price_shipment(
+            session,
+            order,
+            position,
+            sellers[seller_id],
+            [(index, line, listings[line.listing_id]) for index, line in seller_lines],
+            price_lists[seller_id],
+            rates,
+            estimate,
+            brokerage_id,
+            titles or {},
+        )
+        shipments.append(shipment)
+        lines.extend(shipment_lines)
+    lines.sort(key=lambda line: line.position)
+
+    priced = PricedOrder(order, shipments, lines, seller_currencies, unknown)
+    totals = priced.totals
+    order.goods_minor = totals.goods.minor
+    order.shipping_minor = totals.shipping.minor
+    order.duties_minor = totals.duties.minor
+    order.taxes_minor = totals.taxes.minor
+    order.grand_total_minor = totals.grand_total.minor
+    order.fx = _locked_rates(rates, currency, seller_currencies)
+    return priced
+
+
+def record_order(
+    session: Session,
+    buyer: User,
+    priced: PricedOrder,
+    *,
+    now: dt.datetime,
+    reservation: dt.timedelta,
+) -> OrderView:
+    """Reserve the stock of a priced order and record it, as priced, for `buyer`.
+
+    Raises 409 `insufficient_stock` listing every short line (nothing is reserved then).
+    """
+    order = priced.order
+    order.buyer_id = buyer.id
+    order.expires_at = now + reservation
+    wanted: dict[str, int] = {}
+    for line in priced.lines:
+        wanted[line.listing_id] = wanted.get(line.listing_id, 0) + line.quantity
+    stock.reserve(session, wanted)
+    session.add(order)  # shipments and lines come along through their relationships
+    session.flush()
+    return OrderView(
+        order=order, shipments=priced.shipments, lines=priced.lines, fx=order.fx, whole=True
+    )
+
+
+def place_order(
+    session: Session,
+    buyer: User,
+    request: OrderRequest,
+    *,
+    rates: RateTable,
+    now: dt.datetime,
+    reservation: dt.timedelta,
+    max_rate_age: dt.timedelta | None = None,
+    estimate: LandedCostEstimator = no_duties,
+) -> OrderView:
+    """Price, reserve and record an order in one transaction; nothing is kept if anything fails."""
+    priced = price_order(
+        session, request, rates=rates, now=now, max_rate_age=max_rate_age, estimate=estimate
+    )
+    return record_order(session, buyer, priced, now=now, reservation=reservation)
+
+
+def _orderable_listings(
+    session: Session,
+    requested: Sequence[LineRequest],
+    country: str,
+    preloaded: Mapping[str, Listing] | None = None,
+) -> dict[str, Listing]:
+    if not requested:
+        raise Invalid(errors={"lines": [_("An order needs at least one line.")]})
+    errors: dict[str, list[Any]] = {}
+    seen: set[str] = set()
+    for index, line in enumerate(requested):
+        if line.quantity < 1:
+            errors[f"lines.{index}.quantity"] = [_("Must be at least 1.")]
+        if line.listing_id in seen:
+            errors[f"lines.{index}.listing_id"] = [_("This listing is already in another line.")]
+        seen.add(line.listing_id)
+    if errors:
+        raise Invalid(errors=errors)
+    listings = dict(preloaded) if preloaded is not None and seen <= set(preloaded) else None
+    if listings is None:
+        listings = load_listings(session, seen)
+    unavailable: dict[str, list[Any]] = {}
+    not_shipped: dict[str, list[Any]] = {}
+    for index, line in enumerate(requested):
+        listing = listings.get(line.listing_id)
+        if listing is None or listing.status != ListingStatus.PUBLISHED:
+            unavailable[f"lines.{index}.listing_id"] = [_("No published listing has this id.")]
+        elif not _ships_to(listing, country):
+            not_shipped[f"lines.{index}.listing_id"] = [
+                _("This listing is not shipped to %(country)s.", country=country)
+            ]
+    if unavailable:
+        raise ListingUnavailable(errors={**unavailable, **not_shipped})
+    if not_shipped:
+        raise NotShippedTo(errors=not_shipped)
+    return listings
+
+
+def load_listings(session: Session, ids: Iterable[str]) -> dict[str, Listing]:
+    """Listings by id with their destinations, in one statement."""
+    return {
+        listing.id: listing
+        for listing in session.scalars(
+            select(Listing)
+            .where(Listing.id.in_(set(ids)))
+            .options(joinedload(Listing.destinations))
+        ).unique()
+    }
+
+
+def _ships_to(listing: Listing, country: str) -> bool:
+    return listing.ships_everywhere or country in listing.ships_to
+
+
+def _require_shipping(
+    requested: Sequence[LineRequest],
+    listings: Mapping[str, Listing],
+    price_lists: Mapping[str, shipping.RateRow],
+    country: str,
+) -> None:
+    errors = {
+        f"lines.{index}.listing_id": [
+            _("The seller has no shipping rate to %(country)s.", country=country)
+        ]
+        for index, line in enumerate(requested)
+        if listings[line.listing_id].seller_id not in price_lists
+    }
+    if errors:
+        raise shipping.NoShippingRate(
+            _("A seller in this order has no shipping rate to %(country)s.", country=country),
+            errors=errors,
+        )
+
+
+def brokerage_for(session: Session, brokerage_id: str | None, country: str) -> str | None:
+    if brokerage_id is None:
+        return None
+    brokerage = session.get(Organisation, brokerage_id)
+    if brokerage is None or brokerage.kind != OrganisationKind.BROKERAGE:
+        message = _("No customs brokerage has this id.")
+        raise Invalid(message, code="brokerage_unknown", errors={"broker_id": [message]})
+    if country not in brokerage.countries:
+        message = _("This brokerage does not clear goods into %(country)s.", country=country)
+        raise Invalid(message, code="brokerage_not_serving", errors={"broker_id": [message]})
+    return brokerage.id
+
+
+def _price_shipment(
+    session: Session,
+    order: Order,
+    position: int,
+    seller: Organisation,
+    items: Sequence[tuple[int, LineRequest, Listing]],
+    price_list: shipping.RateRow,
+    table: RateTable,
+    estimate: LandedCostEstimator,
+    brokerage_id: str | None,
+    titles: Mapping[str, tuple[str, str]],
+) -> tuple[Shipment, list[OrderLine]]:
+    """One seller's parcel: each unit price converted once, shipping by weight, then landed cost.
+
+    A listing may be priced in another currency than its seller's: its line keeps the listing's
+    own price, and the shipment's seller-currency figures convert it (once) for the ledger.
+    """
+    currency = order.currency
+    seller_currency = seller.currency or items[0][2].currency
+    lines: list[OrderLine] = []
+    customs_items: list[CustomsItem] = []
+    goods_seller = Money.zero(seller_currency)
+    goods = Money.zero(currency)
+    weight = 0
+    for index, request, listing in items:
+        unit_seller = listing.price
+        unit = table.convert(unit_seller, currency)
+        total = unit * request.quantity
+        goods_seller += table.convert(unit_seller, seller_currency) * request.quantity
+        goods += total
+        weight += listing.weight_grams * request.quantity
+        customs_items.append(
+            CustomsItem(
+                listing.hs_code,
+                listing.origin_country,
+                request.quantity,
+                unit,
+                listing.weight_grams,
+            )
+        )
+        lines.append(
+            OrderLine(
+                position=index,
+                listing_id=listing.id,
+                sku=listing.sku,
+                title=listing.title,
+                language=listing.language,
+                buyer_title=titles.get(listing.id, (listing.title, listing.language))[0],
+                buyer_locale=titles.get(listing.id, (listing.title, listing.language))[1],
+                hs_code=listing.hs_code,
+                origin_country=listing.origin_country,
+                weight_grams=listing.weight_grams,
+                quantity=request.quantity,
+                seller_currency=listing.currency,
+                unit_price_seller_minor=unit_seller.minor,
+                currency=currency,
+                unit_price_minor=unit.minor,
+                total_minor=total.minor,
+            )
+        )
+    exact_shipping = price_list.price(weight)
+    shipping_cost = table.convert(exact_shipping, currency)
+    landed = estimate(
+        session,
+        ShipmentForCustoms(
+            from_country=seller.country,
+            to_country=order.ship_to_country,
+            incoterm=order.incoterm,
+            currency=currency,
+            items=tuple(customs_items),
+            shipping=shipping_cost,
+        ),
+    )
+    _check_landed_cost(landed, currency)
+    shipment = Shipment(
+        position=position,
+        number=f"{order.number}-{position + 1}",
+        seller_id=seller.id,
+        brokerage_id=brokerage_id,
+        status=ShipmentStatus.AWAITING_PAYMENT,
+        incoterm=order.incoterm,
+        from_country=seller.country,
+        to_country=order.ship_to_country,
+        weight_grams=weight,
+        currency=currency,
+        goods_minor=goods.minor,
+        shipping_minor=shipping_cost.minor,
+        duties_minor=landed.duties.minor,
+        taxes_minor=landed.taxes.minor,
+        collected_minor=landed.collected.minor,
+        seller_currency=seller_currency,
+        goods_seller_minor=goods_seller.minor,
+        shipping_seller_minor=table.convert(exact_shipping, seller_currency).minor,
+        de_minimis=landed.de_minimis,
+        service_class=price_list.service_class.value,
+        landed_cost=landed.detail,
+        created_at=order.created_at,
+    )
+    shipment.order = order
+    for line in lines:
+        line.shipment = shipment
+        line.order = order
+    return shipment, lines
+
+
+def _check_landed_cost(landed: LandedCost, currency: str) -> None:
+    for amount in (landed.duties, landed.taxes, landed.collected):
+        if amount.currency != currency or not amount.is_quantized() or amount.is_negative():
+            raise ValueError(f"landed-cost estimate {amount} is not a rounded {currency} amount")
+    if landed.collected > landed.duties + landed.taxes:
+        raise ValueError("more duties and taxes collected at checkout than there are")
+
+
+def _locked_rates(table: RateTable, currency: str, seller_currencies: set[str]) -> list[OrderFx]:
+    """The rate from each seller's currency to the order's, with its date and source, for the record."""
+    quotes = [table.quote(code, currency) for code in sorted(seller_currencies - {currency})]
+    return [
+        OrderFx(
+            position=position,
+            from_currency=quote.from_currency,
+            to_currency=quote.to_currency,
+            rate=quote.rate,
+            as_of=quote.as_of,
+            source=quote.source,
+        )
+        for position, quote in enumerate(quotes)
+    ]
+
+
+def _new_number() -> str:
+    chars = "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(10))
+    return f"SR-{chars[:5]}-{chars[5:]}"
