@@ -20,6 +20,12 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "MAX_UPLOAD_LENGTH": 32 * 1024 * 1024,
     "TOKEN_RATE_LIMIT": "10 per minute",
+    "REGISTER_RATE_LIMIT": "20 per hour",
+    "TRUSTED_PROXIES": "",
+    "MAX_IMPORT_ROWS": 20000,
+    "MAX_IMPORT_ERRORS": 100,
+    "MAX_UNPAID_ORDERS_PER_BUYER": 5,
+    "MAX_RESERVED_UNITS_PER_BUYER_LISTING": 20,
     "MAX_RATE_AGE": 3 * 24 * 3600,
     "CATALOGUE_RATES_TTL": 10,
     "ORDER_RESERVATION_MINUTES": 30,
@@ -52,6 +58,10 @@ PROFILES: dict[str, dict[str, Any]] = {
     "test": {
         "BANK_TRANSFER_ACCOUNTS": DEMO_BANK_ACCOUNTS,
         "TOKEN_RATE_LIMIT": "1000 per minute",
+        "REGISTER_RATE_LIMIT": "100000 per minute",
+        # Tests place many orders per buyer; the hoarding tests set their own limits.
+        "MAX_UNPAID_ORDERS_PER_BUYER": 1000,
+        "MAX_RESERVED_UNITS_PER_BUYER_LISTING": 1_000_000,
         "PASSWORD_HASH_MEMORY_KIB": 1024,
         "PASSWORD_HASH_TIME_COST": 1,
         "CATALOGUE_RATES_TTL": 0,
@@ -60,7 +70,14 @@ PROFILES: dict[str, dict[str, Any]] = {
 }
 
 # Settings a production start must be given explicitly: a default would be a security hole.
-PRODUCTION_SECRETS = ("SECRET_KEY", "DATABASE_URL", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET")
+# REDIS_URL too: several workers on several machines must count rate limits in one place.
+PRODUCTION_SECRETS = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "STRIPE_API_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+)
 
 
 class ConfigurationError(RuntimeError):

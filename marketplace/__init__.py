@@ -11,10 +11,13 @@ from typing import Any
 from flask import Flask, g, has_request_context
 from flask.typing import ResponseReturnValue
 from flask_cors import CORS
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import load_settings
-from marketplace.db import make_engine, make_session_factory
+from marketplace.accounts.services import AccountNotices
+from marketplace.api.proxies import TrustedProxyFix, parse_networks
+from marketplace.db import is_write_conflict, make_engine, make_session_factory
 
 
 class MarketplaceFlask(Flask):
@@ -25,6 +28,19 @@ class MarketplaceFlask(Flask):
     """
 
     def dispatch_request(self) -> ResponseReturnValue:
+        try:
+            return self._dispatch_and_commit()
+        except OperationalError as error:
+            if not is_write_conflict(error) or g.get("db_writes"):
+                raise
+        # A read that had to write (an expired order, documents issued on first read) met
+        # another writer on SQLite: run it again from the start, as a writer.
+        from marketplace.api.context import retry_as_writer
+
+        retry_as_writer()
+        return self._dispatch_and_commit()
+
+    def _dispatch_and_commit(self) -> ResponseReturnValue:
         result = super().dispatch_request()
         session = g.get("db")
         if session is not None:
@@ -90,7 +106,11 @@ def create_app(
     if session_factory is None:
         engine = make_engine(settings["DATABASE_URL"])
         session_factory = make_session_factory(engine)
-    app.extensions["marketplace"] = {"session_factory": session_factory}
+    app.extensions["marketplace"] = {
+        "session_factory": session_factory,
+        # Where "tell the person by email" hooks in: replace these with senders when email exists.
+        "account_notices": AccountNotices(),
+    }
     _wire_payments(app, settings)
 
     origins = [o.strip() for o in settings["CORS_ORIGINS"].split(",") if o.strip()]
@@ -98,7 +118,14 @@ def create_app(
         CORS(
             app,
             resources={r"/api/*": {"origins": origins}},
-            expose_headers=["ETag", "X-Request-ID", "Content-Language", "Retry-After"],
+            expose_headers=[
+                "ETag",
+                "X-Request-ID",
+                "Content-Language",
+                "Retry-After",
+                "Idempotent-Replayed",
+                "Content-Disposition",
+            ],
             allow_headers=[
                 "Authorization",
                 "Content-Type",
@@ -116,5 +143,6 @@ def create_app(
 
     init_api(app)
     init_limiter(app, settings)
+    app.wsgi_app = TrustedProxyFix(app.wsgi_app, parse_networks(settings["TRUSTED_PROXIES"]))  # type: ignore[method-assign]
     register_commands(app)
     return app

@@ -95,9 +95,17 @@ demo_group = AppGroup("demo", help="Demonstration data.")
 
 @demo_group.command("load")
 def demo_load() -> None:
-    """Load the demo marketplace (safe to run again: nothing is duplicated)."""
+    """Load the demo marketplace (safe to run again: nothing is duplicated).
+
+    Refused under APP_ENV=production: the demo's accounts, an operator among them, have a
+    published password.
+    """
     from marketplace.demo import load_demo
 
+    if current_app.config["MARKETPLACE"]["APP_ENV"] == "production":
+        raise click.ClickException(
+            "demo load refused under APP_ENV=production: its accounts have a published password"
+        )
     with _session() as session:
         summary = load_demo(session, current_app.config["MARKETPLACE"])
         session.commit()

@@ -26,6 +26,7 @@ from sqlalchemy import (
     event,
     types,
 )
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 NAMING_CONVENTION = {
@@ -141,11 +142,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+# Execution option of a connection whose transaction is expected to only read.
+READS = "marketplace_reads"
+
+
 def _make_sqlite_transactional(engine: Engine) -> None:
     """Let SQLAlchemy, not pysqlite, begin transactions, so SAVEPOINT and locking behave.
 
-    BEGIN IMMEDIATE takes the write lock at the start of every transaction: concurrent writers
-    queue on busy_timeout instead of failing halfway with 'database is locked'.
+    A transaction that will write starts with BEGIN IMMEDIATE, taking the write lock at once:
+    concurrent writers queue on busy_timeout instead of failing halfway with 'database is
+    locked'. One expected only to read (the `READS` execution option) starts deferred: in WAL
+    mode it reads its snapshot without waiting for any writer. Should it write after all and
+    meet another writer, SQLite refuses at once (`is_write_conflict`); the caller retries it as
+    a writer.
     """
 
     @event.listens_for(engine, "connect")
@@ -160,7 +169,16 @@ def _make_sqlite_transactional(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        reads = connection.get_execution_options().get(READS)
+        connection.exec_driver_sql("BEGIN" if reads else "BEGIN IMMEDIATE")
+
+
+def is_write_conflict(error: BaseException) -> bool:
+    """SQLite refused a deferred transaction's write because another writer came first."""
+    if not isinstance(error, OperationalError):
+        return False
+    message = str(error.orig).lower()
+    return "database is locked" in message or "database is busy" in message
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Any]:
@@ -168,12 +186,14 @@ def make_session_factory(engine: Engine) -> sessionmaker[Any]:
 
 
 __all__ = [
+    "READS",
     "Base",
     "BigInteger",
     "Mapped",
     "country_code",
     "created_at",
     "currency_code",
+    "is_write_conflict",
     "make_engine",
     "make_session_factory",
     "mapped_column",

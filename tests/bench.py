@@ -654,6 +654,11 @@ def main() -> None:
         log(f"checkout: cart reads and completions on a fresh database, {CLIENTS} clients")
         for line in bench_checkout(SECONDS):
             print(line)
+        from tests.bench_sqlite_reads import READERS, WRITERS, bench_sqlite_reads
+
+        log(f"SQLite: catalogue with {READERS} clients, alone and while {WRITERS} place orders")
+        for line in bench_sqlite_reads(SECONDS):
+            print(line)
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)

@@ -95,6 +95,18 @@ class Api:
         assert response.status_code == 201, response.get_json()
         return response.get_json()
 
+    def join(
+        self, owner: Caller, member: Caller, organisation_path: str, role: str = "member"
+    ) -> dict[str, Any]:
+        """The owner invites the member (`/sellers/{id}` or `/brokerages/{id}`), who accepts."""
+        invited = self.post(
+            f"{organisation_path}/members", json={"email": member.email, "role": role}, as_=owner
+        )
+        assert invited.status_code == 201, invited.get_json()
+        accepted = self.post(f"/invitations/{invited.get_json()['id']}/accept", as_=member)
+        assert accepted.status_code == 201, accepted.get_json()
+        return accepted.get_json()
+
 
 def assert_problem(response: TestResponse, status: int, code: str | None = None) -> dict[str, Any]:
     """The response is a problem+json of that status (and code); returns its body."""

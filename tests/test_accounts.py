@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -45,20 +46,62 @@ def test_password_is_stored_with_argon2_and_token_only_as_hash(api: Api, session
     assert caller.token not in stored and len(stored[0]) == 64
 
 
-def test_email_is_unique_case_insensitively(api: Api, session: Session) -> None:
+def test_registering_a_taken_email_answers_as_a_fresh_registration_and_creates_nothing(
+    api: Api, session: Session
+) -> None:
     api.user(email="same@example.test")
-    response = api.post(
+    fresh = api.post(
         "/auth/register",
-        json={"email": "SAME@example.test", "password": "another password", "name": "X"},
+        json={"email": "new@example.test", "password": "another pass phrase", "name": "X"},
     )
-    body = assert_problem(response, 409, "email_taken")
-    assert "email" in body["errors"]
+    taken = api.post(
+        "/auth/register",
+        json={"email": "SAME@example.test", "password": "another pass phrase", "name": "X"},
+    )
+    assert taken.status_code == fresh.status_code == 201
+    assert set(taken.get_json()) == set(fresh.get_json())
+    assert taken.get_json()["email"] == "SAME@example.test"
+    assert taken.headers.get("Content-Type") == fresh.headers.get("Content-Type")
     assert (
         session.scalar(
             select(func.count()).select_from(User).where(User.email_key == "same@example.test")
         )
         == 1
     )
+    # The stranger's password does not open the existing account.
+    login = {"email": "same@example.test", "password": "another pass phrase"}
+    assert_problem(api.post("/auth/tokens", json=login), 401, "invalid_credentials")
+
+
+def test_the_owner_of_a_taken_email_is_told_through_the_notice_hook(
+    app_settings: dict, session_factory
+) -> None:
+    from marketplace import create_app
+    from marketplace.accounts.services import AccountNotices
+
+    told: list[str] = []
+    app = create_app(app_settings, session_factory=session_factory)
+    app.extensions["marketplace"]["account_notices"] = AccountNotices(
+        email_taken=lambda _session, user: told.append(user.email)
+    )
+    api = Api(app.test_client())
+    owner = api.user(email="owner@example.test")
+    api.post(
+        "/auth/register",
+        json={"email": "Owner@example.test", "password": "another pass phrase", "name": "X"},
+    )
+    assert told == [owner.email]
+
+
+@pytest.mark.parametrize("password", ["aaaaaaaaaa", "password123", "qwertyuiop", "1234567890"])
+def test_weak_passwords_are_refused(api: Api, password: str) -> None:
+    response = api.post(
+        "/auth/register",
+        json={"email": "aigerim@example.test", "password": password, "name": "Aigerim"},
+        headers={"Accept-Language": "ru"},
+    )
+    body = assert_problem(response, 422, "password_weak")
+    assert list(body["errors"]) == ["password"]
 
 
 def test_bad_registration_input_changes_nothing(api: Api, session: Session) -> None:
@@ -147,12 +190,8 @@ def test_seller_owner_member_and_stranger(api: Api) -> None:
     public = api.get(f"/sellers/{seller['id']}").get_json()
     assert public["name"] == "Hangzhou Tea" and "tax_id" not in public and "address" not in public
 
-    added = api.post(
-        f"/sellers/{seller['id']}/members",
-        json={"email": colleague.email, "role": "member"},
-        as_=owner,
-    )
-    assert added.status_code == 201 and added.get_json()["role"] == "member"
+    added = api.join(owner, colleague, f"/sellers/{seller['id']}")
+    assert added["role"] == "member"
     memberships = api.get("/me", as_=colleague).get_json()["memberships"]
     assert memberships == [
         {
@@ -191,25 +230,53 @@ def test_member_of_seller_a_cannot_touch_seller_b(api: Api, session: Session) ->
     assert session.get(Organisation, b["id"]).name == "Istanbul Carpets"  # type: ignore[union-attr]
 
 
-def test_adding_members_validates_people_and_roles(api: Api) -> None:
+def test_inviting_a_member_answers_the_same_whether_the_account_exists(api: Api) -> None:
     owner, colleague = api.user(), api.user()
     seller = api.seller(owner)
     path = f"/sellers/{seller['id']}/members"
-    assert_problem(
-        api.post(path, json={"email": "ghost@example.test", "role": "member"}, as_=owner),
-        404,
-        "unknown_user",
-    )
+    ghost = api.post(path, json={"email": "ghost@example.test", "role": "member"}, as_=owner)
+    known = api.post(path, json={"email": colleague.email, "role": "member"}, as_=owner)
+    assert ghost.status_code == known.status_code == 201
+    assert set(ghost.get_json()) == set(known.get_json())
     assert_problem(api.post(path, json={"email": colleague.email, "role": "admin"}, as_=owner), 422)
-    assert (
-        api.post(path, json={"email": colleague.email, "role": "member"}, as_=owner).status_code
-        == 201
+    # Nothing is joined until the invited user accepts.
+    assert api.get("/me", as_=colleague).get_json()["memberships"] == []
+    assert_problem(api.put(f"/sellers/{seller['id']}/shipping-rates", json=[], as_=colleague), 404)
+    waiting = api.get("/me/invitations", as_=colleague).get_json()
+    assert [(i["organisation_id"], i["role"], i["kind"]) for i in waiting] == [
+        (seller["id"], "member", "seller")
+    ]
+    # Someone else cannot accept it, nor see it.
+    stranger = api.user()
+    assert api.get("/me/invitations", as_=stranger).get_json() == []
+    assert_problem(api.post(f"/invitations/{waiting[0]['id']}/accept", as_=stranger), 404)
+    accepted = api.post(f"/invitations/{waiting[0]['id']}/accept", as_=colleague)
+    assert accepted.status_code == 201 and accepted.get_json()["role"] == "member"
+    assert api.get("/me/invitations", as_=colleague).get_json() == []
+    members = api.get(path, as_=colleague).get_json()
+    assert sorted(m["user_id"] for m in members) == sorted([owner.id, colleague.id])
+    # Someone who registers after being invited finds the invitation waiting.
+    api.post(path, json={"email": "later@example.test", "role": "owner"}, as_=owner)
+    later = api.user(email="later@example.test")
+    assert [i["role"] for i in api.get("/me/invitations", as_=later).get_json()] == ["owner"]
+    declined = api.delete(
+        f"/invitations/{api.get('/me/invitations', as_=later).get_json()[0]['id']}", as_=later
     )
-    assert_problem(
-        api.post(path, json={"email": colleague.email, "role": "owner"}, as_=owner),
-        409,
-        "already_member",
-    )
+    assert declined.status_code == 204
+    assert api.get("/me/invitations", as_=later).get_json() == []
+
+
+def test_an_owner_removes_a_member_but_never_the_last_owner(api: Api) -> None:
+    owner, colleague = api.user(), api.user()
+    seller = api.seller(owner)
+    api.join(owner, colleague, f"/sellers/{seller['id']}")
+    path = f"/sellers/{seller['id']}/members"
+    assert_problem(api.delete(f"{path}/{owner.id}", as_=colleague), 403, "owner_required")
+    assert_problem(api.delete(f"{path}/{owner.id}", as_=owner), 409, "last_owner")
+    assert_problem(api.delete(f"{path}/{api.user().id}", as_=owner), 404)
+    assert api.delete(f"{path}/{colleague.id}", as_=owner).status_code == 204
+    assert api.get("/me", as_=colleague).get_json()["memberships"] == []
+    assert_problem(api.get(path, as_=colleague), 404)
 
 
 def test_seller_creation_needs_a_user_and_valid_fields(api: Api) -> None:
@@ -238,9 +305,7 @@ def test_brokerages_by_country_and_membership(api: Api) -> None:
     assert serving_uz["items"][0]["countries"] == ["KZ", "UZ"]
     assert_problem(api.get("/brokerages?country=Kazakhstan"), 422)
     path = f"/brokerages/{brokerage['id']}/members"
-    assert (
-        api.post(path, json={"email": clerk.email, "role": "member"}, as_=owner).status_code == 201
-    )
+    api.join(owner, clerk, f"/brokerages/{brokerage['id']}")
     assert_problem(api.post(path, json={"email": owner.email, "role": "member"}, as_=clerk), 403)
 
 

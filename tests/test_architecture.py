@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent / "marketplace"
 
 # Modules every package may use; they import only each other.
-SHARED = ("i18n", "errors", "db", "countries", "pagination")
+SHARED = ("i18n", "errors", "db", "countries", "pagination", "spreadsheet_csv")
 # Domain packages and the flows above them, bottom up: each imports only those before it.
 LAYERS = (
     "accounts",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
@@ -36,6 +38,22 @@ def test_demo_data_loads_twice_without_duplicates(app: Flask, session: Session) 
     second = runner.invoke(args=["demo", "load"])
     assert second.exit_code == 0, second.output
     assert session.query(User).count() == count
+
+
+def test_demo_load_is_refused_in_production(
+    app_settings: dict, session_factory: Any, session: Session
+) -> None:
+    secrets = {
+        "SECRET_KEY": "set",
+        "REDIS_URL": "redis://127.0.0.1:6379/15",
+        "STRIPE_API_KEY": "set",
+        "STRIPE_WEBHOOK_SECRET": "set",
+    }
+    settings = {**app_settings, **secrets, "APP_ENV": "production"}
+    app = create_app(settings, session_factory=session_factory)
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code != 0 and "production" in result.output
+    assert session.query(User).filter(User.email == "operator@demo.example").count() == 0
 
 
 def test_db_upgrade_from_the_cli_keeps_its_tables_on_every_database() -> None:

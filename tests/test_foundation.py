@@ -156,6 +156,8 @@ def test_production_refuses_to_start_without_secrets() -> None:
         load_settings({"APP_ENV": "production", "DATABASE_URL": "postgresql://x/y"})
     message = str(error.value)
     assert "SECRET_KEY" in message and "STRIPE_API_KEY" in message and "DATABASE_URL" not in message
+    # Several workers on several machines: rate limits must be shared.
+    assert "REDIS_URL" in message
 
 
 def test_environment_overrides_defaults_with_types() -> None:

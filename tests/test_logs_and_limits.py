@@ -42,30 +42,45 @@ def test_a_log_line_outside_a_request_is_json_too() -> None:
     assert json.loads(JsonLogFormatter().format(record))["message"] == "rates: 31 imported"
 
 
-def test_guessing_one_accounts_password_from_many_addresses_is_still_limited(
+def test_a_stranger_guessing_a_password_cannot_lock_its_owner_out(
     app_settings: dict, session_factory
 ) -> None:
     app = create_app(
         {**app_settings, "TOKEN_RATE_LIMIT": "3 per minute"}, session_factory=session_factory
     )
     api = Api(app.test_client())
-    body = {"email": "Target@example.test", "password": "a-guess-it-is"}
-    for n in range(3):
-        response = api.post(
-            "/auth/tokens", json=body, environ_base={"REMOTE_ADDR": f"198.51.100.{n}"}
-        )
-        assert response.status_code == 401
-    # A fourth address, and the email spelled in another case: the per-email limit still applies.
+    owner = api.user(email="target@example.test")
+    guess = {"email": "Target@example.test", "password": "a-guess-it-is"}
+    stranger = {"REMOTE_ADDR": "198.51.100.7"}
+    for _ in range(3):
+        assert api.post("/auth/tokens", json=guess, environ_base=stranger).status_code == 401
+    # The fourth guess, the email spelled in another case, is refused...
     limited = api.post(
         "/auth/tokens",
-        json={**body, "email": "target@EXAMPLE.test"},
-        environ_base={"REMOTE_ADDR": "198.51.100.9"},
+        json={**guess, "email": "TARGET@example.test"},
+        environ_base=stranger,
     )
     assert_problem(limited, 429, "rate_limited")
-    # Another account from that fresh address is not held back by the first one's limit.
-    other = api.post(
-        "/auth/tokens",
-        json={**body, "email": "someone-else@example.test"},
-        environ_base={"REMOTE_ADDR": "198.51.100.10"},
+    # ...and so is the right password from that address: guessing has stopped there.
+    right = {"email": owner.email, "password": "correct horse battery"}
+    assert_problem(api.post("/auth/tokens", json=right, environ_base=stranger), 429)
+    # The owner, elsewhere, still gets in: failures count per address and email together.
+    home = {"REMOTE_ADDR": "203.0.113.20"}
+    assert api.post("/auth/tokens", json=right, environ_base=home).status_code == 201
+
+
+def test_successful_logins_do_not_use_up_the_per_email_limit(
+    app_settings: dict, session_factory
+) -> None:
+    app = create_app(
+        {**app_settings, "TOKEN_RATE_LIMIT": "3 per minute"}, session_factory=session_factory
     )
-    assert other.status_code == 401
+    api = Api(app.test_client())
+    owner = api.user(email="often@example.test")
+    right = {"email": owner.email, "password": "correct horse battery"}
+    wrong = {"email": owner.email, "password": "a typo in it"}
+    # Each from its own address (the per-address limit counts every attempt).
+    for n in range(5):
+        address = {"REMOTE_ADDR": f"198.51.100.{n}"}
+        assert api.post("/auth/tokens", json=right, environ_base=address).status_code == 201
+        assert api.post("/auth/tokens", json=wrong, environ_base=address).status_code == 401

@@ -9,7 +9,14 @@ from config import DEFAULTS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 # Read from the environment by gunicorn's config and the font finder, not by the settings loader.
-OUTSIDE_SETTINGS = {"PORT", "HOST", "WEB_CONCURRENCY", "DOCUMENT_FONT_DIRS"}
+OUTSIDE_SETTINGS = {
+    "PORT",
+    "HOST",
+    "WEB_CONCURRENCY",
+    "GUNICORN_THREADS",
+    "GUNICORN_TIMEOUT",
+    "DOCUMENT_FONT_DIRS",
+}
 
 
 def configuration_table_names() -> set[str]:

@@ -130,3 +130,27 @@ class SavedAddress(Base):
     phone: Mapped[str | None] = mapped_column(String(30))
     email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[created_at]
+
+
+class Invitation(Base):
+    """An owner's offer of a role, addressed to an email; it becomes a membership when accepted.
+
+    Addressed to an email rather than to a user, so inviting answers the same whether or not the
+    address has an account (someone who registers later finds the invitation waiting).
+    """
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "email_key"),
+        CheckConstraint("role IN ('owner', 'member')", name="role"),
+    )
+
+    id: Mapped[uuid_pk]
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    email_key: Mapped[str] = mapped_column(String(254), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    invited_by: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[created_at]
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")

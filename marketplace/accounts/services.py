@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -13,19 +15,24 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
 
 from marketplace import pagination
 from marketplace.accounts.models import (
     ApiToken,
     BrokerageCountry,
+    Invitation,
     Membership,
     Organisation,
     OrganisationKind,
     Role,
     User,
 )
-from marketplace.errors import Conflict, Forbidden, NotFound, Unauthorized
+from marketplace.db import new_id, utcnow
+from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from marketplace.i18n import _
+
+log = logging.getLogger("marketplace.accounts")
 
 # Verified against when the email is unknown, so a miss costs as much time as a wrong password.
 _DUMMY_PASSWORD = "not-a-real-password"  # noqa: S105
@@ -44,6 +51,27 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
+# zxcvbn's score: 3 is "safely unguessable: moderate protection from offline slow-hash attacks".
+MIN_PASSWORD_SCORE = 3
+# zxcvbn measures at most this many characters (its own bound against slow matching).
+_PASSWORD_MEASURED = 72
+
+EmailTakenHook = Callable[[Session, User], None]
+
+
+def log_email_taken(_session: Session, existing: User) -> None:
+    """The default hook: no email can be sent yet, so the attempt is only logged."""
+    log.info("registration tried for an existing account", extra={"user_id": existing.id})
+
+
+def check_password(password: str, *, email: str, name: str) -> None:
+    """Refuse passwords a guesser tries first: common ones, keyboard walks, repeats, the user's own name."""
+    result = zxcvbn(password[:_PASSWORD_MEASURED], user_inputs=[email, name, *email.split("@")])
+    if result["score"] < MIN_PASSWORD_SCORE:
+        message = _("This password is too easy to guess: use a longer phrase of uncommon words.")
+        raise Invalid(message, code="password_weak", errors={"password": [message]})
+
+
 def register(
     session: Session,
     *,
@@ -54,11 +82,18 @@ def register(
     locale: str = "en",
     country: str | None = None,
     currency: str | None = None,
+    on_email_taken: EmailTakenHook = log_email_taken,
 ) -> User:
+    """A new account; for an address already registered, an unsaved look-alike.
+
+    Answering a taken address differently would tell anyone who has an account here (login is
+    careful not to). So the caller gets the same answer, at the same cost (the password is hashed
+    either way), nothing is stored, and `on_email_taken` tells the account's owner.
+    """
+    check_password(password, email=email, name=name)
     key = normalize_email(email)
-    if session.scalar(select(User.id).where(User.email_key == key)) is not None:
-        raise _email_taken()
     user = User(
+        id=new_id(),
         email=email.strip(),
         email_key=key,
         password_hash=hasher.hash(password),
@@ -66,22 +101,23 @@ def register(
         locale=locale,
         country=country,
         currency=currency,
+        is_operator=False,
+        created_at=utcnow(),
     )
-    session.add(user)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:  # a concurrent registration of the same address won the race
-        raise _email_taken() from exc
+    existing = session.scalar(select(User).where(User.email_key == key))
+    if existing is None:
+        session.add(user)
+        try:
+            with session.begin_nested():
+                session.flush()
+            return user
+        except IntegrityError:  # a concurrent registration of the same address won the race
+            if user in session:
+                session.expunge(user)
+            existing = session.scalar(select(User).where(User.email_key == key))
+    if existing is not None:
+        on_email_taken(session, existing)
     return user
-
-
-def _email_taken() -> Conflict:
-    return Conflict(
-        _("An account with this email address already exists."),
-        code="email_taken",
-        errors={"email": [_("An account with this email address already exists.")]},
-    )
 
 
 def issue_token(
@@ -269,7 +305,37 @@ def update_organisation(
     return organisation
 
 
-def add_member(
+InvitedHook = Callable[[Session, Invitation], None]
+
+
+def log_invited(_session: Session, invitation: Invitation) -> None:
+    """The default hook: no email can be sent yet, so the invitation waits in GET /me/invitations."""
+    log.info("invitation created", extra={"invitation_id": invitation.id})
+
+
+@dataclass(frozen=True)
+class AccountNotices:
+    """What accounts tells people out of band; create_app wires it (email, once it is sent)."""
+
+    email_taken: EmailTakenHook = log_email_taken
+    invited: InvitedHook = log_invited
+
+
+def members_of(
+    session: Session, user: User, organisation_id: str, kind: OrganisationKind
+) -> list[tuple[Membership, User]]:
+    """An organisation's members with their accounts, for its own members only."""
+    organisation = require_member(session, user, organisation_id, kind)
+    rows = session.execute(
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.organisation_id == organisation.id)
+        .order_by(Membership.created_at, Membership.id)
+    )
+    return [(membership, member) for membership, member in rows]
+
+
+def invite_member(
     session: Session,
     user: User,
     organisation_id: str,
@@ -277,23 +343,104 @@ def add_member(
     *,
     email: str,
     role: Role,
-) -> Membership:
+    on_invited: InvitedHook = log_invited,
+) -> Invitation:
+    """Invite an address (owners only); the same answer whether or not it has an account.
+
+    Inviting the same address again changes the role of its pending invitation.
+    """
     organisation = require_member(session, user, organisation_id, kind, owner=True)
-    invitee = session.scalar(select(User).where(User.email_key == normalize_email(email)))
-    if invitee is None:
-        message = _("No account uses this email address; ask them to register first.")
-        raise NotFound(message, code="unknown_user", errors={"email": [message]})
-    existing = session.scalar(
-        select(Membership).where(
-            Membership.organisation_id == organisation.id, Membership.user_id == invitee.id
+    key = normalize_email(email)
+    invitation = session.scalar(
+        select(Invitation).where(
+            Invitation.organisation_id == organisation.id, Invitation.email_key == key
         )
     )
-    if existing is not None:
-        raise Conflict(_("This person is already a member."), code="already_member")
-    membership = Membership(organisation_id=organisation.id, user_id=invitee.id, role=role.value)
-    session.add(membership)
+    if invitation is None:
+        invitation = Invitation(
+            organisation_id=organisation.id,
+            email=email.strip(),
+            email_key=key,
+            role=role.value,
+            invited_by=user.id,
+        )
+        session.add(invitation)
+    else:
+        invitation.role = role.value
+        invitation.invited_by = user.id
+    session.flush()
+    on_invited(session, invitation)
+    return invitation
+
+
+def invitations_for(session: Session, user: User) -> list[Invitation]:
+    """The invitations waiting for the caller's email address, newest first."""
+    return list(
+        session.scalars(
+            select(Invitation)
+            .where(Invitation.email_key == user.email_key)
+            .order_by(Invitation.created_at.desc(), Invitation.id)
+            .limit(100)
+        )
+    )
+
+
+def _invitation_for(session: Session, user: User, invitation_id: str) -> Invitation:
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None or invitation.email_key != user.email_key:
+        raise NotFound()
+    return invitation
+
+
+def accept_invitation(session: Session, user: User, invitation_id: str) -> Membership:
+    """The invited user joins; an invitation to an organisation they belong to changes their role."""
+    invitation = _invitation_for(session, user, invitation_id)
+    membership = session.scalar(
+        select(Membership).where(
+            Membership.organisation_id == invitation.organisation_id,
+            Membership.user_id == user.id,
+        )
+    )
+    if membership is None:
+        membership = Membership(
+            organisation_id=invitation.organisation_id, user_id=user.id, role=invitation.role
+        )
+        session.add(membership)
+    else:
+        membership.role = invitation.role
+    session.delete(invitation)
     session.flush()
     return membership
+
+
+def decline_invitation(session: Session, user: User, invitation_id: str) -> None:
+    session.delete(_invitation_for(session, user, invitation_id))
+    session.flush()
+
+
+def remove_member(
+    session: Session, user: User, organisation_id: str, kind: OrganisationKind, member_id: str
+) -> None:
+    """An owner removes a member (themselves included), but never the last owner."""
+    organisation = require_member(session, user, organisation_id, kind, owner=True)
+    members = list(
+        session.scalars(
+            select(Membership)
+            .where(Membership.organisation_id == organisation.id)
+            .with_for_update(of=Membership)
+        )
+    )
+    target = next((m for m in members if m.user_id == member_id), None)
+    if target is None:
+        raise NotFound()
+    owners = [m for m in members if m.role == Role.OWNER.value]
+    if target.role == Role.OWNER.value and len(owners) == 1:
+        raise Conflict(
+            _("An organisation keeps at least one owner: make someone else owner first."),
+            code="last_owner",
+        )
+    session.delete(target)
+    session.flush()
 
 
 def brokerages_serving(

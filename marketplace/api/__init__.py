@@ -16,9 +16,9 @@ from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
 from marketplace import i18n
-from marketplace.api import context, input_guard
+from marketplace.api import context, input_guard, openapi
 from marketplace.api.problems import PROBLEM_TYPE, flatten_messages, problem
-from marketplace.api.schemas import ProblemSchema
+from marketplace.api.schemas import LOCALE_PATTERN, ProblemSchema
 from marketplace.errors import DomainError
 from marketplace.i18n import _
 
@@ -117,7 +117,9 @@ class MarketplaceApi(Api):
                 errors = None
         headers = dict(data.get("headers") or {})
         if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
-            headers["Allow"] = ", ".join(error.valid_methods)
+            # Only the methods the document describes (Flask adds HEAD and OPTIONS everywhere).
+            documented = [m for m in error.valid_methods if m not in ("HEAD", "OPTIONS")]
+            headers["Allow"] = ", ".join(documented)
         if status == 429 and getattr(error, "retry_after", None):
             headers["Retry-After"] = str(error.retry_after)  # type: ignore[attr-defined]
         return problem(status, errors=errors, headers=headers)
@@ -160,7 +162,33 @@ def _before_request() -> Response | None:
         return problem(414, code="uri_too_long")
     if _refuses_anonymous(_view_for_request()) and not request.headers.get("Authorization"):
         return None  # the view answers 401 before it looks at the body or the query
-    return _check_content_type() or input_guard.check_request()
+    return _check_query() or _check_content_type() or input_guard.check_request()
+
+
+def _declared_query(view: Any) -> set[str]:
+    names = set(openapi.GLOBAL_QUERY)
+    for parameter in getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", []):
+        if parameter.get("in") != "query":
+            continue
+        schema = parameter["schema"]
+        schema = schema() if isinstance(schema, type) else schema
+        names |= {field.data_key or name for name, field in schema.fields.items()}
+    return names
+
+
+def _check_query() -> Response | None:
+    """A query parameter the operation does not declare is a 422, like an unknown body field:
+    a misspelt filter must not look like an empty result."""
+    if request.endpoint is None or not request.args or request.method == "OPTIONS":
+        return None
+    view = _view_for_request()
+    if view is None:
+        return None
+    errors = {name: [_("Unknown field.")] for name in set(request.args) - _declared_query(view)}
+    locale = request.args.get("locale")
+    if locale is not None and (len(locale) > 35 or not re.match(LOCALE_PATTERN, locale)):
+        errors["locale"] = [_("Not a valid language tag.")]
+    return problem(422, errors=dict(sorted(errors.items()))) if errors else None
 
 
 def _view_for_request() -> Any:
@@ -216,7 +244,12 @@ def _after_request(response: Response) -> Response:
         response.headers.setdefault(
             "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
         )
-    if request.is_secure:
+    if "Cache-Control" not in response.headers and (
+        request.headers.get("Authorization") or request.method not in ("GET", "HEAD")
+    ):
+        # A caller's own data (or a token just issued) must not stay in a shared or browser cache.
+        response.headers["Cache-Control"] = "no-store"
+    if request.is_secure:  # behind a TLS proxy too: proxies.py trusts its X-Forwarded-Proto
         response.headers.setdefault(
             "Strict-Transport-Security", "max-age=63072000; includeSubDomains"
         )
@@ -249,7 +282,10 @@ def init_api(app: Flask) -> MarketplaceApi:
             "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         },
     )
-    api = MarketplaceApi(app, spec_kwargs={"extra_plugins": [ProblemResponses()]})
+    api = MarketplaceApi(
+        app, spec_kwargs={"extra_plugins": [ProblemResponses(), openapi.ExactOperations()]}
+    )
+    openapi.make_exact(api.spec)
     app.extensions["marketplace"]["api"] = api
     app.add_url_rule(f"{API_PREFIX}/docs/assets/<path:filename>", "swagger_assets", _swagger_assets)
     app.before_request(_before_request)

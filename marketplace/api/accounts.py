@@ -9,9 +9,15 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from marketplace.accounts import services
-from marketplace.accounts.models import Organisation, OrganisationKind, Role, User
+from marketplace.accounts.models import Invitation, Organisation, OrganisationKind, Role, User
 from marketplace.api import context
-from marketplace.api.ratelimit import email_in_body, limiter, token_rate
+from marketplace.api.ratelimit import (
+    address_and_email,
+    failed_login,
+    limiter,
+    register_rate,
+    token_rate,
+)
 from marketplace.api.schemas import (
     AddressSchema,
     Country,
@@ -57,8 +63,10 @@ class RegisterSchema(StrictSchema):
 
 class MembershipSchema(StrictSchema):
     organisation_id = fields.String(required=True)
-    kind = fields.String(required=True)
-    role = fields.String(required=True)
+    kind = fields.String(
+        required=True, validate=validate.OneOf([k.value for k in OrganisationKind])
+    )
+    role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
     name = fields.String(required=True)
 
 
@@ -134,10 +142,33 @@ class MemberAddSchema(StrictSchema):
     role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
 
 
+ROLE_OUTPUT = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
+KIND_OUTPUT = fields.String(
+    required=True, validate=validate.OneOf([k.value for k in OrganisationKind])
+)
+
+
 class MemberSchema(StrictSchema):
     organisation_id = fields.String(required=True)
     user_id = fields.String(required=True)
-    role = fields.String(required=True)
+    role = ROLE_OUTPUT
+
+
+class MemberListItemSchema(MemberSchema):
+    name = fields.String(required=True)
+    email = fields.String(required=True)
+
+
+class InvitationSchema(StrictSchema):
+    """A pending invitation; `POST /invitations/{id}/accept` by the invited user makes it a membership."""
+
+    id = fields.String(required=True)
+    organisation_id = fields.String(required=True)
+    organisation_name = fields.String(required=True)
+    kind = KIND_OUTPUT
+    email = fields.String(required=True)
+    role = ROLE_OUTPUT
+    created_at = fields.DateTime(required=True)
 
 
 class BrokerageCreateSchema(StrictSchema):
@@ -189,21 +220,43 @@ class MeResponseSchema(UserSchema):
     memberships = fields.List(fields.Nested(MembershipSchema), required=True)
 
 
+def _notices() -> services.AccountNotices:
+    notices: services.AccountNotices = context.extension("account_notices")
+    return notices
+
+
 @blp.route("/auth/register", methods=["POST"])
+@limiter.limit(register_rate)
 @blp.arguments(RegisterSchema)
 @blp.response(201, UserSchema)
+@blp.alt_response(429, "TOO_MANY_REQUESTS", description="`rate_limited`: REGISTER_RATE_LIMIT")
+@blp.alt_response(
+    422, "UNPROCESSABLE_ENTITY", description="`password_weak`: a common or easily guessed password"
+)
 def register(body: dict[str, Any]) -> User:
-    """Create an account."""
-    return services.register(context.db(), hasher=_hasher(), **body)
+    """Create an account (rate limited per client address).
+
+    An address that already has an account gets the same answer and nothing is created: its
+    owner is told instead, so the answer reveals nobody's account.
+    """
+    return services.register(
+        context.db(), hasher=_hasher(), on_email_taken=_notices().email_taken, **body
+    )
 
 
 @blp.route("/auth/tokens", methods=["POST"])
 @limiter.limit(token_rate)
-@limiter.limit(token_rate, key_func=email_in_body)
+@limiter.limit(token_rate, key_func=address_and_email, deduct_when=failed_login)
 @blp.arguments(CredentialsSchema)
 @blp.response(201, TokenSchema)
+@blp.alt_response(401, "UNAUTHORIZED", description="`invalid_credentials`")
+@blp.alt_response(429, "TOO_MANY_REQUESTS", description="`rate_limited`: TOKEN_RATE_LIMIT")
 def create_token(body: dict[str, Any]) -> dict[str, Any]:
-    """Exchange email and password for a bearer token (rate limited per client and per email)."""
+    """Exchange email and password for a bearer token.
+
+    Rate limited per client address, and failed attempts per address and email together, so
+    nobody elsewhere can lock the account's owner out.
+    """
     raw, token = services.issue_token(
         context.db(),
         email=body["email"],
@@ -269,22 +322,6 @@ class Seller(MethodView):
         )
 
 
-@blp.route("/sellers/<seller_id>/members", methods=["POST"])
-@context.user_required
-@blp.arguments(MemberAddSchema)
-@blp.response(201, MemberSchema)
-def add_seller_member(body: dict[str, Any], seller_id: str) -> Any:
-    """Add a registered user to a seller (owners only)."""
-    return services.add_member(
-        context.db(),
-        context.require_user(),
-        seller_id,
-        OrganisationKind.SELLER,
-        email=body["email"],
-        role=Role(body["role"]),
-    )
-
-
 @blp.route("/brokerages")
 class Brokerages(MethodView):
     @blp.arguments(BrokerageQuerySchema, location="query")
@@ -314,17 +351,99 @@ def get_brokerage(brokerage_id: str) -> Organisation:
     return services.get_organisation(context.db(), brokerage_id, OrganisationKind.BROKERAGE)
 
 
-@blp.route("/brokerages/<brokerage_id>/members", methods=["POST"])
-@context.user_required
-@blp.arguments(MemberAddSchema)
-@blp.response(201, MemberSchema)
-def add_brokerage_member(body: dict[str, Any], brokerage_id: str) -> Any:
-    """Add a registered user to a brokerage (owners only)."""
-    return services.add_member(
-        context.db(),
-        context.require_user(),
-        brokerage_id,
-        OrganisationKind.BROKERAGE,
-        email=body["email"],
-        role=Role(body["role"]),
+def _invitation(invitation: Invitation) -> dict[str, Any]:
+    return {
+        "id": invitation.id,
+        "organisation_id": invitation.organisation_id,
+        "organisation_name": invitation.organisation.name,
+        "kind": invitation.organisation.kind,
+        "email": invitation.email,
+        "role": invitation.role,
+        "created_at": invitation.created_at,
+    }
+
+
+def _member_routes(kind: OrganisationKind, collection: str) -> None:
+    """Members and invitations work the same for sellers and brokerages."""
+
+    @blp.route(f"/{collection}/<organisation_id>/members", endpoint=f"{kind.value}_members")
+    class Members(MethodView):
+        @context.user_required
+        @blp.response(200, MemberListItemSchema(many=True))
+        def get(self, organisation_id: str) -> list[dict[str, Any]]:
+            """The organisation's members (for its members only)."""
+            return [
+                {
+                    "organisation_id": m.organisation_id,
+                    "user_id": m.user_id,
+                    "role": m.role,
+                    "name": u.name,
+                    "email": u.email,
+                }
+                for m, u in services.members_of(
+                    context.db(), context.require_user(), organisation_id, kind
+                )
+            ]
+
+        @context.user_required
+        @blp.arguments(MemberAddSchema)
+        @blp.response(201, InvitationSchema)
+        @blp.alt_response(403, "FORBIDDEN", description="`owner_required`: only owners invite")
+        def post(self, body: dict[str, Any], organisation_id: str) -> dict[str, Any]:
+            """Invite an email address to the organisation (owners only).
+
+            The answer is the same whether or not the address has an account; the invited user
+            accepts with `POST /invitations/{id}/accept`. Inviting an address again changes the
+            role of its pending invitation.
+            """
+            invitation = services.invite_member(
+                context.db(),
+                context.require_user(),
+                organisation_id,
+                kind,
+                email=body["email"],
+                role=Role(body["role"]),
+                on_invited=_notices().invited,
+            )
+            return _invitation(invitation)
+
+    @blp.route(
+        f"/{collection}/<organisation_id>/members/<user_id>",
+        methods=["DELETE"],
+        endpoint=f"{kind.value}_member",
     )
+    @context.user_required
+    @blp.response(204)
+    @blp.alt_response(403, "FORBIDDEN", description="`owner_required`: only owners remove members")
+    @blp.alt_response(409, "CONFLICT", description="`last_owner`: the last owner cannot be removed")
+    def remove_member(organisation_id: str, user_id: str) -> None:
+        """Remove a member (owners only; an owner may leave, the last owner may not)."""
+        services.remove_member(context.db(), context.require_user(), organisation_id, kind, user_id)
+
+
+_member_routes(OrganisationKind.SELLER, "sellers")
+_member_routes(OrganisationKind.BROKERAGE, "brokerages")
+
+
+@blp.route("/me/invitations", methods=["GET"])
+@context.user_required
+@blp.response(200, InvitationSchema(many=True))
+def my_invitations() -> list[dict[str, Any]]:
+    """The invitations waiting for the caller's email address (at most 100, newest first)."""
+    return [_invitation(i) for i in services.invitations_for(context.db(), context.require_user())]
+
+
+@blp.route("/invitations/<invitation_id>/accept", methods=["POST"])
+@context.user_required
+@blp.response(201, MemberSchema)
+def accept_invitation(invitation_id: str) -> Any:
+    """Join the organisation an invitation to the caller's email address is for."""
+    return services.accept_invitation(context.db(), context.require_user(), invitation_id)
+
+
+@blp.route("/invitations/<invitation_id>", methods=["DELETE"])
+@context.user_required
+@blp.response(204)
+def decline_invitation(invitation_id: str) -> None:
+    """Decline an invitation to the caller's email address."""
+    services.decline_invitation(context.db(), context.require_user(), invitation_id)

@@ -14,6 +14,7 @@ from marketplace.api import context
 from marketplace.api.catalogue import content_locales
 from marketplace.api.idempotency import idempotent
 from marketplace.api.money_fields import MoneyOutputSchema
+from marketplace.api.orders.orders import hoarding_limits
 from marketplace.api.orders.schemas import OrderSchema, ShipToSchema
 from marketplace.api.schemas import CurrencyCode, LocaleTag, StrictSchema
 from marketplace.checkout import carts
@@ -321,4 +322,5 @@ def complete(cart_id: str) -> carts.Completed:
         max_rate_age=dt.timedelta(seconds=settings["MAX_RATE_AGE"]),
         token_ttl=int(settings["TOKEN_TTL"]),
         locales=content_locales(None),
+        limits=hoarding_limits(),
     )

@@ -29,6 +29,13 @@ blp = Blueprint("catalogue", __name__, description="The public catalogue, locali
 PUBLIC_MAX_AGE = 60
 
 
+PRICE_BOUND = {
+    "example": "10.00",
+    "pattern": r"^(0|[1-9][0-9]*)(\.[0-9]+)?$",
+    "description": "In the display currency, at most its minor-unit digits",
+}
+
+
 class CatalogueQuerySchema(StrictSchema):
     locale = LocaleTag(load_default=None)
     currency = CurrencyCode(load_default=None)
@@ -37,12 +44,8 @@ class CatalogueQuerySchema(StrictSchema):
     ship_to = Country(load_default=None)
     origin = Country(load_default=None)
     seller_id = fields.String(load_default=None, validate=validate.Length(max=36))
-    min_price = fields.String(
-        load_default=None, metadata={"example": "10.00", "description": "In the display currency"}
-    )
-    max_price = fields.String(
-        load_default=None, metadata={"example": "99.99", "description": "In the display currency"}
-    )
+    min_price = fields.String(load_default=None, metadata=PRICE_BOUND)
+    max_price = fields.String(load_default=None, metadata=PRICE_BOUND)
     in_stock = fields.Boolean(load_default=None)
     sort = fields.String(
         load_default=None,
@@ -92,7 +95,7 @@ class CatalogueItemSchema(ma.Schema):
 
 class LandedCostBlockSchema(ma.Schema):
     destination = fields.String(required=True)
-    incoterm = fields.String(required=True)
+    incoterm = fields.String(required=True, metadata={"enum": ["DAP", "DDP"]})
     available = fields.Boolean(required=True)
     shipping_known = fields.Boolean(
         required=True, metadata={"description": "False: shipping counted as zero"}

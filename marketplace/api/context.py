@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import User
-from marketplace.db import utcnow
+from marketplace.db import READS, utcnow
 from marketplace.errors import Unauthorized
 
 
@@ -24,11 +24,28 @@ def settings() -> dict[str, Any]:
 
 
 def db() -> Session:
-    """The request's session, opened on first use; committed when the view succeeds."""
+    """The request's session, opened on first use; committed when the view succeeds.
+
+    A GET or HEAD is expected to read: on SQLite its transaction is deferred, so it never waits
+    for a writer (the app retries it as a writer should it have to write and be refused).
+    """
     if "db" not in g:
-        g.db = extension("session_factory")()
-    session: Session = g.db
-    return session
+        session = extension("session_factory")()
+        if request.method in ("GET", "HEAD") and not g.get("db_writes"):
+            session.connection(execution_options={READS: True})
+        g.db = session
+    found: Session = g.db
+    return found
+
+
+def retry_as_writer() -> None:
+    """Drop the request's session and caller, so that the view runs again in a write transaction."""
+    session: Session | None = g.pop("db", None)
+    if session is not None:
+        session.rollback()
+        session.close()
+    g.pop("user", None)
+    g.db_writes = True
 
 
 def close_session(error: BaseException | None) -> None:

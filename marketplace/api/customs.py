@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 import marshmallow as ma
@@ -300,6 +301,10 @@ MAX_BASKET_LINES = 50
 MAX_QUANTITY = 1000
 
 
+_BASKET_LINE = r"[^,:\s]{1,36}:(?:1000|[1-9][0-9]{0,2})"
+BASKET_LINES_PATTERN = rf"^{_BASKET_LINE}(?:,{_BASKET_LINE}){{0,{MAX_BASKET_LINES - 1}}}$"
+
+
 class BasketLines(fields.Field):
     """`listing_id:quantity,...` as [(listing_id, quantity)], repeated ids added together."""
 
@@ -307,8 +312,10 @@ class BasketLines(fields.Field):
         super().__init__(
             metadata={
                 "type": "string",
+                "pattern": BASKET_LINES_PATTERN,
                 "example": "6f1c...:2,91ab...:1",
-                "description": f"listing_id:quantity pairs, comma-separated, at most {MAX_BASKET_LINES}",
+                "description": f"listing_id:quantity pairs (quantity 1 to {MAX_QUANTITY}), "
+                f"comma-separated, at most {MAX_BASKET_LINES}",
             },
             **kwargs,
         )
@@ -318,22 +325,13 @@ class BasketLines(fields.Field):
     ) -> list[tuple[str, int]]:
         if not isinstance(value, str):
             raise ma.ValidationError(N_("Not a valid string."))
-        text = value
+        if not re.fullmatch(BASKET_LINES_PATTERN, value):
+            raise ma.ValidationError(N_("Each line is listing_id:quantity, e.g. abc:2."))
         wanted: dict[str, int] = {}
-        pairs = [part.strip() for part in text.split(",") if part.strip()]
-        if not pairs or len(pairs) > MAX_BASKET_LINES:
-            raise ma.ValidationError(N_("Give 1 to 50 listing_id:quantity pairs."))
-        for pair in pairs:
+        for pair in value.split(","):
             listing_id, _sep, quantity = pair.partition(":")
-            if (
-                not listing_id
-                or len(listing_id) > 36
-                or not quantity.isascii()
-                or not quantity.isdigit()
-            ):
-                raise ma.ValidationError(N_("Each line is listing_id:quantity, e.g. abc:2."))
             wanted[listing_id] = wanted.get(listing_id, 0) + int(quantity)
-        if any(not 1 <= quantity <= MAX_QUANTITY for quantity in wanted.values()):
+        if any(quantity > MAX_QUANTITY for quantity in wanted.values()):
             raise ma.ValidationError(N_("Quantities are 1 to 1000."))
         return list(wanted.items())
 

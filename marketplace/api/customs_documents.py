@@ -17,7 +17,7 @@ from marshmallow import fields, validate
 
 from marketplace.api import context
 from marketplace.api.money_fields import MoneyOutputSchema
-from marketplace.api.schemas import Country, StrictSchema, text
+from marketplace.api.schemas import Country, StrictSchema, hs_code_field, text
 from marketplace.customs.declaration import Category, Declaration, ServiceClass
 from marketplace.customs.documents import exports
 from marketplace.customs.documents.exports import document_filename
@@ -124,7 +124,7 @@ class DeclarationSchema(ma.Schema):
 
 class LineCorrectionSchema(StrictSchema):
     line_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
-    hs_code = fields.String(validate=validate.Length(min=1, max=20))
+    hs_code = hs_code_field()
     description = text(200, required=False, metadata={"description": "The English description"})
     origin_country = Country()
 
@@ -314,6 +314,7 @@ def list_documents(shipment_id: str) -> list[dict[str, Any]]:
     content_type=PDF,
     headers={"ETag": {"schema": {"type": "string"}}},
 )
+@blp.doc(responses={200: {"content": {PDF: {"schema": {"type": "string", "format": "binary"}}}}})
 @blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
 @blp.alt_response(
     404, response="NOT_FOUND", description=f"{NOT_VISIBLE}; or no such kind, language or version"
@@ -343,6 +344,12 @@ def get_document(query: dict[str, Any], shipment_id: str, kind: str) -> Response
     200,
     description="A ZIP of the current documents with SHA256SUMS",
     content_type="application/zip",
+    headers={"Content-Disposition": {"schema": {"type": "string"}}},
+)
+@blp.doc(
+    responses={
+        200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}
+    }
 )
 @blp.alt_response(404, response="NOT_FOUND", description=NOT_VISIBLE)
 @blp.alt_response(409, response="CONFLICT", description="`shipment_not_paid`, `sdr_rate_missing`")

@@ -22,8 +22,8 @@ class Unavailable(DomainError):
 
 
 class HealthSchema(Schema):
-    status = fields.String(required=True)
-    database = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": ["ok"]})
+    database = fields.String(required=True, metadata={"enum": ["ok"]})
 
 
 @blp.route("/healthz", methods=["GET"])

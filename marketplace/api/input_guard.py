@@ -1,13 +1,17 @@
-"""Input no schema can refuse in time: NUL bytes, unpaired surrogates, JSON nested too deeply.
+"""Input no schema can refuse in time: NUL bytes, unpaired surrogates, JSON nested too deeply,
+integers too long to convert.
 
 PostgreSQL refuses U+0000 in text and no database can store a lone surrogate, so either would
 surface as a 500 at flush time (or be stored on SQLite and not on PostgreSQL). Nesting deep
-enough to exhaust Python's recursion limit would crash the JSON decoder itself. One check at the
-edge, before any view runs, answers all of them the same way on every endpoint and database.
+enough to exhaust Python's recursion limit would crash the JSON decoder itself, and an integer
+of more than 4300 digits makes it raise where no view expects it (converting one costs quadratic
+time anyway). One check at the edge, before any view runs, answers all of them the same way on
+every endpoint and database.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -18,6 +22,8 @@ from marketplace.api.problems import problem
 from marketplace.i18n import _
 
 MAX_JSON_DEPTH = 32
+# No field takes an integer anywhere near this long; a longer literal is refused before conversion.
+MAX_JSON_INTEGER_DIGITS = 100
 _FORBIDDEN = re.compile("[\x00\ud800-\udfff]")
 FORBIDDEN_CHARACTER = _("Contains a character that is not allowed (NUL or an unpaired surrogate).")
 
@@ -42,6 +48,16 @@ def _walk(document: Any) -> Iterator[tuple[str, Any, int]]:
                 stack.append((f"{path}.{index}" if path else str(index), child, depth + 1))
 
 
+class _IntegerTooLong(ValueError):
+    pass
+
+
+def _bounded_int(literal: str) -> int:
+    if len(literal.lstrip("-")) > MAX_JSON_INTEGER_DIGITS:
+        raise _IntegerTooLong(literal[:20])
+    return int(literal)
+
+
 def _too_deep() -> Response:
     return problem(
         400,
@@ -62,9 +78,20 @@ def check_request() -> Response | None:
     if not request.is_json or not request.content_length:
         return None
     try:
-        document = request.get_json(silent=True)
+        document = json.loads(request.get_data(cache=True), parse_int=_bounded_int)
     except RecursionError:
         return _too_deep()
+    except _IntegerTooLong:
+        return problem(
+            400,
+            code="json_number_too_long",
+            detail=_(
+                "The JSON body holds an integer longer than %(digits)s digits.",
+                digits=MAX_JSON_INTEGER_DIGITS,
+            ),
+        )
+    except ValueError:
+        return None  # malformed JSON: the view's parser answers its 400
     errors: dict[str, list[Any]] = {}
     for path, value, depth in _walk(document):
         if depth > MAX_JSON_DEPTH:

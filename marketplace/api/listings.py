@@ -17,6 +17,7 @@ from marketplace.api.schemas import (
     LocaleTag,
     PageArgsSchema,
     StrictSchema,
+    hs_code_field,
     text,
 )
 from marketplace.catalogue import csv_import, services
@@ -67,14 +68,7 @@ class ListingFieldsSchema(StrictSchema):
     weight_grams = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=1, max=MAX_WEIGHT_GRAMS)
     )
-    hs_code = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=20),
-        metadata={
-            "example": "0902.10",
-            "description": "6-10 digits; first six a HS 2022 subheading",
-        },
-    )
+    hs_code = hs_code_field(required=True)
     origin_country = Country(required=True)
     ships_to = ShipsTo(required=True)
     status = fields.String(
@@ -107,7 +101,7 @@ class ListingSchema(StrictSchema):
     hs_code = fields.String(required=True)
     origin_country = fields.String(required=True)
     ships_to = fields.List(fields.String(), required=True)
-    status = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": [s.value for s in ListingStatus]})
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
 
@@ -258,12 +252,22 @@ class TranslationResource(MethodView):
 @blp.response(200, ImportResultSchema)
 def import_listings(query: dict[str, Any]) -> csv_import.ImportResult:
     """Create or update listings by SKU from a CSV file: all rows or none."""
-    request.max_content_length = context.settings()["MAX_UPLOAD_LENGTH"]
-    return csv_import.import_csv(
-        context.db(),
-        context.require_user(),
-        request.get_data(),
-        seller_id=query["seller_id"],
-        rates=current_rates(),
-        hs_check=hs.validate,
-    )
+    settings = context.settings()
+    request.max_content_length = settings["MAX_UPLOAD_LENGTH"]
+    try:
+        return csv_import.import_csv(
+            context.db(),
+            context.require_user(),
+            request.stream,
+            seller_id=query["seller_id"],
+            rates=current_rates(),
+            hs_check=hs.BulkCheck(),
+            limits=csv_import.ImportLimits(
+                settings["MAX_IMPORT_ROWS"], settings["MAX_IMPORT_ERRORS"]
+            ),
+        )
+    finally:
+        # A file refused early still arrives in full, so the client reads the answer instead
+        # of a broken pipe; reading it costs only the transfer.
+        while request.stream.read(1024 * 1024):
+            pass

@@ -22,7 +22,7 @@ from marketplace.errors import NotFound
 from marketplace.i18n import _
 from marketplace.payments import ledger, order_payments, services
 from marketplace.payments.adapters import GATEWAY_NAMES
-from marketplace.payments.gateway import PaymentGateway, PaymentKind, WebhookRequest
+from marketplace.payments.gateway import PaymentGateway, PaymentKind, PaymentStatus, WebhookRequest
 from marketplace.payments.models import Payment
 from marketplace.payments.services import Listeners, StartedPayment
 
@@ -40,11 +40,14 @@ class WebhookAckSchema(Schema):
     )
 
 
+PAYMENT_STATUS = {"enum": [s.value for s in PaymentStatus]}
+
+
 class PaymentSchema(Schema):
     id = fields.String(required=True)
     order_id = fields.String(required=True)
-    gateway = fields.String(required=True)
-    status = fields.String(required=True)
+    gateway = fields.String(required=True, metadata={"enum": ["manual", "stripe"]})
+    status = fields.String(required=True, metadata=PAYMENT_STATUS)
     amount = fields.Nested(MoneyOutputSchema, required=True)
     refunded = fields.Nested(MoneyOutputSchema, required=True)
     created_at = fields.DateTime(required=True)
@@ -139,7 +142,7 @@ class RefundSchema(Schema):
     id = fields.String(required=True)
     shipment_id = fields.String(required=True, allow_none=True)
     amount = fields.Nested(MoneyOutputSchema, required=True)
-    status = fields.String(required=True)
+    status = fields.String(required=True, metadata=PAYMENT_STATUS)
     reason = fields.String(required=True)
     created_at = fields.DateTime(required=True)
 
@@ -176,12 +179,15 @@ class OrderPayments(MethodView):
     @context.user_required
     @blp.response(200, PaymentSchema(many=True))
     @blp.alt_response(404, response="NOT_FOUND", description="No such order, or not the caller's")
-    def get(self, order_id: str) -> list[Payment]:
-        """The order's payments, for its buyer, the sellers of its shipments and operators."""
-        payments = order_payments.order_payments(
+    def get(self, order_id: str) -> list[order_payments.VisiblePayment]:
+        """The order's payments, for its buyer, the sellers of its shipments and operators.
+
+        A seller of some of the order's shipments sees its own shipments' share of each payment
+        (`amount`) and of what was refunded for them (`refunded`), not the order's whole.
+        """
+        return order_payments.order_payments(
             context.db(), context.require_user(), order_id, now=utcnow()
         )
-        return payments
 
     @context.user_required
     @idempotent

@@ -1,23 +1,30 @@
-"""Rate limits: in process memory by default, shared through Redis when REDIS_URL is set."""
+"""Rate limits: in process memory by default, shared through Redis when REDIS_URL is set.
+
+The client address is the socket's, or the one a trusted proxy forwarded (`proxies.py`).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 
 
 def client_address() -> str:
-    return get_remote_address()
+    return request.remote_addr or "-"
 
 
-def email_in_body() -> str:
-    """Key a limit on the account being tried, so spreading guesses over addresses does not help."""
+def address_and_email() -> str:
+    """Failed logins count per address *and* email: a stranger elsewhere cannot lock a user out."""
     body = request.get_json(silent=True)
     email = body.get("email") if isinstance(body, dict) else None
-    return f"email:{email.strip().lower()}" if isinstance(email, str) else "email:-"
+    email = email.strip().lower() if isinstance(email, str) else "-"
+    return f"login:{client_address()}:{email}"
+
+
+def failed_login(response: Response) -> bool:
+    return response.status_code == 401
 
 
 limiter = Limiter(key_func=client_address, headers_enabled=True, strategy="moving-window")
@@ -30,7 +37,10 @@ def init_limiter(app: Flask, settings: dict[str, Any]) -> None:
 
 
 def token_rate() -> str:
-    from flask import current_app
-
     rate: str = current_app.config["MARKETPLACE"]["TOKEN_RATE_LIMIT"]
+    return rate
+
+
+def register_rate() -> str:
+    rate: str = current_app.config["MARKETPLACE"]["REGISTER_RATE_LIMIT"]
     return rate

@@ -39,11 +39,86 @@ class ProblemSchema(ma.Schema):
         values=fields.List(fields.String()),
         metadata={"description": "Messages per field path"},
     )
+    # Extension members, each present only with the codes named.
+    lines = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "`insufficient_stock`: [{listing_id, requested, available}]; "
+            "`reservation_limit`: [{listing_id, requested, held}]"
+        },
+    )
+    limit = fields.Integer(
+        metadata={"description": "`too_many_unpaid_orders`, `reservation_limit`: the limit"}
+    )
+    rows = fields.List(
+        fields.Dict(),
+        metadata={"description": "`import_rejected`: the first problems, [{row, column, message}]"},
+    )
+    error_count = fields.Integer(
+        metadata={"description": "`import_rejected`: how many problems the file has in all"}
+    )
+    accepted = fields.List(
+        fields.String(), metadata={"description": "415: the content types this operation takes"}
+    )
+    refundable = fields.Dict(
+        metadata={"description": "`refund_exceeds_payment`: what may still be refunded (money)"}
+    )
+    payable = fields.Dict(metadata={"description": "the amount payable (money)"})
+    currencies = fields.List(
+        fields.String(), metadata={"description": "`rate_stale`: the stale currencies"}
+    )
+    as_of = fields.Raw(metadata={"description": "`rate_stale`: the dates of the stale rates"})
+    currency = fields.String(metadata={"description": "the currency concerned"})
+    max_decimals = fields.Integer(
+        metadata={"description": "`amount_invalid`: decimals the currency allows"}
+    )
+    country = fields.String(metadata={"description": "`no_customs_rule`: the destination"})
+    date = fields.String(metadata={"description": "`no_customs_rule`: the day"})
+    conflicting_rule_id = fields.String(
+        metadata={"description": "`customs_rule_overlap`: the rule in the way"}
+    )
+    gateway_code = fields.String(metadata={"description": "the payment gateway's own code"})
+    order_status = fields.String(metadata={"description": "`invalid_transition`: order status"})
+    shipment_status = fields.String(
+        metadata={"description": "`invalid_transition`: the shipment's status"}
+    )
+    action = fields.String(metadata={"description": "`invalid_transition`: what was attempted"})
+
+
+# 6 to 10 digits, a dot or a space allowed between two of them ("0902.10 00"); whether the first
+# six are a real subheading is the nomenclature's to say (`hs_code_invalid`).
+HS_CODE_PATTERN = r"^[0-9](?:[. ]?[0-9]){5,9}$"
+
+
+def hs_code_field(**kwargs: Any) -> fields.String:
+    """An HS code as a seller types it: the syntax is checked here and documented."""
+    return fields.String(
+        validate=validate.Regexp(
+            HS_CODE_PATTERN,
+            error=N_("An HS code has 6 to 10 digits (dots and spaces are allowed)."),
+        ),
+        metadata={
+            "example": "0902.10",
+            "description": "6-10 digits; first six a HS 2022 subheading",
+        },
+        **kwargs,
+    )
+
+
+# Cursors are URL-safe base64 without padding (marketplace/pagination.py).
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,512}$"
 
 
 class PageArgsSchema(StrictSchema):
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=512))
+    cursor = fields.String(
+        load_default=None,
+        validate=validate.Regexp(
+            CURSOR_PATTERN,
+            error=N_("This cursor is not valid for this request; start again without it."),
+        ),
+        metadata={"description": "`next_cursor` of the previous page"},
+    )
 
 
 def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
@@ -86,6 +161,9 @@ class CurrencyCode(fields.String):
         )
 
 
+LOCALE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+
+
 class LocaleTag(fields.String):
     """A BCP 47 language tag such as zh-Hans or kk."""
 
@@ -93,9 +171,7 @@ class LocaleTag(fields.String):
         super().__init__(
             validate=[
                 validate.Length(max=35),
-                validate.Regexp(
-                    r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", error=N_("Not a valid language tag.")
-                ),
+                validate.Regexp(LOCALE_PATTERN, error=N_("Not a valid language tag.")),
             ],
             metadata={"example": "zh-Hans"},
             **kwargs,

@@ -15,8 +15,15 @@ Columns (any order; `*` = required):
   means "no translation in that locale" (an existing one is removed); locales without a column
   are left as they are.
 
-Every problem in the file is reported, each with its row (the header is row 1, as spreadsheets
-count), column and message; if there is any, nothing is changed.
+Problems are reported each with its row (the header is row 1, as spreadsheets count), column and
+message; if there is any, nothing is changed. The first `MAX_IMPORT_ERRORS` are listed and
+`error_count` says how many there are in all. A file of more than `MAX_IMPORT_ROWS` data rows is
+refused as soon as the row after the last allowed one is read (`import_too_many_rows`).
+
+The file is read line by line from the request as it arrives, never decoded whole, and checked
+with one query for categories (and, through the HS check the caller passes, one for HS
+subheadings) whatever its size: the largest file allowed is answered well inside the worker
+timeout.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -74,6 +81,12 @@ class ImportRejected(Invalid):
 
 
 @dataclass(frozen=True)
+class ImportLimits:
+    rows: int
+    errors: int
+
+
+@dataclass(frozen=True)
 class RowError:
     row: int
     column: str
@@ -98,20 +111,21 @@ class _Row:
 def import_csv(
     session: Session,
     user: User,
-    data: bytes,
+    data: IO[bytes],
     *,
     seller_id: str | None,
     rates: RateTable | None,
     hs_check: HsCheck,
+    limits: ImportLimits,
 ) -> ImportResult:
     """Validate the whole file, then create or update every row's listing; raises ImportRejected."""
     seller = _seller(session, user, seller_id)
     reader = _reader(data)
     header = [name.strip() for name in (reader.fieldnames or [])]
-    translation_locales = _check_header(header)
-    rows, problems = _parse(session, reader, header, translation_locales, seller, hs_check)
+    translation_locales = _check_header(header, limits)
+    rows, problems = _parse(session, reader, header, translation_locales, seller, hs_check, limits)
     if problems:
-        raise _rejected(problems)
+        raise _rejected(problems, limits.errors)
     return _write(session, seller, rows, translation_locales, rates)
 
 
@@ -127,32 +141,69 @@ def _seller(session: Session, user: User, seller_id: str | None) -> Organisation
     return require_member(session, user, ids[0], OrganisationKind.SELLER)
 
 
-def _reader(data: bytes) -> csv.DictReader[str]:
+def _lines(data: IO[bytes]) -> Iterator[str]:
+    """The file's text line by line, refusing bytes that are not UTF-8 and NUL characters.
+
+    Split on the newline byte, which never occurs inside a multi-byte UTF-8 sequence, so each
+    line decodes alone and a problem's byte position is exact.
+    """
+    buffered = io.BufferedReader(data, buffer_size=64 * 1024)  # type: ignore[type-var]
     try:
-        content = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        message = _("The file is not UTF-8 text (byte %(position)s).", position=exc.start)
-        raise ImportRejected(message, code="csv_not_utf8") from None
-    if not content.strip():
+        yield from _checked(buffered)
+    finally:
+        buffered.detach()  # the request's stream is not ours to close
+
+
+def _checked(buffered: Iterable[bytes]) -> Iterator[str]:
+    offset = 0
+    for raw in buffered:
+        line = raw[3:] if offset == 0 and raw.startswith(b"\xef\xbb\xbf") else raw
+        skipped = len(raw) - len(line)
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            message = _(
+                "The file is not UTF-8 text (byte %(position)s).",
+                position=offset + skipped + exc.start,
+            )
+            raise ImportRejected(message, code="csv_not_utf8") from None
+        if b"\x00" in line:
+            # PostgreSQL cannot store NUL in text, and no spreadsheet writes one: refuse the file.
+            message = _(
+                "The file contains a NUL character (byte %(position)s).",
+                position=offset + skipped + line.find(b"\x00"),
+            )
+            raise ImportRejected(message, code="csv_nul_byte")
+        offset += len(raw)
+        yield text
+
+
+def _reader(data: IO[bytes]) -> csv.DictReader[str]:
+    lines = _lines(data)
+    first = next((line for line in lines if line.strip()), None)
+    if first is None:
         raise ImportRejected(_("The file is empty."), code="csv_empty")
-    if "\x00" in content:
-        # PostgreSQL cannot store NUL in text, and no spreadsheet writes one: refuse the file.
-        message = _(
-            "The file contains a NUL character (byte %(position)s).", position=data.find(b"\x00")
-        )
-        raise ImportRejected(message, code="csv_nul_byte")
-    return csv.DictReader(io.StringIO(content, newline=""), restval=None, restkey="\x00extra")
+
+    def again() -> Iterator[str]:
+        yield first
+        yield from lines
+
+    return csv.DictReader(again(), restval=None, restkey="\x00extra")
 
 
-def _rejected(problems: Iterable[RowError]) -> ImportRejected:
-    listed = list(problems)
+def _rejected(problems: Iterable[RowError], listed_at_most: int | None = None) -> ImportRejected:
+    every = list(problems)
+    listed = every if listed_at_most is None else every[:listed_at_most]
     return ImportRejected(
         errors={f"rows.{p.row}.{p.column}": [p.message] for p in listed},
-        extra={"rows": [{"row": p.row, "column": p.column, "message": p.message} for p in listed]},
+        extra={
+            "rows": [{"row": p.row, "column": p.column, "message": p.message} for p in listed],
+            "error_count": len(every),
+        },
     )
 
 
-def _check_header(header: list[str]) -> list[str]:
+def _check_header(header: list[str], limits: ImportLimits) -> list[str]:
     """The translation locales the header names; a bad header rejects the file at once."""
     problems: list[RowError] = []
     seen: set[str] = set()
@@ -173,7 +224,7 @@ def _check_header(header: list[str]) -> list[str]:
         if name not in seen:
             problems.append(RowError(1, name, str(_("This required column is missing."))))
     if problems:
-        raise _rejected(problems)
+        raise _rejected(problems, limits.errors)
     return found
 
 
@@ -184,6 +235,7 @@ def _parse(
     translation_locales: list[str],
     seller: Organisation,
     hs_check: HsCheck,
+    limits: ImportLimits,
 ) -> tuple[list[_Row], list[RowError]]:
     category_slugs = set(session.scalars(select(Category.slug)))
     hs_codes = _HsMemo(hs_check)
@@ -191,6 +243,12 @@ def _parse(
     rows: list[_Row] = []
     problems: list[RowError] = []
     for number, raw in _records(reader):
+        if number - 1 > limits.rows:
+            message = _(
+                "The file has more than %(rows)s rows: split it into several files.",
+                rows=limits.rows,
+            )
+            raise ImportRejected(message, code="import_too_many_rows")
         if raw.get("\x00extra"):
             problems.append(
                 RowError(number, "", str(_("This row has more cells than the header.")))

@@ -439,6 +439,7 @@ def complete_cart(
     max_rate_age: dt.timedelta,
     token_ttl: int,
     locales: tuple[str, ...] = (),
+    limits: orders.HoardingLimits | None = None,
 ) -> Completed:
     """Order the cart as it is priced now, reserving its stock in the same transaction.
 
@@ -467,7 +468,7 @@ def complete_cart(
     try:
         # Exactly what the cart was priced at, recorded the way POST /orders records an order.
         view = orders.record_order(
-            session, buyer, priced_cart.priced, now=now, reservation=reservation
+            session, buyer, priced_cart.priced, now=now, reservation=reservation, limits=limits
         )
     except InsufficientStock as error:
         raise CartNotOrderable(extra={"problems": _stock_problems(cart, error)}) from error

@@ -31,6 +31,7 @@ def place_order(
     reservation: dt.timedelta,
     max_rate_age: dt.timedelta | None,
     locales: tuple[str, ...] = (),
+    limits: ordering.HoardingLimits | None = None,
 ) -> queries.OrderView:
     """An order priced with today's rates (copied onto it) and each parcel's landed cost,
     refusing (422 `address_incomplete`) a `ship_to` its parcels cannot travel on; its lines keep
@@ -49,7 +50,9 @@ def place_order(
     addresses.require_complete(
         request.ship_to, cn23=pricing.needs_cn23(rates, pricing.contents(priced))
     )
-    return ordering.record_order(session, buyer, priced, now=now, reservation=reservation)
+    return ordering.record_order(
+        session, buyer, priced, now=now, reservation=reservation, limits=limits
+    )
 
 
 def cancel_order(

@@ -92,6 +92,21 @@ def subheadings_in(session: Session, raws: Iterable[str]) -> set[str]:
     )
 
 
+class BulkCheck:
+    """`validate` for many codes: every subheading (about 5,600) read once, on the first code.
+
+    A CSV import of 20,000 different codes then costs one query instead of 20,000.
+    """
+
+    def __init__(self) -> None:
+        self.known: set[str] = set()
+
+    def __call__(self, session: Session, raw: str) -> str:
+        if not self.known:
+            self.known.update(session.scalars(select(HsCode.code).where(HsCode.level == 6)))
+        return validate(session, raw, self.known)
+
+
 def validate(session: Session, raw: str, known: Collection[str] | None = None) -> str:
     """The normalized code if its first six digits are a real subheading of the edition.
 

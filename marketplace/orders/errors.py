@@ -24,3 +24,16 @@ class NotShippedTo(Invalid):
 class RefundUnavailable(Conflict):
     code = "refund_unavailable"
     default_detail = _("This order is paid and no refund can be issued right now; nothing changed.")
+
+
+class TooManyUnpaidOrders(Conflict):
+    code = "too_many_unpaid_orders"
+    default_detail = _("You have too many unpaid orders: pay or cancel one first.")
+
+
+class ReservationLimit(Conflict):
+    code = "reservation_limit"
+    default_detail = _(
+        "Your unpaid orders would hold more units of a listing than one buyer may: "
+        "pay or cancel them first."
+    )

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from marketplace.accounts.models import Organisation, OrganisationKind, User
@@ -25,7 +25,12 @@ from marketplace.i18n import _
 from marketplace.money import Money, RateTable
 from marketplace.money.rates import ensure_fresh
 from marketplace.orders import shipping
-from marketplace.orders.errors import ListingUnavailable, NotShippedTo
+from marketplace.orders.errors import (
+    ListingUnavailable,
+    NotShippedTo,
+    ReservationLimit,
+    TooManyUnpaidOrders,
+)
 from marketplace.orders.landed_cost import (
     CustomsItem,
     LandedCost,
@@ -45,6 +50,14 @@ from marketplace.orders.models import (
 from marketplace.orders.queries import OrderView, Totals, totals_of
 
 _NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+
+
+@dataclass(frozen=True)
+class HoardingLimits:
+    """How much stock one buyer may hold in unpaid orders, so nobody can hold all of a listing."""
+
+    unpaid_orders: int
+    units_per_listing: int
 
 
 @dataclass(frozen=True)
@@ -178,11 +191,16 @@ def record_order(
     *,
     now: dt.datetime,
     reservation: dt.timedelta,
+    limits: HoardingLimits | None = None,
 ) -> OrderView:
     """Reserve the stock of a priced order and record it, as priced, for `buyer`.
 
-    Raises 409 `insufficient_stock` listing every short line (nothing is reserved then).
+    Raises 409 `insufficient_stock` listing every short line (nothing is reserved then), and
+    409 `too_many_unpaid_orders` or `reservation_limit` beyond the buyer's `limits`.
     """
+    if limits is not None:
+        lines = [LineRequest(line.listing_id, line.quantity) for line in priced.lines]
+        _check_hoarding(session, buyer, lines, limits, now)
     order = priced.order
     order.buyer_id = buyer.id
     order.expires_at = now + reservation
@@ -207,12 +225,55 @@ def place_order(
     reservation: dt.timedelta,
     max_rate_age: dt.timedelta | None = None,
     estimate: LandedCostEstimator = no_duties,
+    limits: HoardingLimits | None = None,
 ) -> OrderView:
     """Price, reserve and record an order in one transaction; nothing is kept if anything fails."""
     priced = price_order(
         session, request, rates=rates, now=now, max_rate_age=max_rate_age, estimate=estimate
     )
-    return record_order(session, buyer, priced, now=now, reservation=reservation)
+    return record_order(session, buyer, priced, now=now, reservation=reservation, limits=limits)
+
+
+def _check_hoarding(
+    session: Session,
+    buyer: User,
+    lines: Sequence[LineRequest],
+    limits: HoardingLimits,
+    now: dt.datetime,
+) -> None:
+    """Refuse an order that would let one buyer hold too much stock unpaid.
+
+    The buyer's row is locked first, so two orders of one buyer at once are counted one after
+    the other (SQLite's write lock does the same).
+    """
+    session.execute(select(User.id).where(User.id == buyer.id).with_for_update())
+    unpaid = and_(
+        Order.buyer_id == buyer.id,
+        Order.status == OrderStatus.PENDING_PAYMENT.value,
+        Order.expires_at > now,
+    )
+    orders = session.scalar(select(func.count()).select_from(Order).where(unpaid)) or 0
+    if orders >= limits.unpaid_orders:
+        raise TooManyUnpaidOrders(extra={"limit": limits.unpaid_orders})
+    wanted: dict[str, int] = {}
+    for line in lines:
+        wanted[line.listing_id] = wanted.get(line.listing_id, 0) + line.quantity
+    held: dict[str, int] = {
+        listing_id: int(units)
+        for listing_id, units in session.execute(
+            select(OrderLine.listing_id, func.sum(OrderLine.quantity))
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(unpaid, OrderLine.listing_id.in_(wanted))
+            .group_by(OrderLine.listing_id)
+        )
+    }
+    over = [
+        {"listing_id": listing_id, "requested": quantity, "held": held.get(listing_id, 0)}
+        for listing_id, quantity in sorted(wanted.items())
+        if quantity + held.get(listing_id, 0) > limits.units_per_listing
+    ]
+    if over:
+        raise ReservationLimit(extra={"lines": over, "limit": limits.units_per_listing})
 
 
 def _orderable_listings(

@@ -6,9 +6,7 @@ pass amounts already converted to the seller's currency at the order's locked ra
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -28,6 +26,7 @@ from marketplace.payments.models import (
     PayoutMethod,
     SellerPayoutAccount,
 )
+from marketplace.spreadsheet_csv import to_csv
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,16 +270,14 @@ def export_bank_payouts(session: Session, now: dt.datetime) -> str:
         .order_by(Payout.created_at, Payout.id)
         .with_for_update(of=Payout)
     ).all()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
+    lines = []
     for payout, seller in rows:
         payout.reference = payout.reference or f"SRM-{payout.id[:8].upper()}"
-        writer.writerow(
+        lines.append(
             [
                 payout.id,
                 seller.id,
-                _csv_safe(seller.name),
+                seller.name,
                 seller.country,
                 Money.from_minor(payout.amount_minor, payout.currency).to_api()["amount"],
                 payout.currency,
@@ -290,9 +287,4 @@ def export_bank_payouts(session: Session, now: dt.datetime) -> str:
         )
         payout.exported_at = now
     session.flush()
-    return buffer.getvalue()
-
-
-def _csv_safe(text: str) -> str:
-    """Keep a spreadsheet from running a seller's name as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return to_csv(EXPORT_COLUMNS, lines)

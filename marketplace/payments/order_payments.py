@@ -76,12 +76,71 @@ def pay_order(
     return started
 
 
+@dataclass(frozen=True, slots=True)
+class VisiblePayment:
+    """A payment as one caller may see it: a seller sees only its own shipments' part of it."""
+
+    payment: Payment
+    amount: Money
+    refunded: Money
+
+    @property
+    def id(self) -> str:
+        return self.payment.id
+
+    @property
+    def order_id(self) -> str | None:
+        return self.payment.order_id
+
+    @property
+    def gateway(self) -> str:
+        return self.payment.gateway
+
+    @property
+    def status(self) -> str:
+        return self.payment.status
+
+    @property
+    def created_at(self) -> dt.datetime:
+        return self.payment.created_at
+
+
 def order_payments(
     session: Session, user: User, order_id: str, *, now: dt.datetime
-) -> list[Payment]:
-    """The payments of an order its buyer, one of its sellers or an operator may see (else 404)."""
-    queries.get_order(session, user, order_id, now=now)
-    return services.payments_of_order(session, order_id)
+) -> list[VisiblePayment]:
+    """The payments of an order its buyer, one of its sellers or an operator may see (else 404).
+
+    A seller of one shipment of several is shown its shipments' share of each payment and of
+    what was refunded for them, never the whole: the difference would be the other sellers'.
+    """
+    view = queries.get_order(session, user, order_id, now=now)
+    payments = services.payments_of_order(session, order_id)
+    if view.whole:
+        return [VisiblePayment(payment, payment.amount, payment.refunded) for payment in payments]
+    mine = {shipment.id for shipment in view.shipments}
+    share = sum(
+        s.paid.minor for s in queries.seller_shares(session, order_id) if s.shipment_id in mine
+    )
+    refunded: dict[str, int] = {
+        payment_id: int(total)
+        for payment_id, total in session.execute(
+            select(PaymentRefund.payment_id, func.sum(PaymentRefund.amount_minor))
+            .where(
+                PaymentRefund.payment_id.in_([p.id for p in payments]),
+                PaymentRefund.shipment_id.in_(mine),
+                PaymentRefund.status == PaymentStatus.SUCCEEDED.value,
+            )
+            .group_by(PaymentRefund.payment_id)
+        )
+    }
+    return [
+        VisiblePayment(
+            payment,
+            Money.from_minor(min(share, payment.amount_minor), payment.currency),
+            Money.from_minor(refunded.get(payment.id, 0), payment.currency),
+        )
+        for payment in payments
+    ]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -350,6 +350,12 @@ def _apply(
     if event.amount is not None and event.amount.currency != payment.currency:
         details["refused"] = "currency_mismatch"
         return WebhookOutcome.IGNORED, details
+    if event.action is WebhookAction.PAYMENT_SUCCEEDED and (
+        event.amount is None or event.amount.minor != payment.amount_minor
+    ):
+        # Money received is not what the order charged: never mark it paid on that.
+        details["refused"] = "amount_mismatch"
+        return WebhookOutcome.IGNORED, details
     if event.action is WebhookAction.PAYMENT_SUCCEEDED:
         if payment.status not in (
             PaymentStatus.PENDING,

@@ -82,3 +82,26 @@ def test_an_anonymous_caller_hears_401_before_any_complaint_about_the_body(api: 
     assert_problem(api.patch("/me"), 401)
     assert_problem(api.post("/orders", data="<xml/>", content_type="application/xml"), 401)
     assert_problem(api.get("/orders?cursor=%00"), 401)
+
+
+HUGE = "9" * 5000
+
+
+@pytest.mark.parametrize(
+    "method, path, document",
+    [
+        ("POST", "/auth/register", '{"email": "a@example.test", "name": "A", "password": %s}'),
+        ("POST", "/auth/tokens", '{"email": "a@example.test", "password": %s}'),
+        ("PATCH", "/me", '{"name": %s}'),
+        ("POST", "/orders", '{"lines": [{"listing_id": "x", "quantity": %s}]}'),
+        ("POST", "/sellers", '{"name": "S", "deep": [[[%s]]]}'),
+    ],
+)
+def test_a_5000_digit_integer_anywhere_in_a_body_is_a_400(
+    api: Api, method: str, path: str, document: str
+) -> None:
+    user = api.user()
+    response = api.request(
+        method, path, data=document % HUGE, content_type="application/json", as_=user
+    )
+    assert_problem(response, 400, "json_number_too_long")

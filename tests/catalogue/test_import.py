@@ -202,3 +202,54 @@ def test_ten_thousand_rows_import_in_one_file(api: Api, shop: Shop, session: Ses
         "items"
     ]
     assert [item["title"] for item in found] == ["Чай номер 9999"]
+
+
+def _limited(shop: Shop, app_settings: dict[str, Any], session_factory: Any, **limits: Any) -> Api:
+    from marketplace import create_app
+
+    api = Api(create_app({**app_settings, **limits}, session_factory=session_factory).test_client())
+    return api
+
+
+def test_a_file_of_more_rows_than_allowed_is_refused_without_reading_on(
+    shop: Shop, app_settings: dict[str, Any], session_factory: Any, session: Session
+) -> None:
+    api = _limited(shop, app_settings, session_factory, MAX_IMPORT_ROWS=100)
+    before = count(session)
+    exactly = "\n".join([HEADER] + [row(f"OK-{i}") for i in range(100)])
+    assert upload(api, shop, exactly).status_code == 200
+    too_many = "\n".join([HEADER] + [row(f"MORE-{i}") for i in range(101)])
+    body = assert_problem(upload(api, shop, too_many), 422, "import_too_many_rows")
+    assert "100" in body["detail"]
+    assert count(session) == before + 100
+
+
+def test_a_file_of_bad_rows_lists_the_first_problems_and_counts_the_rest(
+    shop: Shop, app_settings: dict[str, Any], session_factory: Any
+) -> None:
+    api = _limited(shop, app_settings, session_factory, MAX_IMPORT_ERRORS=10)
+    bad = "\n".join([HEADER] + [row(f"BAD-{i}", stock="x", hs_code="99") for i in range(500)])
+    response = upload(api, shop, bad)
+    body = assert_problem(response, 422, "import_rejected")
+    assert len(body["rows"]) == len(body["errors"]) == 10
+    assert body["rows"][0] == {"row": 2, "column": "stock", "message": body["rows"][0]["message"]}
+    assert body["error_count"] == 1000
+    assert len(response.get_data()) < 10_000
+
+
+def test_the_largest_file_of_bad_rows_allowed_is_answered_in_seconds(api: Api, shop: Shop) -> None:
+    """The default MAX_IMPORT_ROWS of rows that are all wrong, every HS code different: well
+    inside gunicorn's 30 s worker timeout (a 2-core machine shared with other suites)."""
+    from config import DEFAULTS
+
+    lines = [HEADER] + [
+        row(f"W-{i}", hs_code=f"{990000 + i % 9999:06d}", price="1.234", ships_to="XX")
+        for i in range(DEFAULTS["MAX_IMPORT_ROWS"])
+    ]
+    started = time.monotonic()
+    response = upload(api, shop, "\n".join(lines))
+    elapsed = time.monotonic() - started
+    body = assert_problem(response, 422, "import_rejected")
+    assert body["error_count"] == 3 * DEFAULTS["MAX_IMPORT_ROWS"]
+    assert len(body["rows"]) == DEFAULTS["MAX_IMPORT_ERRORS"]
+    assert elapsed < 10, elapsed

@@ -85,12 +85,7 @@ def test_only_members_of_the_seller_may_list_or_see_its_listings(
 
 def test_a_colleague_added_as_member_manages_the_listings(api: Api, shop: Shop) -> None:
     colleague = api.user()
-    added = api.post(
-        f"/sellers/{shop.seller['id']}/members",
-        json={"email": colleague.email, "role": "member"},
-        as_=shop.owner,
-    )
-    assert added.status_code == 201
+    api.join(shop.owner, colleague, f"/sellers/{shop.seller['id']}")
     listing = shop.listing()
     changed = api.patch(f"/listings/{listing['id']}", json={"stock": 3}, as_=colleague)
     assert changed.status_code == 200 and changed.get_json()["stock"] == 3

@@ -66,13 +66,13 @@ def _user(shop: Storefront, email: str, name: str) -> Any:
     anonymous = shop.anonymous()
     _call(
         shop,
-        "accounts.post_api_v1_auth_register",
+        "accounts.post_auth_register",
         client=anonymous,
         body=_model(shop, "Register", {"email": email, "password": PASSWORD, "name": name}),
     )
     token = _call(
         shop,
-        "accounts.post_api_v1_auth_tokens",
+        "accounts.post_auth_tokens",
         client=anonymous,
         body=_model(shop, "Credentials", {"email": email, "password": PASSWORD}),
     )["token"]
@@ -82,7 +82,7 @@ def _user(shop: Storefront, email: str, name: str) -> Any:
 def _seller(shop: Storefront, owner: Any, *, name: str, country: str, currency: str) -> str:
     seller = _call(
         shop,
-        "accounts.post_api_v1_sellers",
+        "accounts.post_sellers",
         client=owner,
         body=_model(
             shop,
@@ -109,7 +109,7 @@ def _seller(shop: Storefront, owner: Any, *, name: str, country: str, currency: 
     ]
     _call(
         shop,
-        "orders.put_api_v1_sellers_seller_id_shipping_rates",
+        "orders.put_sellers_by_seller_id_shipping_rates",
         seller_id=seller,
         client=owner,
         body=rates,
@@ -130,7 +130,7 @@ def _listing(shop: Storefront, owner: Any, seller: str, **values: Any) -> str:
     return str(
         _call(
             shop,
-            "listings.post_api_v1_listings",
+            "listings.post_listings",
             client=owner,
             body=_model(shop, "ListingCreate", body),
         )["id"]
@@ -194,34 +194,30 @@ def _order(shop: Storefront, buyer: Any, goods: dict[str, str], key: str) -> dic
     """From the catalogue through a cart and the address book to an order, as a storefront would."""
     page = _call(
         shop,
-        "catalogue.get_api_v1_catalogue",
+        "catalogue.get_catalogue",
         client=buyer,
-        currency=shop.module(
-            "models.get_api_v1_catalogue_currency_type_1"
-        ).GetApiV1CatalogueCurrencyType1("KZT"),
-        ship_to=shop.module(
-            "models.get_api_v1_catalogue_ship_to_type_1"
-        ).GetApiV1CatalogueShipToType1("KZ"),
+        currency=shop.module("models.currency_code").CurrencyCode("KZT"),
+        ship_to=shop.module("models.country_code").CountryCode("KZ"),
     )
     found = {item["id"] for item in page["items"]}
     assert {goods["tea"], goods["kilim"]} <= found
     address = _call(
         shop,
-        "addresses.post_api_v1_me_addresses",
+        "addresses.post_me_addresses",
         client=buyer,
         body=_model(shop, "SavedAddressIn", HOME),
     )
     ship_to = {k: v for k, v in address.items() if k != "id"}
     cart = _call(
         shop,
-        "carts.post_api_v1_carts",
+        "carts.post_carts",
         client=buyer,
         body=_model(shop, "CartIn", {"currency": "KZT", "incoterm": "DDP"}),
     )
     for listing, quantity in ((goods["tea"], 2), (goods["kilim"], 1)):
         cart = _call(
             shop,
-            "carts.post_api_v1_carts_cart_id_lines",
+            "carts.post_carts_by_cart_id_lines",
             cart_id=cart["id"],
             client=buyer,
             body=_model(shop, "CartLineIn", {"listing_id": listing, "quantity": quantity}),
@@ -229,7 +225,7 @@ def _order(shop: Storefront, buyer: Any, goods: dict[str, str], key: str) -> dic
     assert [p["code"] for p in cart["problems"]] == ["ship_to_missing"]
     cart = _call(
         shop,
-        "carts.patch_api_v1_carts_cart_id",
+        "carts.patch_carts_by_cart_id",
         cart_id=cart["id"],
         client=buyer,
         body=_model(shop, "CartPatch", {"ship_to": ship_to}),
@@ -237,7 +233,7 @@ def _order(shop: Storefront, buyer: Any, goods: dict[str, str], key: str) -> dic
     assert cart["problems"] == [] and len(cart["shipments"]) == 2
     order = _call(
         shop,
-        "carts.post_api_v1_carts_cart_id_complete",
+        "carts.post_carts_by_cart_id_complete",
         cart_id=cart["id"],
         client=buyer,
         idempotency_key=key,
@@ -252,7 +248,7 @@ def _pay(shop: Storefront, buyer: Any, order_id: str, gateway: str) -> dict[str,
     return dict(
         _call(
             shop,
-            "payments.post_api_v1_orders_order_id_payments",
+            "payments.post_orders_by_order_id_payments",
             order_id=order_id,
             client=buyer,
             body=_model(shop, "PaymentCreate", {"gateway": gateway}),
@@ -262,7 +258,7 @@ def _pay(shop: Storefront, buyer: Any, order_id: str, gateway: str) -> dict[str,
 
 def _status(shop: Storefront, buyer: Any, order_id: str) -> str:
     return str(
-        _call(shop, "orders.get_api_v1_orders_order_id", order_id=order_id, client=buyer)["status"]
+        _call(shop, "orders.get_orders_by_order_id", order_id=order_id, client=buyer)["status"]
     )
 
 
@@ -273,11 +269,9 @@ def test_a_buyer_pays_by_bank_transfer_and_the_operator_captures_it(
     order = _order(shop, buyer, goods, key="journey-transfer")
     methods = _call(
         shop,
-        "payments.get_api_v1_payment_methods",
+        "payments.get_payment_methods",
         client=buyer,
-        currency=shop.module(
-            "models.get_api_v1_payment_methods_currency_type_1"
-        ).GetApiV1PaymentMethodsCurrencyType1("KZT"),
+        currency=shop.module("models.currency_code").CurrencyCode("KZT"),
     )
     assert {(m["gateway"], m["kind"]) for m in methods} == {
         ("manual", "bank_transfer"),
@@ -298,7 +292,7 @@ def test_a_buyer_pays_by_bank_transfer_and_the_operator_captures_it(
     operator = _operator(shop)
     captured = _call(
         shop,
-        "payments.post_api_v1_payments_payment_id_capture",
+        "payments.post_payments_by_payment_id_capture",
         payment_id=payment["id"],
         client=operator,
     )

@@ -19,7 +19,6 @@ from marketplace.customs.declaration import Declaration
 from marketplace.customs.documents.exports import (
     ManifestEntry,
     bundle,
-    escape_cell,
     manifest_csv,
     manifest_rows,
 )
@@ -34,6 +33,7 @@ from marketplace.customs.documents.store import (
 from marketplace.customs.models import CustomsDocument
 from marketplace.db import new_id
 from marketplace.orders.models import Order, Shipment
+from marketplace.spreadsheet_csv import escape_cell
 from tests.customs.factories import declaration, make_shipment
 from tests.customs.pdf import pdf_text
 
@@ -175,6 +175,8 @@ def test_manifest_cells_that_a_spreadsheet_would_run_are_escaped(dangerous: str)
     )
     assert parsed[0]["description"] == "'" + dangerous
     assert escape_cell("Green tea = good") == "Green tea = good"
+    assert escape_cell("a;=1") == "a;'=1" and escape_cell("a, +1") == "a, '+1"
+    assert escape_cell("x|@SUM(A1)\n-2") == "x|'@SUM(A1)\n'-2"
 
 
 def test_documents_are_kept_per_shipment(session: Session) -> None:

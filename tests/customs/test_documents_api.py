@@ -459,3 +459,35 @@ def test_without_an_sdr_rate_the_documents_wait_for_an_operator_to_load_one(trad
         trade.api.get(f"/shipments/{shipment['id']}/customs", as_=trade.buyer).get_json()["form"]
         == "CN22"
     )
+
+
+SEMICOLON_FORMULA = "Tea;=cmd|' /C calc'!A0;"
+
+
+def test_a_formula_after_a_semicolon_cannot_run_when_the_manifest_is_split_on_semicolons(
+    trade: Trade,
+) -> None:
+    sneaky = _listing(
+        trade.session,
+        trade.seller,
+        title=SEMICOLON_FORMULA,
+        language="en",
+        hs_code="090230",
+        price_minor=9_900,
+    )
+    trade.paid_shipment((sneaky, 1))
+    response = trade.api.get(
+        f"/brokerages/{trade.brokerage}/manifest", query_string={"format": "csv"}, as_=trade.broker
+    )
+    text = response.get_data(as_text=True)
+    lines = text.splitlines()
+    # Every cell is quoted, header included.
+    for line in lines:
+        assert line.startswith('"') and line.endswith('"'), line
+    # Read as Excel does in ru, kk, tr or de (split on ";", quotes ignored): no cell is a formula.
+    for line in lines:
+        for cell in line.split(";"):
+            assert not cell.strip().strip('"').lstrip().startswith(("=", "+", "-", "@")), cell
+    # Read as CSV, the text is still all there.
+    table = list(csv.DictReader(io.StringIO(text)))
+    assert table[0]["description"] == "Tea;'=cmd|' /C calc'!A0;"

@@ -376,6 +376,77 @@ EXAMPLES = {
     "tr_2024_08_21_single_rate": ex(
         "TR", "2024-08-21", [line(TSHIRT, "25 EUR")], "4 EUR", "696.00", "0.00"
     ),
+    # The day before, the EUR 150 regime: goods 25 <= 150, single rate 30% (non-EU) on the
+    # CIF value 29 EUR = 1,160 TRY: 348.00 ...
+    "tr_2024_08_20_old_regime_non_eu": ex(
+        "TR", "2024-08-20", [line(TSHIRT, "25 EUR")], "4 EUR", "348.00", "0.00"
+    ),
+    # ... and 18% for goods from the EU: 18% x 1,160 = 208.80.
+    "tr_2024_08_20_old_regime_eu_origin": ex(
+        "TR", "2024-08-20", [line(TSHIRT, "25 EUR", origin="DE")], "4 EUR", "208.80", "0.00"
+    ),
+    # EUR 150 compared with the goods alone: 140 + 20 shipping = 160 EUR, yet goods 140 <= 150:
+    # 30% x 6,400 TRY = 1,920.00 ...
+    "tr_2024_08_20_goods_140_shipping_20": ex(
+        "TR", "2024-08-20", [line(TSHIRT, "140 EUR")], "20 EUR", "1920.00", "0.00"
+    ),
+    # ... the same parcel on 2024-08-21 (160 > 30): duty 12% x 6,400 = 768.00;
+    # VAT 20% x 7,168 = 1,433.60.
+    "tr_2024_08_21_goods_140_shipping_20": ex(
+        "TR", "2024-08-21", [line(TSHIRT, "140 EUR")], "20 EUR", "768.00", "1433.60"
+    ),
+    # Exactly EUR 150 of goods is "not exceeding": 30% x 6,000 TRY = 1,800.00 ...
+    "tr_2024_08_20_exactly_150": ex(
+        "TR", "2024-08-20", [line(TSHIRT, "150 EUR")], "0 EUR", "1800.00", "0.00"
+    ),
+    # ... 151 + 4 EUR is above: duty 12% x 6,200 TRY = 744.00; VAT 20% x 6,944 = 1,388.80.
+    "tr_2024_08_20_above_150": ex(
+        "TR", "2024-08-20", [line(TSHIRT, "151 EUR")], "4 EUR", "744.00", "1388.80"
+    ),
+    # VAT above EUR 150 was 18% until 2023-07-09: 200 + 10 EUR = 8,400 TRY; duty 12% = 1,008.00;
+    # VAT 18% x 9,408 = 1,693.44 ...
+    "tr_2023_07_09_vat_18": ex(
+        "TR", "2023-07-09", [line(TSHIRT, "200 EUR")], "10 EUR", "1008.00", "1693.44"
+    ),
+    # ... and 20% from 2023-07-10: 20% x 9,408 = 1,881.60.
+    "tr_2023_07_10_vat_20": ex(
+        "TR", "2023-07-10", [line(TSHIRT, "200 EUR")], "10 EUR", "1008.00", "1881.60"
+    ),
+    # The first day covered, 2022-03-15: 25 + 4 EUR, 30% x 1,160 = 348.00.
+    "tr_2022_03_15_first_day": ex(
+        "TR", "2022-03-15", [line(TSHIRT, "25 EUR")], "4 EUR", "348.00", "0.00"
+    ),
+    # Pakistan before the Finance Act 2025, up to PKR 5,000: 4,900 + 100 = 5,000: nothing ...
+    "pk_2025_06_30_5000_within": ex(
+        "PK", "2025-06-30", [line(JEWEL, "4900 PKR")], "100 PKR", "0.00", "0.00"
+    ),
+    # ... the same parcel on 2025-07-01 (above PKR 1,000): duty 20% x 5,000 = 1,000.00;
+    # sales tax 18% x 6,000 = 1,080.00.
+    "pk_2025_07_01_5000_above_1000": ex(
+        "PK", "2025-07-01", [line(JEWEL, "4900 PKR")], "100 PKR", "1000.00", "1080.00"
+    ),
+    # 4,901 + 100 = 5,001 on 2025-06-30: duty 20% x 5,001 = 1,000.20;
+    # sales tax 18% x 6,001.20 = 1,080.216 -> 1,080.22.
+    "pk_2025_06_30_5001_above": ex(
+        "PK", "2025-06-30", [line(JEWEL, "4901 PKR")], "100 PKR", "1000.20", "1080.22"
+    ),
+    # A PKR 1,000 parcel, free under both limits: 900 + 100 on 2025-06-30.
+    "pk_2025_06_30_1000_within": ex(
+        "PK", "2025-06-30", [line(JEWEL, "900 PKR")], "100 PKR", "0.00", "0.00"
+    ),
+    # The first day of the de minimis rules, 2020-10-29: 4,900 + 100 = 5,000: nothing.
+    "pk_2020_10_29_first_day": ex(
+        "PK", "2020-10-29", [line(JEWEL, "4900 PKR")], "100 PKR", "0.00", "0.00"
+    ),
+    # Sales tax 17% until 2023-02-13: tea 10,000 + 2,000: duty 11% x 12,000 = 1,320.00;
+    # 17% x 13,320 = 2,264.40 ...
+    "pk_2023_02_13_sales_tax_17": ex(
+        "PK", "2023-02-13", [line(TEA, "10000 PKR")], "2000 PKR", "1320.00", "2264.40"
+    ),
+    # ... 18% from 2023-02-14: 2,397.60.
+    "pk_2023_02_14_sales_tax_18": ex(
+        "PK", "2023-02-14", [line(TEA, "10000 PKR")], "2000 PKR", "1320.00", "2397.60"
+    ),
     # US additional duties, 2026-03-01 (Section 122 in force, IEEPA ended): a 100 USD T-shirt
     # from China: MFN 16% + Section 122 10% + Section 301 list 4A 7.5% = 33.50 ...
     "us_2026_03_01_from_china": ex(
@@ -648,7 +719,13 @@ def test_a_parcel_inside_one_customs_territory_pays_no_import_charges(session: S
 
 @pytest.mark.parametrize(
     ("to", "on"),
-    [("BR", "2026-03-01"), ("DE", "2025-07-31"), ("US", "2016-03-09"), ("TR", "2024-08-20")],
+    [
+        ("BR", "2026-03-01"),
+        ("DE", "2025-07-31"),
+        ("US", "2016-03-09"),
+        ("TR", "2022-03-14"),
+        ("PK", "2020-10-28"),
+    ],
 )
 def test_a_destination_or_date_without_a_rule_is_refused_not_guessed(
     session: Session, to: str, on: str

@@ -42,7 +42,11 @@ DAY = 24 * 3600
 def operator(session: Session) -> User:
     hasher = accounts.make_password_hasher(1024, 1)
     user = accounts.register(
-        session, email="rates-operator@example.test", password="x" * 12, name="Ops", hasher=hasher
+        session,
+        email="rates-operator@example.test",
+        password="tall tea kettle 42",
+        name="Ops",
+        hasher=hasher,
     )
     user.is_operator = True
     return user

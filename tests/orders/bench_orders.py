@@ -14,14 +14,11 @@ import datetime as dt
 import http.client
 import json
 import os
-import socket
-import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
 from decimal import Decimal
-from pathlib import Path
 
 from alembic import command
 from sqlalchemy.orm import Session
@@ -38,8 +35,8 @@ from marketplace.money.sources import IncomingRates
 from marketplace.orders import shipping
 from marketplace.reference import load_all
 from tests.database import fresh_database
+from tests.live import gunicorn
 
-ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 CLIENTS = 4
 RATES = {"CNY": "7.7341", "TRY": "35.1234", "KZT": "512.3456", "USD": "1.0832"}
@@ -135,56 +132,16 @@ def _seed(url: str) -> tuple[list[str], list[str]]:
     return tokens, listings
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _serve(url: str, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "APP_ENV": "development",
-        "ACCESS_LOG": "/dev/null",
-        "LOG_LEVEL": "WARNING",
-        "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2"),
-    }
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "-c",
-            "config/gunicorn.conf.py",
-            "wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise RuntimeError("gunicorn did not start")
-
-
-def _load(
-    port: int, seconds: float, request: Callable[[http.client.HTTPConnection, int], int]
+def load(
+    port: int,
+    seconds: float,
+    request: Callable[[http.client.HTTPConnection, int], int],
+    clients: int = CLIENTS,
 ) -> tuple[int, list[float], int]:
-    """Run CLIENTS threads for `seconds`; returns completed requests, latencies (s), failures."""
-    latencies: list[list[float]] = [[] for _ in range(CLIENTS)]
-    failures = [0] * CLIENTS
-    barrier = threading.Barrier(CLIENTS)
+    """Run `clients` threads for `seconds`; returns completed requests, latencies (s), failures."""
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    failures = [0] * clients
+    barrier = threading.Barrier(clients)
     stop = time.monotonic() + seconds + 1  # refined after the barrier
 
     def client(index: int) -> None:
@@ -201,7 +158,7 @@ def _load(
             if status >= 300:
                 failures[index] += 1
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -210,7 +167,7 @@ def _load(
     return len(merged), merged, sum(failures)
 
 
-def _percentile(sorted_values: list[float], share: float) -> float:
+def percentile(sorted_values: list[float], share: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(share * len(sorted_values)))]
 
 
@@ -227,9 +184,13 @@ def bench_orders(seconds: float = 10.0, catalogue_ceiling: float | None = None) 
     try:
         with fresh_database("bench_orders") as database:
             tokens, listings = _seed(database)
-            port = _free_port()
-            server = _serve(database, port)
-            try:
+            with gunicorn(
+                database,
+                APP_ENV="development",
+                WEB_CONCURRENCY=os.environ.get("WEB_CONCURRENCY", "2"),
+                # Several workers need their rate limits shared (gunicorn.conf.py insists).
+                REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
+            ) as port:
                 body = json.dumps(
                     {
                         "currency": "KZT",
@@ -259,11 +220,8 @@ def bench_orders(seconds: float = 10.0, catalogue_ceiling: float | None = None) 
                     response.read()
                     return response.status
 
-                placed, order_latency, failed = _load(port, seconds, place)
-                served, health_latency, _ = _load(port, seconds, health)
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
+                placed, order_latency, failed = load(port, seconds, place)
+                served, health_latency, _ = load(port, seconds, health)
     finally:
         if previous is None:
             os.environ.pop("TEST_DATABASE_URL", None)
@@ -271,13 +229,13 @@ def bench_orders(seconds: float = 10.0, catalogue_ceiling: float | None = None) 
             os.environ["TEST_DATABASE_URL"] = previous
     orders_per_s = placed / seconds
     ceiling = served / seconds
-    p50, p99 = _percentile(order_latency, 0.50) * 1000, _percentile(order_latency, 0.99) * 1000
+    p50, p99 = percentile(order_latency, 0.50) * 1000, percentile(order_latency, 0.99) * 1000
     lines = [
         f"orders: place a 2-seller DDP order on PostgreSQL, {CLIENTS} clients, {seconds:.0f} s: "
         f"{orders_per_s:.1f} orders/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms (p99/p50 {p99 / p50:.1f}), "
         f"{failed} failed",
         f"orders: same run's GET /healthz ceiling {ceiling:.0f} req/s (p50 "
-        f"{_percentile(health_latency, 0.5) * 1000:.1f} ms); orders are {orders_per_s / ceiling:.1%} of it "
+        f"{percentile(health_latency, 0.5) * 1000:.1f} ms); orders are {orders_per_s / ceiling:.1%} of it "
         f"(target >= 2%), at {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
     ]
     if catalogue_ceiling:

@@ -119,9 +119,7 @@ def test_only_an_owner_may_set_rates(api: Api, session: Session) -> None:
     owner = api.user()
     seller = api.seller(owner)["id"]
     member = api.user()
-    api.post(
-        f"/sellers/{seller}/members", json={"email": member.email, "role": "member"}, as_=owner
-    )
+    api.join(owner, member, f"/sellers/{seller}")
     stranger = api.user()
     body = [_row(["KZ"], "1.00", "1.00")]
     assert_problem(api.put(f"/sellers/{seller}/shipping-rates", json=body), 401)

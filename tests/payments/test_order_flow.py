@@ -521,3 +521,43 @@ def test_a_refund_made_at_stripes_dashboard_is_split_over_the_shipments(
     tea = _shipment(order, market.tea_seller)
     tea_part = refunds[tea]
     assert -10_000 < tea_part < 0
+
+
+def test_a_stripe_success_for_less_than_the_order_does_not_mark_it_paid(
+    market: Market, session: Session, post_webhook: Callable[..., Any]
+) -> None:
+    order = market.placed((market.tea, 1), currency="CNY")
+    payment = _pay(market, order["id"], "stripe").get_json()
+    reference = session.get(Payment, payment["id"]).reference  # type: ignore[union-attr]
+    for units in (1, _units(payment["amount"]) - 1):
+        body, signature = signed_event(
+            "payment_intent.succeeded",
+            {
+                "id": reference,
+                "object": "payment_intent",
+                "amount": units,
+                "amount_received": units,
+                "currency": "cny",
+                "status": "succeeded",
+            },
+        )
+        assert post_webhook(body, signature).get_json()["outcome"] == "ignored"
+    assert _order(market, order["id"])["status"] == "pending_payment"
+    paid = market.api.get(f"/orders/{order['id']}/payments", as_=market.buyer).get_json()
+    assert paid[0]["status"] == "pending"
+
+
+def test_a_seller_sees_only_its_own_share_of_an_orders_payments(market: Market) -> None:
+    order = market.placed((market.tea, 2), (market.carpet, 1))
+    transfer = _pay(market, order["id"], "manual").get_json()
+    operator = _operator(market)
+    assert market.api.post(f"/payments/{transfer['id']}/capture", as_=operator).status_code == 200
+    whole = market.api.get(f"/orders/{order['id']}/payments", as_=market.buyer).get_json()
+    assert whole[0]["amount"] == order["totals"]["grand_total"] == transfer["amount"]
+    for owner in (market.tea_owner, market.carpet_owner):
+        own = market.api.get(f"/orders/{order['id']}", as_=owner).get_json()
+        seen = market.api.get(f"/orders/{order['id']}/payments", as_=owner).get_json()
+        assert len(seen) == 1 and seen[0]["id"] == transfer["id"]
+        assert seen[0]["amount"] == own["totals"]["grand_total"]
+        assert seen[0]["amount"] != whole[0]["amount"]
+        assert seen[0]["refunded"]["amount"] == "0.00"

@@ -73,6 +73,7 @@ def test_an_event_without_a_listener_is_kept_as_unhandled(
         action=WebhookAction.PAYMENT_SUCCEEDED,
         occurred_at=dt.datetime.now(dt.UTC),
         payment_reference=started.payment.reference,
+        amount=Money.of("5.00", "EUR"),
     )
     assert services.apply_webhook_event(session, "manual", event, {}) is WebhookOutcome.UNHANDLED
     assert services.apply_webhook_event(session, "manual", event, {}) is WebhookOutcome.DUPLICATE

@@ -73,6 +73,14 @@ class OrderQuerySchema(PageArgsSchema):
             )
 
 
+def hoarding_limits() -> placing.HoardingLimits:
+    """How much one buyer may hold unpaid, from the settings (orders and completed carts alike)."""
+    return placing.HoardingLimits(
+        unpaid_orders=context.settings()["MAX_UNPAID_ORDERS_PER_BUYER"],
+        units_per_listing=context.settings()["MAX_RESERVED_UNITS_PER_BUYER_LISTING"],
+    )
+
+
 def _reservation() -> dt.timedelta:
     return dt.timedelta(minutes=context.settings()["ORDER_RESERVATION_MINUTES"])
 
@@ -94,7 +102,7 @@ class Orders(MethodView):
     @blp.alt_response(
         409,
         response="CONFLICT",
-        description="`insufficient_stock` (with `lines`), `rate_stale`, `idempotency_key_reused`",
+        description="`insufficient_stock` (with `lines`), `rate_stale`, `idempotency_key_reused`, `too_many_unpaid_orders` (with `limit`), `reservation_limit` (with `lines` and `limit`)",
     )
     @blp.alt_response(
         422,
@@ -111,6 +119,7 @@ class Orders(MethodView):
             reservation=_reservation(),
             max_rate_age=dt.timedelta(seconds=context.settings()["MAX_RATE_AGE"]),
             locales=content_locales(None),
+            limits=hoarding_limits(),
         )
 
 

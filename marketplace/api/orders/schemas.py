@@ -9,7 +9,9 @@ from marshmallow import fields
 
 from marketplace.api.money_fields import MoneyOutputSchema
 from marketplace.api.schemas import AddressSchema, page_schema
-from marketplace.orders.models import OrderStatus, ShipmentStatus
+from marketplace.orders.models import Incoterm, OrderStatus, ShipmentStatus
+
+ORDER_STATUS = {"enum": [s.value for s in OrderStatus]}
 
 
 class ShipToSchema(AddressSchema):
@@ -54,7 +56,7 @@ class ShipmentSummarySchema(ma.Schema):
     seller_id = fields.String(required=True)
     brokerage_id = fields.String(allow_none=True, required=True)
     status = fields.String(required=True, metadata={"enum": [s.value for s in ShipmentStatus]})
-    incoterm = fields.String(required=True)
+    incoterm = fields.String(required=True, metadata={"enum": [i.value for i in Incoterm]})
     from_country = fields.String(required=True)
     to_country = fields.String(required=True)
     weight_grams = fields.Integer(required=True)
@@ -114,9 +116,9 @@ class OrderSchema(ma.Schema):
 
     id = fields.String(required=True)
     number = fields.String(required=True)
-    status = fields.String(required=True, metadata={"enum": [s.value for s in OrderStatus]})
+    status = fields.String(required=True, metadata=ORDER_STATUS)
     currency = fields.String(required=True)
-    incoterm = fields.String(required=True)
+    incoterm = fields.String(required=True, metadata={"enum": [i.value for i in Incoterm]})
     buyer_id = fields.String(required=True)
     ship_to = fields.Nested(ShipToSchema, required=True)
     expires_at = fields.DateTime(required=True)

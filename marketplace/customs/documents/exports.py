@@ -5,7 +5,6 @@ Pure functions over stored documents and declarations: the HTTP layer decides wh
 
 from __future__ import annotations
 
-import csv
 import io
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -13,10 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from marketplace.customs.declaration import Declaration
-
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection, OWASP);
-# the full-width forms are included because some spreadsheet locales accept them too.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+from marketplace.spreadsheet_csv import to_csv
 
 MANIFEST_FIELDS = (
     "shipment_id",
@@ -125,17 +121,6 @@ def manifest_rows(entries: Iterable[ManifestEntry]) -> list[dict[str, Any]]:
     return rows
 
 
-def escape_cell(value: Any) -> str:
-    """A cell a spreadsheet shows as text: a leading formula character gets a quote before it."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 def manifest_csv(rows: Sequence[dict[str, Any]]) -> str:
     """The manifest as CSV (RFC 4180, header first), every cell safe to open in a spreadsheet."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(MANIFEST_FIELDS)
-    for row in rows:
-        writer.writerow([escape_cell(row[field]) for field in MANIFEST_FIELDS])
-    return buffer.getvalue()
+    return to_csv(MANIFEST_FIELDS, ([row[field] for field in MANIFEST_FIELDS] for row in rows))
