@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config import load_settings
 from marketplace.accounts.services import AccountNotices
 from marketplace.api.proxies import TrustedProxyFix, parse_networks
+from marketplace.catalogue.media import FilesystemMediaStore
 from marketplace.db import is_write_conflict, make_engine, make_session_factory
 
 
@@ -108,6 +109,7 @@ def create_app(
         session_factory = make_session_factory(engine)
     app.extensions["marketplace"] = {
         "session_factory": session_factory,
+        "media_store": FilesystemMediaStore(settings["MEDIA_ROOT"]),
         # Where "tell the person by email" hooks in: replace these with senders when email exists.
         "account_notices": AccountNotices(),
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import time
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -26,7 +27,7 @@ from sqlalchemy import (
     event,
     types,
 )
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 NAMING_CONVENTION = {
@@ -138,8 +139,39 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection unused for longer than this is checked with a round trip before use.
+IDLE_PING_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use only when it has sat idle (pool_pre_ping, cheaper).
+
+    A connection the server or a proxy dropped is found and replaced before a request sees it,
+    as with `pool_pre_ping`; but a busy pool, whose connections were in use a moment ago, skips
+    the extra round trip, which would otherwise double the database time of a one-SELECT page.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError() from exc
+        if not alive:
+            raise DisconnectionError()
 
 
 # Execution option of a connection whose transaction is expected to only read.
@@ -167,10 +199,18 @@ def _make_sqlite_transactional(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        # Returning from an AUTOCOMMIT read, SQLAlchemy resets pysqlite to its own implicit
+        # transactions (isolation_level ""), which would break SAVEPOINTs: take control back.
+        dbapi_connection.isolation_level = None
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        reads = connection.get_execution_options().get(READS)
-        connection.exec_driver_sql("BEGIN" if reads else "BEGIN IMMEDIATE")
+        options = connection.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # a read-only view's SELECTs need no transaction and no lock
+        connection.exec_driver_sql("BEGIN" if options.get(READS) else "BEGIN IMMEDIATE")
 
 
 def is_write_conflict(error: BaseException) -> bool:

@@ -4,29 +4,53 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 from dataclasses import asdict
 from typing import Any
 
 import marshmallow as ma
+import orjson
 from flask import Response, request
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from marketplace.api import context, listings
 from marketplace.api.customs import LandedCostTotalsSchema
+from marketplace.api.images import ImageUrlsSchema, media_prefix, urls
 from marketplace.api.money_fields import MoneyOutputSchema, money_to_api
 from marketplace.api.schemas import Country, CurrencyCode, LocaleTag, StrictSchema
-from marketplace.catalogue import browse, categories, locales
+from marketplace.catalogue import browse, categories, facets, locales
 from marketplace.checkout import pricing
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, Invalid
-from marketplace.i18n import current_locale
+from marketplace.i18n import N_, current_locale
 from marketplace.money import Money, parse_amount
 
 blp = Blueprint("catalogue", __name__, description="The public catalogue, localized and converted")
 
 PUBLIC_MAX_AGE = 60
+
+
+class FacetNames(fields.String):
+    """`category,origin,seller,price`: any of them, comma-separated."""
+
+    default_error_messages = {
+        "invalid_facet": N_("Not a facet: use category, origin, seller, price.")
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            validate=validate.Length(max=64),
+            metadata={"example": "category,price", "description": "Add facet counts"},
+            **kwargs,
+        )
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        names = [
+            n.strip() for n in str(super()._deserialize(value, attr, data, **kwargs)).split(",")
+        ]
+        if any(name not in facets.FACETS for name in names):
+            raise self.make_error("invalid_facet")
+        return tuple(dict.fromkeys(names))
 
 
 PRICE_BOUND = {
@@ -54,6 +78,7 @@ class CatalogueQuerySchema(StrictSchema):
     )
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
     cursor = fields.String(load_default=None, validate=validate.Length(max=512))
+    facets = FacetNames(load_default=None)
 
 
 class ItemQuerySchema(StrictSchema):
@@ -72,6 +97,17 @@ class SellerRefSchema(ma.Schema):
     country = fields.String(required=True)
 
 
+class CatalogueImageSchema(ma.Schema):
+    id = fields.String(required=True)
+    position = fields.Integer(required=True)
+    alt = fields.String(
+        required=True, metadata={"description": "In the reader's locale, with the titles' fallback"}
+    )
+    width = fields.Integer(required=True)
+    height = fields.Integer(required=True)
+    urls = fields.Nested(ImageUrlsSchema, required=True)
+
+
 class CatalogueItemSchema(ma.Schema):
     id = fields.String(required=True)
     seller = fields.Nested(SellerRefSchema, required=True)
@@ -86,11 +122,17 @@ class CatalogueItemSchema(ma.Schema):
     price = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
     list_price = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
     in_stock = fields.Boolean(required=True)
+    available = fields.Integer(
+        required=True, metadata={"description": "Units that can be ordered now"}
+    )
     category = fields.String(allow_none=True)
     origin_country = fields.String(required=True)
     hs_code = fields.String(required=True)
     ships_to = fields.List(fields.String(), required=True)
     weight_grams = fields.Integer(required=True)
+    images = fields.List(
+        fields.Nested(CatalogueImageSchema), required=True, metadata={"description": "In order"}
+    )
 
 
 class LandedCostBlockSchema(ma.Schema):
@@ -118,6 +160,35 @@ class CatalogueDetailSchema(CatalogueItemSchema):
     )
 
 
+class FacetValueSchema(ma.Schema):
+    value = fields.String(allow_none=True, required=True)
+    count = fields.Integer(required=True)
+
+
+class SellerFacetSchema(FacetValueSchema):
+    name = fields.String(required=True)
+
+
+class PriceBandSchema(ma.Schema):
+    min = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
+    max = fields.Nested(
+        MoneyOutputSchema(formatted=True),
+        allow_none=True,
+        required=True,
+        metadata={"description": "Exclusive; null: no upper end"},
+    )
+    count = fields.Integer(required=True)
+
+
+class FacetsSchema(ma.Schema):
+    category = fields.List(fields.Nested(FacetValueSchema))
+    origin = fields.List(fields.Nested(FacetValueSchema))
+    seller = fields.List(fields.Nested(SellerFacetSchema))
+    price = fields.List(
+        fields.Nested(PriceBandSchema), metadata={"description": "In the display currency"}
+    )
+
+
 class CataloguePageSchema(ma.Schema):
     items = fields.List(fields.Nested(CatalogueItemSchema), required=True)
     next_cursor = fields.String(allow_none=True, required=True)
@@ -129,6 +200,9 @@ class CataloguePageSchema(ma.Schema):
         metadata={
             "description": "Some price on the page was converted with a rate older than MAX_RATE_AGE"
         },
+    )
+    facets = fields.Nested(
+        FacetsSchema, metadata={"description": "Only with ?facets=: counts for the same filters"}
     )
 
 
@@ -187,7 +261,7 @@ def _bound(name: str, raw: str | None, currency: str | None) -> Any:
 
 def _cached(payload: dict[str, Any], content_language: str) -> Response:
     """JSON with a strong ETag of its bytes; a matching If-None-Match gets a bodiless 304."""
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    body = orjson.dumps(payload)
     tag = hashlib.blake2b(body, digest_size=16).hexdigest()
     response = Response(body, mimetype="application/json")
     response.set_etag(tag)
@@ -209,7 +283,7 @@ def _money(money: Money, locale: str) -> dict[str, str]:
     return money_to_api(money, formatted=True, locale=locale)
 
 
-def _item_api(item: browse.CatalogueItem, locale: str) -> dict[str, Any]:
+def _item_api(item: browse.CatalogueItem, locale: str, prefix: str) -> dict[str, Any]:
     return {
         "id": item.id,
         "seller": item.seller,
@@ -220,22 +294,35 @@ def _item_api(item: browse.CatalogueItem, locale: str) -> dict[str, Any]:
         "price": _money(item.price, locale),
         "list_price": _money(item.list_price, locale),
         "in_stock": item.in_stock,
+        "available": item.stock,
         "category": item.category,
         "origin_country": item.origin_country,
         "hs_code": item.hs_code,
         "ships_to": item.ships_to,
         "weight_grams": item.weight_grams,
+        "images": [
+            {
+                "id": image.id,
+                "position": image.position,
+                "alt": image.alt,
+                "width": image.width,
+                "height": image.height,
+                "urls": urls(prefix, image.thumb, image.medium, image.large),
+            }
+            for image in item.images
+        ],
     }
 
 
 @blp.route("/catalogue", methods=["GET"])
-@blp.arguments(CatalogueQuerySchema, location="query")
+@blp.arguments(CatalogueQuerySchema(), location="query")
 @blp.response(200, CataloguePageSchema, headers={"ETag": {"schema": {"type": "string"}}})
 @blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
 def catalogue(query: dict[str, Any]) -> Response:
     """Published listings: filtered, searched, sorted, in the reader's language and currency."""
     currency = display_currency(query["currency"])
     locale, *fallbacks = content_locales(query["locale"])
+    wanted = query.pop("facets") or ()
     request_query = browse.CatalogueQuery(
         **{
             **query,
@@ -246,31 +333,55 @@ def catalogue(query: dict[str, Any]) -> Response:
             "max_price": _bound("max_price", query["max_price"], currency),
         }
     )
+    session = context.read_db()
     rates = listings.current_rates()
     page = browse.browse(
-        context.db(), request_query, rates, max_rate_age=context.settings()["MAX_RATE_AGE"]
+        session, request_query, rates, max_rate_age=context.settings()["MAX_RATE_AGE"]
     )
-    ui = current_locale()
-    payload = {
-        "items": [_item_api(item, ui) for item in page.items],
+    ui, prefix = current_locale(), media_prefix()
+    payload: dict[str, Any] = {
+        "items": [_item_api(item, ui, prefix) for item in page.items],
         "next_cursor": page.next_cursor,
         "locale": page.locale,
         "currency": page.currency,
         "sort": page.sort,
         "rates_stale": page.rates_stale,
     }
+    if wanted:
+        payload["facets"] = _facets_api(
+            facets.facet_counts(session, request_query, rates, wanted), ui
+        )
     return _cached(payload, page.locale)
 
 
+def _facets_api(found: dict[str, list[Any]], locale: str) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, values in found.items():
+        if name == "price":
+            out[name] = [
+                {
+                    "min": _money(band.low, locale),
+                    "max": None if band.high is None else _money(band.high, locale),
+                    "count": band.count,
+                }
+                for band in values
+            ]
+        elif name == "seller":
+            out[name] = [{"value": v.value, "name": v.name, "count": v.count} for v in values]
+        else:
+            out[name] = [{"value": v.value, "count": v.count} for v in values]
+    return out
+
+
 @blp.route("/catalogue/<listing_id>", methods=["GET"])
-@blp.arguments(ItemQuerySchema, location="query")
+@blp.arguments(ItemQuerySchema(), location="query")
 @blp.response(200, CatalogueDetailSchema, headers={"ETag": {"schema": {"type": "string"}}})
 @blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
 def catalogue_item(query: dict[str, Any], listing_id: str) -> Response:
     """One published listing as buyers see it."""
     locale, *fallbacks = content_locales(query["locale"])
     item = pricing.catalogue_item(
-        context.db(),
+        context.read_db(),
         listing_id,
         locale=locale,
         fallbacks=fallbacks,
@@ -279,7 +390,7 @@ def catalogue_item(query: dict[str, Any], listing_id: str) -> Response:
         ship_to=query["ship_to"],
         on=utcnow().date(),
     )
-    data = _item_api(item, current_locale())
+    data = _item_api(item, current_locale(), media_prefix())
     if item.landed_cost is not None:
         data["landed_cost"] = _landed_cost_api(item.landed_cost, current_locale())
     return _cached(data, item.locale)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import current_app, g, request
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from marketplace.accounts import services as accounts
@@ -46,6 +47,21 @@ def retry_as_writer() -> None:
         session.close()
     g.pop("user", None)
     g.db_writes = True
+
+
+def read_db() -> Session:
+    """The request's session for a view that only reads: its statements run without a transaction.
+
+    A public page is one SELECT; wrapping it in BEGIN and COMMIT doubles its round trips to the
+    database. Only where the session works on an engine of its own (a test's session shares a
+    connection already in a transaction, and keeps it).
+    """
+    if "db" not in g:
+        session = extension("session_factory")()
+        if isinstance(session.get_bind(), Engine):
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            g.db = session
+    return db()
 
 
 def close_session(error: BaseException | None) -> None:

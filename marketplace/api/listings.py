@@ -20,6 +20,7 @@ from marketplace.api.schemas import (
     hs_code_field,
     text,
 )
+from marketplace.api.uploads import body_or_form_file, multipart_file_body, upload_limit
 from marketplace.catalogue import csv_import, services
 from marketplace.catalogue.models import Listing, ListingStatus, ListingTranslation
 from marketplace.countries import is_country
@@ -71,6 +72,13 @@ class ListingFieldsSchema(StrictSchema):
     hs_code = hs_code_field(required=True)
     origin_country = Country(required=True)
     ships_to = ShipsTo(required=True)
+    low_stock_threshold = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=0, max=MAX_STOCK),
+        metadata={"description": "`low_stock` turns true when stock falls to this; null: never"},
+    )
     status = fields.String(
         load_default=ListingStatus.DRAFT,
         validate=validate.OneOf([ListingStatus.DRAFT, ListingStatus.PUBLISHED]),
@@ -96,7 +104,17 @@ class ListingSchema(StrictSchema):
     description = fields.String(required=True)
     category = fields.String(allow_none=True)
     price = fields.Nested(MoneyOutputSchema, required=True)
-    stock = fields.Integer(required=True)
+    stock = fields.Integer(
+        required=True,
+        metadata={"description": "Units on hand not held by unpaid orders"},
+    )
+    available = fields.Integer(
+        required=True, metadata={"description": "Units buyers can order now"}
+    )
+    low_stock_threshold = fields.Integer(required=True, allow_none=True)
+    low_stock = fields.Boolean(
+        required=True, metadata={"description": "Stock is at or below the threshold"}
+    )
     weight_grams = fields.Integer(required=True)
     hs_code = fields.String(required=True)
     origin_country = fields.String(required=True)
@@ -240,25 +258,19 @@ class TranslationResource(MethodView):
 
 @blp.route("/listings/import", methods=["POST"])
 @context.user_required
-@accepts("text/csv")
+@accepts("text/csv", "multipart/form-data")
+@upload_limit("MAX_UPLOAD_LENGTH")
 @blp.arguments(ImportQuerySchema, location="query")
-@blp.doc(
-    requestBody={
-        "required": True,
-        "description": csv_import.__doc__,
-        "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}},
-    }
-)
+@blp.doc(requestBody=multipart_file_body(csv_import.__doc__ or "", "text/csv"))
 @blp.response(200, ImportResultSchema)
 def import_listings(query: dict[str, Any]) -> csv_import.ImportResult:
-    """Create or update listings by SKU from a CSV file: all rows or none."""
+    """Create or update listings by SKU from a CSV file (the body or a form's `file`): all or none."""
     settings = context.settings()
-    request.max_content_length = settings["MAX_UPLOAD_LENGTH"]
     try:
         return csv_import.import_csv(
             context.db(),
             context.require_user(),
-            request.stream,
+            body_or_form_file(),
             seller_id=query["seller_id"],
             rates=current_rates(),
             hs_check=hs.BulkCheck(),

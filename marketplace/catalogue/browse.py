@@ -10,19 +10,32 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session, aliased
 
 from marketplace import pagination
 from marketplace.accounts.models import Organisation
-from marketplace.catalogue import categories, locales, pricing, search
+from marketplace.catalogue import categories, images, locales, pricing, search
 from marketplace.catalogue.models import (
     Listing,
     ListingDestination,
+    ListingImage,
     ListingStatus,
     ListingTranslation,
 )
@@ -75,7 +88,22 @@ class CatalogueItem:
     ships_to: list[str]
     weight_grams: int
     created_at: dt.datetime
+    images: list[GalleryImage] = field(default_factory=list)
     landed_cost: LandedCost | None = None
+
+
+@dataclass(frozen=True)
+class GalleryImage:
+    """One image as a reader sees it: alt text already in the reader's locale."""
+
+    id: str
+    position: int
+    alt: str
+    width: int
+    height: int
+    thumb: str
+    medium: str
+    large: str
 
 
 @dataclass(frozen=True)
@@ -125,6 +153,7 @@ def _columns(chain: tuple[str, ...], dialect: str) -> Select[*tuple[Any, ...]]:
     )
     query: Select[*tuple[Any, ...]] = (
         select(
+            _gallery_column(dialect).label("gallery"),
             Listing.id,
             Listing.seller_id,
             Organisation.name.label("seller_name"),
@@ -153,13 +182,65 @@ def _columns(chain: tuple[str, ...], dialect: str) -> Select[*tuple[Any, ...]]:
     return query
 
 
+_GALLERY_KEYS = ("id", "position", "width", "height", "thumb", "medium", "large", "alt")
+
+
+def _gallery_column(dialect: str) -> ColumnElement[Any]:
+    """The listing's images as one JSON array, so that a page with images is still one statement.
+
+    Its order is not relied upon (SQLite before 3.44 cannot order inside an aggregate): items are
+    sorted by position when read.
+    """
+    columns = [getattr(ListingImage, key) for key in _GALLERY_KEYS]
+    pairs: list[Any] = []
+    for key, column in zip(_GALLERY_KEYS, columns, strict=True):
+        pairs += [key, func.json(column) if key == "alt" and dialect == "sqlite" else column]
+    if dialect == "sqlite":
+        aggregate = func.json_group_array(func.json_object(*pairs))
+    else:
+        aggregate = func.json_agg(func.json_build_object(*pairs))
+    return (
+        select(aggregate)
+        .where(ListingImage.listing_id == Listing.id)
+        .correlate(Listing)
+        .scalar_subquery()
+    )
+
+
+def _gallery(raw: Any, chain: tuple[str, ...], language: str) -> list[GalleryImage]:
+    entries = json.loads(raw) if isinstance(raw, str) else raw
+    if not entries:
+        return []
+    entries.sort(key=lambda entry: entry["position"])
+    return [
+        GalleryImage(
+            id=entry["id"],
+            position=entry["position"],
+            alt=images.alt_text(entry["alt"], chain, language),
+            width=entry["width"],
+            height=entry["height"],
+            thumb=entry["thumb"],
+            medium=entry["medium"],
+            large=entry["large"],
+        )
+        for entry in entries
+    ]
+
+
 def _price_filter(query: CatalogueQuery, rates: RateTable | None) -> ColumnElement[bool] | None:
     if query.min_price is None and query.max_price is None:
         return None
+    return price_between(query.min_price, query.max_price, rates)
+
+
+def price_between(
+    minimum: Money | None, maximum: Money | None, rates: RateTable | None
+) -> ColumnElement[bool]:
+    """Listings whose price, shown in the bounds' currency, lies within them (exactly)."""
     if rates is None:
-        display = (query.min_price or query.max_price).currency  # type: ignore[union-attr]
+        display = (minimum or maximum).currency  # type: ignore[union-attr]
         rates = RateTable(base=display, as_of=dt.date.min, source="none", rates={})
-    ranges = pricing.bounds_per_currency(query.min_price, query.max_price, rates)
+    ranges = pricing.bounds_per_currency(minimum, maximum, rates)
     conditions = []
     for currency, bounds in ranges.items():
         parts = [Listing.currency == currency]
@@ -171,9 +252,10 @@ def _price_filter(query: CatalogueQuery, rates: RateTable | None) -> ColumnEleme
     return or_(*conditions) if conditions else false()
 
 
-def _filters(
+def conditions(
     query: CatalogueQuery, rates: RateTable | None, dialect: str
 ) -> list[ColumnElement[bool]]:
+    """The WHERE terms of a query's filters and search words (not its cursor)."""
     where: list[ColumnElement[bool]] = [Listing.status == ListingStatus.PUBLISHED]
     if query.category:
         where.append(Listing.category.in_(categories.subtree(query.category)))
@@ -197,7 +279,52 @@ def _filters(
     price = _price_filter(query, rates)
     if price is not None:
         where.append(price)
+    words = search.terms(query.q or "")
+    if query.q and query.q.strip() and not words:
+        where.append(false())  # only punctuation: nothing can match it
+    if words:
+        where.append(search.match(words, dialect))
     return where
+
+
+NEWEST = (Listing.created_at.desc(), Listing.id.desc())
+
+
+def _after_newest(moment: Any, last: Any) -> ColumnElement[bool]:
+    return or_(Listing.created_at < moment, and_(Listing.created_at == moment, Listing.id < last))
+
+
+def _plain(query: CatalogueQuery) -> bool:
+    """No filter and no search: the shop's front page and its following pages."""
+    return not (
+        query.q
+        or query.category
+        or query.ship_to
+        or query.origin
+        or query.seller_id
+        or query.in_stock is not None
+        or query.min_price
+        or query.max_price
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_newest(chain: tuple[str, ...], dialect: str, limit: int, after: bool) -> Select[Any]:
+    """The statement of a plain newest-first page, built once with its cursor as parameters.
+
+    SQLAlchemy finds a statement's compiled form by a cache key computed from the whole
+    expression tree, once per statement object: reusing the object makes the most requested
+    page skip that walk (about 0.6 ms of its 5 ms of CPU).
+    """
+    where = [Listing.status == ListingStatus.PUBLISHED]
+    if after:
+        where.append(
+            _after_newest(
+                bindparam("after_moment", type_=Listing.created_at.type),
+                bindparam("after_id", type_=Listing.id.type),
+            )
+        )
+    return _columns(chain, dialect).where(*where).order_by(*NEWEST).limit(limit + 1)
 
 
 def _keyset(
@@ -205,13 +332,10 @@ def _keyset(
 ) -> tuple[list[Any], ColumnElement[bool] | None]:
     """ORDER BY terms for a sort and the condition for the rows after a cursor."""
     if sort == "newest":
-        order = [Listing.created_at.desc(), Listing.id.desc()]
         if after is None:
-            return order, None
+            return list(NEWEST), None
         moment, last = pagination.decode_moment(after, sort)
-        return order, or_(
-            Listing.created_at < moment, and_(Listing.created_at == moment, Listing.id < last)
-        )
+        return list(NEWEST), _after_newest(moment, last)
     if sort in ("price_asc", "price_desc"):
         ascending = sort == "price_asc"
         key = Listing.price_norm.asc() if ascending else Listing.price_norm.desc()
@@ -258,23 +382,29 @@ def browse(
     if sort == "relevance" and not words:
         sort = "newest"
     chain = locales.preference_chain(query.locale, *query.fallbacks)
-    statement = _columns(chain, dialect)
-    where = _filters(query, rates, dialect)
-    score = None
-    if query.q and query.q.strip() and not words:
-        where.append(false())  # only punctuation: nothing can match it
-    if words:
-        where.append(search.match(words, dialect))
-        score = search.relevance(words, dialect)
-        statement = statement.add_columns(score.label("score"))
-    order, after = _keyset(sort, query.cursor, score)
-    if after is not None:
-        where.append(after)
-    rows, next_cursor = pagination.page(
-        session.execute(statement.where(*where).order_by(*order).limit(query.limit + 1)).all(),
-        query.limit,
-        lambda last: _next_cursor(sort, last),
-    )
+    # Core execution: the rows are plain tuples, the ORM's entity machinery has nothing to do.
+    connection = session.connection()
+    if sort == "newest" and _plain(query):
+        params: dict[str, Any] = {}
+        if query.cursor is not None:
+            moment, last = pagination.decode_moment(query.cursor, sort)
+            params = {"after_moment": moment, "after_id": last}
+        plain = _plain_newest(chain, dialect, query.limit, query.cursor is not None)
+        found = connection.execute(plain, params).all()
+    else:
+        statement = _columns(chain, dialect)
+        where = conditions(query, rates, dialect)
+        score = None
+        if words:
+            score = search.relevance(words, dialect)
+            statement = statement.add_columns(score.label("score"))
+        order, after = _keyset(sort, query.cursor, score)
+        if after is not None:
+            where.append(after)
+        found = connection.execute(
+            statement.where(*where).order_by(*order).limit(query.limit + 1)
+        ).all()
+    rows, next_cursor = pagination.page(found, query.limit, lambda last: _next_cursor(sort, last))
     items = [_item(row, chain, query.currency, rates) for row in rows]
     stale = max_rate_age is not None and _priced_with_stale_rates(
         items, query.currency, rates, now or utcnow(), max_rate_age
@@ -338,6 +468,7 @@ def _item(
         ships_to=["*"] if row.ships_everywhere else sorted((row.destinations or "").split(",")),
         weight_grams=row.weight_grams,
         created_at=row.created_at,
+        images=_gallery(row.gallery, chain, row.language),
     )
 
 

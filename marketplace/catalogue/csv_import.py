@@ -1,6 +1,7 @@
-"""CSV import of listings (`POST /listings/import`, `text/csv`), upserted by SKU, all or nothing.
+"""CSV import of listings (`POST /listings/import`), upserted by SKU, all or nothing.
 
-The file is UTF-8, with or without a byte-order mark, comma-separated with a header row.
+The file is the `text/csv` body, or the field `file` of a `multipart/form-data` form. It is
+UTF-8, with or without a byte-order mark, comma-separated with a header row.
 Columns (any order; `*` = required):
 
 - `sku`* (the seller's own code: an existing SKU updates that listing, a new one creates it),

@@ -64,6 +64,8 @@ class Listing(Base):
         Index("ix_listings_status_currency_price", "status", "currency", "price_minor"),
         Index("ix_listings_category_status", "category", "status"),
         Index("ix_listings_seller_status", "seller_id", "status"),
+        # Facet counts by origin read this index alone, as category and seller read theirs.
+        Index("ix_listings_status_origin", "status", "origin_country"),
     )
 
     id: Mapped[uuid_pk]
@@ -77,7 +79,11 @@ class Listing(Base):
     currency: Mapped[str] = mapped_column(String(3))
     # Base-currency price x NORM_SCALE for sorting across currencies; refreshed when rates change.
     price_norm: Mapped[int | None] = mapped_column(BigInteger)
+    # What can be ordered now: placing an order takes its units here, expiry or cancelling
+    # gives them back, so reservations are already subtracted.
     stock: Mapped[int] = mapped_column(Integer, default=0)
+    # The seller wants to hear when `stock` falls to this or below (None: never).
+    low_stock_threshold: Mapped[int | None] = mapped_column(Integer)
     weight_grams: Mapped[int] = mapped_column(Integer)
     hs_code: Mapped[str] = mapped_column(String(10))
     origin_country: Mapped[str] = mapped_column(String(2), index=True)
@@ -98,6 +104,14 @@ class Listing(Base):
     )
 
     price = MoneyColumn("price_minor")
+
+    @property
+    def available(self) -> int:
+        return self.stock
+
+    @property
+    def low_stock(self) -> bool:
+        return self.low_stock_threshold is not None and self.stock <= self.low_stock_threshold
 
     @property
     def ships_to(self) -> list[str]:
@@ -127,6 +141,28 @@ class ListingDestination(Base):
         ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True
     )
     country: Mapped[str] = mapped_column(String(2), primary_key=True, index=True)
+
+
+class ListingImage(Base):
+    """One picture of a listing's gallery: three derived WebP files named by their SHA-256.
+
+    The upload itself is not kept: only what was re-encoded from its pixels (no metadata).
+    """
+
+    __tablename__ = "listing_images"
+    __table_args__ = (Index("ix_listing_images_listing_position", "listing_id", "position"),)
+
+    id: Mapped[uuid_pk]
+    listing_id: Mapped[str] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    thumb: Mapped[str] = mapped_column(String(80))
+    medium: Mapped[str] = mapped_column(String(80))
+    large: Mapped[str] = mapped_column(String(80))
+    # Alternative text per BCP 47 locale ({"zh-Hans": "...", "ru": "..."}).
+    alt: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[created_at]
 
 
 class PriceBasis(Base):

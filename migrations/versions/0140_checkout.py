@@ -1,7 +1,7 @@
 """carts; buyers' address books; order history by status; order lines in the buyer's language; bank transfers due by a date
 
 Revision ID: 0140_checkout
-Revises: 0120_invitations
+Revises: 0130_images
 Create Date: 2026-12-02 06:50:00.000000
 
 A migration must not break the release before it: every new column is nullable.
@@ -12,7 +12,7 @@ import marketplace.db
 
 
 revision = '0140_checkout'
-down_revision = '0120_invitations'
+down_revision = '0130_images'
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 served document, with no warnings, drives a buyer's journey against a live server, typed end to
 end (no cast, no raw JSON).
 
-The generator is told to treat text/csv, PDF and ZIP bodies as application/octet-stream (its
+The generator is told to treat text/csv, PDF, ZIP and WebP bodies as application/octet-stream (its
 `content_type_overrides`): it has no other way to take a body that is not JSON or a form.
 """
 
@@ -32,6 +32,7 @@ GENERATOR_CONFIG = """content_type_overrides:
   text/csv: application/octet-stream
   application/pdf: application/octet-stream
   application/zip: application/octet-stream
+  image/webp: application/octet-stream
 """
 PACKAGE = "silk_road_client"
 

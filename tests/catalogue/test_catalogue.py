@@ -10,11 +10,13 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from marketplace import create_app
 from marketplace.catalogue import browse, pricing
 from marketplace.catalogue.browse import CatalogueQuery
-from marketplace.catalogue.models import Listing
+from marketplace.catalogue.models import Listing, ListingImage
 from marketplace.db import utcnow
 from marketplace.money import Money, RateTable
+from marketplace.money import services as money_services
 from tests.factories import CATALOGUE_RATES as RATES
 from tests.factories import Shop, store_rates
 from tests.helpers import Api, assert_problem
@@ -231,10 +233,27 @@ def test_catalogue_sends_an_etag_and_answers_304(api: Api, shop: Shop) -> None:
 def test_a_catalogue_page_costs_the_same_queries_whatever_its_size(
     api: Api, shop: Shop, session: Session, rates: RateTable
 ) -> None:
+    """With galleries on the page: at most 2 statements (the page is 1; rates are kept 60 s)."""
+    api.client.application.config["MARKETPLACE"]["CATALOGUE_RATES_TTL"] = 60
+    money_services._checked.clear()  # the current set's id, as another test's rollback left it
     for i in range(12):
         listing = shop.listing(sku=f"Q{i}", ships_to=["KZ", "UZ"] if i % 2 else ["*"])
         shop.translate(listing["id"], "ru", f"Чай {i}")
         shop.translate(listing["id"], "en", f"Tea {i}")
+        for position in range(i % 4):
+            session.add(
+                ListingImage(
+                    listing_id=listing["id"],
+                    position=position,
+                    width=800,
+                    height=600,
+                    thumb="a" * 64 + ".webp",
+                    medium="b" * 64 + ".webp",
+                    large="c" * 64 + ".webp",
+                    alt={"zh-Hans": f"图 {position}", "ru": f"Фото {position}"},
+                )
+            )
+    session.flush()
     statements: list[str] = []
     engine = session.get_bind()
 
@@ -247,18 +266,49 @@ def test_a_catalogue_page_costs_the_same_queries_whatever_its_size(
         event.listen(engine, "before_cursor_execute", count)
         try:
             response = api.get(
-                "/catalogue", query_string={"limit": limit, "locale": "ru-RU", **extra}
+                "/catalogue",
+                query_string={"limit": limit, "currency": "EUR", "locale": "ru-RU", **extra},
             )
         finally:
             event.remove(engine, "before_cursor_execute", count)
         assert response.status_code == 200
-        assert len(response.get_json()["items"]) == min(limit, 12)
+        items = response.get_json()["items"]
+        assert len(items) == min(limit, 12)
+        assert {len(item["images"]) for item in items} <= {0, 1, 2, 3}
+        assert all(image["alt"].startswith("Фото") for item in items for image in item["images"])
         return len(statements)
 
-    run(1)  # warm: rates fingerprint checked once per process
+    run(1)  # warm: rates read and fingerprint checked once per process
     counts = {run(limit) for limit in (1, 5, 12)}
     counts |= {run(limit, q="чай", ship_to="KZ") for limit in (1, 12)}
-    assert len(counts) == 1 and counts.pop() <= 3, statements
+    assert len(counts) == 1 and counts.pop() <= 2, statements
+    money_services._checked.clear()
+
+
+def test_a_catalogue_read_on_an_engine_opens_no_transaction(database_url: str, engine: Any) -> None:
+    """Deployed (no test transaction), a page is its SELECT alone: no BEGIN, no COMMIT."""
+    app = create_app({"APP_ENV": "test", "DATABASE_URL": database_url})
+    app_engine = app.extensions["marketplace"]["session_factory"].kw["bind"]
+    modes: list[str | None] = []
+
+    def mode(connection: Any, *_args: Any) -> None:
+        modes.append(connection.get_execution_options().get("isolation_level"))
+
+    event.listen(app_engine, "before_cursor_execute", mode)
+    assert app.test_client().get("/api/v1/catalogue?locale=ru").status_code == 200
+    assert modes and set(modes) == {"AUTOCOMMIT"}
+    with app_engine.connect() as after:  # the connection goes back to the pool as it came
+        if app_engine.dialect.name == "sqlite":
+            assert after.connection.dbapi_connection.isolation_level is None  # type: ignore[union-attr]
+        assert after.get_execution_options().get("isolation_level") != "AUTOCOMMIT"
+    modes.clear()
+    # A view that writes still runs in a transaction.
+    body = {"email": "autocommit@example.test", "password": "long enough pass", "name": "A"}
+    assert app.test_client().post("/api/v1/auth/register", json=body).status_code == 201
+    assert modes and "AUTOCOMMIT" not in modes
+    with app_engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM users WHERE email = 'autocommit@example.test'")
+    app_engine.dispose()
 
 
 def test_detail_with_ship_to_adds_the_customs_landed_cost_estimate(

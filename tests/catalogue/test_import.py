@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 from typing import Any
 
@@ -202,6 +203,35 @@ def test_ten_thousand_rows_import_in_one_file(api: Api, shop: Shop, session: Ses
         "items"
     ]
     assert [item["title"] for item in found] == ["Чай номер 9999"]
+
+
+def test_a_browser_form_upload_imports_the_same_file(
+    api: Api, shop: Shop, session: Session
+) -> None:
+    text = "\n".join([HEADER, row("FORM-A"), row("FORM-B")]) + "\n"
+
+    def send(data: dict[str, Any]) -> Any:
+        return api.post(
+            "/listings/import", data=data, content_type="multipart/form-data", as_=shop.owner
+        )
+
+    response = send({"file": (io.BytesIO(text.encode()), "listings.csv", "text/csv")})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json() == {"created": 2, "updated": 0, "rows": 2}
+    bad = "\n".join([HEADER, row("FORM-C"), row("FORM-D", price="free")])
+    rejected = send({"file": (io.BytesIO(bad.encode()), "listings.csv")})
+    assert_problem(rejected, 422)
+    assert count(session) == 2
+    assert_problem(send({"other": (io.BytesIO(text.encode()), "x.csv")}), 422)
+
+
+def test_the_import_documents_both_the_csv_body_and_the_form(api: Api) -> None:
+    document = api.get("/openapi.json").get_json()
+    body = document["paths"]["/api/v1/listings/import"]["post"]["requestBody"]
+    assert set(body["content"]) == {"text/csv", "multipart/form-data"}
+    form = body["content"]["multipart/form-data"]["schema"]
+    assert form["required"] == ["file"]
+    assert form["properties"]["file"] == {"type": "string", "format": "binary"}
 
 
 def _limited(shop: Shop, app_settings: dict[str, Any], session_factory: Any, **limits: Any) -> Api:
