@@ -33,12 +33,18 @@ DEFAULTS: dict[str, Any] = {
     "MEDIA_ROOT": "instance/media",
     "MEDIA_URL": "",
     "ORDER_RESERVATION_MINUTES": 30,
+    "CART_TTL_DAYS": 30,
     "PLATFORM_COMMISSION_BPS": 800,
     "PAYMENT_GATEWAYS": "manual,stripe",
     "STRIPE_API_KEY": "",
+    "STRIPE_PUBLISHABLE_KEY": "",
     "STRIPE_WEBHOOK_SECRET": "",
     "STRIPE_API_BASE": "",
     "STRIPE_WEBHOOK_TOLERANCE": 300,
+    # The platform's bank accounts by currency ("*": one that takes any), as JSON; empty: no
+    # bank transfer is offered. Each: {beneficiary, bank_name, iban?, account_number?, swift_bic?}.
+    "BANK_TRANSFER_ACCOUNTS": "",
+    "BANK_TRANSFER_DAYS": 7,
     "LOG_LEVEL": "INFO",
     # Background jobs: redis://... (production, shared by every worker), sqlite:///FILE (one
     # machine, no other server), memory:// or immediate:// (tests: kept, or run at once in the
@@ -56,9 +62,16 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_HASH_TIME_COST": 2,
 }
 
+# A made-up account for demos and tests (IBAN with valid check digits, no real bank behind it).
+DEMO_BANK_ACCOUNTS = (
+    '{"*": {"beneficiary": "Silk Road Marketplace Demo Ltd", "bank_name": "Demo Bank",'
+    ' "iban": "GB82WEST12345698765432", "swift_bic": "DEMOGB2L"}}'
+)
+
 PROFILES: dict[str, dict[str, Any]] = {
-    "development": {"WEBHOOK_ALLOW_PRIVATE": True},
+    "development": {"WEBHOOK_ALLOW_PRIVATE": True, "BANK_TRANSFER_ACCOUNTS": DEMO_BANK_ACCOUNTS},
     "test": {
+        "BANK_TRANSFER_ACCOUNTS": DEMO_BANK_ACCOUNTS,
         "TOKEN_RATE_LIMIT": "1000 per minute",
         "REGISTER_RATE_LIMIT": "100000 per minute",
         # Tests place many orders per buyer; the hoarding tests set their own limits.

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -160,16 +161,23 @@ orders_group = AppGroup("orders", help="Order housekeeping (run `expire` from a 
 
 @orders_group.command("expire")
 def orders_expire() -> None:
-    """Expire unpaid orders past their reservation (stock comes back); purge old idempotency keys."""
+    """Expire unpaid orders past their reservation (stock comes back); purge old idempotency keys;
+    delete carts idle for CART_TTL_DAYS."""
+    from marketplace.checkout import carts
     from marketplace.db import utcnow
     from marketplace.orders import expiry, idempotency
 
     now = utcnow()
+    ttl = dt.timedelta(days=int(current_app.config["MARKETPLACE"]["CART_TTL_DAYS"]))
     with _session() as session:
         expired = expiry.expire_due(session, now)
         purged = idempotency.purge_expired(session, now)
+        deleted = carts.delete_idle_carts(session, now, ttl=ttl)
         session.commit()
-    click.echo(f"{len(expired)} orders expired, {purged} idempotency keys purged")
+    click.echo(
+        f"{len(expired)} orders expired, {purged} idempotency keys purged, "
+        f"{deleted} idle carts deleted"
+    )
 
 
 search_group = AppGroup("search", help="The search index.")

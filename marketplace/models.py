@@ -3,6 +3,7 @@
 from marketplace.accounts import models as accounts_models
 from marketplace.catalogue import models as catalogue_models
 from marketplace.catalogue.search import models as search_models
+from marketplace.checkout import models as checkout_models
 from marketplace.customs import models as customs_models
 from marketplace.db import Base
 from marketplace.events import models as events_models
@@ -27,6 +28,7 @@ __all__ = [
     "OutboxEvent",
     "accounts_models",
     "catalogue_models",
+    "checkout_models",
     "customs_models",
     "events_models",
     "include_object",

@@ -12,8 +12,10 @@ over HTTP, prints `tests.customs.bench_documents` (rendering and issuing a shipm
 this process, on one core), `tests.bench_catalogue` (the catalogue page, with three images per
 listing, against a hand-written reference view in the same run), and `tests.orders.bench_orders` (order placement with 4 concurrent
 clients against gunicorn on its own fresh database, compared with that run's /healthz ceiling and
-with the catalogue's precomputed-JSON ceiling above), and `tests.bench_events` (webhook delivery
-throughput and lag with a worker on Redis; two instances and two workers under a storm). Settings: BENCH_DATABASE_URL (an admin URL, default the local `postgres`),
+with the catalogue's precomputed-JSON ceiling above), `tests.bench_checkout` (a priced cart
+read and cart completion against a listing detail and POST /orders of the same run), and
+`tests.bench_events` (webhook delivery throughput and lag with a worker on Redis; two instances
+and two workers under a storm). Settings: BENCH_DATABASE_URL (an admin URL, default the local `postgres`),
 BENCH_SECONDS per scenario (default 8), BENCH_LISTINGS (default 100000), BENCH_CONCURRENCY (8).
 """
 
@@ -644,6 +646,11 @@ def main() -> None:
             f"orders: placing 2-seller DDP orders on a fresh database, {CLIENTS} clients, {SECONDS:.0f} s"
         )
         for line in bench_orders(SECONDS, catalogue_ceiling=results[0]["rps"]):
+            print(line)
+        from tests.bench_checkout import bench_checkout
+
+        log(f"checkout: cart reads and completions on a fresh database, {CLIENTS} clients")
+        for line in bench_checkout(SECONDS):
             print(line)
         from tests.bench_sqlite_reads import READERS, WRITERS, bench_sqlite_reads
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask.testing import FlaskClient
+from sqlalchemy import Connection, event
 from werkzeug.test import TestResponse
 
 PREFIX = "/api/v1"
@@ -115,3 +118,18 @@ def assert_problem(response: TestResponse, status: int, code: str | None = None)
     if code is not None:
         assert body["code"] == code, body
     return body
+
+
+@contextmanager
+def count_statements(connection: Connection) -> Iterator[list[str]]:
+    """The SQL statements sent over `connection` inside the with-block."""
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(connection, "before_cursor_execute", record)

@@ -112,6 +112,26 @@ class Membership(Base):
     organisation: Mapped[Organisation] = relationship(back_populates="members", lazy="joined")
 
 
+class SavedAddress(Base):
+    """An address in a buyer's address book, to fill a cart's or an order's `ship_to`."""
+
+    __tablename__ = "saved_addresses"
+    __table_args__ = (Index("ix_saved_addresses_user_id_created_at", "user_id", "created_at"),)
+
+    id: Mapped[uuid_pk]
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    line1: Mapped[str] = mapped_column(String(200))
+    line2: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(100))
+    region: Mapped[str | None] = mapped_column(String(100))
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    country: Mapped[country_code]
+    phone: Mapped[str | None] = mapped_column(String(30))
+    email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[created_at]
+
+
 class Invitation(Base):
     """An owner's offer of a role, addressed to an email; it becomes a membership when accepted.
 

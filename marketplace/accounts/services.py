@@ -140,6 +140,12 @@ def issue_token(
         raise Unauthorized(_("The email or password is wrong."), code="invalid_credentials")
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
+    return _new_token(session, user, ttl_seconds, now)
+
+
+def _new_token(
+    session: Session, user: User, ttl_seconds: int, now: dt.datetime
+) -> tuple[str, ApiToken]:
     raw = secrets.token_urlsafe(32)
     token = ApiToken(
         user_id=user.id,
@@ -149,6 +155,30 @@ def issue_token(
     session.add(token)
     session.flush()
     return raw, token
+
+
+# Not an Argon2 hash: no password ever verifies against it.
+NO_PASSWORD = "!"  # noqa: S105
+
+
+def guest_buyer(
+    session: Session, email: str, *, name: str, ttl_seconds: int, now: dt.datetime
+) -> tuple[User, str]:
+    """A buyer for one guest checkout and a token to read its order with.
+
+    The guest is a user of its own that cannot log in (no password matches) and never takes over
+    a registered account with the same email: the token reaches this guest's order only.
+    """
+    user = User(
+        email=email,
+        email_key=f"guest:{secrets.token_hex(16)}",
+        password_hash=NO_PASSWORD,
+        name=name,
+    )
+    session.add(user)
+    session.flush()
+    raw, _token = _new_token(session, user, ttl_seconds, now)
+    return user, raw
 
 
 def authenticate(session: Session, raw_token: str, now: dt.datetime) -> User | None:

@@ -297,6 +297,8 @@ def init_api(app: Flask) -> MarketplaceApi:
 
     from marketplace.api import (
         accounts,
+        addresses,
+        carts,
         catalogue,
         customs,
         customs_documents,
@@ -312,12 +314,14 @@ def init_api(app: Flask) -> MarketplaceApi:
     for module in (
         health,
         accounts,
+        addresses,
         money,
         customs,
         listings,
         images,
         catalogue,
         orders,
+        carts,
         payments,
         customs_documents,
         webhooks,

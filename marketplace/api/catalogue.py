@@ -240,21 +240,27 @@ class CategoryTreeSchema(ma.Schema):
     categories = fields.List(fields.Nested(CategoryNodeSchema), required=True)
 
 
-def content_locale(explicit: str | None) -> str:
-    """The reader's text locale, any BCP 47 tag: ?locale=, Accept-Language, profile, English.
+def content_locales(explicit: str | None) -> tuple[str, ...]:
+    """The reader's text locales, best first, any BCP 47 tags: ?locale=, else every
+    Accept-Language choice by q-value (`kk, ru;q=0.8`: Kazakh, then Russian), else the profile's,
+    else the interface locale. Text falls back through all of them before the seller's language.
 
-    Unlike the interface locale this is not limited to the six translated interfaces: listings
+    Unlike the interface locale these are not limited to the six translated interfaces: listings
     may be translated into any language.
     """
     if explicit:
-        return locales.canonical(explicit)
-    for tag, quality in sorted(request.accept_languages, key=lambda item: -item[1]):
-        if quality > 0 and tag != "*" and locales.is_tag(tag):
-            return locales.canonical(tag)
+        return (locales.canonical(explicit),)
+    accepted = tuple(
+        locales.canonical(tag)
+        for tag, quality in sorted(request.accept_languages, key=lambda item: -item[1])
+        if quality > 0 and tag != "*" and locales.is_tag(tag)
+    )
+    if accepted:
+        return accepted
     user = context.current_user()
     if user is not None and user.locale:
-        return locales.canonical(user.locale)
-    return current_locale()
+        return (locales.canonical(user.locale),)
+    return (current_locale(),)
 
 
 def display_currency(explicit: str | None) -> str | None:
@@ -338,12 +344,13 @@ def _item_api(item: browse.CatalogueItem, locale: str, prefix: str) -> dict[str,
 def catalogue(query: dict[str, Any]) -> Response:
     """Published listings: filtered, searched, sorted, in the reader's language and currency."""
     currency = display_currency(query["currency"])
-    locale = content_locale(query["locale"])
+    locale, *fallbacks = content_locales(query["locale"])
     wanted = query.pop("facets") or ()
     request_query = browse.CatalogueQuery(
         **{
             **query,
             "locale": locale,
+            "fallbacks": tuple(fallbacks),
             "currency": currency,
             "min_price": _bound("min_price", query["min_price"], currency),
             "max_price": _bound("max_price", query["max_price"], currency),
@@ -377,7 +384,7 @@ def catalogue(query: dict[str, Any]) -> Response:
 @blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
 def catalogue_suggest(query: dict[str, Any]) -> Response:
     """Type-ahead: published titles in the reader's locale with a word starting with q."""
-    locale = content_locale(query["locale"])
+    locale = content_locales(query["locale"])[0]
     found = suggest.suggest(context.db(), query["q"], locale, query["limit"])
     return _cached({"suggestions": [asdict(s) for s in found]}, locale)
 
@@ -407,10 +414,12 @@ def _facets_api(found: dict[str, list[Any]], locale: str) -> dict[str, list[dict
 @blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
 def catalogue_item(query: dict[str, Any], listing_id: str) -> Response:
     """One published listing as buyers see it."""
+    locale, *fallbacks = content_locales(query["locale"])
     item = pricing.catalogue_item(
         context.read_db(),
         listing_id,
-        locale=content_locale(query["locale"]),
+        locale=locale,
+        fallbacks=fallbacks,
         currency=display_currency(query["currency"]),
         rates=listings.current_rates(),
         ship_to=query["ship_to"],

@@ -14,7 +14,8 @@ from marshmallow import fields, validate
 from marketplace.api import context
 from marketplace.api.money_fields import MoneyOutputSchema
 from marketplace.api.schemas import Country, CurrencyCode, LocaleTag, StrictSchema
-from marketplace.customs import hs, quotes, rule_records, rules
+from marketplace.checkout import pricing
+from marketplace.customs import hs, rule_records, rules
 from marketplace.customs.landed_cost import Incoterm, LandedCostEstimate
 from marketplace.customs.models import CustomsRule
 from marketplace.db import utcnow
@@ -411,11 +412,12 @@ def landed_cost(query: dict[str, Any]) -> dict[str, Any]:
     destination's and the requested currency. A destination or date without a known rule is a
     422 `no_customs_rule` (never a guessed zero); unknown listings are a 404 `listing_not_found`;
     listings that do not ship there a 422 `not_shipped_to`; no loaded exchange rates a 409
-    `rates_unavailable`. Shipping is counted as zero until sellers' shipping rates exist
-    (`shipping_known: false`).
+    `rates_unavailable`. The basket is priced as its order would be: goods converted per unit,
+    shipping from the sellers' price lists; a seller with no rate to the destination is counted
+    as shipping for nothing (`shipping_known: false`).
     """
     session = context.db()
-    quote = quotes.quote_listings(
+    quote = pricing.quote(
         session,
         destination=query["to"],
         lines=query["lines"],
@@ -436,7 +438,7 @@ def landed_cost(query: dict[str, Any]) -> dict[str, Any]:
         if quote.shipping_known
         else str(
             _(
-                "Shipping rates are not known yet: shipping is counted as zero, so duties and taxes on it are not included."
+                "A seller has no shipping rate to this country: its shipping is counted as zero, so duties and taxes on it are not included."
             )
         ),
         "shipments": [

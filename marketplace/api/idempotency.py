@@ -1,6 +1,6 @@
 """`@idempotent`: honour the Idempotency-Key header on a POST view (docs/api-conventions.md, "Idempotency").
 
-Place it under `@context.user_required` and above flask-smorest's `arguments`/`response`, so it
+Place it under `@context.user_required` (or `user_optional`) and above flask-smorest's `arguments`/`response`, so it
 sees the finished response:
 
     @blp.route("/orders", methods=["POST"])
@@ -41,9 +41,11 @@ def idempotent(view: F) -> F:
         body = request.get_json(silent=True)
         if body is None:
             body = request.get_data(as_text=True)
+        user = context.current_user()
         outcome = idempotency.claim(
             session,
-            caller=context.require_user().id,
+            # Anonymous callers (a guest completing a cart) are told apart by the path they hold.
+            caller=user.id if user is not None else f"anon:{request.path}"[:64],
             key=key,
             fingerprint=idempotency.fingerprint(request.method, request.path, body),
             now=utcnow(),

@@ -9,18 +9,20 @@ import marshmallow as ma
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from marketplace.accounts.models import OrganisationKind
 from marketplace.accounts.services import require_member, require_operator
 from marketplace.api import accepts, context
 from marketplace.api.idempotency import HEADER, idempotent
 from marketplace.api.money_fields import MoneyField, MoneyOutputSchema
-from marketplace.api.schemas import StrictSchema, text
+from marketplace.api.schemas import Country, CurrencyCode, StrictSchema, text
 from marketplace.db import utcnow
 from marketplace.errors import NotFound
+from marketplace.i18n import _
 from marketplace.payments import ledger, order_payments, services
-from marketplace.payments.gateway import PaymentGateway, PaymentStatus, WebhookRequest
+from marketplace.payments.adapters import GATEWAY_NAMES
+from marketplace.payments.gateway import PaymentGateway, PaymentKind, PaymentStatus, WebhookRequest
 from marketplace.payments.models import Payment
 from marketplace.payments.services import Listeners, StartedPayment
 
@@ -51,19 +53,65 @@ class PaymentSchema(Schema):
     created_at = fields.DateTime(required=True)
 
 
+class TransferInstructionsSchema(Schema):
+    """Dumps TransferInstructions: the account's details beside what to quote, how much, by when."""
+
+    beneficiary = fields.String(required=True, attribute="account.beneficiary")
+    bank_name = fields.String(required=True, attribute="account.bank_name")
+    iban = fields.String(attribute="account.iban")
+    account_number = fields.String(attribute="account.account_number")
+    swift_bic = fields.String(attribute="account.swift_bic")
+    reference = fields.String(
+        required=True, metadata={"description": "The order number, to quote on the transfer"}
+    )
+    amount = fields.Nested(MoneyOutputSchema, required=True)
+    due_at = fields.DateTime(
+        required=True,
+        metadata={"description": "Pay by then: the order holds its stock until this moment"},
+    )
+
+    @ma.post_dump
+    def _without_empty(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        """An account has an IBAN or a local number, not always both: absent, not null."""
+        return {key: value for key, value in data.items() if value is not None}
+
+
 class PaymentStartedSchema(PaymentSchema):
-    """Dumps a StartedPayment: the payment, and its client secret when the gateway gave one."""
+    """Dumps a StartedPayment: the payment, and what the storefront needs to finish it (the
+    card's client secret and publishable key, or a bank transfer's instructions)."""
 
     client_secret = fields.String(
         metadata={
             "description": "Stripe only: for the storefront's Stripe.js to confirm the payment"
         }
     )
+    publishable_key = fields.String(
+        metadata={"description": "Stripe only: the key Stripe.js is loaded with"}
+    )
+    instructions = fields.Nested(
+        TransferInstructionsSchema, metadata={"description": "Bank transfer only: where to pay"}
+    )
 
     def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
-        if attr == "client_secret":
-            return obj.client_secret or ma.missing
+        if attr in ("client_secret", "publishable_key", "instructions"):
+            return getattr(obj, attr) or ma.missing
         return super().get_attribute(obj.payment, attr, default)
+
+
+class PaymentMethodQuerySchema(StrictSchema):
+    currency = CurrencyCode(load_default=None)
+    # The buyer's country: every configured method serves all countries today.
+    country = Country(load_default=None)
+
+
+class PaymentMethodSchema(Schema):
+    gateway = fields.String(required=True, metadata={"enum": sorted(GATEWAY_NAMES)})
+    kind = fields.String(required=True, metadata={"enum": [k.value for k in PaymentKind]})
+    name = fields.String(required=True, metadata={"description": "In the response locale"})
+    currencies = fields.List(fields.String(), required=True)
+
+
+METHOD_NAMES = {PaymentKind.CARD: _("Card"), PaymentKind.BANK_TRANSFER: _("Bank transfer")}
 
 
 class PaymentCreateSchema(StrictSchema):
@@ -149,7 +197,7 @@ class OrderPayments(MethodView):
     @blp.alt_response(
         409,
         response="CONFLICT",
-        description="`invalid_transition`: the order is not awaiting payment; `idempotency_key_reused`",
+        description="`invalid_transition`: the order is not awaiting payment; `gateway_unavailable`: a method this marketplace has not configured (e.g. cards without Stripe keys); `idempotency_key_reused`",
     )
     @blp.alt_response(
         422,
@@ -171,6 +219,26 @@ class OrderPayments(MethodView):
             now=utcnow(),
         )
         return started
+
+
+@blp.route("/payment-methods", methods=["GET"])
+@blp.arguments(PaymentMethodQuerySchema, location="query", unknown=RAISE)
+@blp.response(200, PaymentMethodSchema(many=True))
+def payment_methods(query: dict[str, Any]) -> list[dict[str, Any]]:
+    """How a buyer can pay on this marketplace: only the methods it has configured."""
+    return [
+        {
+            "gateway": gateway.name,
+            "kind": gateway.kind.value,
+            "name": str(METHOD_NAMES[gateway.kind]),
+            "currencies": sorted(
+                [query["currency"]] if query["currency"] else gateway.currencies()
+            ),
+        }
+        for gateway in services.payment_methods(
+            context.extension("payment_gateways"), query["currency"]
+        )
+    ]
 
 
 @blp.route("/orders/<order_id>/refunds", methods=["POST"])

@@ -178,10 +178,18 @@ class LocaleTag(fields.String):
         )
 
 
+PHONE = validate.Regexp(r"^\+?[0-9 ()-]{5,30}$", error=N_("Not a valid telephone number."))
+
+
 class AddressSchema(StrictSchema):
+    """A postal address; `phone` and `email` are the recipient's, for carriers and the CN 23."""
+
+    name = text(200, required=False)
     line1 = text(200)
     line2 = text(200, required=False)
     city = text(100)
     region = text(100, required=False)
     postal_code = text(20, required=False)
     country = Country(required=True)
+    phone = fields.String(validate=PHONE, metadata={"example": "+7 701 234 5678"})
+    email = fields.Email(validate=validate.Length(max=254))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +56,7 @@ class CurrencyRequired(Invalid):
 @dataclass(frozen=True)
 class CatalogueQuery:
     locale: str = "en"
+    fallbacks: tuple[str, ...] = ()  # the reader's further choices, before the seller's language
     currency: str | None = None
     q: str | None = None
     category: str | None = None
@@ -393,7 +395,7 @@ def browse(
     sort = query.sort or ("relevance" if plan else "newest")
     if sort == "relevance" and not plan:
         sort = "newest"
-    chain = locales.fallback_chain(query.locale)
+    chain = locales.preference_chain(query.locale, *query.fallbacks)
     # Core execution: the rows are plain tuples, the ORM's entity machinery has nothing to do.
     connection = session.connection()
     if sort == "newest" and _plain(query):
@@ -471,15 +473,13 @@ def _item(
     row: Any, chain: tuple[str, ...], currency: str | None, rates: RateTable | None
 ) -> CatalogueItem:
     title, description, served, translated = row.title, row.description, row.language, False
-    if row.t_locale is not None:
-        own_rank = chain.index(row.language) if row.language in chain else len(chain)
-        if chain.index(row.t_locale) < own_rank:
-            title, description, served, translated = (
-                row.t_title,
-                row.t_description,
-                row.t_locale,
-                True,
-            )
+    if locales.prefers(chain, row.t_locale, row.language):
+        title, description, served, translated = (
+            row.t_title,
+            row.t_description,
+            row.t_locale,
+            True,
+        )
     list_price = Money.from_minor(row.price_minor, row.currency)
     return CatalogueItem(
         id=row.id,
@@ -519,9 +519,10 @@ def item(
     locale: str,
     currency: str | None,
     rates: RateTable | None,
+    fallbacks: Sequence[str] = (),
 ) -> CatalogueItem:
     """One published listing as the public sees it; drafts and archived listings are a 404."""
-    chain = locales.fallback_chain(locale)
+    chain = locales.preference_chain(locale, *fallbacks)
     statement = _columns(chain, session.get_bind().dialect.name)
     row = session.execute(
         statement.where(Listing.id == listing_id, Listing.status == ListingStatus.PUBLISHED)

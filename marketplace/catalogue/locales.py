@@ -60,6 +60,21 @@ def fallback_chain(tag: str) -> tuple[str, ...]:
     return tuple(chain)
 
 
+def preference_chain(*tags: str) -> tuple[str, ...]:
+    """The chains of several preferences in order (`kk, ru;q=0.8`: Kazakh's, then Russian's)."""
+    chain: list[str] = []
+    for tag in tags:
+        chain.extend(t for t in fallback_chain(tag) if t not in chain)
+    return tuple(chain)
+
+
+def prefers(chain: tuple[str, ...], translation: str | None, own_language: str) -> bool:
+    """Whether a reader with `chain` is better served by `translation` than by the listing's own
+    text: the translation ranks before the listing's language (which otherwise ranks last)."""
+    own_rank = chain.index(own_language) if own_language in chain else len(chain)
+    return translation in chain and chain.index(translation) < own_rank
+
+
 def _truncations(tag: str) -> list[str]:
     parts = tag.split("-")
     return ["-".join(parts[:size]) for size in range(len(parts), 0, -1)]

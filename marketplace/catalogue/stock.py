@@ -1,15 +1,15 @@
 """Stock of listings: reserved when an order is placed, released when it expires or is cancelled.
 
-Rows are updated one listing at a time in primary-key order, so two orders touching the same
-listings lock them in the same order and never deadlock. Stock is taken with
-`stock = stock - n WHERE stock >= n`: two buyers of the last unit cannot both win.
+Stock is taken in one UPDATE over the listings' primary keys (`stock = stock - n WHERE stock >=
+n`, row by row), so two buyers of the last unit cannot both win; released one listing at a time
+in primary-key order, so orders touching the same listings lock them in the same order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from marketplace.catalogue.models import Listing
@@ -25,39 +25,45 @@ class InsufficientStock(Conflict):
 def reserve(session: Session, wanted: Mapping[str, int]) -> None:
     """Take stock for every listing or for none, never going below zero under any concurrency.
 
-    Raises InsufficientStock once, listing every short line with what is available.
+    One UPDATE takes every line whose stock suffices (`stock >= n`, checked row by row under its
+    lock); when any line is short, what was taken is given back at once and InsufficientStock is
+    raised once, listing every short line with what is available.
     """
-    short: list[str] = []
-    with session.begin_nested():
-        for listing_id in sorted(wanted):
-            quantity = wanted[listing_id]
-            result = session.execute(
-                update(Listing)
-                .where(Listing.id == listing_id, Listing.stock >= quantity)
-                .values(stock=Listing.stock - quantity)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                short.append(listing_id)
-        if short:
-            available = {
-                listing_id: stock
-                for listing_id, stock in session.execute(
-                    select(Listing.id, Listing.stock).where(Listing.id.in_(short))
-                )
-            }
-            raise InsufficientStock(
-                extra={
-                    "lines": [
-                        {
-                            "listing_id": listing_id,
-                            "requested": wanted[listing_id],
-                            "available": available.get(listing_id, 0),
-                        }
-                        for listing_id in short
-                    ]
+    if not wanted:
+        return
+    ids = sorted(wanted)
+    quantity = case({listing_id: wanted[listing_id] for listing_id in ids}, value=Listing.id)
+    taken = set(
+        session.scalars(
+            update(Listing)
+            .where(Listing.id.in_(ids), Listing.stock >= quantity)
+            .values(stock=Listing.stock - quantity)
+            .returning(Listing.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    short = [listing_id for listing_id in ids if listing_id not in taken]
+    if not short:
+        return
+    release(session, {listing_id: wanted[listing_id] for listing_id in taken})
+    available = {
+        listing_id: stock
+        for listing_id, stock in session.execute(
+            select(Listing.id, Listing.stock).where(Listing.id.in_(short))
+        )
+    }
+    raise InsufficientStock(
+        extra={
+            "lines": [
+                {
+                    "listing_id": listing_id,
+                    "requested": wanted[listing_id],
+                    "available": available.get(listing_id, 0),
                 }
-            )
+                for listing_id in short
+            ]
+        }
+    )
 
 
 def release(session: Session, quantities: Mapping[str, int]) -> None:

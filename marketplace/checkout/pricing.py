@@ -1,18 +1,254 @@
-"""What a listing costs delivered: the public catalogue item with customs' landed-cost estimate."""
+"""The one pricing path: what a basket costs delivered, for a quote, a cart and an order alike.
+
+`price` prices lines the way an order is priced (goods converted and rounded once per unit,
+shipping from each seller's price list, duties and taxes per shipment from the customs engine)
+and is what placing an order, reading a cart and completing one all call; the catalogue's
+estimate for one listing is priced the same way.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy.orm import Session
 
-from marketplace.catalogue import browse
+from marketplace.catalogue import browse, texts
+from marketplace.catalogue.models import Listing
+from marketplace.customs import landed_cost as customs
 from marketplace.customs import quotes
+from marketplace.customs.declaration import ServiceClass, form_for, upu_threshold
 from marketplace.customs.landed_cost import Incoterm
 from marketplace.errors import DomainError
-from marketplace.money import MissingRate, RateTable
+from marketplace.i18n import use_locale
+from marketplace.money import MissingRate, Money, RateTable
+from marketplace.orders import allowance
+from marketplace.orders import placing as orders
+from marketplace.orders.landed_cost import LandedCost, LandedCostEstimator, ShipmentForCustoms
 
 TOTALS = ("goods", "shipping", "duties", "taxes", "duties_and_taxes", "landed_cost")
+
+
+def price(
+    session: Session,
+    request: orders.OrderRequest,
+    *,
+    rates: RateTable,
+    now: dt.datetime,
+    max_rate_age: dt.timedelta | None,
+    locales: tuple[str, ...] = (),
+    listings: Mapping[str, Listing] | None = None,
+    buyer_id: str | None = None,
+) -> orders.PricedOrder:
+    """Price `request` with `rates` on `now`'s day; nothing is recorded and no stock is taken.
+
+    Raises what an order placement raises for lines that cannot be ordered (keyed
+    `lines.N.listing_id`) and for missing or stale rates; titles are taken in `locales`.
+    `listings` are the listings already read, if any (see `orders.load_listings`); with the
+    buyer known, a per-period allowance counts what they used of it (see the estimator).
+    """
+    if listings is None:
+        listings = orders.load_listings(session, {line.listing_id for line in request.lines})
+    titles = texts.titles_in(session, list(listings.values()), locales)
+    return orders.price_order(
+        session,
+        request,
+        rates=rates,
+        now=now,
+        max_rate_age=max_rate_age,
+        estimate=landed_cost_estimator(rates, now.date(), buyer_id),
+        titles=titles,
+        listings=listings,
+    )
+
+
+def quote(
+    session: Session,
+    *,
+    destination: str,
+    lines: Sequence[tuple[str, int]],
+    incoterm: Incoterm,
+    on: dt.date,
+    rates: RateTable,
+    currency: str | None = None,
+) -> quotes.BasketQuote:
+    """A basket priced exactly as its order would be (goods converted per unit and rounded once,
+    shipping from the sellers' price lists, duties and taxes per shipment), with each shipment's
+    full customs estimate. A seller with no shipping rate there ships for nothing in the quote,
+    and `shipping_known` says so."""
+    found = quotes.basket_listings(session, destination=destination, lines=lines)
+    wanted: dict[str, int] = {}
+    for listing_id, quantity in lines:  # a listing named twice is one line, as in a cart
+        wanted[listing_id] = wanted.get(listing_id, 0) + quantity
+    requested = currency or found[lines[0][0]].price.currency
+    estimates: list[customs.LandedCostEstimate] = []
+    priced = orders.price_order(
+        session,
+        orders.OrderRequest(
+            currency=requested,
+            lines=[orders.LineRequest(listing_id, qty) for listing_id, qty in wanted.items()],
+            ship_to={"country": destination},
+            incoterm=incoterm.value,
+        ),
+        rates=rates,
+        now=dt.datetime.combine(on, dt.time(12), tzinfo=dt.UTC),
+        estimate=landed_cost_estimator(rates, on, keep=estimates),
+        unknown_shipping_free=True,
+    )
+    totals = priced.totals
+    zero = Money.zero(requested)
+    collected = sum(
+        (Money.from_minor(s.collected_minor, requested) for s in priced.shipments), zero
+    )
+    charges = totals.duties + totals.taxes
+    return quotes.BasketQuote(
+        destination=destination,
+        currency=requested,
+        incoterm=incoterm,
+        date=on,
+        shipping_known=not priced.unknown_shipping,
+        shipments=tuple(
+            quotes.ShipmentQuote(shipment.seller_id, shipment.from_country, estimate)
+            for shipment, estimate in zip(priced.shipments, estimates, strict=True)
+        ),
+        goods=totals.goods,
+        shipping=totals.shipping,
+        duties=totals.duties,
+        taxes=totals.taxes,
+        duties_and_taxes=charges,
+        payable_at_checkout=collected,
+        due_on_delivery=charges - collected,
+        landed_cost=totals.goods + totals.shipping + charges,
+    )
+
+
+def needs_cn23(rates: RateTable, parcels: Sequence[tuple[ServiceClass, Money]]) -> bool:
+    """Some parcel travels with a CN 23 (parcel post always; letter post from the CN 22 line,
+    unknowable, so False, when the rates have no SDR)."""
+    sdr = upu_threshold().below.currency
+    has_sdr = rates.base == sdr or sdr in rates.rates
+    return any(
+        form_for(service, value, rates) == "CN23"
+        for service, value in parcels
+        if has_sdr or service is not ServiceClass.LETTER_POST
+    )
+
+
+def contents(priced: orders.PricedOrder) -> list[tuple[ServiceClass, Money]]:
+    """How each border-crossing parcel of a priced order travels and what it holds, as customs
+    forms count it (a parcel the engine found to stay in one customs territory takes no form)."""
+    return [
+        (ServiceClass(s.service_class), Money.from_minor(s.goods_minor, s.currency))
+        for s in priced.shipments
+        if not any(
+            note.get("code") == "domestic" for note in (s.landed_cost or {}).get("explanations", [])
+        )
+    ]
+
+
+def landed_cost_estimator(
+    rates: RateTable,
+    on: dt.date,
+    buyer_id: str | None = None,
+    keep: list[customs.LandedCostEstimate] | None = None,
+) -> LandedCostEstimator:
+    """The customs engine, estimating each parcel with the order's rates on the order's day
+    (each full estimate appended to `keep`, when given, for a quote to show).
+
+    A destination whose allowance is per period (Uzbekistan: a month) is told what the parcels
+    of this order estimated before used of it (each seller's parcel arrives on its own, and all
+    count) and, with the buyer known, what the buyer's earlier paid orders there used.
+    """
+    this_order: list[Money] = []  # goods + shipping of the parcels estimated so far
+
+    def run(
+        session: Session, shipment: ShipmentForCustoms, used: Money | None
+    ) -> customs.LandedCostEstimate:
+        return customs.estimate_landed_cost(
+            session,
+            customs.LandedCostInput(
+                destination=shipment.to_country,
+                date=on,
+                incoterm=customs.Incoterm(shipment.incoterm),
+                lines=[
+                    customs.ShipmentLine(
+                        item.hs_code,
+                        item.origin_country,
+                        item.unit_value,
+                        item.quantity,
+                        item.unit_weight_grams,
+                    )
+                    for item in shipment.items
+                ],
+                shipping=shipment.shipping,
+                currency=shipment.currency,
+                ship_from=shipment.from_country,
+                allowance_used=used,
+            ),
+            rates,
+        )
+
+    def estimate(session: Session, shipment: ShipmentForCustoms) -> LandedCost:
+        result = run(session, shipment, None)
+        # Only where the engine asks for it (a per-period allowance), count what was used and
+        # estimate again: other destinations cost no extra query.
+        window = result.allowance_window
+        if window is not None and (buyer_id is not None or this_order):
+            # This order's earlier parcels count for anyone (a quote too); paid orders need a buyer.
+            used = Money.zero(shipment.currency)
+            earlier = (
+                allowance.paid_to(session, buyer_id, shipment.to_country, *window)
+                if buyer_id is not None
+                else []
+            )
+            for value in [*earlier, *this_order]:
+                used = used + rates.convert(value, shipment.currency)
+            result = run(session, shipment, used)
+        if keep is not None:
+            keep.append(result)
+        goods = sum((item.total_value for item in shipment.items), Money.zero(shipment.currency))
+        this_order.append(goods + shipment.shipping)
+        duties, taxes = result.duties.requested, result.taxes.requested
+        # Converted separately, checkout and delivery parts could miss their sum by a minor unit:
+        # the checkout part is taken as given and bounded, the delivery part is what remains.
+        collected = min(result.payable_at_checkout.requested, duties + taxes)
+        if shipment.incoterm == customs.Incoterm.DDP.value:
+            collected = duties + taxes
+        return LandedCost(
+            duties=duties,
+            taxes=taxes,
+            collected=collected,
+            de_minimis=any(
+                threshold is not None and threshold.applied
+                for threshold in (result.duty_de_minimis, result.tax_de_minimis)
+            ),
+            detail=_explained(result),
+        )
+
+    return estimate
+
+
+def _explained(result: customs.LandedCostEstimate) -> dict[str, object]:
+    """What the engine applied, stored with the shipment (explanations in English)."""
+    with use_locale("en"):
+        return {
+            "rule": None
+            if result.rule is None
+            else {
+                "id": result.rule.id,
+                "name": result.rule.name,
+                "source": result.rule.source,
+                "valid_from": result.rule.valid_from.isoformat(),
+                "checked_on": result.rule.checked_on.isoformat(),
+            },
+            "local_currency": result.currency,
+            "duties_local": result.duties.local.to_api(),
+            "taxes_local": result.taxes.local.to_api(),
+            "collected_at_sale": result.collected_at_sale,
+            "explanations": [
+                {"code": note.code, "text": str(note.text)} for note in result.explanations
+            ],
+        }
 
 
 def catalogue_item(
@@ -24,11 +260,14 @@ def catalogue_item(
     rates: RateTable | None,
     ship_to: str | None,
     on: dt.date,
+    fallbacks: Sequence[str] = (),
 ) -> browse.CatalogueItem:
     """One published listing; with `ship_to`, the landed-cost estimate for one unit (DDP, in the
     display currency), or the reason there is none (no rule for that country, not shipped
     there, no exchange rates)."""
-    found = browse.item(session, listing_id, locale=locale, currency=currency, rates=rates)
+    found = browse.item(
+        session, listing_id, locale=locale, currency=currency, rates=rates, fallbacks=fallbacks
+    )
     if ship_to is not None:
         found.landed_cost = _landed_cost(session, found, ship_to, currency, rates, on)
     return found
@@ -45,7 +284,7 @@ def _landed_cost(
     try:
         if rates is None:
             raise MissingRate()
-        quote = quotes.quote_listings(
+        quoted = quote(
             session,
             destination=destination,
             lines=[(found.id, 1)],
@@ -56,5 +295,5 @@ def _landed_cost(
         )
     except DomainError as error:
         return browse.LandedCost(destination, Incoterm.DDP.value, None, False, error)
-    totals = {name: getattr(quote, name) for name in TOTALS}
-    return browse.LandedCost(destination, quote.incoterm.value, totals, quote.shipping_known)
+    totals = {name: getattr(quoted, name) for name in TOTALS}
+    return browse.LandedCost(destination, quoted.incoterm.value, totals, quoted.shipping_known)

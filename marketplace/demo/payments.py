@@ -33,7 +33,7 @@ def load(session: Session, settings: dict[str, Any]) -> str:
         return "payments: no paid demo order"
     if session.scalar(select(Payment.id).where(Payment.order_id == order.id).limit(1)) is not None:
         return f"payments: demo order {order.number} already has its payment"
-    gateway = ManualGateway()
+    gateway = ManualGateway.from_settings(settings)
     started = services.start_payment(
         session,
         gateway,

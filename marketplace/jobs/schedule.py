@@ -4,7 +4,7 @@ Every worker's scheduler fires each job; the first to claim the period in the da
 (`periodic_runs`, a row lock) runs it, in the same transaction, and the others skip it. A job
 that fails rolls its claim back, so the next firing runs it again.
 
-To add a periodic job (expiring idle carts, say), append a `PeriodicJob` to `PERIODIC`: a name,
+To add a periodic job, append a `PeriodicJob` to `PERIODIC`: a name,
 `every` ("minute", "hour" or "day", with `at` for the minute of the hour or "HH:MM" of the day,
 UTC) and a function of (session, now, settings) that flushes and returns a short summary.
 """
@@ -19,6 +19,7 @@ from typing import Any, Literal
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from marketplace.checkout import carts
 from marketplace.events.models import PeriodicRun
 from marketplace.money.services import import_rates
 from marketplace.money.sources import EcbXml
@@ -71,10 +72,14 @@ def claim(session: Session, job: PeriodicJob, now: dt.datetime) -> bool:
 
 
 def expire_orders(session: Session, now: dt.datetime, settings: Mapping[str, Any]) -> str:
-    """Unpaid orders past their reservation give their stock back; old idempotency keys go."""
+    """Unpaid orders past their reservation give their stock back; old idempotency keys and
+    carts idle for CART_TTL_DAYS go."""
     expired = expiry.expire_due(session, now)
     purged = idempotency.purge_expired(session, now)
-    return f"{len(expired)} orders expired, {purged} idempotency keys purged"
+    idle = carts.delete_idle_carts(
+        session, now, ttl=dt.timedelta(days=int(settings["CART_TTL_DAYS"]))
+    )
+    return f"{len(expired)} orders expired, {purged} idempotency keys purged, {idle} idle carts deleted"
 
 
 def refresh_rates(session: Session, now: dt.datetime, settings: Mapping[str, Any]) -> str:

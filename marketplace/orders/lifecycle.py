@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from marketplace.accounts import services as accounts
@@ -53,6 +53,20 @@ def mark_paid(
     record(session, EventType.ORDER_PAID, order_id=order.id)
     session.flush()
     return order
+
+
+def hold_until(session: Session, order_id: str, until: dt.datetime) -> None:
+    """Keep an unpaid order's reservation at least until `until` (a bank transfer's due date)."""
+    session.execute(
+        update(Order)
+        .where(
+            Order.id == order_id,
+            Order.status == OrderStatus.PENDING_PAYMENT,
+            Order.expires_at < until,
+        )
+        .values(expires_at=until)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def payable_order(

@@ -112,6 +112,7 @@ class Order(Base):
         CheckConstraint("grand_total_minor >= 0", name="grand_total_not_negative"),
         # Keyset pagination of a buyer's orders, newest first; expiry sweeps by status and time.
         Index("ix_orders_buyer_created", "buyer_id", "created_at", "id"),
+        Index("ix_orders_buyer_status_created", "buyer_id", "status", "created_at"),
         Index("ix_orders_status_expires", "status", "expires_at"),
     )
 
@@ -251,6 +252,9 @@ class OrderLine(Base):
     listing_id: Mapped[str] = mapped_column(ForeignKey("listings.id", ondelete="RESTRICT"))
     sku: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200))
+    # The title in the buyer's language at order time (the seller's own when untranslated).
+    buyer_title: Mapped[str | None] = mapped_column(String(200))
+    buyer_locale: Mapped[str | None] = mapped_column(String(35))
     language: Mapped[str] = mapped_column(String(35))
     hs_code: Mapped[str] = mapped_column(String(10))
     origin_country: Mapped[str] = mapped_column(String(2))
@@ -268,3 +272,12 @@ class OrderLine(Base):
     unit_price = MoneyColumn("unit_price_minor")
     unit_price_seller = MoneyColumn("unit_price_seller_minor", "seller_currency")
     total = MoneyColumn("total_minor")
+
+    @property
+    def buyer_text(self) -> str:
+        """The title the buyer read (the seller's own where there was no translation)."""
+        return self.buyer_title or self.title
+
+    @property
+    def buyer_text_locale(self) -> str:
+        return self.buyer_locale or self.language

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session, raiseload
+from sqlalchemy.orm import Session, joinedload
 
 from marketplace.accounts.models import Organisation, OrganisationKind, User
 from marketplace.catalogue import stock
@@ -47,7 +47,7 @@ from marketplace.orders.models import (
     Shipment,
     ShipmentStatus,
 )
-from marketplace.orders.queries import OrderView, totals_of
+from marketplace.orders.queries import OrderView, Totals, totals_of
 from marketplace.outbox import LOW_STOCK_AT, EventType, record
 
 _NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
@@ -76,41 +76,61 @@ class OrderRequest:
     broker_id: str | None = None
 
 
-def place_order(
+@dataclass
+class PricedOrder:
+    """An order priced but not recorded: unsaved rows whose figures are what the buyer pays.
+
+    A cart is read from one of these, and completing it records exactly this (`record_order`),
+    so a cart's totals and its order's are the same numbers.
+    """
+
+    order: Order
+    shipments: list[Shipment]
+    lines: list[OrderLine]
+    seller_currencies: set[str]
+    unknown_shipping: set[str] = field(default_factory=set)  # sellers without a rate there
+    listings: Mapping[str, Listing] = field(default_factory=dict)  # as read before reservation
+
+    @property
+    def totals(self) -> Totals:
+        return totals_of(self.order.currency, self.shipments)
+
+
+def price_order(
     session: Session,
-    buyer: User,
     request: OrderRequest,
     *,
     rates: RateTable,
     now: dt.datetime,
-    reservation: dt.timedelta,
     max_rate_age: dt.timedelta | None = None,
     estimate: LandedCostEstimator = no_duties,
-    limits: HoardingLimits | None = None,
-) -> OrderView:
-    """Price, reserve and record an order in one transaction; nothing is kept if anything fails.
+    titles: Mapping[str, tuple[str, str]] | None = None,
+    unknown_shipping_free: bool = False,
+    listings: Mapping[str, Listing] | None = None,
+) -> PricedOrder:
+    """Price an order without recording it or touching stock.
 
-    Raises 422s for lines that cannot be ordered to the destination (all lines reported at once),
-    `rate_missing` for a currency without a rate, 409 `rate_stale` when a rate the order needs
-    is older than `max_rate_age`, 409 `insufficient_stock` listing every short line, and 409
-    `too_many_unpaid_orders` or `reservation_limit` beyond the buyer's `limits`.
+    Raises 422s for lines that cannot be ordered to the destination (all lines reported at once,
+    keyed `lines.N.listing_id`), `rate_missing` for a currency without a rate, 409 `rate_stale`
+    when a rate the order needs is older than `max_rate_age`. `titles` holds each listing's
+    (title, locale) in the buyer's language, kept on its line. A seller without a shipping rate
+    to the destination is a 422 `no_shipping_rate`, or with `unknown_shipping_free` (a quote)
+    ships for nothing and is named in `unknown_shipping`. `listings` may hold the listings
+    already read (with their destinations), so they are not read twice.
     """
-    if limits is not None:
-        _check_hoarding(session, buyer, request.lines, limits, now)
     country = request.ship_to["country"]
     currency = request.currency
     rates.rate(currency)  # an order currency without a rate is refused before anything else
-    listings = _orderable_listings(session, request.lines, country)
-    sellers = {
-        seller.id: seller
-        for seller in session.scalars(
-            select(Organisation)
-            .where(Organisation.id.in_({listing.seller_id for listing in listings.values()}))
-            .options(raiseload(Organisation.served_countries))
-        )
-    }
-    price_lists = shipping.rates_to(session, sellers, country)
-    _require_shipping(request.lines, listings, price_lists, country)
+    listings = _orderable_listings(session, request.lines, country, listings)
+    sellers, price_lists = shipping.sellers_shipping_to(
+        session, {listing.seller_id for listing in listings.values()}, country
+    )
+    unknown = set(sellers) - set(price_lists)
+    if not unknown_shipping_free:
+        _require_shipping(request.lines, listings, price_lists, country)
+    for seller_id in unknown:
+        zero = Money.zero(sellers[seller_id].currency or currency)
+        price_lists[seller_id] = shipping.RateRow((country,), zero, zero)
     # Listing prices, sellers and their shipping price lists may each use their own currency.
     seller_currencies = (
         {listing.currency for listing in listings.values()}
@@ -123,14 +143,12 @@ def place_order(
 
     order = Order(
         number=_new_number(),
-        buyer_id=buyer.id,
         status=OrderStatus.PENDING_PAYMENT,
         currency=currency,
         incoterm=request.incoterm,
         ship_to=dict(request.ship_to),
         ship_to_country=country,
         rate_set_id=rates.set_id,
-        expires_at=now + reservation,
         created_at=now,
         updated_at=now,
     )
@@ -151,44 +169,93 @@ def place_order(
             rates,
             estimate,
             brokerage_id,
+            titles or {},
         )
         shipments.append(shipment)
         lines.extend(shipment_lines)
     lines.sort(key=lambda line: line.position)
 
-    totals = totals_of(currency, shipments)
+    priced = PricedOrder(order, shipments, lines, seller_currencies, unknown, listings)
+    totals = priced.totals
     order.goods_minor = totals.goods.minor
     order.shipping_minor = totals.shipping.minor
     order.duties_minor = totals.duties.minor
     order.taxes_minor = totals.taxes.minor
     order.grand_total_minor = totals.grand_total.minor
-
-    stock.reserve(session, {line.listing_id: line.quantity for line in request.lines})
-
     order.fx = _locked_rates(rates, currency, seller_currencies)
+    return priced
+
+
+def record_order(
+    session: Session,
+    buyer: User,
+    priced: PricedOrder,
+    *,
+    now: dt.datetime,
+    reservation: dt.timedelta,
+    limits: HoardingLimits | None = None,
+) -> OrderView:
+    """Reserve the stock of a priced order and record it, as priced, for `buyer`.
+
+    Raises 409 `insufficient_stock` listing every short line (nothing is reserved then), and
+    409 `too_many_unpaid_orders` or `reservation_limit` beyond the buyer's `limits`.
+    """
+    if limits is not None:
+        lines = [LineRequest(line.listing_id, line.quantity) for line in priced.lines]
+        _check_hoarding(session, buyer, lines, limits, now)
+    order = priced.order
+    order.buyer_id = buyer.id
+    order.expires_at = now + reservation
+    wanted: dict[str, int] = {}
+    for line in priced.lines:
+        wanted[line.listing_id] = wanted.get(line.listing_id, 0) + line.quantity
+    stock_before = {
+        listing_id: (listing.stock, listing.seller_id)
+        for listing_id, listing in priced.listings.items()
+        if listing_id in wanted
+    }
+    stock.reserve(session, wanted)
     session.add(order)  # shipments and lines come along through their relationships
     session.flush()
     record(session, EventType.ORDER_PLACED, order_id=order.id)
-    _record_low_stock(session, listings, request.lines)
-    return OrderView(order=order, shipments=shipments, lines=lines, fx=order.fx, whole=True)
+    _record_low_stock(session, stock_before, wanted)
+    return OrderView(
+        order=order, shipments=priced.shipments, lines=priced.lines, fx=order.fx, whole=True
+    )
+
+
+def place_order(
+    session: Session,
+    buyer: User,
+    request: OrderRequest,
+    *,
+    rates: RateTable,
+    now: dt.datetime,
+    reservation: dt.timedelta,
+    max_rate_age: dt.timedelta | None = None,
+    estimate: LandedCostEstimator = no_duties,
+    limits: HoardingLimits | None = None,
+) -> OrderView:
+    """Price, reserve and record an order in one transaction; nothing is kept if anything fails."""
+    priced = price_order(
+        session, request, rates=rates, now=now, max_rate_age=max_rate_age, estimate=estimate
+    )
+    return record_order(session, buyer, priced, now=now, reservation=reservation, limits=limits)
 
 
 def _record_low_stock(
-    session: Session, listings: Mapping[str, Listing], lines: Sequence[LineRequest]
+    session: Session, stock_before: Mapping[str, tuple[int, str]], taken: Mapping[str, int]
 ) -> None:
     """A listing this order took to LOW_STOCK_AT units or fewer gets one `listing.low_stock`."""
-    taken: dict[str, int] = {}
-    for line in lines:
-        taken[line.listing_id] = taken.get(line.listing_id, 0) + line.quantity
-    for listing_id, quantity in sorted(taken.items()):
-        listing = listings[listing_id]  # its stock as read before the reservation
-        left = listing.stock - quantity
-        if left <= LOW_STOCK_AT < listing.stock:
+    for listing_id, (before, seller_id) in sorted(stock_before.items()):
+        quantity = taken[listing_id]  # `before` is its stock as read before the reservation
+        left = before - quantity
+        if left <= LOW_STOCK_AT < before:
             record(
                 session,
                 EventType.LISTING_LOW_STOCK,
                 listing_id=listing_id,
-                seller_id=listing.seller_id,
+                seller_id=seller_id,
                 stock=left,
             )
 
@@ -236,7 +303,10 @@ def _check_hoarding(
 
 
 def _orderable_listings(
-    session: Session, requested: Sequence[LineRequest], country: str
+    session: Session,
+    requested: Sequence[LineRequest],
+    country: str,
+    preloaded: Mapping[str, Listing] | None = None,
 ) -> dict[str, Listing]:
     if not requested:
         raise Invalid(errors={"lines": [_("An order needs at least one line.")]})
@@ -250,10 +320,9 @@ def _orderable_listings(
         seen.add(line.listing_id)
     if errors:
         raise Invalid(errors=errors)
-    listings = {
-        listing.id: listing
-        for listing in session.scalars(select(Listing).where(Listing.id.in_(seen)))
-    }
+    listings = dict(preloaded) if preloaded is not None and seen <= set(preloaded) else None
+    if listings is None:
+        listings = load_listings(session, seen)
     unavailable: dict[str, list[Any]] = {}
     not_shipped: dict[str, list[Any]] = {}
     for index, line in enumerate(requested):
@@ -269,6 +338,18 @@ def _orderable_listings(
     if not_shipped:
         raise NotShippedTo(errors=not_shipped)
     return listings
+
+
+def load_listings(session: Session, ids: Iterable[str]) -> dict[str, Listing]:
+    """Listings by id with their destinations, in one statement."""
+    return {
+        listing.id: listing
+        for listing in session.scalars(
+            select(Listing)
+            .where(Listing.id.in_(set(ids)))
+            .options(joinedload(Listing.destinations))
+        ).unique()
+    }
 
 
 def _ships_to(listing: Listing, country: str) -> bool:
@@ -318,6 +399,7 @@ def _price_shipment(
     table: RateTable,
     estimate: LandedCostEstimator,
     brokerage_id: str | None,
+    titles: Mapping[str, tuple[str, str]],
 ) -> tuple[Shipment, list[OrderLine]]:
     """One seller's parcel: each unit price converted once, shipping by weight, then landed cost.
 
@@ -354,6 +436,8 @@ def _price_shipment(
                 sku=listing.sku,
                 title=listing.title,
                 language=listing.language,
+                buyer_title=titles.get(listing.id, (listing.title, listing.language))[0],
+                buyer_locale=titles.get(listing.id, (listing.title, listing.language))[1],
                 hs_code=listing.hs_code,
                 origin_country=listing.origin_country,
                 weight_grams=listing.weight_grams,

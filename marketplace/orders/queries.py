@@ -108,10 +108,25 @@ def get_order(session: Session, user: User, order_id: str, *, now: dt.datetime) 
 
 
 def list_orders(
-    session: Session, user: User, *, now: dt.datetime, limit: int, cursor: str | None
+    session: Session,
+    user: User,
+    *,
+    now: dt.datetime,
+    limit: int,
+    cursor: str | None,
+    status: str | None = None,
+    created_from: dt.datetime | None = None,
+    created_to: dt.datetime | None = None,
 ) -> Page:
-    """The caller's orders, newest first: bought, or holding a shipment of their seller."""
+    """The caller's orders, newest first: bought, or holding a shipment of their seller; filtered
+    by status and by creation time (`created_from` included, `created_to` excluded)."""
     query = select(Order)
+    if status is not None:
+        query = query.where(Order.status == status)
+    if created_from is not None:
+        query = query.where(Order.created_at >= created_from)
+    if created_to is not None:
+        query = query.where(Order.created_at < created_to)
     if not user.is_operator:
         sellers = accounts.organisation_ids(session, user.id, OrganisationKind.SELLER)
         query = query.where(
@@ -263,14 +278,20 @@ def list_shipments(
     cursor: str | None,
     now: dt.datetime,
 ) -> Page:
-    """The shipments of the caller's sellers and of the brokerages designated on them."""
+    """The shipments of the caller's orders, of their sellers and of the brokerages designated
+    on them."""
     sellers = accounts.organisation_ids(session, user.id, OrganisationKind.SELLER)
     brokerages = accounts.organisation_ids(session, user.id, OrganisationKind.BROKERAGE)
-    if not sellers and not brokerages:
-        return Page([], None)
+    bought = select(Order.id).where(Order.buyer_id == user.id)
     query = (
         select(Shipment)
-        .where(or_(Shipment.seller_id.in_(sellers), Shipment.brokerage_id.in_(brokerages)))
+        .where(
+            or_(
+                Shipment.order_id.in_(bought),
+                Shipment.seller_id.in_(sellers),
+                Shipment.brokerage_id.in_(brokerages),
+            )
+        )
         .options(joinedload(Shipment.order))
     )
     if status:

@@ -6,11 +6,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import delete, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, delete, insert, select
+from sqlalchemy.orm import Session, raiseload
 
 from marketplace.accounts import services as accounts
-from marketplace.accounts.models import OrganisationKind, User
+from marketplace.accounts.models import Organisation, OrganisationKind, User
 from marketplace.customs.declaration import ServiceClass
 from marketplace.errors import Invalid
 from marketplace.i18n import _
@@ -110,19 +110,36 @@ def replace_rates(
 
 def rates_to(session: Session, seller_ids: Iterable[str], country: str) -> dict[str, RateRow]:
     """For each seller that ships to `country`, the row that applies (its own row, else "*")."""
+    return sellers_shipping_to(session, seller_ids, country)[1]
+
+
+def sellers_shipping_to(
+    session: Session, seller_ids: Iterable[str], country: str
+) -> tuple[dict[str, Organisation], dict[str, RateRow]]:
+    """The sellers, and for each that ships to `country` the row that applies (its own row,
+    else "*"), read together in one statement."""
     wanted = set(seller_ids)
     if not wanted:
-        return {}
+        return {}, {}
+    sellers: dict[str, Organisation] = {}
     found: dict[str, ShippingRate] = {}
-    for row in session.scalars(
-        select(ShippingRate).where(
-            ShippingRate.seller_id.in_(wanted), ShippingRate.country.in_((country, EVERYWHERE))
+    for seller, row in session.execute(
+        select(Organisation, ShippingRate)
+        .outerjoin(
+            ShippingRate,
+            and_(
+                ShippingRate.seller_id == Organisation.id,
+                ShippingRate.country.in_((country, EVERYWHERE)),
+            ),
         )
+        .where(Organisation.id.in_(wanted))
+        .options(raiseload(Organisation.served_countries))
     ):
-        current = found.get(row.seller_id)
-        if current is None or current.country == EVERYWHERE:
-            found[row.seller_id] = row
-    return {seller_id: _row([row]) for seller_id, row in found.items()}
+        sellers[seller.id] = seller
+        current = found.get(seller.id)
+        if row is not None and (current is None or current.country == EVERYWHERE):
+            found[seller.id] = row
+    return sellers, {seller_id: _row([row]) for seller_id, row in found.items()}
 
 
 def _row(group: Sequence[ShippingRate]) -> RateRow:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from marketplace.errors import DomainError, Invalid
+from marketplace.errors import Conflict, DomainError, Invalid
 from marketplace.i18n import _
 from marketplace.money import Money
 
@@ -37,11 +37,41 @@ class WebhookAction(enum.StrEnum):
     IGNORED = "ignored"
 
 
+class PaymentKind(enum.StrEnum):
+    CARD = "card"
+    BANK_TRANSFER = "bank_transfer"
+
+
+@dataclass(frozen=True, slots=True)
+class BankAccount:
+    """Where buyers wire money: the platform's account for one currency (from configuration)."""
+
+    beneficiary: str
+    bank_name: str
+    iban: str | None = None
+    account_number: str | None = None
+    swift_bic: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransferInstructions:
+    """What the buyer needs at their bank: the account, what to quote, how much, and by when."""
+
+    account: BankAccount
+    reference: str
+    amount: Money
+    due_at: dt.datetime
+
+
 @dataclass(frozen=True, slots=True)
 class CreatePayment:
+    """`reference` is what the buyer quotes on a transfer (the order number)."""
+
     amount: Money
     idempotency_key: str
     metadata: Mapping[str, str] = field(default_factory=dict)
+    reference: str = ""
+    requested_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +105,8 @@ class PaymentResult:
     status: PaymentStatus
     amount: Money
     client_secret: str | None = None
+    publishable_key: str | None = None
+    instructions: TransferInstructions | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +135,11 @@ class PaymentGateway(Protocol):
     """A way to take the buyer's money: create, capture, refund, and read the gateway's webhooks."""
 
     name: str
+    kind: PaymentKind
+
+    def currencies(self) -> frozenset[str]:
+        """The currencies it takes, as configured."""
+        ...
 
     def supports_currency(self, currency: str) -> bool: ...
 
@@ -155,6 +192,13 @@ class GatewayError(DomainError):
     status = 502
     code = "payment_gateway_error"
     default_detail = _("The payment provider could not complete the request. Try again later.")
+
+
+class GatewayUnavailable(Conflict):
+    """A gateway this software has, but this deployment has not configured (no keys)."""
+
+    code = "gateway_unavailable"
+    default_detail = _("This payment method is not set up on this marketplace.")
 
 
 class UnknownGateway(Invalid):

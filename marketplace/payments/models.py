@@ -53,6 +53,8 @@ class Payment(Base):
     refunded_minor: Mapped[minor_units] = mapped_column(default=0)
     currency: Mapped[currency_code]
     failure_code: Mapped[str | None] = mapped_column(String(64))
+    # A bank transfer the buyer is asked to make by then; the order's stock is held until then.
+    due_at: Mapped[dt.datetime | None]
     created_at: Mapped[created_at]
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -54,17 +54,26 @@ def pay_order(
     idempotency_key: str | None,
     now: dt.datetime,
 ) -> StartedPayment:
-    """The buyer starts paying their unpaid order's grand total, in the order currency."""
+    """The buyer starts paying their unpaid order's grand total, in the order currency.
+
+    A bank transfer is due by a date; the order holds its stock until then, so a buyer who pays
+    on time is never refunded for being slower than a card.
+    """
     order, amount = lifecycle.payable_order(session, user, order_id, now=now)
     gateway = services.choose_gateway(gateways, gateway_name, amount.currency)
-    return services.start_payment(
+    started = services.start_payment(
         session,
         gateway,
         order_id=order.id,
         amount=amount,
         idempotency_key=gateway_key("pay", order.id, user.id, idempotency_key),
         metadata={"order_number": order.number},
+        reference=order.number,
+        now=now,
     )
+    if started.payment.due_at is not None:
+        lifecycle.hold_until(session, order.id, started.payment.due_at)
+    return started
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ package never reads the orders' tables.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,13 +22,17 @@ from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.i18n import _
 from marketplace.money import Money
 from marketplace.outbox import EventType, record
+from marketplace.payments.adapters import GATEWAY_NAMES
 from marketplace.payments.gateway import (
     CapturePayment,
     CreatePayment,
     CurrencyNotSupported,
+    GatewayUnavailable,
     PaymentGateway,
+    PaymentKind,
     PaymentStatus,
     RefundPayment,
+    TransferInstructions,
     UnknownGateway,
     WebhookAction,
     WebhookEvent,
@@ -57,15 +62,22 @@ Listeners = Mapping[WebhookAction, PaymentListener]
 
 @dataclass(frozen=True, slots=True)
 class StartedPayment:
+    """A payment and what the storefront needs to finish it (the card's secret, or where to wire)."""
+
     payment: Payment
     client_secret: str | None
+    publishable_key: str | None = None
+    instructions: TransferInstructions | None = None
 
 
 def choose_gateway(
     gateways: Mapping[str, PaymentGateway], name: str, currency: str
 ) -> PaymentGateway:
-    """An enabled gateway that takes this currency; a 422 otherwise, before any call is made."""
+    """An enabled gateway that takes this currency, decided before any call is made: a gateway
+    this deployment has not configured is a 409 `gateway_unavailable`, anything else a 422."""
     gateway = gateways.get(name)
+    if gateway is None and name in GATEWAY_NAMES:
+        raise GatewayUnavailable(errors={"gateway": [GatewayUnavailable.default_detail]})
     if gateway is None:
         raise UnknownGateway(errors={"gateway": [_("This payment method is not available.")]})
     if not gateway.supports_currency(currency):
@@ -82,6 +94,8 @@ def start_payment(
     amount: Money,
     idempotency_key: str,
     metadata: Mapping[str, str] | None = None,
+    reference: str = "",
+    now: dt.datetime | None = None,
 ) -> StartedPayment:
     """Create the payment at the gateway in the order currency and record it as ours.
 
@@ -105,6 +119,8 @@ def start_payment(
             amount=amount,
             idempotency_key=idempotency_key,
             metadata={"order_id": order_id, **(metadata or {})},
+            reference=reference,
+            requested_at=now,
         )
     )
     # What the gateway will really take: a three-decimal amount at Stripe is rounded to the ten.
@@ -118,6 +134,7 @@ def start_payment(
         amount_minor=taken.minor,
         refunded_minor=0,
         currency=taken.currency,
+        due_at=result.instructions.due_at if result.instructions else None,
     )
     session.add(payment)
     try:
@@ -127,7 +144,43 @@ def start_payment(
         raise Conflict(
             _("This payment is already being created."), code="payment_in_progress"
         ) from exc
-    return StartedPayment(payment, result.client_secret)
+    return StartedPayment(
+        payment, result.client_secret, result.publishable_key, result.instructions
+    )
+
+
+def payment_methods(
+    gateways: Mapping[str, PaymentGateway], currency: str | None = None
+) -> list[PaymentGateway]:
+    """The configured gateways, those taking `currency` when one is given."""
+    return [
+        gateway
+        for gateway in gateways.values()
+        if currency is None or gateway.supports_currency(currency)
+    ]
+
+
+def cancel_pending_transfers(
+    session: Session, gateways: Mapping[str, PaymentGateway], order_id: str
+) -> list[str]:
+    """The order will not be paid: its bank transfers still awaited are cancelled (money that
+    arrives later is no longer captured but sent back by the operator)."""
+    names = [g.name for g in gateways.values() if g.kind is PaymentKind.BANK_TRANSFER]
+    if not names:
+        return []
+    return list(
+        session.scalars(
+            update(Payment)
+            .where(
+                Payment.order_id == order_id,
+                Payment.gateway.in_(names),
+                Payment.status == PaymentStatus.PENDING.value,
+            )
+            .values(status=PaymentStatus.CANCELLED.value)
+            .returning(Payment.id)
+            .execution_options(synchronize_session="fetch")
+        )
+    )
 
 
 def get_payment(session: Session, payment_id: str) -> Payment:

@@ -18,7 +18,14 @@ from tests.customs.factories import RATES_BY_EUR, paid_order, sell_one, store_ra
 from tests.customs.pdf import pdf_text
 from tests.helpers import Api, Caller
 
-ALMATY = {"name": "Aigerim", "line1": "Dostyk 5", "city": "Almaty", "country": "KZ"}
+# A CN 23 names the importer's telephone: an order whose parcel needs one is refused without it.
+ALMATY = {
+    "name": "Aigerim",
+    "line1": "Dostyk 5",
+    "city": "Almaty",
+    "country": "KZ",
+    "phone": "+7 727 123 4567",
+}
 PARIS = {"name": "Camille", "line1": "1 rue de Rivoli", "city": "Paris", "country": "FR"}
 
 

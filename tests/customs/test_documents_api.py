@@ -34,6 +34,7 @@ SHIP_TO = {
     "city": "Алматы",
     "postal_code": "050010",
     "country": "KZ",
+    "phone": "+7 727 123 4567",  # a CN 23 names the importer's telephone
 }
 
 

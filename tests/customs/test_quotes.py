@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from marketplace.catalogue.models import Listing
+from marketplace.checkout.pricing import quote
 from marketplace.customs.landed_cost import Incoterm
-from marketplace.customs.quotes import quote_listings
 from marketplace.errors import Invalid, NotFound
 from marketplace.money import Money
 from tests.factories import LANDED_COST_RATES as RATES
@@ -71,7 +71,7 @@ def test_each_sellers_shipment_is_estimated_on_its_own(
     rug = listing(
         session, carpet_seller, price_minor=800000, currency="TRY", hs_code="570110", origin="TR"
     )  # 8,000 TRY = 200 EUR
-    quote = quote_listings(
+    quoted = quote(
         session,
         destination="DE",
         lines=[(tea.id, 2), (rug.id, 1)],
@@ -80,17 +80,18 @@ def test_each_sellers_shipment_is_estimated_on_its_own(
         rates=RATES,
         currency="EUR",
     )
-    assert {s.seller_id for s in quote.shipments} == {tea_seller, carpet_seller}
-    by_origin = {s.ship_from: s.estimate for s in quote.shipments}
+    assert {s.seller_id for s in quoted.shipments} == {tea_seller, carpet_seller}
+    by_origin = {s.ship_from: s.estimate for s in quoted.shipments}
     # Tea: 2 x 50 = 100 EUR <= 150: no duty; IOSS VAT 19% x 100 = 19.00 (shipping counted as zero).
     assert by_origin["CN"].duties.local == Money.of("0.00", "EUR")
     assert by_origin["CN"].taxes.local == Money.of("19.00", "EUR")
     # Carpet: 200 EUR > 150: duty 8% = 16.00; VAT 19% x 216 = 41.04.
     assert by_origin["TR"].duties.local == Money.of("16.00", "EUR")
     assert by_origin["TR"].taxes.local == Money.of("41.04", "EUR")
-    assert quote.duties_and_taxes == Money.of("76.04", "EUR")
-    assert quote.landed_cost == Money.of("376.04", "EUR")
-    assert quote.shipping_known is False and quote.shipping.is_zero()
+    assert quoted.duties_and_taxes == Money.of("76.04", "EUR")
+    assert quoted.landed_cost == Money.of("376.04", "EUR")
+    # These sellers have no shipping price lists: shipping is counted as zero, and said to be.
+    assert quoted.shipping_known is False and quoted.shipping.is_zero()
 
 
 def test_a_domestic_shipment_pays_nothing(session: Session, sellers: tuple[str, str]) -> None:
@@ -98,7 +99,7 @@ def test_a_domestic_shipment_pays_nothing(session: Session, sellers: tuple[str, 
     tea = listing(
         session, tea_seller, price_minor=900000, currency="CNY", hs_code="090210", origin="CN"
     )
-    quote = quote_listings(
+    quoted = quote(
         session,
         destination="CN",
         lines=[(tea.id, 1)],
@@ -106,7 +107,7 @@ def test_a_domestic_shipment_pays_nothing(session: Session, sellers: tuple[str, 
         on=dt.date(2026, 3, 1),
         rates=RATES,
     )
-    assert quote.currency == "CNY" and quote.duties_and_taxes.is_zero()
+    assert quoted.currency == "CNY" and quoted.duties_and_taxes.is_zero()
 
 
 def test_unknown_draft_or_unshipped_listings_are_refused(
@@ -132,7 +133,7 @@ def test_unknown_draft_or_unshipped_listings_are_refused(
         ships_to=["KZ"],
     )
     with pytest.raises(NotFound) as missing:
-        quote_listings(
+        quote(
             session,
             destination="DE",
             lines=[(kz_only.id, 1), (draft.id, 1), ("nope", 1)],
@@ -145,7 +146,7 @@ def test_unknown_draft_or_unshipped_listings_are_refused(
         "lines.2",
     }
     with pytest.raises(Invalid) as unshipped:
-        quote_listings(
+        quote(
             session,
             destination="DE",
             lines=[(kz_only.id, 1)],

@@ -39,7 +39,7 @@ def test_the_schedule_crontabs() -> None:
 def test_the_expiry_job_expires_unpaid_orders_and_records_their_events(market: Market) -> None:
     order = market.placed((market.tea, 2))
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
-    summary = JOB.run(market.session, later, {})
+    summary = JOB.run(market.session, later, {"CART_TTL_DAYS": 30})
     assert summary.startswith("1 orders expired")
     row = market.session.get(Order, order["id"])
     assert row is not None and row.status == "expired"

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
 from marketplace.orders import declarations
 from tests.factories import Market, make_listing, make_operator
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, count_statements
 
 
 def _shipment(order: dict[str, Any], seller_id: str) -> str:
@@ -81,20 +79,6 @@ def test_order_lists_are_paged_with_a_stable_cursor(market: Market) -> None:
         assert_problem(market.api.get("/orders", query_string=bad, as_=market.buyer), 422)
 
 
-@contextmanager
-def _count_queries(connection: Connection) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statements.append(args[2])
-
-    event.listen(connection, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(connection, "before_cursor_execute", record)
-
-
 def test_listing_orders_and_shipments_takes_the_same_queries_for_any_page_size(
     market: Market, session: Session, connection: Connection
 ) -> None:
@@ -103,15 +87,18 @@ def test_listing_orders_and_shipments_takes_the_same_queries_for_any_page_size(
     )
     market.placed((market.tea, 1), (rug, 1))
 
-    def queries(path: str, caller: Any) -> int:
-        with _count_queries(connection) as statements:
-            assert market.api.get(path, query_string={"limit": 50}, as_=caller).status_code == 200
+    def queries(path: str, caller: Any, **query: str) -> int:
+        with count_statements(connection) as statements:
+            response = market.api.get(path, query_string={"limit": 50, **query}, as_=caller)
+            assert response.status_code == 200
         return len(statements)
 
     few = (
         queries("/orders", market.buyer),
         queries("/orders", market.tea_owner),
         queries("/shipments", market.tea_owner),
+        queries("/shipments", market.buyer),
+        queries("/orders", market.buyer, status="pending_payment"),
     )
     for _ in range(6):
         market.placed((market.tea, 1), (rug, 1))
@@ -119,11 +106,13 @@ def test_listing_orders_and_shipments_takes_the_same_queries_for_any_page_size(
         queries("/orders", market.buyer),
         queries("/orders", market.tea_owner),
         queries("/shipments", market.tea_owner),
+        queries("/shipments", market.buyer),
+        queries("/orders", market.buyer, status="pending_payment"),
     )
     assert few == many
 
 
-def test_shipments_are_listed_for_seller_members_and_designated_brokers(
+def test_shipments_are_listed_for_their_buyer_seller_members_and_designated_brokers(
     market: Market, session: Session
 ) -> None:
     order = market.placed((market.tea, 1), (market.carpet, 1))
@@ -140,7 +129,8 @@ def test_shipments_are_listed_for_seller_members_and_designated_brokers(
     assert ids(market.tea_owner) == [second["shipments"][0]["id"], tea_parcel]
     assert ids(market.tea_owner, to_country="KZ") == [tea_parcel]
     assert ids(market.tea_owner, status="ready") == []
-    assert ids(market.broker) == [] and ids(market.buyer) == []
+    assert ids(market.broker) == [] and ids(api_user := market.api.user("Stranger")) == []
+    assert len(ids(market.buyer)) == 3 and ids(api_user, to_country="UZ") == []
     assert (
         market.api.put(
             f"/shipments/{tea_parcel}/broker",

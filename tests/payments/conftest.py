@@ -10,13 +10,14 @@ import stripe
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from config import load_settings
 from marketplace.payments.adapters.manual import ManualGateway
 from marketplace.payments.adapters.stripe import StripeGateway
 from marketplace.payments.gateway import WebhookAction
 from marketplace.payments.services import PaymentChange
 from tests.factories import make_order, make_seller
 from tests.payments.localstripe_server import LocalStripe, WebhookReceiver, start_localstripe
-from tests.payments.stripe_helpers import API_KEY, WEBHOOK_SECRET
+from tests.payments.stripe_helpers import API_KEY, PUBLISHABLE_KEY, WEBHOOK_SECRET
 
 
 @pytest.fixture(scope="session")
@@ -40,6 +41,7 @@ def app_settings(app_settings: dict[str, Any], localstripe: LocalStripe) -> dict
         **app_settings,
         "PAYMENT_GATEWAYS": "manual,stripe",
         "STRIPE_API_KEY": API_KEY,
+        "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
         "STRIPE_API_BASE": localstripe.url,
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "STRIPE_WEBHOOK_TOLERANCE": 300,
@@ -58,7 +60,7 @@ def stripe_gateway(stripe_client: stripe.StripeClient) -> StripeGateway:
 
 @pytest.fixture
 def manual_gateway() -> ManualGateway:
-    return ManualGateway()
+    return ManualGateway.from_settings(load_settings({}, {"APP_ENV": "test"}))
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import stripe
 
 API_KEY = "sk_test_localstripe"
 WEBHOOK_SECRET = "whsec_test_silk_road"
+PUBLISHABLE_KEY = "pk_test_localstripe"
 
 
 def pay_with_card(

@@ -10,14 +10,16 @@ from flask.views import MethodView
 from marshmallow import fields, validate
 
 from marketplace.api import context
+from marketplace.api.catalogue import content_locales
 from marketplace.api.idempotency import idempotent
 from marketplace.api.orders import blp
 from marketplace.api.orders.schemas import OrderPageSchema, OrderSchema, ShipToSchema
 from marketplace.api.schemas import CurrencyCode, PageArgsSchema, StrictSchema
 from marketplace.checkout import placing as checkout
 from marketplace.db import utcnow
+from marketplace.i18n import N_
 from marketplace.orders import placing, queries
-from marketplace.orders.models import Incoterm
+from marketplace.orders.models import Incoterm, OrderStatus
 
 
 class OrderLineInSchema(StrictSchema):
@@ -47,6 +49,38 @@ class OrderCreateSchema(StrictSchema):
         )
 
 
+class OrderQuerySchema(PageArgsSchema):
+    status = fields.String(
+        load_default=None, validate=validate.OneOf([s.value for s in OrderStatus])
+    )
+    created_from = fields.AwareDateTime(
+        load_default=None,
+        default_timezone=dt.UTC,
+        metadata={"description": "RFC 3339; orders created at or after it"},
+    )
+    created_to = fields.AwareDateTime(
+        load_default=None,
+        default_timezone=dt.UTC,
+        metadata={"description": "RFC 3339; orders created before it"},
+    )
+
+    @ma.validates_schema
+    def _range(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        start, end = data.get("created_from"), data.get("created_to")
+        if start is not None and end is not None and end < start:
+            raise ma.ValidationError(
+                N_("Must not be before created_from."), field_name="created_to"
+            )
+
+
+def hoarding_limits() -> placing.HoardingLimits:
+    """How much one buyer may hold unpaid, from the settings (orders and completed carts alike)."""
+    return placing.HoardingLimits(
+        unpaid_orders=context.settings()["MAX_UNPAID_ORDERS_PER_BUYER"],
+        units_per_listing=context.settings()["MAX_RESERVED_UNITS_PER_BUYER_LISTING"],
+    )
+
+
 def _reservation() -> dt.timedelta:
     return dt.timedelta(minutes=context.settings()["ORDER_RESERVATION_MINUTES"])
 
@@ -54,17 +88,12 @@ def _reservation() -> dt.timedelta:
 @blp.route("/orders")
 class Orders(MethodView):
     @context.user_required
-    @blp.arguments(PageArgsSchema, location="query")
+    @blp.arguments(OrderQuerySchema, location="query", unknown=ma.RAISE)
     @blp.response(200, OrderPageSchema)
     def get(self, query: dict[str, Any]) -> queries.Page:
-        """Orders the caller bought, or holding shipments of the caller's sellers (operators: all)."""
-        return queries.list_orders(
-            context.db(),
-            context.require_user(),
-            now=utcnow(),
-            limit=query["limit"],
-            cursor=query["cursor"],
-        )
+        """Orders the caller bought, or holding shipments of the caller's sellers (operators: all),
+        newest first, by status and creation time; an unknown parameter is a 422."""
+        return queries.list_orders(context.db(), context.require_user(), now=utcnow(), **query)
 
     @context.user_required
     @idempotent
@@ -78,7 +107,7 @@ class Orders(MethodView):
     @blp.alt_response(
         422,
         response="UNPROCESSABLE_ENTITY",
-        description="`listing_unavailable`, `not_shipped_to`, `no_shipping_rate`, `rate_missing`, `no_customs_rule`, `brokerage_unknown`, invalid fields",
+        description="`listing_unavailable`, `not_shipped_to`, `no_shipping_rate`, `rate_missing`, `no_customs_rule`, `brokerage_unknown`, `address_incomplete` (with `required` and `missing`), invalid fields",
     )
     def post(self, request: placing.OrderRequest) -> queries.OrderView:
         """Place an order: one shipment per seller, rates locked, stock reserved until paid."""
@@ -89,10 +118,8 @@ class Orders(MethodView):
             now=utcnow(),
             reservation=_reservation(),
             max_rate_age=dt.timedelta(seconds=context.settings()["MAX_RATE_AGE"]),
-            limits=placing.HoardingLimits(
-                unpaid_orders=context.settings()["MAX_UNPAID_ORDERS_PER_BUYER"],
-                units_per_listing=context.settings()["MAX_RESERVED_UNITS_PER_BUYER_LISTING"],
-            ),
+            locales=content_locales(None),
+            limits=hoarding_limits(),
         )
 
 

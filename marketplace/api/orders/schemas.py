@@ -5,20 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from marketplace.api.money_fields import MoneyOutputSchema
-from marketplace.api.schemas import AddressSchema, page_schema, text
+from marketplace.api.schemas import AddressSchema, page_schema
 from marketplace.orders.models import Incoterm, OrderStatus, ShipmentStatus
 
 ORDER_STATUS = {"enum": [s.value for s in OrderStatus]}
 
 
 class ShipToSchema(AddressSchema):
-    """Where the parcels go; `name` and `phone` are for the carrier and the customs declaration."""
-
-    name = text(200, required=False)
-    phone = fields.String(validate=validate.Regexp(r"^\+?[0-9 ()-]{5,30}$"))
+    """Where the parcels go; which fields a destination needs is data (`address_incomplete`)."""
 
 
 class OrderLineSchema(ma.Schema):
@@ -26,7 +23,20 @@ class OrderLineSchema(ma.Schema):
     shipment_id = fields.String(required=True)
     listing_id = fields.String(required=True)
     sku = fields.String(required=True)
-    title = fields.String(required=True)
+    title = fields.String(
+        required=True,
+        attribute="buyer_text",
+        metadata={"description": "In the buyer's language at order time, else the seller's own"},
+    )
+    title_locale = fields.String(
+        required=True, attribute="buyer_text_locale", metadata={"description": "That of `title`"}
+    )
+    seller_title = fields.String(
+        required=True,
+        attribute="title",
+        metadata={"description": "The seller's own title, in `seller_language`"},
+    )
+    seller_language = fields.String(required=True, attribute="language")
     hs_code = fields.String(required=True)
     origin_country = fields.String(required=True)
     weight_grams = fields.Integer(required=True)

@@ -36,7 +36,7 @@ class BrokerSchema(StrictSchema):
 @blp.arguments(ShipmentQuerySchema, location="query")
 @blp.response(200, ShipmentPageSchema)
 def list_shipments(query: dict[str, Any]) -> queries.Page:
-    """Shipments of the caller's sellers, and those designated to the caller's brokerages."""
+    """Shipments of the caller's orders and sellers, and those designated to the caller's brokerages."""
     return queries.list_shipments(
         context.db(),
         context.require_user(),

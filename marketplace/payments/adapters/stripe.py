@@ -21,6 +21,7 @@ from marketplace.payments.gateway import (
     CreatePayment,
     CurrencyNotSupported,
     GatewayError,
+    PaymentKind,
     PaymentResult,
     PaymentStatus,
     RefundPayment,
@@ -148,13 +149,20 @@ class StripeGateway:
     """PaymentIntents in the order currency; the client secret goes to the storefront's Stripe.js."""
 
     name = "stripe"
+    kind = PaymentKind.CARD
 
     def __init__(
-        self, client: stripe.StripeClient, *, webhook_secret: str, webhook_tolerance: int
+        self,
+        client: stripe.StripeClient,
+        *,
+        webhook_secret: str,
+        webhook_tolerance: int,
+        publishable_key: str | None = None,
     ) -> None:
         self._client = client
         self._webhook_secret = webhook_secret
         self._tolerance = webhook_tolerance
+        self._publishable_key = publishable_key or None
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> StripeGateway:
@@ -168,7 +176,11 @@ class StripeGateway:
             client,
             webhook_secret=settings.get("STRIPE_WEBHOOK_SECRET") or "",
             webhook_tolerance=int(settings.get("STRIPE_WEBHOOK_TOLERANCE") or 300),
+            publishable_key=settings.get("STRIPE_PUBLISHABLE_KEY") or None,
         )
+
+    def currencies(self) -> frozenset[str]:
+        return SUPPORTED_CURRENCIES
 
     def supports_currency(self, currency: str) -> bool:
         return currency in SUPPORTED_CURRENCIES
@@ -295,6 +307,7 @@ class StripeGateway:
                 int(_get(intent, "amount") or 0), str(_get(intent, "currency"))
             ),
             client_secret=_get(intent, "client_secret"),
+            publishable_key=self._publishable_key,
         )
 
     @staticmethod

@@ -1,0 +1,491 @@
+"""Carts: a basket of listings priced by the order-pricing path each time it is read.
+
+Reading a cart never fails for what is wrong with it: every line that cannot be ordered (out of
+stock, not shipped there, no shipping rate), a stale rate or a missing address field is listed in
+`problems`, and the rest is priced exactly as an order would be. Completing a cart places that
+order through the same path, in one transaction with the stock reservation, so the order's totals
+are the cart's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, joinedload
+
+from marketplace.accounts import services as accounts
+from marketplace.accounts.models import User
+from marketplace.catalogue.models import Listing, ListingStatus
+from marketplace.catalogue.stock import InsufficientStock
+from marketplace.checkout import pricing
+from marketplace.checkout.models import Cart, CartLine
+from marketplace.customs import addresses
+from marketplace.errors import Conflict, DomainError, Invalid, NotFound
+from marketplace.i18n import _
+from marketplace.money import RateTable
+from marketplace.money import services as money
+from marketplace.money.rates import StaleRate, ensure_fresh
+from marketplace.orders import placing as orders
+from marketplace.orders import queries
+from marketplace.orders.errors import ListingUnavailable, NotShippedTo
+from marketplace.orders.models import Incoterm, OrderLine, Shipment
+
+MAX_LINES = 100
+MAX_QUANTITY = 10_000
+CART_FIELDS = ("currency", "locale", "ship_to", "incoterm", "email", "broker_id")
+
+
+class CartNotOrderable(Conflict):
+    code = "cart_not_orderable"
+    default_detail = _("The cart cannot be ordered as it is; see its problems.")
+
+
+class CartCompleted(Conflict):
+    code = "cart_completed"
+    default_detail = _("This cart has already been ordered.")
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    detail: str
+    line_id: str | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "detail": self.detail}
+        if self.line_id is not None:
+            out["line_id"] = self.line_id
+        return out
+
+
+@dataclass
+class PricedLine:
+    line: CartLine
+    title: str
+    available: int
+    priced: OrderLine | None = None
+
+
+@dataclass
+class PricedCart:
+    """A cart as it would be ordered now: its lines, the priced order (None when nothing can be
+    priced) and what stands in the way."""
+
+    cart: Cart
+    currency: str | None
+    lines: list[PricedLine]
+    priced: orders.PricedOrder | None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def shipments(self) -> list[Shipment]:
+        return self.priced.shipments if self.priced else []
+
+    def totals(self) -> queries.Totals | None:
+        if self.priced is not None:
+            return self.priced.totals
+        if self.currency is None:
+            return None
+        return queries.totals_of(self.currency, [])
+
+
+# ---------------------------------------------------------------------------------------------
+# Holding a cart
+
+
+def create_cart(
+    session: Session, user: User | None, values: Mapping[str, Any], *, now: dt.datetime
+) -> Cart:
+    """A new cart, bound to `user` when one is signed in."""
+    cart = Cart(user_id=user.id if user else None, created_at=now, updated_at=now)
+    _apply(cart, values)
+    session.add(cart)
+    session.flush()
+    return cart
+
+
+def get_cart(session: Session, user: User | None, cart_id: str, *, lock: bool = False) -> Cart:
+    """The cart for whoever holds its id; a cart bound to a user is that user's alone (404 for
+    anyone else). A guest cart read by a signed-in user becomes theirs."""
+    query = select(Cart).where(Cart.id == cart_id)
+    if lock:
+        # The cart row alone is locked (FOR UPDATE cannot apply to an outer join's nullable side).
+        query = query.with_for_update().execution_options(populate_existing=True)
+    else:
+        query = query.options(joinedload(Cart.lines))
+    cart = session.scalars(query).unique().first()
+    if cart is None or (cart.user_id is not None and (user is None or user.id != cart.user_id)):
+        raise NotFound()
+    if cart.user_id is None and user is not None:
+        cart.user_id = user.id
+    return cart
+
+
+def update_cart(
+    session: Session,
+    user: User | None,
+    cart_id: str,
+    changes: Mapping[str, Any],
+    *,
+    now: dt.datetime,
+) -> Cart:
+    cart = _open(session, user, cart_id)
+    _apply(cart, changes)
+    cart.updated_at = now
+    session.flush()
+    return cart
+
+
+def _apply(cart: Cart, values: Mapping[str, Any]) -> None:
+    """Set the given fields; lines not shipped to a new address become problems of the cart."""
+    for key in CART_FIELDS:
+        if key in values:
+            value = values[key]
+            setattr(cart, key, dict(value) if isinstance(value, Mapping) else value)
+
+
+def _open(session: Session, user: User | None, cart_id: str) -> Cart:
+    cart = get_cart(session, user, cart_id)
+    if cart.order_id is not None:
+        raise CartCompleted()
+    return cart
+
+
+def add_line(
+    session: Session,
+    user: User | None,
+    cart_id: str,
+    *,
+    listing_id: str,
+    variant_id: str | None,
+    quantity: int,
+    now: dt.datetime,
+) -> CartLine:
+    """Add a listing (the same listing and variant again adds to its line)."""
+    cart = _open(session, user, cart_id)
+    listing = session.get(Listing, listing_id)
+    if listing is None or listing.status != ListingStatus.PUBLISHED.value:
+        message = _("No published listing has this id.")
+        raise ListingUnavailable(errors={"listing_id": [message]})
+    if cart.ship_to is not None:
+        _require_shipped(session, [listing_id], cart.ship_to["country"], "listing_id")
+    line = next(
+        (
+            existing
+            for existing in cart.lines
+            if existing.listing_id == listing_id and existing.variant_id == variant_id
+        ),
+        None,
+    )
+    if line is None:
+        if len(cart.lines) >= MAX_LINES:
+            message = _("A cart holds at most %(limit)s lines.", limit=MAX_LINES)
+            raise Invalid(message, code="cart_full", errors={"listing_id": [message]})
+        line = CartLine(
+            listing_id=listing_id,
+            variant_id=variant_id,
+            quantity=0,
+            position=max((existing.position for existing in cart.lines), default=-1) + 1,
+        )
+        cart.lines.append(line)
+    _set_quantity(line, line.quantity + quantity)
+    cart.updated_at = now
+    session.flush()
+    return line
+
+
+def update_line(
+    session: Session,
+    user: User | None,
+    cart_id: str,
+    line_id: str,
+    *,
+    quantity: int,
+    now: dt.datetime,
+) -> CartLine:
+    cart = _open(session, user, cart_id)
+    line = _line(cart, line_id)
+    _set_quantity(line, quantity)
+    cart.updated_at = now
+    session.flush()
+    return line
+
+
+def delete_line(
+    session: Session, user: User | None, cart_id: str, line_id: str, *, now: dt.datetime
+) -> None:
+    cart = _open(session, user, cart_id)
+    cart.lines.remove(_line(cart, line_id))
+    cart.updated_at = now
+    session.flush()
+
+
+def _line(cart: Cart, line_id: str) -> CartLine:
+    line = next((line for line in cart.lines if line.id == line_id), None)
+    if line is None:
+        raise NotFound()
+    return line
+
+
+def _set_quantity(line: CartLine, quantity: int) -> None:
+    if not 1 <= quantity <= MAX_QUANTITY:
+        message = _("Must be between 1 and %(limit)s.", limit=MAX_QUANTITY)
+        raise Invalid(errors={"quantity": [message]})
+    line.quantity = quantity
+
+
+def _require_shipped(
+    session: Session, listing_ids: Sequence[str], country: str, field_name: str
+) -> None:
+    """A listing that does not ship to the cart's country is refused (422), nothing changes."""
+    if not listing_ids:
+        return
+    unshipped = [
+        listing
+        for listing in session.scalars(select(Listing).where(Listing.id.in_(listing_ids)))
+        if not (listing.ships_everywhere or country in listing.ships_to)
+    ]
+    if unshipped:
+        message = _("This listing is not shipped to %(country)s.", country=country)
+        raise NotShippedTo(errors={field_name: [message]})
+
+
+def delete_idle_carts(session: Session, now: dt.datetime, *, ttl: dt.timedelta) -> int:
+    """Forget carts nobody touched for `ttl` (their lines go with them); the expiry sweep runs it."""
+    result = session.execute(
+        delete(Cart).where(Cart.updated_at < now - ttl).execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------------------------------
+# Pricing a cart
+
+
+def read_cart(
+    session: Session,
+    cart: Cart,
+    *,
+    now: dt.datetime,
+    max_rate_age: dt.timedelta,
+    locales: tuple[str, ...] = (),
+) -> PricedCart:
+    """The cart priced now with the current rates, stock and rules, and its problems."""
+    locales = (cart.locale, *locales) if cart.locale else locales
+    rates = money.current_table(session)
+    listings = orders.load_listings(session, {line.listing_id for line in cart.lines})
+    currency = cart.currency or _first_currency(cart, listings)
+    problems: list[Problem] = []
+    priced_lines = [
+        PricedLine(line, listings[line.listing_id].title, listings[line.listing_id].stock)
+        for line in cart.lines
+    ]
+    orderable: list[PricedLine] = []
+    for entry in priced_lines:
+        listing = listings[entry.line.listing_id]
+        if listing.status != ListingStatus.PUBLISHED.value:
+            problems.append(
+                Problem(
+                    "listing_unavailable",
+                    str(_("This listing can no longer be ordered.")),
+                    entry.line.id,
+                )
+            )
+            entry.available = 0
+        elif entry.line.quantity > listing.stock:
+            problems.append(
+                Problem(
+                    "insufficient_stock",
+                    str(_("Only %(available)s in stock.", available=listing.stock)),
+                    entry.line.id,
+                )
+            )
+            orderable.append(entry)
+        else:
+            orderable.append(entry)
+    if not cart.lines:
+        problems.append(Problem("cart_empty", str(_("The cart has no lines."))))
+    if cart.ship_to is None:
+        problems.append(Problem("ship_to_missing", str(_("The cart needs a delivery address."))))
+    if cart.user_id is None and not cart.email:
+        problems.append(
+            Problem("email_missing", str(_("A guest checkout needs an email address.")))
+        )
+    priced = None
+    if cart.ship_to is not None and currency is not None and orderable:
+        priced = _price(session, cart, currency, orderable, rates, now, locales, problems, listings)
+        _check_rates(rates, currency, priced, now, max_rate_age, problems)
+        cn23 = priced is not None and pricing.needs_cn23(rates, pricing.contents(priced))
+        country = cart.ship_to["country"]
+        for name in addresses.missing_fields(cart.ship_to, cn23=cn23):
+            problems.append(
+                Problem(
+                    "address_incomplete",
+                    f"ship_to.{name}: {addresses.missing_field_message(country)}",
+                )
+            )
+    return PricedCart(cart, currency, priced_lines, priced, problems)
+
+
+def _first_currency(cart: Cart, listings: Mapping[str, Listing]) -> str | None:
+    return listings[cart.lines[0].listing_id].currency if cart.lines else None
+
+
+def _request(cart: Cart, currency: str, lines: Sequence[PricedLine]) -> orders.OrderRequest:
+    assert cart.ship_to is not None
+    return orders.OrderRequest(
+        currency=currency,
+        lines=[orders.LineRequest(entry.line.listing_id, entry.line.quantity) for entry in lines],
+        ship_to=cart.ship_to,
+        incoterm=cart.incoterm or Incoterm.DDP.value,
+        broker_id=cart.broker_id,
+    )
+
+
+def _price(
+    session: Session,
+    cart: Cart,
+    currency: str,
+    orderable: list[PricedLine],
+    rates: RateTable,
+    now: dt.datetime,
+    locales: tuple[str, ...],
+    problems: list[Problem],
+    listings: Mapping[str, Listing],
+) -> orders.PricedOrder | None:
+    """Price the orderable lines; lines the pricing refuses become problems and the rest is
+    priced again (each round drops at least one line, so this ends)."""
+    lines = list(orderable)
+    while lines:
+        try:
+            priced = pricing.price(
+                session,
+                _request(cart, currency, lines),
+                rates=rates,
+                now=now,
+                max_rate_age=None,
+                locales=locales,
+                listings=listings,
+                buyer_id=cart.user_id,
+            )
+        except DomainError as error:
+            refused = _refused_lines(error, len(lines))
+            message = str(error.detail)
+            if not refused:
+                problems.append(Problem(error.error_code, message))
+                return None
+            for index in sorted(refused, reverse=True):
+                detail = (
+                    str(error.errors[refused[index]][0])
+                    if error.errors.get(refused[index])
+                    else message
+                )
+                problems.append(Problem(error.error_code, detail, lines[index].line.id))
+                del lines[index]
+            continue
+        for entry, order_line in zip(lines, priced.lines, strict=True):
+            entry.priced = order_line
+            entry.title = order_line.buyer_title or order_line.title
+        return priced
+    return None
+
+
+def _refused_lines(error: DomainError, count: int) -> dict[int, str]:
+    """The line indexes a pricing error names (`lines.N.listing_id`), with their error keys."""
+    refused: dict[int, str] = {}
+    for key in error.errors:
+        parts = key.split(".")
+        if len(parts) >= 2 and parts[0] == "lines" and parts[1].isdigit() and int(parts[1]) < count:
+            refused[int(parts[1])] = key
+    return refused
+
+
+def _check_rates(
+    rates: RateTable,
+    currency: str,
+    priced: orders.PricedOrder | None,
+    now: dt.datetime,
+    max_rate_age: dt.timedelta,
+    problems: list[Problem],
+) -> None:
+    used = {currency, *(priced.seller_currencies if priced else set())}
+    try:
+        ensure_fresh(rates, used, now, int(max_rate_age.total_seconds()))
+    except StaleRate as error:
+        problems.append(Problem(error.error_code, str(error.detail)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Completing a cart
+
+
+@dataclass
+class Completed:
+    order: queries.OrderView
+    access_token: str | None  # a guest's token to read the order with
+
+
+def complete_cart(
+    session: Session,
+    user: User | None,
+    cart_id: str,
+    *,
+    now: dt.datetime,
+    reservation: dt.timedelta,
+    max_rate_age: dt.timedelta,
+    token_ttl: int,
+    locales: tuple[str, ...] = (),
+    limits: orders.HoardingLimits | None = None,
+) -> Completed:
+    """Order the cart as it is priced now, reserving its stock in the same transaction.
+
+    409 `cart_not_orderable` with the cart's `problems` when anything stands in the way (nothing
+    changes); 409 `cart_completed` when it was ordered already. The cart row is locked, so two
+    completions of one cart at once make one order.
+    """
+    cart = get_cart(session, user, cart_id, lock=True)
+    if cart.order_id is not None:
+        raise CartCompleted()
+    priced_cart = read_cart(session, cart, now=now, max_rate_age=max_rate_age, locales=locales)
+    if priced_cart.problems or priced_cart.currency is None:
+        raise CartNotOrderable(extra={"problems": [p.to_api() for p in priced_cart.problems]})
+    token = None
+    buyer = user
+    if buyer is None:
+        assert cart.email is not None and cart.ship_to is not None
+        buyer, token = accounts.guest_buyer(
+            session,
+            cart.email,
+            name=str(cart.ship_to.get("name") or cart.email),
+            ttl_seconds=token_ttl,
+            now=now,
+        )
+    assert priced_cart.priced is not None
+    try:
+        # Exactly what the cart was priced at, recorded the way POST /orders records an order.
+        view = orders.record_order(
+            session, buyer, priced_cart.priced, now=now, reservation=reservation, limits=limits
+        )
+    except InsufficientStock as error:
+        raise CartNotOrderable(extra={"problems": _stock_problems(cart, error)}) from error
+    cart.order_id = view.order.id
+    cart.updated_at = now
+    session.flush()
+    return Completed(view, token)
+
+
+def _stock_problems(cart: Cart, error: DomainError) -> list[dict[str, Any]]:
+    """Stock taken by someone else since the cart was read: the short lines as problems."""
+    by_listing = {line.listing_id: line.id for line in cart.lines}
+    return [
+        Problem(
+            "insufficient_stock",
+            str(_("Only %(available)s in stock.", available=short["available"])),
+            by_listing.get(short["listing_id"]),
+        ).to_api()
+        for short in error.extra.get("lines", [])
+    ]

@@ -1,0 +1,235 @@
+"""Benchmark of carts on PostgreSQL: reading a priced cart and completing carts, 4 clients.
+
+`make bench` calls `bench_checkout()`; alone: `.venv/bin/python -m tests.bench_checkout`. On one
+fresh database and one gunicorn (the orders benchmark's seed plus a third listing), the same run
+measures a listing's catalogue detail, a priced cart read (3 lines, 2 sellers, DDP to KZ),
+placing 2-seller orders with POST /orders, and completing prepared 2-seller carts, then prints
+the ratios the targets name: cart read <= 2x a listing detail's p50, completion >= 90% of
+POST /orders throughput, completion p99 <= 3x p50.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import ApiToken, User
+from marketplace.accounts.services import hash_token
+from marketplace.catalogue.models import Listing
+from marketplace.checkout.models import Cart, CartLine
+from marketplace.db import make_engine, utcnow
+from tests.database import fresh_database
+from tests.orders.bench_orders import (
+    CLIENTS,
+    DEFAULT_URL,
+    _free_port,
+    _load,
+    _percentile,
+    _seed,
+    _serve,
+)
+
+SHIP_TO = {
+    "name": "Aigerim Bekova",
+    "line1": "12 Abay Avenue",
+    "city": "Almaty",
+    "country": "KZ",
+    "phone": "+7 701 234 5678",
+}
+
+
+def _third_listing(url: str, listings: list[str]) -> str:
+    engine = make_engine(url)
+    with Session(engine) as session:
+        tea = session.get(Listing, listings[0])
+        assert tea is not None
+        oolong = Listing(
+            seller_id=tea.seller_id,
+            sku="BENCH-CN-2",
+            language="en",
+            title="Bench oolong",
+            description="",
+            price_minor=9_900,
+            currency="CNY",
+            stock=1_000_000_000,
+            weight_grams=200,
+            hs_code="090230",
+            origin_country="CN",
+            ships_everywhere=True,
+            status="published",
+        )
+        session.add(oolong)
+        session.commit()
+        listing_id = oolong.id
+    engine.dispose()
+    return listing_id
+
+
+def _prepared_carts(
+    url: str, tokens: list[str], listings: list[str], per_client: int
+) -> list[list[str]]:
+    """Carts ready to complete (2 lines, 2 sellers), written straight to the database."""
+    engine = make_engine(url)
+    now = utcnow()
+    carts: list[list[str]] = []
+    with Session(engine) as session:
+        for token in tokens:
+            user_id = session.scalar(
+                select(ApiToken.user_id).where(ApiToken.token_hash == hash_token(token))
+            )
+            assert session.get(User, user_id) is not None
+            mine = []
+            for _ in range(per_client):
+                cart = Cart(
+                    user_id=user_id,
+                    currency="KZT",
+                    incoterm="DDP",
+                    ship_to=SHIP_TO,
+                    created_at=now,
+                    updated_at=now,
+                )
+                cart.lines = [
+                    CartLine(listing_id=listing, quantity=1, position=position)
+                    for position, listing in enumerate(listings[:2])
+                ]
+                session.add(cart)
+                session.flush()
+                mine.append(cart.id)
+            carts.append(mine)
+        session.commit()
+    engine.dispose()
+    return carts
+
+
+def _request(
+    method: str, path: str, token: str | None = None, body: Any = None
+) -> Callable[[http.client.HTTPConnection, int], int]:
+    def call(connection: http.client.HTTPConnection, _index: int) -> int:
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        connection.request(
+            method, path, body=None if body is None else json.dumps(body), headers=headers
+        )
+        response = connection.getresponse()
+        response.read()
+        return response.status
+
+    return call
+
+
+def _figures(
+    label: str, count: int, latencies: list[float], failed: int, seconds: float
+) -> dict[str, Any]:
+    p50, p99 = _percentile(latencies, 0.5) * 1000, _percentile(latencies, 0.99) * 1000
+    print(
+        f"checkout: {label}, {CLIENTS} clients, {seconds:.0f} s: {count / seconds:.1f} req/s, "
+        f"p50 {p50:.1f} ms, p99 {p99:.1f} ms (p99/p50 {p99 / p50:.1f}), {failed} failed"
+    )
+    return {"rps": count / seconds, "p50": p50, "p99": p99}
+
+
+def bench_checkout(seconds: float = 8.0) -> list[str]:
+    url = os.environ.get("TEST_DATABASE_URL", DEFAULT_URL)
+    if not url.startswith("postgresql"):
+        url = DEFAULT_URL
+    previous = os.environ.get("TEST_DATABASE_URL")
+    os.environ["TEST_DATABASE_URL"] = url
+    try:
+        with fresh_database("bench_checkout") as database:
+            tokens, listings = _seed(database)
+            listings.append(_third_listing(database, listings))
+            port = _free_port()
+            server = _serve(database, port)
+            try:
+                results = _run(database, port, tokens, listings, seconds)
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+    finally:
+        if previous is None:
+            os.environ.pop("TEST_DATABASE_URL", None)
+        else:
+            os.environ["TEST_DATABASE_URL"] = previous
+    detail, read, orders, complete = (results[k] for k in ("detail", "read", "orders", "complete"))
+    return [
+        f"checkout: cart read p50 {read['p50']:.1f} ms = {read['p50'] / detail['p50']:.2f}x a listing "
+        f"detail's p50 {detail['p50']:.1f} ms (target <= 2x)",
+        f"checkout: cart completion {complete['rps']:.1f}/s = {complete['rps'] / orders['rps']:.0%} of "
+        f"POST /orders {orders['rps']:.1f}/s (target >= 90%); completion p99 "
+        f"{complete['p99'] / complete['p50']:.1f}x p50 (target <= 3x)",
+    ]
+
+
+def _run(
+    database: str, port: int, tokens: list[str], listings: list[str], seconds: float
+) -> dict[str, dict[str, Any]]:
+    results: dict[str, dict[str, Any]] = {}
+    detail = _request("GET", f"/api/v1/catalogue/{listings[0]}?currency=KZT&locale=en")
+    results["detail"] = _figures("listing detail", *_load(port, seconds, detail), seconds)
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    cart_paths = []
+    for token in tokens:
+        connection.request(
+            "POST",
+            "/api/v1/carts",
+            body=json.dumps({"currency": "KZT", "incoterm": "DDP", "ship_to": SHIP_TO}),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        cart = json.loads(connection.getresponse().read())
+        for listing in listings:
+            _request(
+                "POST",
+                f"/api/v1/carts/{cart['id']}/lines",
+                token,
+                {"listing_id": listing, "quantity": 1},
+            )(connection, 0)
+        cart_paths.append(f"/api/v1/carts/{cart['id']}")
+
+    def read(connection: http.client.HTTPConnection, index: int) -> int:
+        return _request("GET", cart_paths[index], tokens[index])(connection, index)
+
+    results["read"] = _figures(
+        "priced cart read (3 lines, 2 sellers, DDP)", *_load(port, seconds, read), seconds
+    )
+
+    order_body = {
+        "currency": "KZT",
+        "lines": [{"listing_id": listing, "quantity": 1} for listing in listings[:2]],
+        "ship_to": SHIP_TO,
+        "incoterm": "DDP",
+    }
+
+    def place(connection: http.client.HTTPConnection, index: int) -> int:
+        return _request("POST", "/api/v1/orders", tokens[index], order_body)(connection, index)
+
+    results["orders"] = _figures(
+        "POST /orders (2 sellers, DDP)", *_load(port, seconds, place), seconds
+    )
+
+    per_client = int(results["orders"]["rps"] / CLIENTS * seconds * 2) + 50
+    prepared = _prepared_carts(database, tokens, listings, per_client)
+
+    def complete(connection: http.client.HTTPConnection, index: int) -> int:
+        cart_id = prepared[index].pop()
+        return _request("POST", f"/api/v1/carts/{cart_id}/complete", tokens[index])(
+            connection, index
+        )
+
+    results["complete"] = _figures(
+        "cart completion (2 sellers, DDP)", *_load(port, seconds, complete), seconds
+    )
+    return results
+
+
+if __name__ == "__main__":
+    for line in bench_checkout(float(sys.argv[1]) if len(sys.argv) > 1 else 8.0):
+        print(line)
