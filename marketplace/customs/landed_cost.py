@@ -460,27 +460,24 @@ def _flat_duty(p: _Parcel, flat: FlatDuty) -> _Duty:
     duty = _no_duty(p)
     duty.extra = p.b.to_local(flat.amount * count)
     limit = p.b.threshold_text(flat.max_value) if flat.max_value else ""
+    values = {
+        "amount": _fmt(flat.amount),
+        "threshold": limit,
+        "count": count,
+        "duty": _fmt(duty.extra),
+    }
     texts = {
         FlatDutyUnit.SUBHEADING: _(
             "Flat duty for parcels up to %(threshold)s: %(count)s distinct tariff subheading(s) × %(amount)s = %(duty)s.",
-            amount=_fmt(flat.amount),
-            threshold=limit,
-            count=count,
-            duty=_fmt(duty.extra),
+            **values,
         ),
         FlatDutyUnit.ITEM: _(
             "Flat duty for parcels up to %(threshold)s: %(count)s item(s) × %(amount)s = %(duty)s.",
-            amount=_fmt(flat.amount),
-            threshold=limit,
-            count=count,
-            duty=_fmt(duty.extra),
+            **values,
         ),
         FlatDutyUnit.LINE: _(
             "Flat duty for parcels up to %(threshold)s: %(count)s line(s) × %(amount)s = %(duty)s.",
-            amount=_fmt(flat.amount),
-            threshold=limit,
-            count=count,
-            duty=_fmt(duty.extra),
+            **values,
         ),
     }
     p.b.note("flat_duty", texts[flat.per])
