@@ -9,6 +9,7 @@ operator edited is theirs: the loader never overwrites it.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -103,6 +104,31 @@ def rule_in_force(session: Session, country: str, on: dt.date) -> CustomsRule:
             message, errors={"to": [message]}, extra={"country": country, "date": on.isoformat()}
         )
     return row
+
+
+class RuleFinder(Protocol):
+    def __call__(self, session: Session, country: str, on: dt.date) -> CustomsRule: ...
+
+
+class RulesInForce:
+    """`rule_in_force` that reads each destination and day once: the parcels of one order
+    share a destination, so the order reads its record once. Made per order, never kept:
+    an operator's edit applies to the next order."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[str, dt.date], CustomsRule | NoCustomsRule] = {}
+
+    def __call__(self, session: Session, country: str, on: dt.date) -> CustomsRule:
+        found = self._found.get((country, on))
+        if found is None:
+            try:
+                found = rule_in_force(session, country, on)
+            except NoCustomsRule as missing:
+                found = missing
+            self._found[(country, on)] = found
+        if isinstance(found, NoCustomsRule):
+            raise found
+        return found
 
 
 def same_customs_territory(session: Session, origin: str, destination: str, on: dt.date) -> bool:
