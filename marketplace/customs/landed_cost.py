@@ -20,7 +20,7 @@ from babel.support import LazyProxy
 from sqlalchemy.orm import Session
 
 from marketplace.customs import hs
-from marketplace.customs.rule_records import RuleFinder, rule_for, rule_in_force
+from marketplace.customs.rule_records import RuleFinder, rule_in_force
 from marketplace.customs.rules import (
     AdditionalDuty,
     AllowancePeriod,
@@ -183,10 +183,10 @@ def estimate_landed_cost(
     shipment = dataclasses.replace(shipment, lines=_validated_lines(session, shipment))
     if shipment.ship_from == shipment.destination:
         return _domestic(shipment, rates, None)
-    row = rules(session, shipment.destination, shipment.date)
-    rule = rule_for(row)
+    found = rules(session, shipment.destination, shipment.date)
+    rule = found.rule
     applied = AppliedRule(
-        id=row.id,
+        id=found.id,
         destination=rule.destination,
         name=rule.name,
         valid_from=rule.valid_from,

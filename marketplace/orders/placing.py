@@ -9,12 +9,13 @@ none.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import Session, joinedload, raiseload
 
 from marketplace.accounts.models import Organisation, OrganisationKind, User
@@ -379,6 +380,24 @@ def load_listings(session: Session, ids: Iterable[str]) -> dict[str, Listing]:
     }
 
 
+@functools.cache
+def _basket_statement() -> Select[Listing, Organisation, ShippingRate]:
+    """Built once: every cart read and order runs it, and building it costs more than running it."""
+    return (
+        select(Listing, Organisation, ShippingRate)
+        .join(Organisation, Organisation.id == Listing.seller_id)
+        .outerjoin(
+            ShippingRate,
+            and_(
+                ShippingRate.seller_id == Organisation.id,
+                ShippingRate.country.in_(bindparam("countries", expanding=True)),
+            ),
+        )
+        .where(Listing.id.in_(bindparam("ids", expanding=True)))
+        .options(joinedload(Listing.destinations), raiseload(Organisation.served_countries))
+    )
+
+
 def load_basket(session: Session, ids: Iterable[str], country: str) -> Basket:
     """The listings by id with their destinations, and their sellers with the shipping rows
     that may apply to `country` (its own and "*"), in one statement."""
@@ -386,17 +405,7 @@ def load_basket(session: Session, ids: Iterable[str], country: str) -> Basket:
     sellers: dict[str, Organisation] = {}
     rows: list[tuple[Organisation, ShippingRate | None]] = []
     for listing, seller, row in session.execute(
-        select(Listing, Organisation, ShippingRate)
-        .join(Organisation, Organisation.id == Listing.seller_id)
-        .outerjoin(
-            ShippingRate,
-            and_(
-                ShippingRate.seller_id == Organisation.id,
-                ShippingRate.country.in_((country, shipping.EVERYWHERE)),
-            ),
-        )
-        .where(Listing.id.in_(set(ids)))
-        .options(joinedload(Listing.destinations), raiseload(Organisation.served_countries))
+        _basket_statement(), {"ids": sorted(set(ids)), "countries": [country, shipping.EVERYWHERE]}
     ).unique():
         listings[listing.id] = listing
         sellers[seller.id] = seller
