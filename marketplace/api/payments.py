@@ -16,7 +16,7 @@ from marketplace.accounts.services import require_member, require_operator
 from marketplace.api import accepts, context
 from marketplace.api.idempotency import HEADER, idempotent
 from marketplace.api.money_fields import MoneyField, MoneyOutputSchema
-from marketplace.api.schemas import Country, CurrencyCode, StrictSchema, text
+from marketplace.api.schemas import Country, CurrencyCode, StrictSchema, choices, text
 from marketplace.db import utcnow
 from marketplace.errors import NotFound
 from marketplace.i18n import _
@@ -40,7 +40,7 @@ class WebhookAckSchema(Schema):
     )
 
 
-PAYMENT_STATUS = {"enum": [s.value for s in PaymentStatus]}
+PAYMENT_STATUS = {"enum": choices(PaymentStatus)}
 
 
 class PaymentSchema(Schema):
@@ -106,7 +106,7 @@ class PaymentMethodQuerySchema(StrictSchema):
 
 class PaymentMethodSchema(Schema):
     gateway = fields.String(required=True, metadata={"enum": sorted(GATEWAY_NAMES)})
-    kind = fields.String(required=True, metadata={"enum": [k.value for k in PaymentKind]})
+    kind = fields.String(required=True, metadata={"enum": choices(PaymentKind)})
     name = fields.String(required=True, metadata={"description": "In the response locale"})
     currencies = fields.List(fields.String(), required=True)
 

@@ -174,9 +174,9 @@ def cancel_pending_transfers(
             .where(
                 Payment.order_id == order_id,
                 Payment.gateway.in_(names),
-                Payment.status == PaymentStatus.PENDING.value,
+                Payment.status == PaymentStatus.PENDING,
             )
-            .values(status=PaymentStatus.CANCELLED.value)
+            .values(status=PaymentStatus.CANCELLED)
             .returning(Payment.id)
             .execution_options(synchronize_session="fetch")
         )
@@ -301,7 +301,7 @@ def apply_webhook_event(
     session.execute(
         update(WebhookEventRecord)
         .where(WebhookEventRecord.id == record_id)
-        .values(outcome=outcome.value, details=details)
+        .values(outcome=outcome, details=details)
     )
     return outcome
 
@@ -321,9 +321,9 @@ def _insert_once(session: Session, record_id: str, gateway_name: str, event: Web
             gateway=gateway_name,
             event_id=event.event_id[:255],
             event_type=event.event_type[:100],
-            action=event.action.value,
+            action=event.action,
             payment_reference=event.payment_reference,
-            outcome=WebhookOutcome.IGNORED.value,
+            outcome=WebhookOutcome.IGNORED,
             details=details,
             occurred_at=event.occurred_at,
             received_at=utcnow(),
@@ -481,9 +481,7 @@ def _locked(session: Session, payment_id: str) -> Payment:
 
 def unhandled_events(session: Session, gateway_name: str | None = None) -> list[WebhookEventRecord]:
     """Events applied to a payment while no listener was registered for their action, oldest first."""
-    query = select(WebhookEventRecord).where(
-        WebhookEventRecord.outcome == WebhookOutcome.UNHANDLED.value
-    )
+    query = select(WebhookEventRecord).where(WebhookEventRecord.outcome == WebhookOutcome.UNHANDLED)
     if gateway_name is not None:
         query = query.where(WebhookEventRecord.gateway == gateway_name)
     return list(session.scalars(query.order_by(WebhookEventRecord.received_at)))
