@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from marketplace.api.customs_documents import DeclarationSchema
 from marketplace.customs.declaration import FormThreshold, choose_form, upu_threshold
 from marketplace.money import MissingRate, Money, RateTable
 from tests.customs.factories import declaration
@@ -61,7 +62,7 @@ def test_a_rate_set_without_sdr_cannot_choose_a_form() -> None:
 
 
 def test_the_declaration_serializes_to_the_api_fields() -> None:
-    data = declaration(2).to_api()
+    data = DeclarationSchema().dump(declaration(2))
     assert list(data) == [
         "form",
         "invoice_number",
