@@ -18,7 +18,6 @@ import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
@@ -219,7 +218,7 @@ def build_declaration(
     `rates` (with an SDR rate) are only read for letter post across a border.
     """
     lines = tuple(items)
-    total = sum((item.total_value for item in lines), Money(Decimal(0), currency)).quantize()
+    total = Money.total((item.total_value for item in lines), currency).quantize()
     return Declaration(
         form=form_for(service_class, total, rates, threshold) if crosses_border else None,
         invoice_number=invoice_number,
