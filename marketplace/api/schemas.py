@@ -26,6 +26,14 @@ def choices(enum_type: type[enum.StrEnum]) -> list[str]:
     return [member.value for member in enum_type]
 
 
+class OmitsNulls(ma.Schema):
+    """Dumps leave an empty optional field out rather than writing null."""
+
+    @ma.post_dump
+    def _without_nulls(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        return {key: value for key, value in data.items() if value is not None}
+
+
 class ProblemSchema(ma.Schema):
     """RFC 9457 problem details, with a stable machine code and per-field messages.
 

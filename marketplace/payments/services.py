@@ -149,12 +149,23 @@ def start_payment(
     )
 
 
+@dataclass(frozen=True)
+class PaymentMethod:
+    """A configured way to pay and the currencies it takes (only the one asked about, if any)."""
+
+    gateway: str
+    kind: PaymentKind
+    currencies: list[str]
+
+
 def payment_methods(
     gateways: Mapping[str, PaymentGateway], currency: str | None = None
-) -> list[PaymentGateway]:
+) -> list[PaymentMethod]:
     """The configured gateways, those taking `currency` when one is given."""
     return [
-        gateway
+        PaymentMethod(
+            gateway.name, gateway.kind, sorted([currency] if currency else gateway.currencies())
+        )
         for gateway in gateways.values()
         if currency is None or gateway.supports_currency(currency)
     ]
