@@ -310,7 +310,7 @@ def stripe_webhook() -> dict[str, Any]:
         )
     )
     outcome = services.apply_webhook_event(context.db(), gateway.name, event, _listeners())
-    return {"received": True, "event_id": event.event_id, "outcome": outcome.value}
+    return {"received": True, "event_id": event.event_id, "outcome": outcome}
 
 
 @blp.route("/payments/<payment_id>/capture", methods=["POST"])

@@ -95,7 +95,7 @@ class DeliverySchema(Schema):
     created_at = fields.DateTime(required=True)
 
     def _next_attempt(self, delivery: WebhookDelivery) -> str | None:
-        if delivery.status != SendStatus.PENDING.value:
+        if delivery.status != SendStatus.PENDING:
             return None
         return delivery.next_attempt_at.isoformat()
 
