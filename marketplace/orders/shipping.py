@@ -125,7 +125,7 @@ def rates_to(session: Session, seller_ids: Iterable[str], country: str) -> dict[
             )
             .where(Organisation.id.in_(wanted))
             .options(raiseload(Organisation.served_countries))
-        ).tuples()
+        )
     )
 
 
