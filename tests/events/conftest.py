@@ -14,6 +14,7 @@ from marketplace.money import services as money
 from marketplace.money.models import SourceKind
 from marketplace.money.sources import IncomingRates
 from tests.events.receiver import Receiver, start_receiver
+from tests.events.smtp_server import Mailbox, start_smtp
 from tests.factories import ORDER_RATES
 
 
@@ -23,6 +24,14 @@ def receiver() -> Iterator[Receiver]:
     yield receiver
     receiver.server.shutdown()
     receiver.server.server_close()
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[str, Mailbox]]:
+    """A real SMTP server on loopback and its URL, for tests that set SMTP_URL to it."""
+    controller, mailbox = start_smtp()
+    yield f"smtp://{controller.hostname}:{controller.port}", mailbox
+    controller.stop()
 
 
 @pytest.fixture
