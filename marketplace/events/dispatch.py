@@ -73,6 +73,7 @@ class OutgoingEmail:
     recipient: str
     subject: str
     text: str
+    id: str = ""  # the email_messages row it settles, once claimed
 
 
 class Mailer(Protocol):
@@ -81,13 +82,32 @@ class Mailer(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """One claimed delivery, with all it takes to send it (no database needed until settling)."""
+
+    id: str
+    endpoint_id: str
+    endpoint_status: str
+    url: str
+    body: str
+    event_id: str
+    secrets: list[str]
+
+
 @dataclass
 class Handoff:
-    """What `hand_on` created, for the caller to queue once it has committed."""
+    """What `hand_on` created, for the caller to send or queue once it has committed.
+
+    The first attempts for one endpoint (the one with most deliveries) and for every email are
+    claimed by the hand-on itself, for the caller to make at once (`attempt`, `mail`); the
+    other endpoints' deliveries are queued by endpoint, and claimed by whoever runs them.
+    """
 
     events: int = 0
+    claimed: list[Attempt] = field(default_factory=list)
     deliveries: dict[str, list[str]] = field(default_factory=dict)  # by endpoint
-    emails: list[str] = field(default_factory=list)
+    emails: list[OutgoingEmail] = field(default_factory=list)
     paid_shipments: list[str] = field(default_factory=list)
 
 
@@ -159,9 +179,13 @@ def hand_on(
                 subject=email.subject,
                 text=email.text,
                 next_attempt_at=now,
+                locked_until=now + CLAIM,  # claimed for the caller, who sends it next
+                attempts=1,
             )
             rows.append(message)
-            handoff.emails.append(message.id)
+            handoff.emails.append(
+                OutgoingEmail(email.recipient, email.subject, email.text, message.id)
+            )
         if event.type == EventType.ORDER_PAID:
             handoff.paid_shipments.extend(
                 session.scalars(
@@ -170,6 +194,7 @@ def hand_on(
                     .order_by(Shipment.position)
                 )
             )
+    _claim_first(handoff, rows, {endpoint.id: endpoint for endpoint in endpoints}, now)
     session.add_all(rows)  # one multi-row INSERT per table at the flush
     session.execute(
         update(OutboxEvent)
@@ -179,6 +204,36 @@ def hand_on(
     )
     session.flush()
     return handoff
+
+
+def _claim_first(
+    handoff: Handoff,
+    rows: list[WebhookDelivery | EmailMessage],
+    endpoints: dict[str, WebhookEndpoint],
+    now: dt.datetime,
+) -> None:
+    """Claim the new deliveries of the endpoint with most of them, in the hand-on's own
+    transaction: the worker that handed them on sends them next, without claiming again."""
+    if not handoff.deliveries:
+        return
+    endpoint_id = max(handoff.deliveries, key=lambda key: len(handoff.deliveries[key]))
+    endpoint = endpoints[endpoint_id]
+    secrets_ = _signing_secrets(endpoint, now)
+    for row in rows:
+        if isinstance(row, WebhookDelivery) and row.endpoint_id == endpoint_id:
+            row.locked_until, row.attempts = now + CLAIM, 1
+            handoff.claimed.append(
+                Attempt(
+                    row.id,
+                    endpoint_id,
+                    endpoint.status,
+                    endpoint.url,
+                    row.body,
+                    row.event_id,
+                    secrets_,
+                )
+            )
+    del handoff.deliveries[endpoint_id]
 
 
 def _sellers_of(session: Session, event: OutboxEvent) -> set[str]:
@@ -263,16 +318,6 @@ def _release(row: WebhookDelivery | EmailMessage) -> None:
     row.attempts -= 1
 
 
-@dataclass(frozen=True)
-class _Attempt:
-    id: str
-    endpoint_id: str
-    url: str
-    body: str
-    event_id: str
-    secrets: list[str]
-
-
 Retries = dict[dt.timedelta, list[str]]
 
 
@@ -304,9 +349,10 @@ def deliver_webhooks(
         }
         at = now()
         attempts = [
-            _Attempt(
+            Attempt(
                 row.id,
                 row.endpoint_id,
+                endpoints[row.endpoint_id].status,
                 endpoints[row.endpoint_id].url,
                 row.body,
                 row.event_id,
@@ -314,26 +360,39 @@ def deliver_webhooks(
             )
             for row in claimed
         ]
-        statuses = {endpoint.id: endpoint.status for endpoint in endpoints.values()}
         session.commit()
+    return attempt(sessions, sender, attempts, now, started=started)
+
+
+def attempt(
+    sessions: Callable[[], Session],
+    sender: WebhookSender,
+    attempts: Sequence[Attempt],
+    now: Callable[[], dt.datetime],
+    *,
+    started: float,
+) -> Retries:
+    """Make claimed attempts (no transaction is held while receivers answer), then settle them
+    all in one transaction; the ids to try again, by delay. Attempts not started within
+    BATCH_BUDGET of `started` (time.monotonic) are released, due at once."""
+    if not attempts:
+        return {}
     results: dict[str, SendResult] = {}
-    for attempt in attempts:  # no transaction is held while the receivers answer
+    for one in attempts:
         if time.monotonic() - started > BATCH_BUDGET.total_seconds():
             break
-        results[attempt.id] = sender.send(
-            attempt.url,
-            attempt.body,
-            signature_headers(attempt.event_id, attempt.body, attempt.secrets, now()),
-        )
+        headers = signature_headers(one.event_id, one.body, one.secrets, now())
+        results[one.id] = sender.send(one.url, one.body, headers)
+    statuses = {one.endpoint_id: one.endpoint_status for one in attempts}
+    before = dict(statuses)
     retries: Retries = {}
     with sessions() as session:
         _relaxed(session)
         rows = session.scalars(
             select(WebhookDelivery)
-            .where(WebhookDelivery.id.in_([attempt.id for attempt in attempts]))
+            .where(WebhookDelivery.id.in_([one.id for one in attempts]))
             .order_by(WebhookDelivery.created_at, WebhookDelivery.id)
         ).all()  # a deleted endpoint took its deliveries with it
-        before = dict(statuses)
         for row in rows:
             result = results.get(row.id)
             if result is None:
@@ -380,14 +439,26 @@ def send_emails(
         if not claimed:
             session.rollback()
             return {}
-        outgoing = [OutgoingEmail(row.recipient, row.subject, row.text) for row in claimed]
-        ids = [row.id for row in claimed]
+        outgoing = [OutgoingEmail(row.recipient, row.subject, row.text, row.id) for row in claimed]
         session.commit()
-    errors = dict(zip(ids, mailer.send(outgoing), strict=True))
+    return mail(sessions, mailer, outgoing, now)
+
+
+def mail(
+    sessions: Callable[[], Session],
+    mailer: Mailer,
+    emails: Sequence[OutgoingEmail],
+    now: Callable[[], dt.datetime],
+) -> Retries:
+    """Send claimed emails over one connection, then settle them in one transaction; the ids
+    to try again, by delay."""
+    if not emails:
+        return {}
+    errors = dict(zip([email.id for email in emails], mailer.send(emails), strict=True))
     retries: Retries = {}
     with sessions() as session:
         _relaxed(session)
-        for row in session.scalars(select(EmailMessage).where(EmailMessage.id.in_(ids))):
+        for row in session.scalars(select(EmailMessage).where(EmailMessage.id.in_(errors))):
             delay = settle(row, error=errors[row.id], now=now())
             if delay is not None:
                 retries.setdefault(delay, []).append(row.id)

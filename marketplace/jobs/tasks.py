@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -76,14 +77,20 @@ class Jobs:
             with app.app_context(), app.test_request_context(), sessions() as session:
                 handoff = dispatch.hand_on(session, utcnow(), event_data, emails_for)
                 session.commit()
-            for ids in handoff.deliveries.values():  # one batch per endpoint
+                started = time.monotonic()
+            for ids in handoff.deliveries.values():  # one batch per other endpoint
                 deliver(ids)
-            if handoff.emails:
-                send_email(handoff.emails)
             for shipment_id in handoff.paid_shipments:
                 issue_documents(shipment_id)
             if handoff.events == dispatch.BATCH:
                 hand_on()
+            # The first attempts this hand-on claimed for one endpoint: made here, at once.
+            retries = dispatch.attempt(sessions, sender, handoff.claimed, utcnow, started=started)
+            for delay, ids in retries.items():
+                deliver.schedule((ids,), delay=delay.total_seconds())
+            # Its emails, claimed by the hand-on too, go next over one connection.
+            for delay, ids in dispatch.mail(sessions, mailer, handoff.emails, utcnow).items():
+                send_email.schedule((ids,), delay=delay.total_seconds())
 
         @huey.task()
         def deliver(delivery_ids: list[str]) -> None:
