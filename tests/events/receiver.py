@@ -15,6 +15,7 @@ class Received:
     body: bytes
     at: float
     path: str
+    peer: int = 0  # the sender's port: one per connection it opened
 
 
 @dataclass
@@ -54,6 +55,7 @@ def start_receiver(port: int = 0) -> Receiver:
                         body,
                         time.time(),
                         self.path,
+                        self.client_address[1],
                     )
                 )
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
