@@ -7,7 +7,8 @@ Columns (any order; `*` = required):
 - `sku`* (the seller's own code: an existing SKU updates that listing, a new one creates it),
   `title`*, `description`, `language` (BCP 47; default: the seller's locale),
   `category`* (a category slug from GET /categories), `price`* (decimal string, e.g. `12.50`)
-  and `currency`* (ISO 4217), `stock`*, `weight_grams`*, `hs_code`* (6-10 digits, dots and
+  and `currency`* (ISO 4217), `stock`* (of the listing's one variant: a listing offering several
+  is refused), `weight_grams`*, `hs_code`* (6-10 digits, dots and
   spaces allowed), `origin_country`* (ISO 3166-1 alpha-2), `ships_to`* (`*` for everywhere, or
   countries separated by spaces, commas or semicolons), `status` (`draft`, the default,
   `published` or `archived`);
@@ -49,8 +50,9 @@ from marketplace.catalogue.models import (
     ListingDestination,
     ListingStatus,
     ListingTranslation,
+    ListingVariant,
 )
-from marketplace.catalogue.services import HsCheck
+from marketplace.catalogue.services import HasVariants, HsCheck
 from marketplace.countries import COUNTRIES
 from marketplace.db import new_id, utcnow
 from marketplace.errors import DomainError, Invalid, NotFound
@@ -413,6 +415,29 @@ def _chunks(items: list[Any]) -> Iterator[list[Any]]:
         yield items[start : start + _CHUNK]
 
 
+def _single_variants(
+    session: Session, rows: list[_Row], existing: dict[str, str]
+) -> dict[str, str]:
+    """The one offered variant of each listing the file updates, whose stock its `stock` is;
+    a listing offering several is refused (its variants are set through their API)."""
+    offered: dict[str, list[str]] = {}
+    for chunk in _chunks(list(existing.values())):
+        for variant_id, listing_id in session.execute(
+            select(ListingVariant.id, ListingVariant.listing_id).where(
+                ListingVariant.listing_id.in_(chunk), ListingVariant.removed_at.is_(None)
+            )
+        ):
+            offered.setdefault(listing_id, []).append(variant_id)
+    several = [
+        RowError(row.number, "stock", str(HasVariants.default_detail))
+        for row in rows
+        if len(offered.get(existing.get(row.values["sku"], ""), [])) > 1
+    ]
+    if several:
+        raise _rejected(several)
+    return {listing_id: ids[0] for listing_id, ids in offered.items()}
+
+
 def _write(
     session: Session,
     seller: Organisation,
@@ -431,6 +456,7 @@ def _write(
         existing.update((sku, listing_id) for sku, listing_id in found)
     ids = {row.values["sku"]: existing.get(row.values["sku"]) or new_id() for row in rows}
     updated_ids = [ids[sku] for sku in existing]
+    variant_of = _single_variants(session, rows, existing)
     kept: dict[str, list[search.Text]] = {}
     for chunk in _chunks(updated_ids):
         query = select(
@@ -456,6 +482,8 @@ def _write(
     updates: list[dict[str, Any]] = []
     destinations: list[dict[str, Any]] = []
     translations: list[dict[str, Any]] = []
+    new_variants: list[dict[str, Any]] = []  # each new listing's default variant
+    stocks: list[dict[str, Any]] = []  # the stock of each updated listing's one variant
     texts: dict[str, list[search.Text]] = {}
     for row in rows:
         listing_id = ids[row.values["sku"]]
@@ -464,8 +492,9 @@ def _write(
             *(search.Text(tag, t, d) for tag, (t, d) in row.translations.items()),
             *kept.get(listing_id, []),
         ]
+        stock = row.values["stock"]
         values = {
-            **row.values,
+            **{name: value for name, value in row.values.items() if name != "stock"},
             "id": listing_id,
             "ships_everywhere": row.ships_to == ["*"],
             "price_norm": pricing.normalized(
@@ -476,8 +505,21 @@ def _write(
         }
         if row.values["sku"] in existing:
             updates.append(values)
+            stocks.append({"id": variant_of[listing_id], "stock": stock})
         else:
             inserts.append({**values, "seller_id": seller.id, "created_at": now})
+            new_variants.append(
+                {
+                    "id": new_id(),
+                    "listing_id": listing_id,
+                    "seller_id": seller.id,
+                    "sku": row.values["sku"],
+                    "position": 0,
+                    "options": {},
+                    "stock": stock,
+                    "created_at": now,
+                }
+            )
         if row.ships_to != ["*"]:
             destinations.extend({"listing_id": listing_id, "country": c} for c in row.ships_to)
         translations.extend(
@@ -494,6 +536,10 @@ def _write(
         session.execute(insert(Listing), chunk)
     for chunk in _chunks(updates):
         session.execute(update(Listing), chunk)
+    for chunk in _chunks(new_variants):
+        session.execute(insert(ListingVariant), chunk)
+    for chunk in _chunks(stocks):
+        session.execute(update(ListingVariant), chunk)
     for chunk in _chunks(destinations):
         session.execute(insert(ListingDestination), chunk)
     for chunk in _chunks(translations):

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from marketplace.accounts.models import Organisation, OrganisationKind, User
 from marketplace.catalogue import stock
-from marketplace.catalogue.models import Listing, ListingStatus
+from marketplace.catalogue.models import Listing, ListingStatus, ListingVariant
+from marketplace.catalogue.texts import ReaderTexts
 from marketplace.errors import Invalid
 from marketplace.i18n import _
 from marketplace.money import Money, RateTable
@@ -65,6 +66,8 @@ class HoardingLimits:
 class LineRequest:
     listing_id: str
     quantity: int
+    # Needed when the listing offers several variants; None: its only one.
+    variant_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,8 @@ class OrderRequest:
     ship_to: Mapping[str, Any]
     incoterm: str = Incoterm.DAP.value
     broker_id: str | None = None
+    # A quote or estimate of a listing with several variants prices its first (orders never).
+    first_variant: bool = False
 
 
 @dataclass
@@ -90,6 +95,7 @@ class PricedOrder:
     seller_currencies: set[str]
     unknown_shipping: set[str] = field(default_factory=set)  # sellers without a rate there
     listings: Mapping[str, Listing] = field(default_factory=dict)  # as read before reservation
+    variants: Mapping[str, ListingVariant] = field(default_factory=dict)  # of the lines, by id
 
     @property
     def totals(self) -> Totals:
@@ -104,7 +110,7 @@ def price_order(
     now: dt.datetime,
     max_rate_age: dt.timedelta | None = None,
     estimate: LandedCostEstimator = no_duties,
-    titles: Mapping[str, tuple[str, str]] | None = None,
+    titles: ReaderTexts | None = None,
     unknown_shipping_free: bool = False,
     listings: Mapping[str, Listing] | None = None,
 ) -> PricedOrder:
@@ -113,7 +119,7 @@ def price_order(
     Raises 422s for lines that cannot be ordered to the destination (all lines reported at once,
     keyed `lines.N.listing_id`), `rate_missing` for a currency without a rate, 409 `rate_stale`
     when a rate the order needs is older than `max_rate_age`. `titles` holds each listing's
-    (title, locale) in the buyer's language, kept on its line. A seller without a shipping rate
+    (title, locale) and options in the buyer's language, kept on its line. A seller without a shipping rate
     to the destination is a 422 `no_shipping_rate`, or with `unknown_shipping_free` (a quote)
     ships for nothing and is named in `unknown_shipping`. `listings` may hold the listings
     already read (with their destinations), so they are not read twice.
@@ -121,7 +127,9 @@ def price_order(
     country = request.ship_to["country"]
     currency = request.currency
     rates.rate(currency)  # an order currency without a rate is refused before anything else
-    listings = _orderable_listings(session, request.lines, country, listings)
+    listings, chosen = _orderable_listings(
+        session, request.lines, country, listings, first_variant=request.first_variant
+    )
     sellers, price_lists = shipping.sellers_shipping_to(
         session, {listing.seller_id for listing in listings.values()}, country
     )
@@ -164,18 +172,29 @@ def price_order(
             order,
             position,
             sellers[seller_id],
-            [(index, line, listings[line.listing_id]) for index, line in seller_lines],
+            [
+                (index, line, listings[line.listing_id], chosen[index])
+                for index, line in seller_lines
+            ],
             price_lists[seller_id],
             rates,
             estimate,
             brokerage_id,
-            titles or {},
+            titles or ReaderTexts({}),
         )
         shipments.append(shipment)
         lines.extend(shipment_lines)
     lines.sort(key=lambda line: line.position)
 
-    priced = PricedOrder(order, shipments, lines, seller_currencies, unknown, listings)
+    priced = PricedOrder(
+        order,
+        shipments,
+        lines,
+        seller_currencies,
+        unknown,
+        listings,
+        {variant.id: variant for variant in chosen},
+    )
     totals = priced.totals
     order.goods_minor = totals.goods.minor
     order.shipping_minor = totals.shipping.minor
@@ -208,11 +227,13 @@ def record_order(
     order.expires_at = now + reservation
     wanted: dict[str, int] = {}
     for line in priced.lines:
-        wanted[line.listing_id] = wanted.get(line.listing_id, 0) + line.quantity
+        assert line.variant_id is not None
+        wanted[line.variant_id] = wanted.get(line.variant_id, 0) + line.quantity
+    # Each variant's stock and threshold as read before the reservation.
     stock_before = {
-        listing_id: (listing.stock, listing.seller_id)
-        for listing_id, listing in priced.listings.items()
-        if listing_id in wanted
+        variant_id: (variant, priced.listings[variant.listing_id])
+        for variant_id, variant in priced.variants.items()
+        if variant_id in wanted
     }
     stock.reserve(session, wanted)
     session.add(order)  # shipments and lines come along through their relationships
@@ -244,18 +265,25 @@ def place_order(
 
 
 def _record_low_stock(
-    session: Session, stock_before: Mapping[str, tuple[int, str]], taken: Mapping[str, int]
+    session: Session,
+    stock_before: Mapping[str, tuple[ListingVariant, Listing]],
+    taken: Mapping[str, int],
 ) -> None:
-    """A listing this order took to LOW_STOCK_AT units or fewer gets one `listing.low_stock`."""
-    for listing_id, (before, seller_id) in sorted(stock_before.items()):
-        quantity = taken[listing_id]  # `before` is its stock as read before the reservation
-        left = before - quantity
-        if left <= LOW_STOCK_AT < before:
+    """A variant this order took to its low-stock threshold or below (the variant's, else the
+    listing's, else LOW_STOCK_AT units) gets one `listing.low_stock`."""
+    for variant_id, (variant, listing) in sorted(stock_before.items()):
+        before = variant.stock  # as read before the reservation (the UPDATE did not sync it)
+        left = before - taken[variant_id]
+        threshold = variant.effective(listing)[3]
+        at = LOW_STOCK_AT if threshold is None else threshold
+        if left <= at < before:
             record(
                 session,
                 EventType.LISTING_LOW_STOCK,
-                listing_id=listing_id,
-                seller_id=seller_id,
+                listing_id=listing.id,
+                variant_id=variant_id,
+                sku=variant.sku,
+                seller_id=listing.seller_id,
                 stock=left,
             )
 
@@ -307,47 +335,80 @@ def _orderable_listings(
     requested: Sequence[LineRequest],
     country: str,
     preloaded: Mapping[str, Listing] | None = None,
-) -> dict[str, Listing]:
+    *,
+    first_variant: bool = False,
+) -> tuple[dict[str, Listing], list[ListingVariant]]:
+    """The lines' listings by id and each line's variant (in line order), or the 422s of every
+    line that cannot be ordered."""
     if not requested:
         raise Invalid(errors={"lines": [_("An order needs at least one line.")]})
     errors: dict[str, list[Any]] = {}
-    seen: set[str] = set()
+    ids = {line.listing_id for line in requested}
     for index, line in enumerate(requested):
         if line.quantity < 1:
             errors[f"lines.{index}.quantity"] = [_("Must be at least 1.")]
-        if line.listing_id in seen:
-            errors[f"lines.{index}.listing_id"] = [_("This listing is already in another line.")]
-        seen.add(line.listing_id)
     if errors:
         raise Invalid(errors=errors)
-    listings = dict(preloaded) if preloaded is not None and seen <= set(preloaded) else None
+    listings = dict(preloaded) if preloaded is not None and ids <= set(preloaded) else None
     if listings is None:
-        listings = load_listings(session, seen)
+        listings = load_listings(session, ids)
     unavailable: dict[str, list[Any]] = {}
+    unchosen: dict[str, list[Any]] = {}  # a listing of several variants named without one
     not_shipped: dict[str, list[Any]] = {}
+    chosen: list[ListingVariant] = []
+    seen: set[str] = set()
     for index, line in enumerate(requested):
         listing = listings.get(line.listing_id)
         if listing is None or listing.status != ListingStatus.PUBLISHED:
             unavailable[f"lines.{index}.listing_id"] = [_("No published listing has this id.")]
+            continue
+        variant = resolve_variant(listing, line.variant_id, first=first_variant)
+        if variant is None and line.variant_id is None:
+            unchosen[f"lines.{index}.variant_id"] = [_("Choose one of this listing's variants.")]
+        elif variant is None:
+            unavailable[f"lines.{index}.variant_id"] = [
+                _("This listing offers no variant with this id.")
+            ]
+        elif variant.id in seen:
+            errors[f"lines.{index}.variant_id"] = [_("This variant is already in another line.")]
         elif not _ships_to(listing, country):
             not_shipped[f"lines.{index}.listing_id"] = [
                 _("This listing is not shipped to %(country)s.", country=country)
             ]
-    if unavailable:
-        raise ListingUnavailable(errors={**unavailable, **not_shipped})
+        if variant is not None:
+            seen.add(variant.id)
+            chosen.append(variant)
+    if unavailable or unchosen:
+        raise ListingUnavailable(
+            code=None if unavailable else "variant_required",
+            errors={**unavailable, **unchosen, **not_shipped},
+        )
+    if errors:
+        raise Invalid(errors=errors)
     if not_shipped:
         raise NotShippedTo(errors=not_shipped)
-    return listings
+    return listings, chosen
+
+
+def resolve_variant(
+    listing: Listing, variant_id: str | None, *, first: bool = False
+) -> ListingVariant | None:
+    """The variant a buyer chose: the one named (if the listing offers it), else the listing's
+    only one (or, with `first`, its first); None when the choice is missing or unknown."""
+    offered = listing.offered
+    if variant_id is None:
+        return offered[0] if offered and (len(offered) == 1 or first) else None
+    return next((variant for variant in offered if variant.id == variant_id), None)
 
 
 def load_listings(session: Session, ids: Iterable[str]) -> dict[str, Listing]:
-    """Listings by id with their destinations, in one statement."""
+    """Listings by id with their destinations and variants, in one statement."""
     return {
         listing.id: listing
         for listing in session.scalars(
             select(Listing)
             .where(Listing.id.in_(set(ids)))
-            .options(joinedload(Listing.destinations))
+            .options(joinedload(Listing.destinations), joinedload(Listing.variants))
         ).unique()
     }
 
@@ -394,12 +455,12 @@ def _price_shipment(
     order: Order,
     position: int,
     seller: Organisation,
-    items: Sequence[tuple[int, LineRequest, Listing]],
+    items: Sequence[tuple[int, LineRequest, Listing, ListingVariant]],
     price_list: shipping.RateRow,
     table: RateTable,
     estimate: LandedCostEstimator,
     brokerage_id: str | None,
-    titles: Mapping[str, tuple[str, str]],
+    texts: ReaderTexts,
 ) -> tuple[Shipment, list[OrderLine]]:
     """One seller's parcel: each unit price converted once, shipping by weight, then landed cost.
 
@@ -413,34 +474,33 @@ def _price_shipment(
     goods_seller = Money.zero(seller_currency)
     goods = Money.zero(currency)
     weight = 0
-    for index, request, listing in items:
-        unit_seller = listing.price
+    for index, request, listing, variant in items:
+        price_minor, grams, hs_code, _threshold = variant.effective(listing)
+        unit_seller = Money.from_minor(price_minor, listing.currency)
         unit = table.convert(unit_seller, currency)
         total = unit * request.quantity
         goods_seller += table.convert(unit_seller, seller_currency) * request.quantity
         goods += total
-        weight += listing.weight_grams * request.quantity
+        weight += grams * request.quantity
         customs_items.append(
-            CustomsItem(
-                listing.hs_code,
-                listing.origin_country,
-                request.quantity,
-                unit,
-                listing.weight_grams,
-            )
+            CustomsItem(hs_code, listing.origin_country, request.quantity, unit, grams)
         )
+        buyer_title, buyer_locale = texts.titles.get(listing.id, (listing.title, listing.language))
         lines.append(
             OrderLine(
                 position=index,
                 listing_id=listing.id,
-                sku=listing.sku,
+                variant_id=variant.id,
+                sku=variant.sku,
+                options=dict(variant.options),
+                buyer_options=texts.options_of(listing, variant.options),
                 title=listing.title,
                 language=listing.language,
-                buyer_title=titles.get(listing.id, (listing.title, listing.language))[0],
-                buyer_locale=titles.get(listing.id, (listing.title, listing.language))[1],
-                hs_code=listing.hs_code,
+                buyer_title=buyer_title,
+                buyer_locale=buyer_locale,
+                hs_code=hs_code,
                 origin_country=listing.origin_country,
-                weight_grams=listing.weight_grams,
+                weight_grams=grams,
                 quantity=request.quantity,
                 seller_currency=listing.currency,
                 unit_price_seller_minor=unit_seller.minor,

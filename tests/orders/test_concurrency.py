@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from marketplace import create_app
-from marketplace.catalogue.models import Listing
+from marketplace.catalogue.models import Listing, ListingVariant
 from marketplace.checkout.models import Cart
 from marketplace.cli import alembic_config
 from marketplace.db import make_engine
@@ -139,7 +139,12 @@ def test_twenty_buyers_racing_for_five_units_buy_exactly_five(committed: Committ
     assert statuses == [201] * 5 + [409] * 15, results
     assert all(body["code"] == "insufficient_stock" for status, body in results if status == 409)
     with Session(committed.engine) as session:
-        assert session.scalar(select(Listing.stock).where(Listing.id == listing)) == 0
+        assert (
+            session.scalar(
+                select(func.sum(ListingVariant.stock)).where(ListingVariant.listing_id == listing)
+            )
+            == 0
+        )
         sold = session.scalar(
             select(func.sum(OrderLine.quantity)).where(OrderLine.listing_id == listing)
         )
@@ -163,7 +168,12 @@ def test_the_same_idempotency_key_sent_twice_at_once_creates_one_order(
             )
             == 1
         )
-        assert session.scalar(select(Listing.stock).where(Listing.id == listing)) == 8
+        assert (
+            session.scalar(
+                select(func.sum(ListingVariant.stock)).where(ListingVariant.listing_id == listing)
+            )
+            == 8
+        )
 
 
 def test_orders_taking_the_same_listings_in_opposite_order_never_deadlock(
@@ -182,7 +192,9 @@ def test_orders_taking_the_same_listings_in_opposite_order_never_deadlock(
     )
     assert [status for status, _body in results] == [201] * 8, results
     with Session(committed.engine) as session:
-        stocks = session.scalars(select(Listing.stock).where(Listing.id.in_([first, second]))).all()
+        stocks = session.scalars(
+            select(ListingVariant.stock).where(ListingVariant.listing_id.in_([first, second]))
+        ).all()
         assert stocks == [92, 92]
 
 
@@ -231,7 +243,12 @@ def test_twenty_carts_completing_at_once_for_five_units_sell_exactly_five(
     assert all(body["code"] == "cart_not_orderable" for body in refused)
     assert all(p["code"] == "insufficient_stock" for body in refused for p in body["problems"])
     with Session(committed.engine) as session:
-        assert session.scalar(select(Listing.stock).where(Listing.id == listing)) == 0
+        assert (
+            session.scalar(
+                select(func.sum(ListingVariant.stock)).where(ListingVariant.listing_id == listing)
+            )
+            == 0
+        )
         sold = session.scalar(
             select(func.sum(OrderLine.quantity)).where(OrderLine.listing_id == listing)
         )
@@ -260,4 +277,9 @@ def test_a_cart_completed_twice_at_once_makes_one_order(committed: Committed) ->
             select(func.count()).select_from(Order).where(Order.buyer_id == buyer.id)
         )
         assert orders == 2
-        assert session.scalar(select(Listing.stock).where(Listing.id == listing)) == 7
+        assert (
+            session.scalar(
+                select(func.sum(ListingVariant.stock)).where(ListingVariant.listing_id == listing)
+            )
+            == 7
+        )

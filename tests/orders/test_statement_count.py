@@ -25,5 +25,5 @@ def test_a_two_seller_order_takes_at_most_its_budget_of_statements(
     # Who the buyer is, which rate set is current, then one read each for listings (with their
     # destinations) and sellers (with their shipping rates), the customs engine's two reads per
     # parcel, one UPDATE for all the stock, four INSERTs for the order and one for its event.
-    assert sum(s.startswith("UPDATE listings") for s in issued) == 1
+    assert sum(s.startswith("UPDATE listing_variants") for s in issued) == 1
     assert sum(s.startswith("INSERT") for s in issued) == 5
