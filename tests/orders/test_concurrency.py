@@ -131,6 +131,81 @@ def _order(app: Flask, buyer: Caller, lines: list[tuple[str, int]], key: str | N
     return response.status_code, response.get_json()
 
 
+def test_buyers_racing_for_two_variants_of_one_listing_never_oversell_either(
+    committed: Committed,
+) -> None:
+    """Each variant's stock is its own: 3 units of one, 2 of the other, 16 buyers at once."""
+    with Session(committed.engine) as session:
+        listing = Listing(
+            seller_id=committed.seller,
+            sku="RACE-VARIANTS",
+            language="en",
+            title="Teapot",
+            description="",
+            price_minor=9_000,
+            currency="CNY",
+            weight_grams=600,
+            hs_code="691200",
+            origin_country="CN",
+            ships_everywhere=True,
+            status="published",
+            option_axes=["colour"],
+        )
+        listing.variants = [
+            ListingVariant(
+                seller_id=committed.seller, sku="POT-RED", options={"colour": "red"}, stock=3
+            ),
+            ListingVariant(
+                seller_id=committed.seller,
+                sku="POT-BLUE",
+                options={"colour": "blue"},
+                stock=2,
+                position=1,
+            ),
+        ]
+        session.add(listing)
+        session.commit()
+        red, blue = (variant.id for variant in listing.variants)
+        listing_id = listing.id
+    buyers = [committed.api.user(f"Variant buyer {i}") for i in range(16)]
+
+    def order(buyer: Caller, variant: str) -> Any:
+        body = {
+            "currency": "KZT",
+            "lines": [{"listing_id": listing_id, "variant_id": variant, "quantity": 1}],
+            "ship_to": ADDRESS,
+            "incoterm": "DAP",
+        }
+        response = committed.app.test_client().post(
+            "/api/v1/orders", json=body, headers={"Authorization": f"Bearer {buyer.token}"}
+        )
+        return response.status_code, variant
+
+    results = _at_once(
+        [lambda b=b, i=i: order(b, red if i % 2 else blue) for i, b in enumerate(buyers)]
+    )
+    won = [variant for status, variant in results if status == 201]
+    assert sorted(status for status, _v in results) == [201] * 5 + [409] * 11, results
+    assert won.count(red) == 3 and won.count(blue) == 2
+    with Session(committed.engine) as session:
+        stocks = dict(
+            session.execute(
+                select(ListingVariant.id, ListingVariant.stock).where(
+                    ListingVariant.listing_id == listing_id
+                )
+            ).all()
+        )
+        assert stocks == {red: 0, blue: 0}
+        sold = dict(
+            session.execute(
+                select(OrderLine.variant_id, func.sum(OrderLine.quantity))
+                .where(OrderLine.listing_id == listing_id)
+                .group_by(OrderLine.variant_id)
+            ).all()
+        )
+        assert sold == {red: 3, blue: 2}
+
+
 def test_twenty_buyers_racing_for_five_units_buy_exactly_five(committed: Committed) -> None:
     listing = _listing(committed, stock=5, sku="RACE-5")
     buyers = [committed.api.user(f"Buyer {i}") for i in range(20)]
