@@ -55,6 +55,7 @@ class Listing(Base):
     __tablename__ = "listings"
     __table_args__ = (
         UniqueConstraint("seller_id", "sku"),
+        CheckConstraint("stock >= 0", name="stock_not_negative"),
         CheckConstraint("price_minor >= 0", name="price_not_negative"),
         CheckConstraint("weight_grams > 0", name="weight_positive"),
         CheckConstraint("status IN ('draft', 'published', 'archived')", name="status"),
@@ -79,6 +80,9 @@ class Listing(Base):
     currency: Mapped[str] = mapped_column(String(3))
     # Base-currency price x NORM_SCALE for sorting across currencies; refreshed when rates change.
     price_norm: Mapped[int | None] = mapped_column(BigInteger)
+    # Stock before variants (migration 0160): no longer read or written, its variants hold it;
+    # kept because dropping it would rebuild this table on SQLite (see that migration).
+    legacy_stock: Mapped[int] = mapped_column("stock", Integer, default=0)
     # The option axes its variants are told apart by, in the listing's language (["size",
     # "colour"]); None or []: the listing has only its default variant.
     option_axes: Mapped[list[str] | None] = mapped_column(JSON)
