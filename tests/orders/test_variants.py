@@ -170,20 +170,17 @@ def test_an_order_of_two_variants_and_another_sellers_listing_reserves_prices_de
         assert "090230" in text, kind
 
 
+def _order_large(market: Market, ids: dict[str, str]) -> Any:
+    line = {"listing_id": market.tea, "variant_id": ids["TEA-L"], "quantity": 1}
+    body = {"currency": "KZT", "lines": [line], "ship_to": ADDRESS, "incoterm": "DDP"}
+    return market.api.post("/orders", json=body, as_=market.buyer)
+
+
 def test_a_variant_orders_refer_to_is_only_marked_removed_and_keeps_its_history(
     market: Market, session: Session
 ) -> None:
     ids = _sized_tea(market)
-    response = market.api.post(
-        "/orders",
-        json={
-            "currency": "KZT",
-            "lines": [{"listing_id": market.tea, "variant_id": ids["TEA-L"], "quantity": 1}],
-            "ship_to": ADDRESS,
-            "incoterm": "DDP",
-        },
-        as_=market.buyer,
-    )
+    response = _order_large(market, ids)
     assert response.status_code == 201, response.get_json()
     order_id = response.get_json()["id"]
     medium = {"sku": "TEA-M", "options": {"size": "M"}, "stock": 7}
@@ -200,16 +197,7 @@ def test_a_variant_orders_refer_to_is_only_marked_removed_and_keeps_its_history(
     assert (line["variant_id"], line["sku"]) == (ids["TEA-L"], "TEA-L")
     item = market.api.get(f"/catalogue/{market.tea}").get_json()
     assert [v["options"] for v in item["variants"]] == [{"size": "S"}, {"size": "M"}]
-    again = market.api.post(
-        "/orders",
-        json={
-            "currency": "KZT",
-            "lines": [{"listing_id": market.tea, "variant_id": ids["TEA-L"], "quantity": 1}],
-            "ship_to": ADDRESS,
-            "incoterm": "DDP",
-        },
-        as_=market.buyer,
-    )
+    again = _order_large(market, ids)
     assert_problem(again, 422, "listing_unavailable")
     # A variant no order refers to is deleted outright.
     response = market.api.put(
