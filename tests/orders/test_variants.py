@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from marketplace.catalogue.models import ListingVariant
 from marketplace.db import utcnow
 from marketplace.orders import lifecycle
+from marketplace.outbox import OutboxEvent
 from tests.customs.pdf import pdf_text
 from tests.factories import ADDRESS, ORDER_RATES, Market, make_listing, store_rates
 from tests.helpers import assert_problem
@@ -132,6 +133,13 @@ def test_an_order_of_two_variants_and_another_sellers_listing_reserves_prices_de
     assert tea_shipment["goods"]["amount"] == "506.00"
     # Each variant's own stock is reserved.
     assert {v["sku"]: v["stock"] for v in response_variants(market)} == {"TEA-S": 3, "TEA-L": 3}
+    # Each variant that fell to the low-stock mark (3 units) is named in its own event.
+    low = session.scalars(
+        select(OutboxEvent.data).where(OutboxEvent.type == "listing.low_stock")
+    ).all()
+    assert sorted((e["variant_id"], e["sku"], e["stock"]) for e in low) == sorted(
+        [(ids["TEA-S"], "TEA-S", 3), (ids["TEA-L"], "TEA-L", 3)]
+    )
     # A listing of several variants needs one named.
     refused = market.order((market.tea, 1))
     assert_problem(refused, 422, "variant_required")
