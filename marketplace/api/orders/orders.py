@@ -14,7 +14,7 @@ from marketplace.api.catalogue import content_locales
 from marketplace.api.idempotency import idempotent
 from marketplace.api.orders import blp
 from marketplace.api.orders.schemas import OrderPageSchema, OrderSchema, ShipToSchema
-from marketplace.api.schemas import CurrencyCode, PageArgsSchema, StrictSchema
+from marketplace.api.schemas import CurrencyCode, PageArgsSchema, StrictSchema, choices
 from marketplace.checkout import placing as checkout
 from marketplace.db import utcnow
 from marketplace.i18n import N_
@@ -41,7 +41,7 @@ class OrderCreateSchema(StrictSchema):
         fields.Nested(OrderLineInSchema), required=True, validate=validate.Length(min=1, max=100)
     )
     ship_to = fields.Nested(ShipToSchema, required=True)
-    incoterm = fields.String(required=True, validate=validate.OneOf([i.value for i in Incoterm]))
+    incoterm = fields.String(required=True, validate=validate.OneOf(choices(Incoterm)))
     broker_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=36))
 
     @ma.post_load
@@ -56,9 +56,7 @@ class OrderCreateSchema(StrictSchema):
 
 
 class OrderQuerySchema(PageArgsSchema):
-    status = fields.String(
-        load_default=None, validate=validate.OneOf([s.value for s in OrderStatus])
-    )
+    status = fields.String(load_default=None, validate=validate.OneOf(choices(OrderStatus)))
     created_from = fields.AwareDateTime(
         load_default=None,
         default_timezone=dt.UTC,
