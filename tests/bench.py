@@ -405,6 +405,26 @@ def seed(url: str) -> tuple[list[str], Any]:
         ) as copy:
             for row in listings:
                 copy.write_row(row)
+        # Every listing its default variant (as migration 0160 makes them); a third of them in
+        # two sizes, the larger at twice the price.
+        connection.execute(
+            "INSERT INTO listing_variants (id, listing_id, seller_id, sku, position, options, stock,"
+            " created_at) SELECT id, id, seller_id, sku, 0, '{}'::json, stock, created_at"
+            " FROM listings"
+        )
+        connection.execute(
+            "UPDATE listings SET option_axes = '[\"size\"]' WHERE right(sku, 1) IN ('0', '3', '6')"
+        )
+        connection.execute(
+            'UPDATE listing_variants v SET options = \'{"size": "S"}\' FROM listings l'
+            " WHERE v.listing_id = l.id AND l.option_axes IS NOT NULL"
+        )
+        connection.execute(
+            "INSERT INTO listing_variants (id, listing_id, seller_id, sku, position, options,"
+            " price_minor, stock, created_at) SELECT gen_random_uuid()::text, id, seller_id,"
+            " sku || '-L', 1, '{\"size\": \"L\"}'::json, price_minor * 2, stock, created_at"
+            " FROM listings WHERE option_axes IS NOT NULL"
+        )
         with connection.cursor().copy(
             "COPY listing_translations (listing_id, locale, title, description, updated_at) FROM STDIN"
         ) as copy:

@@ -22,7 +22,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from marketplace import create_app
-from marketplace.catalogue.models import Listing
+from marketplace.catalogue.models import ListingVariant
 from marketplace.db import make_engine
 from marketplace.demo import load_demo
 from marketplace.reference import load_all
@@ -46,7 +46,7 @@ def _seed(url: str) -> None:
     with Session(engine) as session:
         load_all(session)
         load_demo(session, app.config["MARKETPLACE"])
-        session.execute(update(Listing).values(stock=100_000_000))
+        session.execute(update(ListingVariant).values(stock=100_000_000))
         session.commit()
     engine.dispose()
 

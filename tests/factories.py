@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import OrganisationKind, User
@@ -241,9 +241,9 @@ def make_order(
 
 def stock_of(session: Session, listing_id: str) -> int:
     session.expire_all()
-    value = session.scalar(select(Listing.stock).where(Listing.id == listing_id))
-    assert value is not None
-    return value
+    listing = session.get(Listing, listing_id)
+    assert listing is not None
+    return listing.stock
 
 
 def make_operator(session: Session, caller: Caller) -> None:

@@ -57,6 +57,12 @@ class CartLineSchema(ma.Schema):
     variant_id = fields.String(required=True, allow_none=True)
     quantity = fields.Integer(required=True)
     title = fields.String(required=True, metadata={"description": "In the cart's locale"})
+    options = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={"description": "The variant's options in the cart's locale ({} for none)"},
+    )
     unit_price = fields.Nested(
         MoneyOutputSchema,
         required=True,
@@ -169,6 +175,7 @@ def _cart_out(priced: carts.PricedCart) -> dict[str, Any]:
                 "variant_id": entry.line.variant_id,
                 "quantity": entry.line.quantity,
                 "title": entry.title,
+                "options": entry.priced.buyer_variant if entry.priced else {},
                 "unit_price": _money(entry.priced.unit_price_minor, entry.priced.currency)
                 if entry.priced
                 else None,
@@ -265,7 +272,7 @@ class CartResource(MethodView):
 @blp.alt_response(
     422,
     response="UNPROCESSABLE_ENTITY",
-    description="`listing_unavailable`, `not_shipped_to` the cart's address, `cart_full`, a quantity out of range",
+    description="`listing_unavailable` (also an unknown `variant_id`), `variant_required` (a listing of several variants without `variant_id`), `not_shipped_to` the cart's address, `cart_full`, a quantity out of range",
 )
 def add_line(body: dict[str, Any], cart_id: str) -> dict[str, Any]:
     """Add a listing; the same listing and variant again adds to its line."""

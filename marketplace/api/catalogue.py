@@ -109,6 +109,25 @@ class CatalogueImageSchema(ma.Schema):
     urls = fields.Nested(ImageUrlsSchema, required=True)
 
 
+class CatalogueVariantSchema(ma.Schema):
+    id = fields.String(
+        required=True, metadata={"description": "`variant_id` of cart and order lines"}
+    )
+    options = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={
+            "description": "Axis names and values in the reader's locale, with the titles' "
+            "fallback ({} for a listing's only, default variant)"
+        },
+    )
+    price = fields.Nested(MoneyOutputSchema(formatted=True), required=True)
+    available = fields.Integer(
+        required=True, metadata={"description": "Units that can be ordered now"}
+    )
+
+
 class CatalogueItemSchema(ma.Schema):
     id = fields.String(required=True)
     seller = fields.Nested(SellerRefSchema, required=True)
@@ -133,6 +152,11 @@ class CatalogueItemSchema(ma.Schema):
     weight_grams = fields.Integer(required=True)
     images = fields.List(
         fields.Nested(CatalogueImageSchema), required=True, metadata={"description": "In order"}
+    )
+    variants = fields.List(
+        fields.Nested(CatalogueVariantSchema),
+        required=True,
+        metadata={"description": "What a buyer chooses from, in the seller's order (at least one)"},
     )
 
 
@@ -333,6 +357,15 @@ def _item_api(item: browse.CatalogueItem, locale: str, prefix: str) -> dict[str,
                 "urls": urls(prefix, image.thumb, image.medium, image.large),
             }
             for image in item.images
+        ],
+        "variants": [
+            {
+                "id": variant.id,
+                "options": variant.options,
+                "price": _money(variant.price, locale),
+                "available": variant.available,
+            }
+            for variant in item.variants
         ],
     }
 

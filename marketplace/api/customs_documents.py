@@ -58,9 +58,23 @@ class ExporterSchema(PartySchema):
 
 
 class DeclarationItemSchema(ma.Schema):
+    variant_id = fields.String(
+        required=True, allow_none=True, metadata={"description": "The listing variant sold"}
+    )
+    sku = fields.String(required=True, allow_none=True, metadata={"description": "The variant's"})
+    options = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        attribute="option_values",
+        metadata={"description": "The variant's options as the seller named them ({}: none)"},
+    )
     description = fields.String(
         required=True,
-        metadata={"description": "In English: the seller's translation, else their own text"},
+        metadata={
+            "description": "In English: the seller's translation, else their own text; ends "
+            "with the variant's options, `(size: M)`"
+        },
     )
     description_original = fields.String(
         required=True, metadata={"description": "As the seller wrote it"}

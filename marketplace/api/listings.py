@@ -22,12 +22,18 @@ from marketplace.api.schemas import (
     text,
 )
 from marketplace.api.uploads import body_or_form_file, multipart_file_body, upload_limit
-from marketplace.catalogue import csv_import, services
-from marketplace.catalogue.models import Listing, ListingStatus, ListingTranslation
+from marketplace.catalogue import csv_import, services, variants
+from marketplace.catalogue.models import (
+    Listing,
+    ListingStatus,
+    ListingTranslation,
+    ListingVariant,
+)
 from marketplace.countries import is_country
 from marketplace.customs import hs
+from marketplace.db import utcnow
 from marketplace.i18n import N_
-from marketplace.money import RateTable
+from marketplace.money import Money, RateTable
 from marketplace.money import services as money_services
 
 blp = Blueprint("listings", __name__, description="Sellers' listings and their translations")
@@ -53,12 +59,25 @@ def _destination(value: str) -> None:
         raise ma.ValidationError(N_("Not a valid country code."))
 
 
-class ListingFieldsSchema(StrictSchema):
-    sku = fields.String(
-        required=True,
-        validate=validate.Regexp(r"^[^\s\x00-\x1f][^\x00-\x1f]{0,63}$", error=N_("Invalid value.")),
+SKU_PATTERN = r"^[^\s\x00-\x1f][^\x00-\x1f]{0,63}$"
+OPTION_WORD = validate.Regexp(r"^[^\s\x00-\x1f][^\x00-\x1f]{0,99}$", error=N_("Invalid value."))
+
+
+def sku_field(**kwargs: Any) -> fields.String:
+    return fields.String(
+        validate=validate.Regexp(SKU_PATTERN, error=N_("Invalid value.")),
         metadata={"description": "The seller's stock-keeping unit, unique per seller"},
+        **kwargs,
     )
+
+
+def _distinct(values: list[str]) -> None:
+    if len(set(values)) != len(values):
+        raise ma.ValidationError(N_("Each axis may be named once."))
+
+
+class ListingFieldsSchema(StrictSchema):
+    sku = sku_field(required=True)
     language = LocaleTag(required=True)
     title = text(200)
     description = fields.String(load_default="", validate=validate.Length(max=20_000))
@@ -83,6 +102,15 @@ class ListingFieldsSchema(StrictSchema):
     status = fields.String(
         load_default=ListingStatus.DRAFT,
         validate=validate.OneOf([ListingStatus.DRAFT, ListingStatus.PUBLISHED]),
+    )
+    option_axes = fields.List(
+        fields.String(validate=OPTION_WORD),
+        validate=[validate.Length(max=variants.MAX_AXES), _distinct],
+        metadata={
+            "description": "The option axes variants are told apart by, in the listing's "
+            'language (["size", "colour"]); [] or absent: one default variant',
+            "example": ["size", "colour"],
+        },
     )
 
 
@@ -121,6 +149,7 @@ class ListingSchema(StrictSchema):
     origin_country = fields.String(required=True)
     ships_to = fields.List(fields.String(), required=True)
     status = fields.String(required=True, metadata={"enum": choices(ListingStatus)})
+    option_axes = fields.List(fields.String(), required=True, attribute="axes")
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
 
@@ -135,16 +164,108 @@ class ListingPageSchema(ma.Schema):
     next_cursor = fields.String(allow_none=True, required=True)
 
 
+class OptionTextSchema(StrictSchema):
+    name = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=OPTION_WORD,
+        metadata={"description": "The axis's name in this locale"},
+    )
+    values = fields.Dict(
+        keys=fields.String(validate=OPTION_WORD),
+        values=fields.String(validate=OPTION_WORD),
+        load_default=dict,
+        validate=validate.Length(max=variants.MAX_VARIANTS),
+        metadata={"description": "{value in the listing's language: value in this locale}"},
+    )
+
+
 class TranslationBodySchema(StrictSchema):
     title = text(200)
     description = fields.String(load_default="", validate=validate.Length(max=20_000))
+    options = fields.Dict(
+        keys=fields.String(validate=OPTION_WORD),
+        values=fields.Nested(OptionTextSchema),
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=variants.MAX_AXES),
+        metadata={
+            "description": "The option axes and their values in this locale, by axis "
+            '({"size": {"name": "Размер", "values": {"M": "М"}}})'
+        },
+    )
 
 
 class TranslationSchema(StrictSchema):
     locale = fields.String(required=True)
     title = fields.String(required=True)
     description = fields.String(required=True)
+    options = fields.Dict(
+        keys=fields.String(), values=fields.Nested(OptionTextSchema), required=True, allow_none=True
+    )
     updated_at = fields.DateTime(required=True)
+
+
+class VariantInSchema(StrictSchema):
+    id = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=36),
+        metadata={"description": "A variant of this listing to keep and update; absent: a new one"},
+    )
+    sku = sku_field(required=True)
+    options = fields.Dict(
+        keys=fields.String(validate=OPTION_WORD),
+        values=fields.String(validate=OPTION_WORD),
+        required=True,
+        validate=validate.Length(max=variants.MAX_AXES),
+        metadata={
+            "description": "A value for each of the listing's option_axes",
+            "example": {"size": "M", "colour": "red"},
+        },
+    )
+    price = MoneyField(
+        load_default=None,
+        allow_none=True,
+        allow_zero=False,
+        metadata={"description": "In the listing's currency; null: the listing's price"},
+    )
+    stock = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=0, max=MAX_STOCK)
+    )
+    weight_grams = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_WEIGHT_GRAMS),
+        metadata={"description": "null: the listing's weight"},
+    )
+    hs_code = hs_code_field(load_default=None, allow_none=True)
+    low_stock_threshold = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=0, max=MAX_STOCK),
+        metadata={"description": "null: the listing's"},
+    )
+
+
+class VariantSchema(StrictSchema):
+    id = fields.String(required=True)
+    sku = fields.String(required=True)
+    options = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    price = fields.Nested(
+        MoneyOutputSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "null: the listing's"},
+    )
+    stock = fields.Integer(
+        required=True, metadata={"description": "Units on hand not held by unpaid orders"}
+    )
+    weight_grams = fields.Integer(required=True, allow_none=True)
+    hs_code = fields.String(required=True, allow_none=True)
+    low_stock_threshold = fields.Integer(required=True, allow_none=True)
 
 
 class ImportQuerySchema(StrictSchema):
@@ -238,7 +359,8 @@ class TranslationResource(MethodView):
     @blp.arguments(TranslationBodySchema)
     @blp.response(200, TranslationSchema)
     def put(self, body: dict[str, Any], listing_id: str, locale: str) -> ListingTranslation:
-        """Create or replace the listing's title and description in a BCP 47 locale."""
+        """Create or replace the listing's title, description and option names in a BCP 47
+        locale."""
         return services.put_translation(
             context.db(),
             context.require_user(),
@@ -246,6 +368,7 @@ class TranslationResource(MethodView):
             locale,
             title=body["title"],
             description=body["description"],
+            options=body["options"],
         )
 
     @context.user_required
@@ -253,6 +376,57 @@ class TranslationResource(MethodView):
     def delete(self, listing_id: str, locale: str) -> None:
         """Remove one translation."""
         services.delete_translation(context.db(), context.require_user(), listing_id, locale)
+
+
+VARIANT_PROBLEMS = (
+    "`variants_empty`, `variant_unknown` (an id not of this listing), `variant_duplicate`, "
+    "`sku_duplicate`, `variant_axis_unknown`, `variant_axis_missing`, "
+    "`variant_options_duplicate`, `variant_currency_mismatch`, `hs_code_invalid`, "
+    "`too_many_variants`, each keyed `variants.N.field` in `errors`; nothing is changed"
+)
+
+
+def _variant_out(variant: ListingVariant, listing_currency: str) -> dict[str, Any]:
+    return {
+        "id": variant.id,
+        "sku": variant.sku,
+        "options": dict(variant.options),
+        "price": None
+        if variant.price_minor is None
+        else Money.from_minor(variant.price_minor, listing_currency),
+        "stock": variant.stock,
+        "weight_grams": variant.weight_grams,
+        "hs_code": variant.hs_code,
+        "low_stock_threshold": variant.low_stock_threshold,
+    }
+
+
+@blp.route("/listings/<listing_id>/variants")
+class Variants(MethodView):
+    @context.user_required
+    @blp.response(200, VariantSchema(many=True))
+    def get(self, listing_id: str) -> list[dict[str, Any]]:
+        """The variants a listing offers, in order."""
+        listing = variants.list_variants(context.db(), context.require_user(), listing_id)
+        return [_variant_out(variant, listing.currency) for variant in listing.offered]
+
+    @context.user_required
+    @blp.arguments(VariantInSchema(many=True))
+    @blp.response(200, VariantSchema(many=True))
+    @blp.alt_response(409, response="CONFLICT", description="`sku_taken` (by another listing)")
+    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description=VARIANT_PROBLEMS)
+    def put(self, body: list[dict[str, Any]], listing_id: str) -> list[dict[str, Any]]:
+        """Replace the variants a listing offers: entries with an id (or an existing SKU) are
+        updated, new ones added, the rest removed (kept for the orders that refer to them)."""
+        listing = variants.replace_variants(
+            context.db(),
+            context.require_user(),
+            listing_id,
+            body,
+            hs_check=hs.validate,
+            now=utcnow(),
+        )
+        return [_variant_out(variant, listing.currency) for variant in listing.offered]
 
 
 @blp.route("/listings/import", methods=["POST"])

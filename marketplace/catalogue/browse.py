@@ -1,8 +1,8 @@
 """The public catalogue: published listings, localized, converted, filtered, keyset-paginated.
 
 A page is one SQL statement whatever its size: the listing, its seller, its best translation for
-the reader's locale chain (a correlated subquery) and its destinations (aggregated) come back in
-the same rows. Pagination is by keyset on the sort key and id, never OFFSET, so a page costs the
+the reader's locale chain (a correlated subquery), its destinations, images and variants and the
+option texts of its translations (each aggregated) come back in the same rows. Pagination is by keyset on the sort key and id, never OFFSET, so a page costs the
 same at any depth and a cursor stays valid while listings are added or removed.
 """
 
@@ -39,7 +39,9 @@ from marketplace.catalogue.models import (
     ListingImage,
     ListingStatus,
     ListingTranslation,
+    ListingVariant,
 )
+from marketplace.catalogue.texts import options_in
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, Invalid, NotFound
 from marketplace.i18n import _
@@ -90,7 +92,18 @@ class CatalogueItem:
     weight_grams: int
     created_at: dt.datetime
     images: list[GalleryImage] = field(default_factory=list)
+    variants: list[VariantOffer] = field(default_factory=list)
     landed_cost: LandedCost | None = None
+
+
+@dataclass(frozen=True)
+class VariantOffer:
+    """One variant as a reader sees it: options in the reader's locale, price in their currency."""
+
+    id: str
+    options: dict[str, str]
+    price: Money
+    available: int
 
 
 @dataclass(frozen=True)
@@ -170,7 +183,8 @@ def _columns(chain: tuple[str, ...], dialect: str) -> Select[*tuple[Any, ...]]:
             Listing.price_minor,
             Listing.currency,
             Listing.price_norm,
-            Listing.stock,
+            _variants_column(dialect).label("variants"),
+            _option_texts_column(chain, dialect).label("option_texts"),
             Listing.category,
             Listing.origin_country,
             Listing.hs_code,
@@ -186,28 +200,87 @@ def _columns(chain: tuple[str, ...], dialect: str) -> Select[*tuple[Any, ...]]:
 
 
 _GALLERY_KEYS = ("id", "position", "width", "height", "thumb", "medium", "large", "alt")
+_VARIANT_KEYS = ("id", "position", "options", "price_minor", "stock")
 
 
 def _gallery_column(dialect: str) -> ColumnElement[Any]:
-    """The listing's images as one JSON array, so that a page with images is still one statement.
+    """The listing's images as one JSON array, so that a page with images is still one statement."""
+    return _json_rows(ListingImage, _GALLERY_KEYS, "alt", dialect)
+
+
+def _variants_column(dialect: str) -> ColumnElement[Any]:
+    """The listing's offered variants as one JSON array, in the same statement."""
+    return _json_rows(
+        ListingVariant, _VARIANT_KEYS, "options", dialect, ListingVariant.removed_at.is_(None)
+    )
+
+
+def _json_rows(
+    model: Any, keys: tuple[str, ...], json_key: str, dialect: str, *where: ColumnElement[bool]
+) -> ColumnElement[Any]:
+    """A listing's rows of `model` as a JSON array of objects (`json_key` holds JSON itself).
 
     Its order is not relied upon (SQLite before 3.44 cannot order inside an aggregate): items are
     sorted by position when read.
     """
-    columns = [getattr(ListingImage, key) for key in _GALLERY_KEYS]
     pairs: list[Any] = []
-    for key, column in zip(_GALLERY_KEYS, columns, strict=True):
-        pairs += [key, func.json(column) if key == "alt" and dialect == "sqlite" else column]
+    for key in keys:
+        column = getattr(model, key)
+        pairs += [key, func.json(column) if key == json_key and dialect == "sqlite" else column]
     if dialect == "sqlite":
         aggregate = func.json_group_array(func.json_object(*pairs))
     else:
         aggregate = func.json_agg(func.json_build_object(*pairs))
     return (
         select(aggregate)
-        .where(ListingImage.listing_id == Listing.id)
+        .where(model.listing_id == Listing.id, *where)
         .correlate(Listing)
         .scalar_subquery()
     )
+
+
+def _option_texts_column(chain: tuple[str, ...], dialect: str) -> ColumnElement[Any]:
+    """{locale: option texts} of the listing's translations in the reader's chain, as JSON."""
+    if dialect == "sqlite":
+        aggregate = func.json_group_object(
+            ListingTranslation.locale, func.json(ListingTranslation.options)
+        )
+    else:
+        aggregate = func.json_object_agg(ListingTranslation.locale, ListingTranslation.options)
+    return (
+        select(aggregate)
+        .where(
+            ListingTranslation.listing_id == Listing.id,
+            ListingTranslation.locale.in_(chain),
+            ListingTranslation.options.is_not(None),
+        )
+        .correlate(Listing)
+        .scalar_subquery()
+    )
+
+
+def _offers(
+    row: Any, chain: tuple[str, ...], currency: str | None, rates: RateTable | None
+) -> list[VariantOffer]:
+    entries = json.loads(row.variants) if isinstance(row.variants, str) else row.variants
+    if not entries:
+        return []
+    texts = json.loads(row.option_texts) if isinstance(row.option_texts, str) else row.option_texts
+    entries.sort(key=lambda entry: entry["position"])
+    offers = []
+    for entry in entries:
+        options = entry["options"] or {}
+        options = json.loads(options) if isinstance(options, str) else options
+        minor = row.price_minor if entry["price_minor"] is None else entry["price_minor"]
+        offers.append(
+            VariantOffer(
+                id=entry["id"],
+                options=options_in(options, texts or {}, chain, row.language) if options else {},
+                price=display_price(Money.from_minor(minor, row.currency), currency, rates),
+                available=entry["stock"],
+            )
+        )
+    return offers
 
 
 def _gallery(raw: Any, chain: tuple[str, ...], language: str) -> list[GalleryImage]:
@@ -278,7 +351,16 @@ def conditions(
     if query.seller_id:
         where.append(Listing.seller_id == query.seller_id)
     if query.in_stock is not None:
-        where.append(Listing.stock > 0 if query.in_stock else Listing.stock == 0)
+        stocked = (
+            select(ListingVariant.id)
+            .where(
+                ListingVariant.listing_id == Listing.id,
+                ListingVariant.removed_at.is_(None),
+                ListingVariant.stock > 0,
+            )
+            .exists()
+        )
+        where.append(stocked if query.in_stock else ~stocked)
     price = _price_filter(query, rates)
     if price is not None:
         where.append(price)
@@ -481,6 +563,8 @@ def _item(
             True,
         )
     list_price = Money.from_minor(row.price_minor, row.currency)
+    variants = _offers(row, chain, currency, rates)
+    stock = sum(variant.available for variant in variants)
     return CatalogueItem(
         id=row.id,
         seller={"id": row.seller_id, "name": row.seller_name, "country": row.seller_country},
@@ -490,8 +574,8 @@ def _item(
         translated=translated,
         price=display_price(list_price, currency, rates),
         list_price=list_price,
-        in_stock=row.stock > 0,
-        stock=row.stock,
+        in_stock=stock > 0,
+        stock=stock,
         category=row.category,
         origin_country=row.origin_country,
         hs_code=row.hs_code,
@@ -499,6 +583,7 @@ def _item(
         weight_grams=row.weight_grams,
         created_at=row.created_at,
         images=_gallery(row.gallery, chain, row.language),
+        variants=variants,
     )
 
 

@@ -7,10 +7,18 @@ Columns (any order; `*` = required):
 - `sku`* (the seller's own code: an existing SKU updates that listing, a new one creates it),
   `title`*, `description`, `language` (BCP 47; default: the seller's locale),
   `category`* (a category slug from GET /categories), `price`* (decimal string, e.g. `12.50`)
-  and `currency`* (ISO 4217), `stock`*, `weight_grams`*, `hs_code`* (6-10 digits, dots and
+  and `currency`* (ISO 4217), `stock`* (of the listing's one variant: a listing offering several
+  is refused; empty for a listing with variant rows), `weight_grams`*, `hs_code`* (6-10 digits, dots and
   spaces allowed), `origin_country`* (ISO 3166-1 alpha-2), `ships_to`* (`*` for everywhere, or
   countries separated by spaces, commas or semicolons), `status` (`draft`, the default,
   `published` or `archived`);
+- variant rows: a row with `parent_sku` (the SKU of a listing row of the same file) is a variant
+  of that listing: its own `sku`* and `stock`*, a value in an `option:<axis>` column for every
+  axis its siblings use (`option:size`, `option:colour`; the listing's option axes are these
+  columns, in the header's order), and `price` (in the listing's currency), `weight_grams` and
+  `hs_code` only where they differ from the listing's (empty: the listing's); its other cells are
+  not read. A listing with variant rows offers exactly them: its variants with those SKUs are
+  updated, the others marked removed;
 - translations: `title:<locale>` and `description:<locale>` for any BCP 47 locale, e.g.
   `title:ru`, `description:zh-Hans`. For every locale with a column in the file, an empty title
   means "no translation in that locale" (an existing one is removed); locales without a column
@@ -49,8 +57,9 @@ from marketplace.catalogue.models import (
     ListingDestination,
     ListingStatus,
     ListingTranslation,
+    ListingVariant,
 )
-from marketplace.catalogue.services import HsCheck
+from marketplace.catalogue.services import HasVariants, HsCheck, SkuTaken
 from marketplace.countries import COUNTRIES
 from marketplace.db import new_id, utcnow
 from marketplace.errors import DomainError, Invalid, NotFound
@@ -69,7 +78,9 @@ REQUIRED = (
     "origin_country",
     "ships_to",
 )
-OPTIONAL = ("description", "language", "status")
+OPTIONAL = ("description", "language", "status", "parent_sku")
+# A variant row (`parent_sku` set) reads these; the other columns are its listing's.
+VARIANT_COLUMNS = ("sku", "parent_sku", "stock", "price", "weight_grams", "hs_code")
 TRANSLATED = ("title", "description")
 MAX_INT = 1_000_000_000
 _CHUNK = 500
@@ -107,6 +118,16 @@ class _Row:
     values: dict[str, Any]
     ships_to: list[str]
     translations: dict[str, tuple[str, str]] = field(default_factory=dict)
+    variants: list[_VariantRow] = field(default_factory=list)  # rows naming it as parent_sku
+    axes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _VariantRow:
+    number: int
+    parent: str
+    values: dict[str, Any]  # sku, stock, weight_grams, hs_code, options; price_minor once known
+    price: str  # parsed in the parent's currency
 
 
 def import_csv(
@@ -127,7 +148,34 @@ def import_csv(
     rows, problems = _parse(session, reader, header, translation_locales, seller, hs_check, limits)
     if problems:
         raise _rejected(problems, limits.errors)
+    taken = _skus_of_other_listings(session, seller, rows)
+    if taken:
+        raise _rejected(taken, limits.errors)
     return _write(session, seller, rows, translation_locales, rates)
+
+
+def _skus_of_other_listings(
+    session: Session, seller: Organisation, rows: list[_Row]
+) -> list[RowError]:
+    """Variant SKUs are unique per seller: a row whose variant SKU (a new listing's default
+    variant takes the listing's) belongs to a variant of another listing is refused."""
+    wanted: dict[str, tuple[int, str]] = {}  # variant sku -> (row, listing sku)
+    for row in rows:
+        for variant in row.variants:
+            wanted[variant.values["sku"]] = (variant.number, row.values["sku"])
+        if not row.variants:
+            wanted[row.values["sku"]] = (row.number, row.values["sku"])
+    problems: list[RowError] = []
+    for chunk in _chunks(list(wanted)):
+        for variant_sku, listing_sku in session.execute(
+            select(ListingVariant.sku, Listing.sku)
+            .join(Listing, Listing.id == ListingVariant.listing_id)
+            .where(ListingVariant.seller_id == seller.id, ListingVariant.sku.in_(chunk))
+        ):
+            number, owner = wanted[variant_sku]
+            if owner != listing_sku:
+                problems.append(RowError(number, "sku", str(SkuTaken.default_detail)))
+    return sorted(problems, key=lambda problem: problem.row)
 
 
 def _seller(session: Session, user: User, seller_id: str | None) -> Organisation:
@@ -214,7 +262,10 @@ def _check_header(header: list[str], limits: ImportLimits) -> list[str]:
             problems.append(RowError(1, name, str(_("This column appears twice."))))
         seen.add(name)
         base, _sep, tag = name.partition(":")
-        if tag:
+        if base == "option" and tag:
+            if len(tag) > 100:
+                problems.append(RowError(1, name, str(_("Unknown column."))))
+        elif tag:
             if base not in TRANSLATED or not locales.is_tag(tag):
                 problems.append(RowError(1, name, str(_("Unknown column."))))
             elif locales.canonical(tag) not in found:
@@ -242,6 +293,7 @@ def _parse(
     hs_codes = _HsMemo(hs_check)
     skus: dict[str, int] = {}
     rows: list[_Row] = []
+    variants: list[_VariantRow] = []
     problems: list[RowError] = []
     for number, raw in _records(reader):
         if number - 1 > limits.rows:
@@ -256,10 +308,17 @@ def _parse(
             )
             continue
         cells = {key.strip(): (value or "").strip() for key, value in raw.items() if key}
-        row, row_problems = _parse_row(
-            session, number, cells, translation_locales, seller, category_slugs, hs_codes
-        )
-        problems.extend(row_problems)
+        if cells.get("parent_sku"):
+            variant, row_problems = _parse_variant_row(session, number, cells, hs_codes)
+            problems.extend(row_problems)
+            if variant is not None:
+                variants.append(variant)
+            row = None
+        else:
+            row, row_problems = _parse_row(
+                session, number, cells, translation_locales, seller, category_slugs, hs_codes
+            )
+            problems.extend(row_problems)
         sku = cells.get("sku", "")
         if sku and sku in skus:
             message = _("SKU already used on row %(row)s of this file.", row=skus[sku])
@@ -267,7 +326,105 @@ def _parse(
         skus.setdefault(sku, number)
         if row is not None:
             rows.append(row)
+    problems.extend(
+        _attach_variants(rows, variants, [n for n in header if n.startswith("option:")])
+    )
+    problems.sort(key=lambda problem: problem.row)
     return rows, problems
+
+
+def _parse_variant_row(
+    session: Session, number: int, cells: dict[str, str], hs_codes: _HsMemo
+) -> tuple[_VariantRow | None, list[RowError]]:
+    """A variant of the listing row whose SKU is in `parent_sku`: its own SKU and stock, options
+    in `option:<axis>` columns, and price, weight and HS code where they differ (else empty)."""
+    problems: list[RowError] = []
+
+    def fail(column: str, message: Any) -> None:
+        problems.append(RowError(number, column, str(message)))
+
+    values: dict[str, Any] = {}
+    sku = cells.get("sku", "")
+    if not sku:
+        fail("sku", _("Missing data for required field."))
+    elif len(sku) > 64:
+        fail("sku", _("Longer than maximum length %(max)s.", max=64))
+    values["sku"] = sku
+    values["stock"] = _whole(cells.get("stock", ""), 0, fail, "stock")
+    weight = cells.get("weight_grams", "")
+    values["weight_grams"] = _whole(weight, 1, fail, "weight_grams") if weight else None
+    values["hs_code"] = None
+    if cells.get("hs_code"):
+        values["hs_code"] = hs_codes(session, cells["hs_code"])
+        if values["hs_code"] is None:
+            fail(
+                "hs_code",
+                _("Not a valid HS 2022 code (6 to 10 digits, the first six a subheading)."),
+            )
+    options: dict[str, str] = {}
+    for key, value in cells.items():
+        if key.startswith("option:") and value:
+            if len(value) > 100:
+                fail(key, _("Longer than maximum length %(max)s.", max=100))
+            options[key.removeprefix("option:")] = value
+    values["options"] = options
+    if problems:
+        return None, problems
+    return _VariantRow(number, cells["parent_sku"], values, cells.get("price", "")), []
+
+
+def _whole(cell: str, low: int, fail: Any, column: str) -> int | None:
+    if not (cell.isascii() and cell.isdigit()) or not low <= int(cell) <= MAX_INT:
+        fail(column, _("Must be a whole number between %(min)s and %(max)s.", min=low, max=MAX_INT))
+        return None
+    return int(cell)
+
+
+def _attach_variants(
+    rows: list[_Row], variants: list[_VariantRow], option_columns: list[str]
+) -> list[RowError]:
+    """Give each listing row its variant rows: the parent must be a listing row of the file, each
+    variant gives a value for every axis its siblings use, no two the same combination; a
+    listing row without variant rows needs its `stock`."""
+    problems: list[RowError] = []
+    by_sku = {row.values["sku"]: row for row in rows if "sku" in row.values}
+    for variant in variants:
+        parent = by_sku.get(variant.parent)
+        if parent is None:
+            message = _("parent_sku must be the SKU of a listing row of this file.")
+            problems.append(RowError(variant.number, "parent_sku", str(message)))
+            continue
+        try:
+            price = variant.price and parse_amount(
+                variant.price, parent.values["currency"], allow_zero=False
+            )
+            variant.values["price_minor"] = price.minor if price else None
+        except DomainError as exc:
+            problems.append(RowError(variant.number, "price", str(exc.detail)))
+        parent.variants.append(variant)
+    for row in rows:
+        if not row.variants:
+            if row.values.get("stock") is None:
+                message = _("Missing data for required field.")
+                problems.append(RowError(row.number, "stock", str(message)))
+            continue
+        used = {axis for variant in row.variants for axis in variant.values["options"]}
+        row.axes = [
+            c.removeprefix("option:") for c in option_columns if c.removeprefix("option:") in used
+        ]
+        seen: dict[tuple[str, ...], int] = {}
+        for variant in row.variants:
+            options = variant.values["options"]
+            missing = [axis for axis in row.axes if axis not in options]
+            combination = tuple(options.get(axis, "") for axis in row.axes)
+            if missing:
+                message = _("A value is missing for: %(axes)s.", axes=", ".join(missing))
+                problems.append(RowError(variant.number, f"option:{missing[0]}", str(message)))
+            elif combination in seen:
+                message = _("Same options as row %(row)s.", row=seen[combination])
+                problems.append(RowError(variant.number, "parent_sku", str(message)))
+            seen.setdefault(combination, variant.number)
+    return problems
 
 
 def _records(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -326,15 +483,11 @@ def _parse_row(
             values["price_minor"], values["currency"] = price.minor, currency
         except DomainError as exc:
             fail("price", exc.detail)
-    for name in ("stock", "weight_grams"):
-        cell = cells.get(name, "")
-        low = 0 if name == "stock" else 1
-        if not (cell.isascii() and cell.isdigit()) or not low <= int(cell) <= MAX_INT:
-            fail(
-                name, _("Must be a whole number between %(min)s and %(max)s.", min=low, max=MAX_INT)
-            )
-        else:
-            values[name] = int(cell)
+    # A listing of variant rows may leave its own stock empty (checked once rows are grouped).
+    values["stock"] = _whole(cells["stock"], 0, fail, "stock") if cells.get("stock") else None
+    weight = _whole(cells.get("weight_grams", ""), 1, fail, "weight_grams")
+    if weight is not None:
+        values["weight_grams"] = weight
     code = hs_codes(session, cells.get("hs_code", ""))
     if code is None:
         fail("hs_code", _("Not a valid HS 2022 code (6 to 10 digits, the first six a subheading)."))
@@ -413,6 +566,85 @@ def _chunks(items: list[Any]) -> Iterator[list[Any]]:
         yield items[start : start + _CHUNK]
 
 
+def _single_variants(
+    session: Session, rows: list[_Row], existing: dict[str, str]
+) -> dict[str, str]:
+    """The one offered variant of each listing the file updates, whose stock its `stock` is;
+    a listing offering several is refused (its variants are set through their API)."""
+    offered: dict[str, list[str]] = {}
+    for chunk in _chunks(list(existing.values())):
+        for variant_id, listing_id in session.execute(
+            select(ListingVariant.id, ListingVariant.listing_id).where(
+                ListingVariant.listing_id.in_(chunk), ListingVariant.removed_at.is_(None)
+            )
+        ):
+            offered.setdefault(listing_id, []).append(variant_id)
+    several = [
+        RowError(row.number, "stock", str(HasVariants.default_detail))
+        for row in rows
+        if not row.variants and len(offered.get(existing.get(row.values["sku"], ""), [])) > 1
+    ]
+    if several:
+        raise _rejected(several)
+    return {listing_id: ids[0] for listing_id, ids in offered.items()}
+
+
+def _write_variant_rows(
+    session: Session, seller: Organisation, parents: list[_Row], ids: dict[str, str], now: Any
+) -> None:
+    """Each listing with variant rows offers exactly them: its variants with those SKUs are
+    updated, the other rows are new variants, and its other offered variants are marked removed
+    (kept: orders may refer to them)."""
+    if not parents:
+        return
+    present: dict[tuple[str, str], tuple[str, bool]] = {}  # (listing, sku) -> (id, offered)
+    for chunk in _chunks([ids[row.values["sku"]] for row in parents]):
+        for variant_id, listing_id, sku, removed_at in session.execute(
+            select(
+                ListingVariant.id,
+                ListingVariant.listing_id,
+                ListingVariant.sku,
+                ListingVariant.removed_at,
+            ).where(ListingVariant.listing_id.in_(chunk))
+        ):
+            present[(listing_id, sku)] = (variant_id, removed_at is None)
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    kept: set[str] = set()
+    for row in parents:
+        listing_id = ids[row.values["sku"]]
+        for position, variant in enumerate(row.variants):
+            values = {
+                **variant.values,
+                "position": position,
+                "options": {axis: variant.values["options"][axis] for axis in row.axes},
+            }
+            found = present.get((listing_id, variant.values["sku"]))
+            if found is None:
+                inserts.append(
+                    {
+                        **values,
+                        "id": new_id(),
+                        "listing_id": listing_id,
+                        "seller_id": seller.id,
+                        "created_at": now,
+                        "removed_at": None,
+                    }
+                )
+            else:
+                kept.add(found[0])
+                updates.append({**values, "id": found[0], "removed_at": None})
+    updates += [
+        {"id": variant_id, "removed_at": now}
+        for variant_id, offered in present.values()
+        if offered and variant_id not in kept
+    ]
+    for chunk in _chunks(inserts):
+        session.execute(insert(ListingVariant), chunk)
+    for chunk in _chunks(updates):
+        session.execute(update(ListingVariant), chunk)
+
+
 def _write(
     session: Session,
     seller: Organisation,
@@ -431,6 +663,7 @@ def _write(
         existing.update((sku, listing_id) for sku, listing_id in found)
     ids = {row.values["sku"]: existing.get(row.values["sku"]) or new_id() for row in rows}
     updated_ids = [ids[sku] for sku in existing]
+    variant_of = _single_variants(session, rows, existing)
     kept: dict[str, list[search.Text]] = {}
     for chunk in _chunks(updated_ids):
         query = select(
@@ -456,6 +689,9 @@ def _write(
     updates: list[dict[str, Any]] = []
     destinations: list[dict[str, Any]] = []
     translations: list[dict[str, Any]] = []
+    new_variants: list[dict[str, Any]] = []  # each new listing's default variant
+    stocks: list[dict[str, Any]] = []  # the stock of each updated listing's one variant
+    axes: list[dict[str, Any]] = []  # the option axes of listings with variant rows
     texts: dict[str, list[search.Text]] = {}
     for row in rows:
         listing_id = ids[row.values["sku"]]
@@ -464,8 +700,9 @@ def _write(
             *(search.Text(tag, t, d) for tag, (t, d) in row.translations.items()),
             *kept.get(listing_id, []),
         ]
+        stock = row.values["stock"]
         values = {
-            **row.values,
+            **{name: value for name, value in row.values.items() if name != "stock"},
             "id": listing_id,
             "ships_everywhere": row.ships_to == ["*"],
             "price_norm": pricing.normalized(
@@ -474,10 +711,29 @@ def _write(
             "search_text": search.document(texts[listing_id]),
             "updated_at": now,
         }
+        if row.variants:
+            axes.append({"id": listing_id, "option_axes": row.axes})
         if row.values["sku"] in existing:
             updates.append(values)
+            if not row.variants:
+                stocks.append({"id": variant_of[listing_id], "stock": stock})
         else:
-            inserts.append({**values, "seller_id": seller.id, "created_at": now})
+            inserts.append(
+                {**values, "seller_id": seller.id, "created_at": now, "option_axes": None}
+            )
+        if row.values["sku"] not in existing and not row.variants:
+            new_variants.append(
+                {
+                    "id": new_id(),
+                    "listing_id": listing_id,
+                    "seller_id": seller.id,
+                    "sku": row.values["sku"],
+                    "position": 0,
+                    "options": {},
+                    "stock": stock,
+                    "created_at": now,
+                }
+            )
         if row.ships_to != ["*"]:
             destinations.extend({"listing_id": listing_id, "country": c} for c in row.ships_to)
         translations.extend(
@@ -494,6 +750,13 @@ def _write(
         session.execute(insert(Listing), chunk)
     for chunk in _chunks(updates):
         session.execute(update(Listing), chunk)
+    for chunk in _chunks(axes):
+        session.execute(update(Listing), chunk)
+    for chunk in _chunks(new_variants):
+        session.execute(insert(ListingVariant), chunk)
+    for chunk in _chunks(stocks):
+        session.execute(update(ListingVariant), chunk)
+    _write_variant_rows(session, seller, [row for row in rows if row.variants], ids, now)
     for chunk in _chunks(destinations):
         session.execute(insert(ListingDestination), chunk)
     for chunk in _chunks(translations):

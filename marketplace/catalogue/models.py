@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -79,10 +80,13 @@ class Listing(Base):
     currency: Mapped[str] = mapped_column(String(3))
     # Base-currency price x NORM_SCALE for sorting across currencies; refreshed when rates change.
     price_norm: Mapped[int | None] = mapped_column(BigInteger)
-    # What can be ordered now: placing an order takes its units here, expiry or cancelling
-    # gives them back, so reservations are already subtracted.
-    stock: Mapped[int] = mapped_column(Integer, default=0)
-    # The seller wants to hear when `stock` falls to this or below (None: never).
+    # Stock before variants (migration 0160): no longer read or written, its variants hold it;
+    # kept because dropping it would rebuild this table on SQLite (see that migration).
+    legacy_stock: Mapped[int] = mapped_column("stock", Integer, default=0)
+    # The option axes its variants are told apart by, in the listing's language (["size",
+    # "colour"]); None or []: the listing has only its default variant.
+    option_axes: Mapped[list[str] | None] = mapped_column(JSON)
+    # The seller wants to hear when a variant's stock falls to this or below (None: never).
     low_stock_threshold: Mapped[int | None] = mapped_column(Integer)
     weight_grams: Mapped[int] = mapped_column(Integer)
     hs_code: Mapped[str] = mapped_column(String(10))
@@ -102,8 +106,40 @@ class Listing(Base):
     destinations: Mapped[list[ListingDestination]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="ListingDestination.country"
     )
+    # Every variant, removed ones included (order lines keep pointing at them): see `offered`.
+    variants: Mapped[list[ListingVariant]] = relationship(
+        back_populates="listing",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="ListingVariant.position",
+    )
 
     price = MoneyColumn("price_minor")
+
+    @property
+    def axes(self) -> list[str]:
+        return list(self.option_axes or [])
+
+    @property
+    def offered(self) -> list[ListingVariant]:
+        """The variants buyers can choose from (not removed), in the seller's order."""
+        return [variant for variant in self.variants if variant.removed_at is None]
+
+    @property
+    def stock(self) -> int:
+        """Units of all its offered variants that can be ordered now."""
+        return sum(variant.stock for variant in self.offered)
+
+    @stock.setter
+    def stock(self, units: int) -> None:
+        """The stock of a listing with one variant: its default variant, made here if needed."""
+        offered = self.offered
+        if not offered:
+            self.variants.append(ListingVariant(options={}, position=0, stock=units))
+        elif len(offered) == 1:
+            offered[0].stock = units
+        else:
+            raise ValueError(f"listing {self.id} has several variants: set each one's stock")
 
     @property
     def available(self) -> int:
@@ -111,11 +147,77 @@ class Listing(Base):
 
     @property
     def low_stock(self) -> bool:
-        return self.low_stock_threshold is not None and self.stock <= self.low_stock_threshold
+        return any(variant.is_low(self) for variant in self.offered)
 
     @property
     def ships_to(self) -> list[str]:
         return ["*"] if self.ships_everywhere else [row.country for row in self.destinations]
+
+
+class ListingVariant(Base):
+    """One buyable form of a listing (size M in red): its own SKU and stock, and optionally its
+    own price, weight and HS code (None: the listing's).
+
+    Every listing has at least one; a listing without option axes has exactly one, its default
+    variant (`options` {}). A variant orders refer to is never deleted, only marked removed, so
+    order lines, declarations and documents keep what was sold.
+    """
+
+    __tablename__ = "listing_variants"
+    __table_args__ = (
+        # Variant SKUs are unique per seller, as listing SKUs are (removed variants keep theirs).
+        UniqueConstraint("seller_id", "sku"),
+        CheckConstraint("stock >= 0", name="stock_not_negative"),
+        CheckConstraint("price_minor >= 0", name="price_not_negative"),
+        CheckConstraint("weight_grams > 0", name="weight_positive"),
+        Index("ix_listing_variants_listing_position", "listing_id", "position"),
+    )
+
+    id: Mapped[uuid_pk]
+    listing_id: Mapped[str] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
+    seller_id: Mapped[str] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"))
+    sku: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    # {axis: value} in the listing's language, one value for each of the listing's axes.
+    options: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # In the listing's currency; None: the listing's price.
+    price_minor: Mapped[int | None] = mapped_column(BigInteger)
+    # What can be ordered now: placing an order takes its units here, expiry or cancelling
+    # gives them back, so reservations are already subtracted.
+    stock: Mapped[int] = mapped_column(Integer, default=0)
+    # None: the listing's threshold.
+    low_stock_threshold: Mapped[int | None] = mapped_column(Integer)
+    weight_grams: Mapped[int | None] = mapped_column(Integer)
+    hs_code: Mapped[str | None] = mapped_column(String(10))
+    removed_at: Mapped[dt.datetime | None]
+    created_at: Mapped[created_at]
+
+    listing: Mapped[Listing] = relationship(back_populates="variants", lazy="raise")
+
+    def effective(self, listing: Listing) -> tuple[int, int, str, int | None]:
+        """(price minor units, weight in grams, HS code, low-stock threshold), the listing's
+        where the variant has none of its own."""
+        return (
+            listing.price_minor if self.price_minor is None else self.price_minor,
+            self.weight_grams or listing.weight_grams,
+            self.hs_code or listing.hs_code,
+            listing.low_stock_threshold
+            if self.low_stock_threshold is None
+            else self.low_stock_threshold,
+        )
+
+    def is_low(self, listing: Listing) -> bool:
+        threshold = self.effective(listing)[3]
+        return threshold is not None and self.stock <= threshold
+
+
+@event.listens_for(ListingVariant, "before_insert")
+def _own_seller_and_sku(_mapper: object, _connection: object, variant: ListingVariant) -> None:
+    """A default variant made with its listing takes the listing's seller and SKU."""
+    listing = variant.__dict__.get("listing")
+    if listing is not None:
+        variant.seller_id = variant.seller_id or listing.seller_id
+        variant.sku = variant.sku or listing.sku
 
 
 class ListingTranslation(Base):
@@ -129,6 +231,8 @@ class ListingTranslation(Base):
     locale: Mapped[str] = mapped_column(String(35), primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    # The option axes and values in this locale: {axis: {"name": ..., "values": {value: ...}}}.
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

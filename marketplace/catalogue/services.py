@@ -42,6 +42,19 @@ class InvalidLanguage(Invalid):
     default_detail = _("Not a valid language tag.")
 
 
+class AxesInUse(Conflict):
+    code = "variant_axes_in_use"
+    default_detail = _(
+        "The listing's variants use other option axes: replace its variants with ones that "
+        "give a value for each new axis instead."
+    )
+
+
+class HasVariants(Conflict):
+    code = "listing_has_variants"
+    default_detail = _("This listing has several variants: set each variant's stock instead.")
+
+
 @dataclass(frozen=True)
 class ListingPage:
     items: list[Listing]
@@ -98,7 +111,14 @@ def _ships_to(value: Iterable[str]) -> list[str]:
 
 def _apply(listing: Listing, values: Mapping[str, Any], rates: RateTable | None) -> None:
     for name, value in values.items():
-        if name == "ships_to":
+        if name == "stock":
+            if len(listing.offered) > 1:
+                raise HasVariants(errors={"stock": [HasVariants.default_detail]})
+            listing.stock = value
+        elif name == "option_axes":
+            _check_axes(listing, value)
+            listing.option_axes = list(value)
+        elif name == "ships_to":
             listing.ships_everywhere = value == [EVERYWHERE]
             listing.destinations = (
                 [] if listing.ships_everywhere else [ListingDestination(country=c) for c in value]
@@ -109,7 +129,16 @@ def _apply(listing: Listing, values: Mapping[str, Any], rates: RateTable | None)
         listing.price_norm = pricing.normalized(listing.price_minor, listing.currency, rates)
 
 
-def _flush_unique(session: Session) -> None:
+def _check_axes(listing: Listing, axes: list[str]) -> None:
+    """New option axes must fit the offered variants (a lone default variant fits any)."""
+    offered = listing.offered
+    if len(offered) == 1 and not offered[0].options:
+        return
+    if any(set(variant.options) != set(axes) for variant in offered):
+        raise AxesInUse(errors={"option_axes": [AxesInUse.default_detail]})
+
+
+def flush_unique(session: Session) -> None:
     try:
         with session.begin_nested():
             session.flush()
@@ -136,8 +165,10 @@ def create_listing(
         raise SkuTaken(errors={"sku": [SkuTaken.default_detail]})
     listing = Listing(seller_id=data["seller_id"], destinations=[])
     _apply(listing, values, rates)
+    if not listing.variants:
+        listing.stock = 0  # every listing offers at least its default variant
     session.add(listing)
-    _flush_unique(session)
+    flush_unique(session)
     search.reindex(session, listing, new=True)
     return listing
 
@@ -206,8 +237,13 @@ def update_listing(
         )
     ):
         raise SkuTaken(errors={"sku": [SkuTaken.default_detail]})
+    if "sku" in values:
+        # A listing's one variant that carries its SKU keeps carrying it.
+        for variant in listing.offered:
+            if len(listing.offered) == 1 and variant.sku == listing.sku:
+                variant.sku = values["sku"]
     _apply(listing, values, rates)
-    _flush_unique(session)
+    flush_unique(session)
     if {"title", "description", "language"} & set(values):
         search.reindex(session, listing)
     return listing
@@ -244,16 +280,32 @@ def list_translations(session: Session, user: User, listing_id: str) -> list[Lis
 
 
 def put_translation(
-    session: Session, user: User, listing_id: str, locale: str, *, title: str, description: str
+    session: Session,
+    user: User,
+    listing_id: str,
+    locale: str,
+    *,
+    title: str,
+    description: str,
+    options: Mapping[str, Any] | None = None,
 ) -> ListingTranslation:
-    """Create or replace the listing's text in one locale."""
+    """Create or replace the listing's text in one locale; `options` names its option axes and
+    values there ({axis: {"name": ..., "values": {value: ...}}})."""
     listing = get_own_listing(session, user, listing_id)
     tag = _translation_locale(listing, locale)
+    unknown = sorted(set(options or {}) - set(listing.axes))
+    if unknown:
+        message = _("Unknown option axes: %(axes)s.", axes=", ".join(unknown))
+        raise Invalid(message, code="variant_axis_unknown", errors={"options": [message]})
     translation = session.get(ListingTranslation, (listing.id, tag))
     if translation is None:
         translation = ListingTranslation(listing_id=listing.id, locale=tag)
         session.add(translation)
     translation.title, translation.description = title, description
+    translation.options = {
+        axis: {"name": text.get("name"), "values": dict(text.get("values") or {})}
+        for axis, text in (options or {}).items()
+    } or None
     session.flush()
     search.reindex(session, listing)
     return translation

@@ -1,8 +1,9 @@
-"""Stock of listings: reserved when an order is placed, released when it expires or is cancelled.
+"""Stock of listing variants: reserved when an order is placed, released when it expires or is
+cancelled.
 
-Stock is taken in one UPDATE over the listings' primary keys (`stock = stock - n WHERE stock >=
-n`, row by row), so two buyers of the last unit cannot both win; released one listing at a time
-in primary-key order, so orders touching the same listings lock them in the same order.
+Stock is taken in one UPDATE over the variants' primary keys (`stock = stock - n WHERE stock >=
+n`, row by row), so two buyers of the last unit cannot both win; released one variant at a time
+in primary-key order, so orders touching the same variants lock them in the same order.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Mapping
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
-from marketplace.catalogue.models import Listing
+from marketplace.catalogue.models import ListingVariant
 from marketplace.errors import Conflict
 from marketplace.i18n import _
 
@@ -23,7 +24,7 @@ class InsufficientStock(Conflict):
 
 
 def reserve(session: Session, wanted: Mapping[str, int]) -> None:
-    """Take stock for every listing or for none, never going below zero under any concurrency.
+    """Take stock for every variant (by id) or for none, never below zero under any concurrency.
 
     One UPDATE takes every line whose stock suffices (`stock >= n`, checked row by row under its
     lock); when any line is short, what was taken is given back at once and InsufficientStock is
@@ -32,46 +33,59 @@ def reserve(session: Session, wanted: Mapping[str, int]) -> None:
     if not wanted:
         return
     ids = sorted(wanted)
-    quantity = case({listing_id: wanted[listing_id] for listing_id in ids}, value=Listing.id)
+    quantity = case({variant_id: wanted[variant_id] for variant_id in ids}, value=ListingVariant.id)
     taken = set(
         session.scalars(
-            update(Listing)
-            .where(Listing.id.in_(ids), Listing.stock >= quantity)
-            .values(stock=Listing.stock - quantity)
-            .returning(Listing.id)
+            update(ListingVariant)
+            .where(
+                ListingVariant.id.in_(ids),
+                ListingVariant.removed_at.is_(None),
+                ListingVariant.stock >= quantity,
+            )
+            .values(stock=ListingVariant.stock - quantity)
+            .returning(ListingVariant.id)
             .execution_options(synchronize_session=False)
         )
     )
-    short = [listing_id for listing_id in ids if listing_id not in taken]
+    short = [variant_id for variant_id in ids if variant_id not in taken]
     if not short:
         return
-    release(session, {listing_id: wanted[listing_id] for listing_id in taken})
-    available = {
-        listing_id: stock
-        for listing_id, stock in session.execute(
-            select(Listing.id, Listing.stock).where(Listing.id.in_(short))
+    release(session, {variant_id: wanted[variant_id] for variant_id in taken})
+    found = {
+        row.id: row
+        for row in session.execute(
+            select(
+                ListingVariant.id,
+                ListingVariant.listing_id,
+                ListingVariant.stock,
+                ListingVariant.removed_at,
+            ).where(ListingVariant.id.in_(short))
         )
     }
     raise InsufficientStock(
         extra={
             "lines": [
                 {
-                    "listing_id": listing_id,
-                    "requested": wanted[listing_id],
-                    "available": available.get(listing_id, 0),
+                    "listing_id": found[variant_id].listing_id if variant_id in found else None,
+                    "variant_id": variant_id,
+                    "requested": wanted[variant_id],
+                    "available": found[variant_id].stock
+                    if variant_id in found and found[variant_id].removed_at is None
+                    else 0,
                 }
-                for listing_id in short
+                for variant_id in short
             ]
         }
     )
 
 
 def release(session: Session, quantities: Mapping[str, int]) -> None:
-    """Give back reserved units, one listing at a time in primary-key order."""
-    for listing_id in sorted(quantities):
+    """Give back reserved units, one variant at a time in primary-key order (removed variants
+    too: a seller may offer one again)."""
+    for variant_id in sorted(quantities):
         session.execute(
-            update(Listing)
-            .where(Listing.id == listing_id)
-            .values(stock=Listing.stock + quantities[listing_id])
+            update(ListingVariant)
+            .where(ListingVariant.id == variant_id)
+            .values(stock=ListingVariant.stock + quantities[variant_id])
             .execution_options(synchronize_session=False)
         )

@@ -167,12 +167,21 @@ def add_line(
     quantity: int,
     now: dt.datetime,
 ) -> CartLine:
-    """Add a listing (the same listing and variant again adds to its line)."""
+    """Add a listing's variant (the same variant again adds to its line); a listing offering one
+    variant needs none named, one offering several a `variant_id` (422 `variant_required`)."""
     cart = _open(session, user, cart_id)
     listing = session.get(Listing, listing_id)
     if listing is None or listing.status != ListingStatus.PUBLISHED.value:
         message = _("No published listing has this id.")
         raise ListingUnavailable(errors={"listing_id": [message]})
+    variant = orders.resolve_variant(listing, variant_id)
+    if variant is None and variant_id is None:
+        message = _("Choose one of this listing's variants.")
+        raise ListingUnavailable(code="variant_required", errors={"variant_id": [message]})
+    if variant is None:
+        message = _("This listing offers no variant with this id.")
+        raise ListingUnavailable(errors={"variant_id": [message]})
+    variant_id = variant.id
     if cart.ship_to is not None:
         _require_shipped(session, [listing_id], cart.ship_to["country"], "listing_id")
     line = next(
@@ -286,27 +295,34 @@ def read_cart(
     listings = orders.load_listings(session, ids) if basket is None else basket.listings
     currency = cart.currency or _first_currency(cart, listings)
     problems: list[Problem] = []
+    chosen = {
+        line.id: orders.resolve_variant(listings[line.listing_id], line.variant_id)
+        for line in cart.lines
+    }
     priced_lines = [
-        PricedLine(line, listings[line.listing_id].title, listings[line.listing_id].stock)
+        PricedLine(line, listings[line.listing_id].title, getattr(chosen[line.id], "stock", 0))
         for line in cart.lines
     ]
     orderable: list[PricedLine] = []
     for entry in priced_lines:
         listing = listings[entry.line.listing_id]
-        if listing.status != ListingStatus.PUBLISHED.value:
+        variant = chosen[entry.line.id]
+        if listing.status != ListingStatus.PUBLISHED.value or variant is None:
             problems.append(
                 Problem(
                     "listing_unavailable",
-                    str(_("This listing can no longer be ordered.")),
+                    str(_("This listing can no longer be ordered."))
+                    if variant is not None or entry.line.variant_id is None
+                    else str(_("This variant can no longer be ordered.")),
                     entry.line.id,
                 )
             )
             entry.available = 0
-        elif entry.line.quantity > listing.stock:
+        elif entry.line.quantity > variant.stock:
             problems.append(
                 Problem(
                     "insufficient_stock",
-                    str(_("Only %(available)s in stock.", available=listing.stock)),
+                    str(_("Only %(available)s in stock.", available=variant.stock)),
                     entry.line.id,
                 )
             )
@@ -345,7 +361,10 @@ def _request(cart: Cart, currency: str, lines: Sequence[PricedLine]) -> orders.O
     assert cart.ship_to is not None
     return orders.OrderRequest(
         currency=currency,
-        lines=[orders.LineRequest(entry.line.listing_id, entry.line.quantity) for entry in lines],
+        lines=[
+            orders.LineRequest(entry.line.listing_id, entry.line.quantity, entry.line.variant_id)
+            for entry in lines
+        ],
         ship_to=cart.ship_to,
         incoterm=cart.incoterm or Incoterm.DDP.value,
         broker_id=cart.broker_id,
@@ -484,12 +503,13 @@ def complete_cart(
 
 def _stock_problems(cart: Cart, error: DomainError) -> list[dict[str, Any]]:
     """Stock taken by someone else since the cart was read: the short lines as problems."""
+    by_variant = {line.variant_id: line.id for line in cart.lines}
     by_listing = {line.listing_id: line.id for line in cart.lines}
     return [
         Problem(
             "insufficient_stock",
             str(_("Only %(available)s in stock.", available=short["available"])),
-            by_listing.get(short["listing_id"]),
+            by_variant.get(short["variant_id"]) or by_listing.get(short["listing_id"]),
         ).to_api()
         for short in error.extra.get("lines", [])
     ]

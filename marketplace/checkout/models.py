@@ -57,7 +57,10 @@ class CartLine(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     cart_id: Mapped[str] = mapped_column(ForeignKey("carts.id", ondelete="CASCADE"), index=True)
     listing_id: Mapped[str] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"))
-    variant_id: Mapped[str | None] = mapped_column(String(36))
+    # The variant chosen: None only for lines made before variants (the listing's one variant).
+    variant_id: Mapped[str | None] = mapped_column(
+        ForeignKey("listing_variants.id", ondelete="CASCADE"), index=True
+    )
     quantity: Mapped[int] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer)
 

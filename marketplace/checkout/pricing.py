@@ -93,6 +93,7 @@ def quote(
             lines=[orders.LineRequest(listing_id, qty) for listing_id, qty in wanted.items()],
             ship_to={"country": destination},
             incoterm=incoterm.value,
+            first_variant=True,  # a listing of several variants is quoted as its first
         ),
         rates=rates,
         now=dt.datetime.combine(on, dt.time(12), tzinfo=dt.UTC),

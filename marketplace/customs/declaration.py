@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -129,12 +129,20 @@ def address_lines(address: Mapping[str, str]) -> list[str]:
     return [line for line in lines if line]
 
 
+def described(title: str, options: Iterable[tuple[str, str]]) -> str:
+    """A line's description naming its variant: `T-shirt (size: M, colour: red)`."""
+    named = ", ".join(f"{axis}: {value}" for axis, value in options)
+    return f"{title} ({named})" if named else title
+
+
 @dataclass(frozen=True)
 class DeclarationItem:
     """One line: `description` in English for customs, `description_original` as the seller wrote it.
 
     As sold (orders), both descriptions are the seller's; `line_id` and `listing_id` say which
-    order line and listing it was, so corrections and English titles can be laid over it.
+    order line and listing it was, so corrections and English titles can be laid over it;
+    `variant_id`, `sku` and `options` which variant of the listing (both descriptions end with
+    its options, see `described`).
     """
 
     description: str
@@ -147,6 +155,13 @@ class DeclarationItem:
     total_value: Money
     line_id: str | None = None
     listing_id: str | None = None
+    variant_id: str | None = None
+    sku: str | None = None
+    options: tuple[tuple[str, str], ...] = ()  # (axis, value) as the seller named them
+
+    @property
+    def option_values(self) -> dict[str, str]:
+        return dict(self.options)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import OrganisationKind, User
-from marketplace.catalogue.models import Listing, ListingStatus
+from marketplace.catalogue.models import Listing, ListingStatus, ListingVariant
 from marketplace.checkout import placing as checkout
 from marketplace.db import utcnow
 from marketplace.demo.accounts import SELLERS
@@ -89,7 +89,10 @@ def _demo_order(session: Session, settings: dict[str, Any]) -> str:
         return f"demo order {existing}"
     listings = session.scalars(
         select(Listing)
-        .where(Listing.status == ListingStatus.PUBLISHED, Listing.stock >= 2)
+        .where(
+            Listing.status == ListingStatus.PUBLISHED,
+            Listing.id.in_(select(ListingVariant.listing_id).where(ListingVariant.stock >= 2)),
+        )
         .order_by(Listing.created_at, Listing.id)
         .limit(20)
     ).all()

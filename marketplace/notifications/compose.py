@@ -298,18 +298,19 @@ def _low_stock(
     if listing is None:
         return []
     emails = []
+    sku = event.data.get("sku") or listing.sku  # the variant's, since variants
     for member in _members(session, listing.seller_id):
         with use_locale(member.locale):
             emails.append(
                 _email(
                     member,
-                    gettext("Low stock: %(sku)s", sku=listing.sku),
+                    gettext("Low stock: %(sku)s", sku=sku),
                     [
                         gettext(
                             "Only %(stock)s left of %(sku)s (%(title)s). Add stock so that it "
                             "stays on sale.",
                             stock=event.data["stock"],
-                            sku=listing.sku,
+                            sku=sku,
                             title=listing.title,
                         )
                     ],

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from marketplace.accounts.models import Organisation, User
-from marketplace.customs.declaration import DeclarationItem, ServiceClass
+from marketplace.customs.declaration import DeclarationItem, ServiceClass, described
 from marketplace.errors import NotFound
 from marketplace.money import Money
 from marketplace.orders.expiry import expire_lapsed
@@ -79,8 +79,8 @@ def declaration_data(session: Session, shipment_id: str, *, now: dt.datetime) ->
 
     items = tuple(
         DeclarationItem(
-            description=line.title,
-            description_original=line.title,
+            description=described(line.title, (line.options or {}).items()),
+            description_original=described(line.title, (line.options or {}).items()),
             hs_code=line.hs_code,
             origin_country=line.origin_country,
             quantity=line.quantity,
@@ -89,6 +89,9 @@ def declaration_data(session: Session, shipment_id: str, *, now: dt.datetime) ->
             total_value=line.total,
             line_id=line.id,
             listing_id=line.listing_id,
+            variant_id=line.variant_id,
+            sku=line.sku,
+            options=tuple((line.options or {}).items()),
         )
         for line in lines
     )

@@ -73,9 +73,12 @@ def release_stock(session: Session, order_ids: Sequence[str]) -> None:
     """Give back what the orders reserved."""
     if not order_ids:
         return
+    # A line without a variant was recorded before variants: its listing's default variant
+    # carries the listing's id (migration 0160).
+    variant = func.coalesce(OrderLine.variant_id, OrderLine.listing_id)
     rows = session.execute(
-        select(OrderLine.listing_id, func.sum(OrderLine.quantity))
+        select(variant, func.sum(OrderLine.quantity))
         .where(OrderLine.order_id.in_(order_ids))
-        .group_by(OrderLine.listing_id)
+        .group_by(variant)
     )
-    stock.release(session, {listing_id: int(quantity) for listing_id, quantity in rows.all()})
+    stock.release(session, {variant_id: int(quantity) for variant_id, quantity in rows.all()})

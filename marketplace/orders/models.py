@@ -250,7 +250,14 @@ class OrderLine(Base):
     )
     position: Mapped[int] = mapped_column(Integer)
     listing_id: Mapped[str] = mapped_column(ForeignKey("listings.id", ondelete="RESTRICT"))
-    sku: Mapped[str] = mapped_column(String(64))
+    # The variant bought (RESTRICT: a variant orders refer to is only ever marked removed).
+    variant_id: Mapped[str | None] = mapped_column(
+        ForeignKey("listing_variants.id", ondelete="RESTRICT"), index=True
+    )
+    sku: Mapped[str] = mapped_column(String(64))  # the variant's
+    # The variant's options as the seller named them ({"size": "M"}), and as the buyer read them.
+    options: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    buyer_options: Mapped[dict[str, str] | None] = mapped_column(JSON)
     title: Mapped[str] = mapped_column(String(200))
     # The title in the buyer's language at order time (the seller's own when untranslated).
     buyer_title: Mapped[str | None] = mapped_column(String(200))
@@ -281,3 +288,12 @@ class OrderLine(Base):
     @property
     def buyer_text_locale(self) -> str:
         return self.buyer_locale or self.language
+
+    @property
+    def buyer_variant(self) -> dict[str, str]:
+        """The options the buyer read (the seller's own where there was no translation)."""
+        return dict(self.buyer_options or self.options or {})
+
+    @property
+    def seller_variant(self) -> dict[str, str]:
+        return dict(self.options or {})

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session, joinedload, raiseload
 
 from marketplace.accounts.models import Organisation, OrganisationKind, User
 from marketplace.catalogue import stock
-from marketplace.catalogue.models import Listing, ListingStatus
+from marketplace.catalogue.models import Listing, ListingStatus, ListingVariant
+from marketplace.catalogue.texts import ReaderTexts
 from marketplace.errors import Invalid
 from marketplace.i18n import _
 from marketplace.money import Money, RateTable
@@ -67,6 +68,8 @@ class HoardingLimits:
 class LineRequest:
     listing_id: str
     quantity: int
+    # Needed when the listing offers several variants; None: its only one.
+    variant_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ class OrderRequest:
     ship_to: Mapping[str, Any]
     incoterm: str = Incoterm.DAP.value
     broker_id: str | None = None
+    # A quote or estimate of a listing with several variants prices its first (orders never).
+    first_variant: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,7 @@ class PricedOrder:
     unknown_shipping: set[str] = field(default_factory=set)  # sellers without a rate there
     listings: Mapping[str, Listing] = field(default_factory=dict)  # as read before reservation
     landed_costs: list[LandedCost] = field(default_factory=list)  # one per shipment, in order
+    variants: Mapping[str, ListingVariant] = field(default_factory=dict)  # of the lines, by id
 
     @property
     def totals(self) -> Totals:
@@ -121,7 +127,7 @@ def price_order(
     now: dt.datetime,
     max_rate_age: dt.timedelta | None = None,
     estimate: LandedCostEstimator = no_duties,
-    titles: Mapping[str, tuple[str, str]] | None = None,
+    titles: ReaderTexts | None = None,
     unknown_shipping_free: bool = False,
     basket: Basket | None = None,
 ) -> PricedOrder:
@@ -130,7 +136,7 @@ def price_order(
     Raises 422s for lines that cannot be ordered to the destination (all lines reported at once,
     keyed `lines.N.listing_id`), `rate_missing` for a currency without a rate, 409 `rate_stale`
     when a rate the order needs is older than `max_rate_age`. `titles` holds each listing's
-    (title, locale) in the buyer's language, kept on its line. A seller without a shipping rate
+    (title, locale) and options in the buyer's language, kept on its line. A seller without a shipping rate
     to the destination is a 422 `no_shipping_rate`, or with `unknown_shipping_free` (a quote)
     ships for nothing and is named in `unknown_shipping`. `basket` may hold what was already
     read for these lines (`load_basket`), so it is not read twice.
@@ -141,7 +147,9 @@ def price_order(
     _check_lines(request.lines)
     if basket is None or not basket.covers((line.listing_id for line in request.lines), country):
         basket = load_basket(session, {line.listing_id for line in request.lines}, country)
-    listings = _orderable_listings(request.lines, country, basket.listings)
+    listings, chosen = _orderable_listings(
+        request.lines, country, basket.listings, first_variant=request.first_variant
+    )
     sellers = {
         listing.seller_id: basket.sellers[listing.seller_id] for listing in listings.values()
     }
@@ -188,12 +196,15 @@ def price_order(
             order,
             position,
             sellers[seller_id],
-            [(index, line, listings[line.listing_id]) for index, line in seller_lines],
+            [
+                (index, line, listings[line.listing_id], chosen[index])
+                for index, line in seller_lines
+            ],
             price_lists[seller_id],
             rates,
             estimate,
             brokerage_id,
-            titles or {},
+            titles or ReaderTexts({}),
         )
         shipments.append(shipment)
         lines.extend(shipment_lines)
@@ -201,7 +212,14 @@ def price_order(
     lines.sort(key=lambda line: line.position)
 
     priced = PricedOrder(
-        order, shipments, lines, seller_currencies, unknown, listings, landed_costs
+        order,
+        shipments,
+        lines,
+        seller_currencies,
+        unknown,
+        listings,
+        landed_costs,
+        {variant.id: variant for variant in chosen},
     )
     totals = priced.totals
     order.goods_minor = totals.goods.minor
@@ -235,11 +253,13 @@ def record_order(
     order.expires_at = now + reservation
     wanted: dict[str, int] = {}
     for line in priced.lines:
-        wanted[line.listing_id] = wanted.get(line.listing_id, 0) + line.quantity
+        assert line.variant_id is not None
+        wanted[line.variant_id] = wanted.get(line.variant_id, 0) + line.quantity
+    # Each variant's stock and threshold as read before the reservation.
     stock_before = {
-        listing_id: (listing.stock, listing.seller_id)
-        for listing_id, listing in priced.listings.items()
-        if listing_id in wanted
+        variant_id: (variant, priced.listings[variant.listing_id])
+        for variant_id, variant in priced.variants.items()
+        if variant_id in wanted
     }
     stock.reserve(session, wanted)
     session.add(order)  # shipments and lines come along through their relationships
@@ -271,18 +291,25 @@ def place_order(
 
 
 def _record_low_stock(
-    session: Session, stock_before: Mapping[str, tuple[int, str]], taken: Mapping[str, int]
+    session: Session,
+    stock_before: Mapping[str, tuple[ListingVariant, Listing]],
+    taken: Mapping[str, int],
 ) -> None:
-    """A listing this order took to LOW_STOCK_AT units or fewer gets one `listing.low_stock`."""
-    for listing_id, (before, seller_id) in sorted(stock_before.items()):
-        quantity = taken[listing_id]  # `before` is its stock as read before the reservation
-        left = before - quantity
-        if left <= LOW_STOCK_AT < before:
+    """A variant this order took to its low-stock threshold or below (the variant's, else the
+    listing's, else LOW_STOCK_AT units) gets one `listing.low_stock`."""
+    for variant_id, (variant, listing) in sorted(stock_before.items()):
+        before = variant.stock  # as read before the reservation (the UPDATE did not sync it)
+        left = before - taken[variant_id]
+        threshold = variant.effective(listing)[3]
+        at = LOW_STOCK_AT if threshold is None else threshold
+        if left <= at < before:
             record(
                 session,
                 EventType.LISTING_LOW_STOCK,
-                listing_id=listing_id,
-                seller_id=seller_id,
+                listing_id=listing.id,
+                variant_id=variant_id,
+                sku=variant.sku,
+                seller_id=listing.seller_id,
                 stock=left,
             )
 
@@ -337,45 +364,80 @@ def _check_lines(requested: Sequence[LineRequest]) -> None:
     if not requested:
         raise Invalid(errors={"lines": [_("An order needs at least one line.")]})
     errors: dict[str, list[Any]] = {}
-    seen: set[str] = set()
     for index, line in enumerate(requested):
         if line.quantity < 1:
             errors[f"lines.{index}.quantity"] = [_("Must be at least 1.")]
-        if line.listing_id in seen:
-            errors[f"lines.{index}.listing_id"] = [_("This listing is already in another line.")]
-        seen.add(line.listing_id)
     if errors:
         raise Invalid(errors=errors)
 
 
 def _orderable_listings(
-    requested: Sequence[LineRequest], country: str, listings: Mapping[str, Listing]
-) -> dict[str, Listing]:
+    requested: Sequence[LineRequest],
+    country: str,
+    listings: Mapping[str, Listing],
+    *,
+    first_variant: bool = False,
+) -> tuple[dict[str, Listing], list[ListingVariant]]:
+    """The lines' listings by id and each line's variant (in line order), or the 422s of every
+    line that cannot be ordered."""
+    errors: dict[str, list[Any]] = {}
     unavailable: dict[str, list[Any]] = {}
+    unchosen: dict[str, list[Any]] = {}  # a listing of several variants named without one
     not_shipped: dict[str, list[Any]] = {}
+    chosen: list[ListingVariant] = []
+    seen: set[str] = set()
     for index, line in enumerate(requested):
         listing = listings.get(line.listing_id)
         if listing is None or listing.status != ListingStatus.PUBLISHED:
             unavailable[f"lines.{index}.listing_id"] = [_("No published listing has this id.")]
+            continue
+        variant = resolve_variant(listing, line.variant_id, first=first_variant)
+        if variant is None and line.variant_id is None:
+            unchosen[f"lines.{index}.variant_id"] = [_("Choose one of this listing's variants.")]
+        elif variant is None:
+            unavailable[f"lines.{index}.variant_id"] = [
+                _("This listing offers no variant with this id.")
+            ]
+        elif variant.id in seen:
+            errors[f"lines.{index}.variant_id"] = [_("This variant is already in another line.")]
         elif not _ships_to(listing, country):
             not_shipped[f"lines.{index}.listing_id"] = [
                 _("This listing is not shipped to %(country)s.", country=country)
             ]
-    if unavailable:
-        raise ListingUnavailable(errors={**unavailable, **not_shipped})
+        if variant is not None:
+            seen.add(variant.id)
+            chosen.append(variant)
+    if unavailable or unchosen:
+        raise ListingUnavailable(
+            code=None if unavailable else "variant_required",
+            errors={**unavailable, **unchosen, **not_shipped},
+        )
+    if errors:
+        raise Invalid(errors=errors)
     if not_shipped:
         raise NotShippedTo(errors=not_shipped)
-    return {line.listing_id: listings[line.listing_id] for line in requested}
+    return {line.listing_id: listings[line.listing_id] for line in requested}, chosen
+
+
+def resolve_variant(
+    listing: Listing, variant_id: str | None, *, first: bool = False
+) -> ListingVariant | None:
+    """The variant a buyer chose: the one named (if the listing offers it), else the listing's
+    only one (or, with `first`, its first); None when the choice is missing or unknown."""
+    offered = listing.offered
+    if variant_id is None:
+        return offered[0] if offered and (len(offered) == 1 or first) else None
+    return next((variant for variant in offered if variant.id == variant_id), None)
 
 
 def load_listings(session: Session, ids: Iterable[str]) -> dict[str, Listing]:
-    """Listings by id with their destinations, in one statement."""
+    """Listings by id with their destinations and variants, in one statement."""
     return {
         listing.id: listing
         for listing in session.scalars(
             select(Listing)
             .where(Listing.id.in_(set(ids)))
-            .options(joinedload(Listing.destinations))
+            .options(joinedload(Listing.destinations), joinedload(Listing.variants))
         ).unique()
     }
 
@@ -394,7 +456,11 @@ def _basket_statement() -> Select[Listing, Organisation, ShippingRate]:
             ),
         )
         .where(Listing.id.in_(bindparam("ids", expanding=True)))
-        .options(joinedload(Listing.destinations), raiseload(Organisation.served_countries))
+        .options(
+            joinedload(Listing.destinations),
+            joinedload(Listing.variants),
+            raiseload(Organisation.served_countries),
+        )
     )
 
 
@@ -455,12 +521,12 @@ def _price_shipment(
     order: Order,
     position: int,
     seller: Organisation,
-    items: Sequence[tuple[int, LineRequest, Listing]],
+    items: Sequence[tuple[int, LineRequest, Listing, ListingVariant]],
     price_list: shipping.RateRow,
     table: RateTable,
     estimate: LandedCostEstimator,
     brokerage_id: str | None,
-    titles: Mapping[str, tuple[str, str]],
+    texts: ReaderTexts,
 ) -> tuple[Shipment, list[OrderLine], LandedCost]:
     """One seller's parcel: each unit price converted once, shipping by weight, then landed cost.
 
@@ -474,34 +540,33 @@ def _price_shipment(
     goods_seller = Money.zero(seller_currency)
     goods = Money.zero(currency)
     weight = 0
-    for index, request, listing in items:
-        unit_seller = listing.price
+    for index, request, listing, variant in items:
+        price_minor, grams, hs_code, _threshold = variant.effective(listing)
+        unit_seller = Money.from_minor(price_minor, listing.currency)
         unit = table.convert(unit_seller, currency)
         total = unit * request.quantity
         goods_seller += table.convert(unit_seller, seller_currency) * request.quantity
         goods += total
-        weight += listing.weight_grams * request.quantity
+        weight += grams * request.quantity
         customs_items.append(
-            CustomsItem(
-                listing.hs_code,
-                listing.origin_country,
-                request.quantity,
-                unit,
-                listing.weight_grams,
-            )
+            CustomsItem(hs_code, listing.origin_country, request.quantity, unit, grams)
         )
+        buyer_title, buyer_locale = texts.titles.get(listing.id, (listing.title, listing.language))
         lines.append(
             OrderLine(
                 position=index,
                 listing_id=listing.id,
-                sku=listing.sku,
+                variant_id=variant.id,
+                sku=variant.sku,
+                options=dict(variant.options),
+                buyer_options=texts.options_of(listing, variant.options),
                 title=listing.title,
                 language=listing.language,
-                buyer_title=titles.get(listing.id, (listing.title, listing.language))[0],
-                buyer_locale=titles.get(listing.id, (listing.title, listing.language))[1],
-                hs_code=listing.hs_code,
+                buyer_title=buyer_title,
+                buyer_locale=buyer_locale,
+                hs_code=hs_code,
                 origin_country=listing.origin_country,
-                weight_grams=listing.weight_grams,
+                weight_grams=grams,
                 quantity=request.quantity,
                 seller_currency=listing.currency,
                 unit_price_seller_minor=unit_seller.minor,

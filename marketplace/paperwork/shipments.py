@@ -29,6 +29,7 @@ from marketplace.customs.declaration import (
     Importer,
     ServiceClass,
     build_declaration,
+    described,
     upu_threshold,
 )
 from marketplace.customs.documents import exports, store
@@ -126,8 +127,11 @@ def build(session: Session, data: DeclarationData) -> Declaration:
             dataclasses.replace(
                 item,
                 description=(fix and fix.description)
-                or english.get(item.listing_id or "")
-                or item.description,
+                or (
+                    described(english[item.listing_id], item.options)
+                    if item.listing_id in english
+                    else item.description
+                ),
                 hs_code=(fix and fix.hs_code) or item.hs_code,
                 origin_country=(fix and fix.origin_country) or item.origin_country,
             )

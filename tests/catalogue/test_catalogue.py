@@ -232,12 +232,26 @@ def test_catalogue_sends_an_etag_and_answers_304(api: Api, shop: Shop) -> None:
 def test_a_catalogue_page_costs_the_same_queries_whatever_its_size(
     api: Api, shop: Shop, session: Session, rates: RateTable
 ) -> None:
-    """With galleries on the page: at most 2 statements (the page is 1; rates are kept 60 s)."""
+    """With galleries and variants on the page: at most 2 statements (the page is 1; rates are
+    kept 60 s)."""
     api.client.application.config["MARKETPLACE"]["CATALOGUE_RATES_TTL"] = 60
     money_services._checked.clear()  # the current set's id, as another test's rollback left it
     for i in range(12):
-        listing = shop.listing(sku=f"Q{i}", ships_to=["KZ", "UZ"] if i % 2 else ["*"])
-        shop.translate(listing["id"], "ru", f"Чай {i}")
+        listing = shop.listing(
+            sku=f"Q{i}", ships_to=["KZ", "UZ"] if i % 2 else ["*"], option_axes=["размер"]
+        )
+        variants = [
+            {"sku": f"Q{i}-{size}", "options": {"размер": size}, "stock": size_index + 1}
+            for size_index, size in enumerate(["S", "M", "L"][: 1 + i % 3])
+        ]
+        response = api.put(f"/listings/{listing['id']}/variants", json=variants, as_=shop.owner)
+        assert response.status_code == 200, response.get_json()
+        response = api.put(
+            f"/listings/{listing['id']}/translations/ru",
+            json={"title": f"Чай {i}", "options": {"размер": {"name": "Размер"}}},
+            as_=shop.owner,
+        )
+        assert response.status_code == 200, response.get_json()
         shop.translate(listing["id"], "en", f"Tea {i}")
         for position in range(i % 4):
             session.add(
@@ -275,6 +289,16 @@ def test_a_catalogue_page_costs_the_same_queries_whatever_its_size(
         assert len(items) == min(limit, 12)
         assert {len(item["images"]) for item in items} <= {0, 1, 2, 3}
         assert all(image["alt"].startswith("Фото") for item in items for image in item["images"])
+        assert {len(item["variants"]) for item in items} <= {1, 2, 3}
+        assert all(
+            list(variant["options"]) == ["Размер"] and variant["price"]["currency"] == "EUR"
+            for item in items
+            for variant in item["variants"]
+        )
+        assert all(
+            item["available"] == sum(variant["available"] for variant in item["variants"])
+            for item in items
+        )
         return len(statements)
 
     run(1)  # warm: rates read and fingerprint checked once per process

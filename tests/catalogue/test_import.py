@@ -283,3 +283,77 @@ def test_the_largest_file_of_bad_rows_allowed_is_answered_in_seconds(api: Api, s
     assert body["error_count"] == 3 * DEFAULTS["MAX_IMPORT_ROWS"]
     assert len(body["rows"]) == DEFAULTS["MAX_IMPORT_ERRORS"]
     assert elapsed < 10, elapsed
+
+
+VARIANT_HEADER = HEADER + ",parent_sku,option:size,option:colour"
+
+
+def variant_row(sku: str, parent: str, size: str, colour: str, **cells: Any) -> str:
+    base = {"stock": "", "price": "", "weight_grams": "", "hs_code": "", **cells}
+    values = dict.fromkeys(HEADER.split(","), "")
+    values.update({"sku": sku, **base})
+    return ",".join([*values.values(), parent, size, colour])
+
+
+def test_variant_rows_give_a_listing_its_variants_and_replace_them_on_the_next_import(
+    api: Api, shop: Shop, session: Session
+) -> None:
+    parent = row("SHIRT", stock="") + ",,,"
+    lines = [
+        VARIANT_HEADER,
+        parent,
+        variant_row("SHIRT-S-RED", "SHIRT", "S", "red", stock="3"),
+        variant_row(
+            "SHIRT-M-RED", "SHIRT", "M", "red", stock="4", price="130.00", hs_code="0902.20"
+        ),
+        row("PLAIN") + ",,,",
+    ]
+    response = upload(api, shop, "\n".join(lines))
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["created"] == 2
+    listings = {i["sku"]: i for i in api.get("/listings", as_=shop.owner).get_json()["items"]}
+    assert listings["SHIRT"]["option_axes"] == ["size", "colour"]
+    assert listings["SHIRT"]["stock"] == 7 and listings["PLAIN"]["stock"] == 5
+    variants = api.get(f"/listings/{listings['SHIRT']['id']}/variants", as_=shop.owner).get_json()
+    assert [(v["sku"], v["options"], v["stock"], v["hs_code"]) for v in variants] == [
+        ("SHIRT-S-RED", {"size": "S", "colour": "red"}, 3, None),
+        ("SHIRT-M-RED", {"size": "M", "colour": "red"}, 4, "090220"),
+    ]
+    assert variants[1]["price"] == {"amount": "130.00", "currency": "CNY"}
+    kept = variants[1]["id"]
+    again = [
+        VARIANT_HEADER,
+        parent,
+        variant_row("SHIRT-M-RED", "SHIRT", "M", "red", stock="9"),
+        variant_row("SHIRT-L-RED", "SHIRT", "L", "red", stock="1"),
+    ]
+    response = upload(api, shop, "\n".join(again))
+    assert response.status_code == 200, response.get_json()
+    variants = api.get(f"/listings/{listings['SHIRT']['id']}/variants", as_=shop.owner).get_json()
+    assert [(v["sku"], v["stock"]) for v in variants] == [("SHIRT-M-RED", 9), ("SHIRT-L-RED", 1)]
+    assert variants[0]["id"] == kept and variants[0]["price"] is None
+
+
+def test_bad_variant_rows_are_reported_and_change_nothing(
+    api: Api, shop: Shop, session: Session
+) -> None:
+    before = count(session)
+    lines = [
+        VARIANT_HEADER,
+        row("SHIRT", stock="") + ",,,",
+        variant_row("S-RED", "SHIRT", "S", "red", stock="3"),
+        variant_row("S-RED-2", "SHIRT", "S", "red", stock="3"),  # same options as row 3
+        variant_row("M", "SHIRT", "M", "", stock="3"),  # no colour
+        variant_row("X", "NOPE", "S", "red", stock="1"),  # no such listing row
+        variant_row("Y", "SHIRT", "L", "red", stock="x", price="1.234"),
+        row("EMPTY", stock="") + ",,,",  # no variants, no stock
+    ]
+    body = assert_problem(upload(api, shop, "\n".join(lines)), 422, "import_rejected")
+    assert {(r["row"], r["column"]) for r in body["rows"]} == {
+        (4, "parent_sku"),
+        (5, "option:colour"),
+        (6, "parent_sku"),
+        (7, "stock"),
+        (8, "stock"),
+    }
+    assert count(session) == before

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from marketplace.catalogue.models import Listing
+from marketplace.catalogue.models import ListingVariant
 from marketplace.checkout import carts
 from marketplace.checkout.models import Cart, CartLine
 from marketplace.orders.models import Order
@@ -143,7 +143,9 @@ def test_what_stops_an_order_is_listed_as_problems_not_failures(
     cart = _cart(market, as_=market.buyer, currency="KZT", ship_to={**ADDRESS, "country": "UZ"})
     _ok(_add(market, cart, uzbek_only, 1, market.buyer), 201)
     _ok(_add(market, cart, market.carpet, 3, market.buyer), 201)
-    session.execute(update(Listing).where(Listing.id == market.carpet).values(stock=2))
+    session.execute(
+        update(ListingVariant).where(ListingVariant.listing_id == market.carpet).values(stock=2)
+    )
     session.flush()
     moved = _ok(
         market.api.patch(f"/carts/{cart['id']}", json={"ship_to": BEIJING}, as_=market.buyer)

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
-from marketplace.catalogue.models import Listing
+from marketplace.catalogue.models import Listing, ListingVariant
 from tests.factories import Market, make_listing
 from tests.helpers import Caller
 
@@ -69,7 +69,9 @@ def test_quote_cart_and_order_agree_to_the_minor_unit(
     goods = {"tea": market.tea, "carpet": market.carpet, "kilim": _kilim(market)}
     lines = [(goods[name], quantity) for name, quantity in basket["lines"].items()]
     market.session.execute(  # plenty of stock: every example completes
-        update(Listing).where(Listing.id.in_(list(goods.values()))).values(stock=10_000)
+        update(ListingVariant)
+        .where(ListingVariant.listing_id.in_(list(goods.values())))
+        .values(stock=10_000)
     )
     market.session.flush()
 

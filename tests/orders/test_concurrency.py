@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from marketplace import create_app
-from marketplace.catalogue.models import Listing
+from marketplace.catalogue.models import Listing, ListingVariant
 from marketplace.checkout.models import Cart
 from marketplace.cli import alembic_config
 from marketplace.db import make_engine
@@ -131,6 +131,81 @@ def _order(app: Flask, buyer: Caller, lines: list[tuple[str, int]], key: str | N
     return response.status_code, response.get_json()
 
 
+def test_buyers_racing_for_two_variants_of_one_listing_never_oversell_either(
+    committed: Committed,
+) -> None:
+    """Each variant's stock is its own: 3 units of one, 2 of the other, 16 buyers at once."""
+    with Session(committed.engine) as session:
+        listing = Listing(
+            seller_id=committed.seller,
+            sku="RACE-VARIANTS",
+            language="en",
+            title="Teapot",
+            description="",
+            price_minor=9_000,
+            currency="CNY",
+            weight_grams=600,
+            hs_code="691200",
+            origin_country="CN",
+            ships_everywhere=True,
+            status="published",
+            option_axes=["colour"],
+        )
+        listing.variants = [
+            ListingVariant(
+                seller_id=committed.seller, sku="POT-RED", options={"colour": "red"}, stock=3
+            ),
+            ListingVariant(
+                seller_id=committed.seller,
+                sku="POT-BLUE",
+                options={"colour": "blue"},
+                stock=2,
+                position=1,
+            ),
+        ]
+        session.add(listing)
+        session.commit()
+        red, blue = (variant.id for variant in listing.variants)
+        listing_id = listing.id
+    buyers = [committed.api.user(f"Variant buyer {i}") for i in range(16)]
+
+    def order(buyer: Caller, variant: str) -> Any:
+        body = {
+            "currency": "KZT",
+            "lines": [{"listing_id": listing_id, "variant_id": variant, "quantity": 1}],
+            "ship_to": ADDRESS,
+            "incoterm": "DAP",
+        }
+        response = committed.app.test_client().post(
+            "/api/v1/orders", json=body, headers={"Authorization": f"Bearer {buyer.token}"}
+        )
+        return response.status_code, variant
+
+    results = _at_once(
+        [lambda b=b, i=i: order(b, red if i % 2 else blue) for i, b in enumerate(buyers)]
+    )
+    won = [variant for status, variant in results if status == 201]
+    assert sorted(status for status, _v in results) == [201] * 5 + [409] * 11, results
+    assert won.count(red) == 3 and won.count(blue) == 2
+    with Session(committed.engine) as session:
+        stocks = dict(
+            session.execute(
+                select(ListingVariant.id, ListingVariant.stock).where(
+                    ListingVariant.listing_id == listing_id
+                )
+            ).all()
+        )
+        assert stocks == {red: 0, blue: 0}
+        sold = dict(
+            session.execute(
+                select(OrderLine.variant_id, func.sum(OrderLine.quantity))
+                .where(OrderLine.listing_id == listing_id)
+                .group_by(OrderLine.variant_id)
+            ).all()
+        )
+        assert sold == {red: 3, blue: 2}
+
+
 def test_twenty_buyers_racing_for_five_units_buy_exactly_five(committed: Committed) -> None:
     listing = _listing(committed, stock=5, sku="RACE-5")
     buyers = [committed.api.user(f"Buyer {i}") for i in range(20)]
@@ -139,7 +214,12 @@ def test_twenty_buyers_racing_for_five_units_buy_exactly_five(committed: Committ
     assert statuses == [201] * 5 + [409] * 15, results
     assert all(body["code"] == "insufficient_stock" for status, body in results if status == 409)
     with Session(committed.engine) as session:
-        assert session.scalar(select(Listing.stock).where(Listing.id == listing)) == 0
+        assert (
+            session.scalar(
+                select(func.sum(ListingVariant.stock)).where(ListingVariant.listing_id == listing)
+            )
+            == 0
+        )
         sold = session.scalar(
             select(func.sum(OrderLine.quantity)).where(OrderLine.listing_id == listing)
         )
@@ -163,7 +243,12 @@ def test_the_same_idempotency_key_sent_twice_at_once_creates_one_order(
             )
             == 1
         )
-        assert session.scalar(select(Listing.stock).where(Listing.id == listing)) == 8
+        assert (
+            session.scalar(
+                select(func.sum(ListingVariant.stock)).where(ListingVariant.listing_id == listing)
+            )
+            == 8
+        )
 
 
 def test_orders_taking_the_same_listings_in_opposite_order_never_deadlock(
@@ -182,7 +267,9 @@ def test_orders_taking_the_same_listings_in_opposite_order_never_deadlock(
     )
     assert [status for status, _body in results] == [201] * 8, results
     with Session(committed.engine) as session:
-        stocks = session.scalars(select(Listing.stock).where(Listing.id.in_([first, second]))).all()
+        stocks = session.scalars(
+            select(ListingVariant.stock).where(ListingVariant.listing_id.in_([first, second]))
+        ).all()
         assert stocks == [92, 92]
 
 
@@ -231,7 +318,12 @@ def test_twenty_carts_completing_at_once_for_five_units_sell_exactly_five(
     assert all(body["code"] == "cart_not_orderable" for body in refused)
     assert all(p["code"] == "insufficient_stock" for body in refused for p in body["problems"])
     with Session(committed.engine) as session:
-        assert session.scalar(select(Listing.stock).where(Listing.id == listing)) == 0
+        assert (
+            session.scalar(
+                select(func.sum(ListingVariant.stock)).where(ListingVariant.listing_id == listing)
+            )
+            == 0
+        )
         sold = session.scalar(
             select(func.sum(OrderLine.quantity)).where(OrderLine.listing_id == listing)
         )
@@ -260,4 +352,9 @@ def test_a_cart_completed_twice_at_once_makes_one_order(committed: Committed) ->
             select(func.count()).select_from(Order).where(Order.buyer_id == buyer.id)
         )
         assert orders == 2
-        assert session.scalar(select(Listing.stock).where(Listing.id == listing)) == 7
+        assert (
+            session.scalar(
+                select(func.sum(ListingVariant.stock)).where(ListingVariant.listing_id == listing)
+            )
+            == 7
+        )

@@ -30,7 +30,7 @@ def _assert_order_statements(issued: list[str], budget: int) -> None:
     # orders read, one UPDATE for all the stock, four INSERTs for the order, one for its event.
     assert sum(s.startswith("SELECT customs_rules") for s in issued) == 1
     assert not any("FROM hs_codes" in s for s in issued)
-    assert sum(s.startswith("UPDATE listings") for s in issued) == 1
+    assert sum(s.startswith("UPDATE listing_variants") for s in issued) == 1
     assert sum(s.startswith("INSERT") for s in issued) == 5
 
 

@@ -24,6 +24,12 @@ from marketplace.orders.models import Incoterm, OrderStatus
 
 class OrderLineInSchema(StrictSchema):
     listing_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    variant_id = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=36),
+        metadata={"description": "Needed when the listing offers several variants"},
+    )
     quantity = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=1, max=10_000)
     )

@@ -22,7 +22,24 @@ class OrderLineSchema(ma.Schema):
     id = fields.String(required=True)
     shipment_id = fields.String(required=True)
     listing_id = fields.String(required=True)
-    sku = fields.String(required=True)
+    variant_id = fields.String(
+        required=True, allow_none=True, metadata={"description": "The variant bought"}
+    )
+    sku = fields.String(required=True, metadata={"description": "The variant's SKU"})
+    options = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        attribute="buyer_variant",
+        metadata={"description": "The variant's options as the buyer read them ({} for none)"},
+    )
+    seller_options = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        attribute="seller_variant",
+        metadata={"description": "The variant's options as the seller named them"},
+    )
     title = fields.String(
         required=True,
         attribute="buyer_text",
