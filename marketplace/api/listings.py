@@ -12,7 +12,9 @@ from marshmallow import fields, validate
 
 from marketplace.api import accepts, context
 from marketplace.api.money_fields import MoneyField, MoneyOutputSchema
+from marketplace.api.openapi import raises
 from marketplace.api.schemas import (
+    DESTINATIONS,
     Country,
     LocaleTag,
     PageArgsSchema,
@@ -22,9 +24,12 @@ from marketplace.api.schemas import (
 )
 from marketplace.api.uploads import body_or_form_file, multipart_file_body, upload_limit
 from marketplace.catalogue import csv_import, services
+from marketplace.catalogue.csv_import import ImportRejected
 from marketplace.catalogue.models import Listing, ListingStatus, ListingTranslation
+from marketplace.catalogue.services import InvalidLanguage, SkuTaken, TranslationIsOriginal
 from marketplace.countries import is_country
 from marketplace.customs import hs
+from marketplace.errors import Invalid, NotFound
 from marketplace.i18n import N_
 from marketplace.money import RateTable
 from marketplace.money import services as money_services
@@ -40,7 +45,7 @@ class ShipsTo(fields.List):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
-            fields.String(validate=_destination),
+            fields.String(validate=_destination, metadata={"enum": DESTINATIONS}),
             validate=validate.Length(min=1, max=250),
             metadata={"example": ["KZ", "UZ"]},
             **kwargs,
@@ -174,6 +179,7 @@ class Listings(MethodView):
     @context.user_required
     @blp.arguments(ListingQuerySchema, location="query")
     @blp.response(200, ListingPageSchema)
+    @raises(NotFound)
     def get(self, query: dict[str, Any]) -> services.ListingPage:
         """The caller's sellers' listings, drafts and archived ones included, newest first."""
         return services.list_own_listings(
@@ -188,6 +194,7 @@ class Listings(MethodView):
     @context.user_required
     @blp.arguments(ListingCreateSchema)
     @blp.response(201, ListingSchema)
+    @raises(NotFound, SkuTaken)
     def post(self, body: dict[str, Any]) -> Listing:
         """List a good for one of the caller's sellers."""
         return services.create_listing(
@@ -206,6 +213,7 @@ class ListingResource(MethodView):
     @context.user_required
     @blp.arguments(ListingPatchSchema(partial=True))
     @blp.response(200, ListingSchema)
+    @raises(SkuTaken)
     def patch(self, body: dict[str, Any], listing_id: str) -> Listing:
         """Change some fields of a listing."""
         return services.update_listing(
@@ -238,6 +246,7 @@ class TranslationResource(MethodView):
     @context.user_required
     @blp.arguments(TranslationBodySchema)
     @blp.response(200, TranslationSchema)
+    @raises(InvalidLanguage, TranslationIsOriginal)
     def put(self, body: dict[str, Any], listing_id: str, locale: str) -> ListingTranslation:
         """Create or replace the listing's title and description in a BCP 47 locale."""
         return services.put_translation(
@@ -251,6 +260,7 @@ class TranslationResource(MethodView):
 
     @context.user_required
     @blp.response(204)
+    @raises(InvalidLanguage)
     def delete(self, listing_id: str, locale: str) -> None:
         """Remove one translation."""
         services.delete_translation(context.db(), context.require_user(), listing_id, locale)
@@ -263,6 +273,15 @@ class TranslationResource(MethodView):
 @blp.arguments(ImportQuerySchema, location="query")
 @blp.doc(requestBody=multipart_file_body(csv_import.__doc__ or "", "text/csv"))
 @blp.response(200, ImportResultSchema)
+@raises(
+    NotFound,
+    (Invalid, "seller_required"),
+    ImportRejected,
+    (ImportRejected, "csv_not_utf8"),
+    (ImportRejected, "csv_nul_byte"),
+    (ImportRejected, "csv_empty"),
+    (ImportRejected, "import_too_many_rows"),
+)
 def import_listings(query: dict[str, Any]) -> csv_import.ImportResult:
     """Create or update listings by SKU from a CSV file (the body or a form's `file`): all or none."""
     settings = context.settings()
