@@ -73,6 +73,11 @@ class StrEnumColumn(types.TypeDecorator[E], Generic[E]):
         return None if value is None else self.enum_type(value)
 
 
+def enum_check(column: str, enum_type: type[enum.StrEnum]) -> str:
+    """The CHECK that keeps a `StrEnumColumn` to its enum's values in the database too."""
+    return f"{column} IN ({', '.join(repr(member.value) for member in enum_type)})"
+
+
 class UTCDateTime(types.TypeDecorator[dt.datetime]):
     """Timezone-aware UTC timestamps on every backend (SQLite drops the offset)."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -28,62 +28,67 @@ from marketplace.money.sources import IncomingRates
 from marketplace.orders.models import Order, Shipment
 from tests.helpers import Api, Caller
 
+
+def rate_table(rates: Mapping[str, str | Decimal], as_of: dt.date | None = None) -> RateTable:
+    """1 EUR buys these (decimal strings), dated `as_of` (today by default): the one way tests
+    write down rates; `store_rates` makes such a table the current set."""
+    return RateTable(
+        base="EUR",
+        as_of=as_of or utcnow().date(),
+        source="test",
+        rates={code: Decimal(rate) for code, rate in rates.items()},
+    )
+
+
 # Orders and payments: 1 EUR buys these (figures with four decimals, as an ECB file has them).
-ORDER_RATES = RateTable(
-    base="EUR",
-    as_of=utcnow().date(),
-    source="operator",
-    rates={
-        "USD": Decimal("1.0832"),
-        "KZT": Decimal("512.3456"),
-        "CNY": Decimal("7.7341"),
-        "TRY": Decimal("35.1234"),
-        "JPY": Decimal("162.57"),
-        "KWD": Decimal("0.3321"),
-        "UZS": Decimal("13702.11"),
-    },
+ORDER_RATES = rate_table(
+    {
+        "USD": "1.0832",
+        "KZT": "512.3456",
+        "CNY": "7.7341",
+        "TRY": "35.1234",
+        "JPY": "162.57",
+        "KWD": "0.3321",
+        "UZS": "13702.11",
+    }
 )
 
-ADDRESS = {"line1": "12 Abay Avenue", "city": "Almaty", "postal_code": "050000", "country": "KZ"}
-
 # 1 EUR = ... (ECB style); round numbers keep expected conversions easy to check by hand.
-CATALOGUE_RATES = RateTable(
-    base="EUR",
-    as_of=dt.date(2026, 11, 27),
-    source="test",
-    rates={
-        "USD": Decimal("1.25"),
-        "CNY": Decimal("8"),
-        "KZT": Decimal("500"),
-        "JPY": Decimal("160"),
-        "TRY": Decimal("40"),
-    },
+CATALOGUE_RATES = rate_table(
+    {"USD": "1.25", "CNY": "8", "KZT": "500", "JPY": "160", "TRY": "40"}, dt.date(2026, 11, 27)
 )
 
 # Customs: the landed-cost engine's tests convert with these.
-LANDED_COST_RATES = RateTable(
-    base="EUR",
-    as_of=dt.date(2026, 11, 27),
-    source="test",
-    rates={
-        code: Decimal(rate)
-        for code, rate in {
-            "USD": "1.10",
-            "GBP": "0.85",
-            "CNY": "8",
-            "RUB": "100",
-            "KZT": "550",
-            "UZS": "13200",
-            "TRY": "40",
-            "AED": "4",
-            "SAR": "4",
-            "PKR": "300",
-            "AUD": "1.6",
-            "JPY": "160",
-            "PLN": "4.25",
-            "BGN": "1.95583",
-        }.items()
+LANDED_COST_RATES = rate_table(
+    {
+        "USD": "1.10",
+        "GBP": "0.85",
+        "CNY": "8",
+        "RUB": "100",
+        "KZT": "550",
+        "UZS": "13200",
+        "TRY": "40",
+        "AED": "4",
+        "SAR": "4",
+        "PKR": "300",
+        "AUD": "1.6",
+        "JPY": "160",
+        "PLN": "4.25",
+        "BGN": "1.95583",
     },
+    dt.date(2026, 11, 27),
+)
+
+# Customs paperwork: 300 SDR = 352.94 EUR; 1 USD = 12,000 UZS.
+PAPERWORK_RATES = rate_table(
+    {
+        "CNY": "7.7341",
+        "KZT": "512.3456",
+        "RUB": "91.5",
+        "XDR": "0.85",
+        "USD": "1.10",
+        "UZS": "13200",
+    }
 )
 
 ADDRESS = {"line1": "12 Abay Avenue", "city": "Almaty", "postal_code": "050000", "country": "KZ"}

@@ -65,9 +65,3 @@ def update_address(
 def delete_address(session: Session, user: User, address_id: str) -> None:
     session.delete(get_address(session, user, address_id))
     session.flush()
-
-
-def as_dict(address: SavedAddress) -> dict[str, Any]:
-    """The address as a `ship_to`: absent optional fields are left out."""
-    values = {key: getattr(address, key) for key in FIELDS}
-    return {key: value for key, value in values.items() if value is not None}

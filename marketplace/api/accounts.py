@@ -9,7 +9,14 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from marketplace.accounts import services
-from marketplace.accounts.models import Invitation, Organisation, OrganisationKind, Role, User
+from marketplace.accounts.models import (
+    Invitation,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    Role,
+    User,
+)
 from marketplace.api import context
 from marketplace.api.openapi import raises
 from marketplace.api.ratelimit import (
@@ -26,6 +33,7 @@ from marketplace.api.schemas import (
     LocaleTag,
     PageArgsSchema,
     StrictSchema,
+    choices,
     page_schema,
     text,
 )
@@ -63,13 +71,23 @@ class RegisterSchema(StrictSchema):
     currency = CurrencyCode(load_default=None, allow_none=True)
 
 
+ROLE_OUTPUT = fields.String(required=True, validate=validate.OneOf(choices(Role)))
+
+
+def kind_output() -> fields.String:
+    """An organisation's kind, read from the membership's or invitation's organisation."""
+    return fields.String(
+        required=True,
+        attribute="organisation.kind",
+        validate=validate.OneOf(choices(OrganisationKind)),
+    )
+
+
 class MembershipSchema(StrictSchema):
     organisation_id = fields.String(required=True)
-    kind = fields.String(
-        required=True, validate=validate.OneOf([k.value for k in OrganisationKind])
-    )
-    role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
-    name = fields.String(required=True)
+    kind = kind_output()
+    role = ROLE_OUTPUT
+    name = fields.String(required=True, attribute="organisation.name")
 
 
 class UserSchema(StrictSchema):
@@ -141,13 +159,7 @@ class SellerPrivateSchema(SellerPublicSchema):
 
 class MemberAddSchema(StrictSchema):
     email = EMAIL
-    role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
-
-
-ROLE_OUTPUT = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
-KIND_OUTPUT = fields.String(
-    required=True, validate=validate.OneOf([k.value for k in OrganisationKind])
-)
+    role = fields.String(required=True, validate=validate.OneOf(choices(Role)))
 
 
 class MemberSchema(StrictSchema):
@@ -157,8 +169,8 @@ class MemberSchema(StrictSchema):
 
 
 class MemberListItemSchema(MemberSchema):
-    name = fields.String(required=True)
-    email = fields.String(required=True)
+    name = fields.String(required=True, attribute="user.name")
+    email = fields.String(required=True, attribute="user.email")
 
 
 class InvitationSchema(StrictSchema):
@@ -166,8 +178,8 @@ class InvitationSchema(StrictSchema):
 
     id = fields.String(required=True)
     organisation_id = fields.String(required=True)
-    organisation_name = fields.String(required=True)
-    kind = KIND_OUTPUT
+    organisation_name = fields.String(required=True, attribute="organisation.name")
+    kind = kind_output()
     email = fields.String(required=True)
     role = ROLE_OUTPUT
     created_at = fields.DateTime(required=True)
@@ -202,20 +214,6 @@ def _hasher() -> Any:
     return services.make_password_hasher(
         settings["PASSWORD_HASH_MEMORY_KIB"], settings["PASSWORD_HASH_TIME_COST"]
     )
-
-
-def _me(user: User) -> dict[str, Any]:
-    data = {name: getattr(user, name) for name in UserSchema().fields}
-    data["memberships"] = [
-        {
-            "organisation_id": m.organisation_id,
-            "kind": m.organisation.kind,
-            "role": m.role,
-            "name": m.organisation.name,
-        }
-        for m in services.memberships(context.db(), user)
-    ]
-    return data
 
 
 class MeResponseSchema(UserSchema):
@@ -282,17 +280,17 @@ def revoke_token() -> None:
 class Me(MethodView):
     @context.user_required
     @blp.response(200, MeResponseSchema)
-    def get(self) -> dict[str, Any]:
+    def get(self) -> User:
         """The caller's profile, preferences and memberships."""
-        return _me(context.require_user())
+        return services.with_memberships(context.db(), context.require_user())
 
     @context.user_required
     @blp.arguments(ProfilePatchSchema)
     @blp.response(200, MeResponseSchema)
-    def patch(self, body: dict[str, Any]) -> dict[str, Any]:
+    def patch(self, body: dict[str, Any]) -> User:
         """Change name or preferences (locale, country, currency)."""
         user = services.update_profile(context.db(), context.require_user(), body)
-        return _me(user)
+        return services.with_memberships(context.db(), user)
 
 
 @blp.route("/sellers", methods=["POST"])
@@ -353,18 +351,6 @@ def get_brokerage(brokerage_id: str) -> Organisation:
     return services.get_organisation(context.db(), brokerage_id, OrganisationKind.BROKERAGE)
 
 
-def _invitation(invitation: Invitation) -> dict[str, Any]:
-    return {
-        "id": invitation.id,
-        "organisation_id": invitation.organisation_id,
-        "organisation_name": invitation.organisation.name,
-        "kind": invitation.organisation.kind,
-        "email": invitation.email,
-        "role": invitation.role,
-        "created_at": invitation.created_at,
-    }
-
-
 def _member_routes(kind: OrganisationKind, collection: str) -> None:
     """Members and invitations work the same for sellers and brokerages."""
 
@@ -372,33 +358,22 @@ def _member_routes(kind: OrganisationKind, collection: str) -> None:
     class Members(MethodView):
         @context.user_required
         @blp.response(200, MemberListItemSchema(many=True))
-        def get(self, organisation_id: str) -> list[dict[str, Any]]:
+        def get(self, organisation_id: str) -> list[Membership]:
             """The organisation's members (for its members only)."""
-            return [
-                {
-                    "organisation_id": m.organisation_id,
-                    "user_id": m.user_id,
-                    "role": m.role,
-                    "name": u.name,
-                    "email": u.email,
-                }
-                for m, u in services.members_of(
-                    context.db(), context.require_user(), organisation_id, kind
-                )
-            ]
+            return services.members_of(context.db(), context.require_user(), organisation_id, kind)
 
         @context.user_required
         @blp.arguments(MemberAddSchema)
         @blp.response(201, InvitationSchema)
         @raises((Forbidden, "owner_required"))
-        def post(self, body: dict[str, Any], organisation_id: str) -> dict[str, Any]:
+        def post(self, body: dict[str, Any], organisation_id: str) -> Invitation:
             """Invite an email address to the organisation (owners only).
 
             The answer is the same whether or not the address has an account; the invited user
             accepts with `POST /invitations/{id}/accept`. Inviting an address again changes the
             role of its pending invitation.
             """
-            invitation = services.invite_member(
+            return services.invite_member(
                 context.db(),
                 context.require_user(),
                 organisation_id,
@@ -407,7 +382,6 @@ def _member_routes(kind: OrganisationKind, collection: str) -> None:
                 role=Role(body["role"]),
                 on_invited=_notices().invited,
             )
-            return _invitation(invitation)
 
     @blp.route(
         f"/{collection}/<organisation_id>/members/<user_id>",
@@ -429,9 +403,9 @@ _member_routes(OrganisationKind.BROKERAGE, "brokerages")
 @blp.route("/me/invitations", methods=["GET"])
 @context.user_required
 @blp.response(200, InvitationSchema(many=True))
-def my_invitations() -> list[dict[str, Any]]:
+def my_invitations() -> list[Invitation]:
     """The invitations waiting for the caller's email address (at most 100, newest first)."""
-    return [_invitation(i) for i in services.invitations_for(context.db(), context.require_user())]
+    return services.invitations_for(context.db(), context.require_user())
 
 
 @blp.route("/invitations/<invitation_id>/accept", methods=["POST"])

@@ -9,9 +9,10 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from marketplace.accounts import addresses
+from marketplace.accounts.models import SavedAddress
 from marketplace.api import context
 from marketplace.api.openapi import raises
-from marketplace.api.schemas import PHONE, AddressSchema, Country, StrictSchema, text
+from marketplace.api.schemas import PHONE, AddressSchema, Country, OmitsNulls, StrictSchema, text
 from marketplace.errors import Conflict
 
 blp = Blueprint("addresses", __name__, description="The buyer's address book")
@@ -35,29 +36,27 @@ class SavedAddressPatchSchema(StrictSchema):
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
 
 
-class SavedAddressSchema(SavedAddressInSchema):
+class SavedAddressSchema(SavedAddressInSchema, OmitsNulls):
+    """Dumps a SavedAddress as a `ship_to` with its id: absent optional fields are left out."""
+
     id = fields.String(required=True, dump_only=True)
-
-
-def _out(address: Any) -> dict[str, Any]:
-    return {"id": address.id, **addresses.as_dict(address)}
 
 
 @blp.route("/me/addresses")
 class Addresses(MethodView):
     @context.user_required
     @blp.response(200, SavedAddressSchema(many=True))
-    def get(self) -> list[dict[str, Any]]:
+    def get(self) -> list[SavedAddress]:
         """The caller's saved addresses, oldest first (at most 50: a plain array)."""
-        return [_out(a) for a in addresses.list_addresses(context.db(), context.require_user())]
+        return addresses.list_addresses(context.db(), context.require_user())
 
     @context.user_required
     @blp.arguments(SavedAddressInSchema)
     @blp.response(201, SavedAddressSchema)
     @raises((Conflict, "address_book_full"))
-    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+    def post(self, body: dict[str, Any]) -> SavedAddress:
         """Save an address to use as a `ship_to`."""
-        return _out(addresses.add_address(context.db(), context.require_user(), body))
+        return addresses.add_address(context.db(), context.require_user(), body)
 
 
 @blp.route("/me/addresses/<address_id>")
@@ -66,11 +65,9 @@ class Address(MethodView):
     @blp.arguments(SavedAddressPatchSchema)
     @blp.response(200, SavedAddressSchema)
     @blp.alt_response(404, response="NOT_FOUND", description="No such address of the caller's")
-    def patch(self, body: dict[str, Any], address_id: str) -> dict[str, Any]:
+    def patch(self, body: dict[str, Any], address_id: str) -> SavedAddress:
         """Change some fields of a saved address."""
-        return _out(
-            addresses.update_address(context.db(), context.require_user(), address_id, body)
-        )
+        return addresses.update_address(context.db(), context.require_user(), address_id, body)
 
     @context.user_required
     @blp.response(204)

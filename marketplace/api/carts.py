@@ -17,7 +17,7 @@ from marketplace.api.money_fields import MoneyOutputSchema
 from marketplace.api.openapi import raises
 from marketplace.api.orders.orders import hoarding_limits
 from marketplace.api.orders.schemas import OrderSchema, ShipToSchema
-from marketplace.api.schemas import CurrencyCode, LocaleTag, StrictSchema
+from marketplace.api.schemas import CurrencyCode, LocaleTag, StrictSchema, choices
 from marketplace.checkout import carts
 from marketplace.checkout.carts import CartCompleted, CartNotOrderable
 from marketplace.db import utcnow
@@ -39,7 +39,7 @@ class CartInSchema(StrictSchema):
     currency = CurrencyCode(allow_none=True)
     locale = LocaleTag(allow_none=True)
     ship_to = fields.Nested(ShipToSchema, allow_none=True)
-    incoterm = fields.String(validate=validate.OneOf([i.value for i in Incoterm]))
+    incoterm = fields.String(validate=validate.OneOf(choices(Incoterm)))
     email = fields.Email(allow_none=True, validate=validate.Length(max=254))
 
 

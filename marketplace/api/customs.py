@@ -87,6 +87,8 @@ def get_hs_code(query: dict[str, Any], code: str) -> dict[str, Any]:
 
 
 class RuleRecordSchema(rules.RuleSchema):
+    """Dumps a `CustomsRule` row: the record's own columns, and its rule (parsed once, cached)."""
+
     id = fields.String(required=True, dump_only=True)
     edited_by = fields.String(
         allow_none=True,
@@ -96,6 +98,11 @@ class RuleRecordSchema(rules.RuleSchema):
         },
     )
     updated_at = fields.DateTime(dump_only=True)
+
+    def get_attribute(self, obj: CustomsRule, attr: str, default: Any) -> Any:
+        if attr in ("id", "edited_by", "updated_at"):
+            return getattr(obj, attr)
+        return getattr(rule_records.rule_for(obj), attr, default)
 
 
 class RuleListSchema(StrictSchema):
@@ -112,15 +119,6 @@ class RuleQuerySchema(StrictSchema):
     country = Country(load_default=None)
 
 
-def _record(row: CustomsRule) -> dict[str, Any]:
-    return {
-        **vars(rule_records.rule_for(row)),
-        "id": row.id,
-        "edited_by": row.edited_by,
-        "updated_at": row.updated_at,
-    }
-
-
 @blp.route("/customs/rules")
 class Rules(MethodView):
     @context.user_required
@@ -131,20 +129,20 @@ class Rules(MethodView):
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """List destination rule records (operators only), by destination and start date."""
         found = rule_records.list_rules(context.db(), context.require_user(), **query)
-        return {"items": [_record(row) for row in found], "next_cursor": None}
+        return {"items": found, "next_cursor": None}
 
     @context.user_required
     @blp.arguments(rules.RuleSchema)
     @blp.response(201, RuleRecordSchema)
     @blp.alt_response(401, "UNAUTHORIZED")
     @raises(OperatorRequired, (Conflict, "customs_rule_overlap"))
-    def post(self, rule: rules.Rule) -> dict[str, Any]:
+    def post(self, rule: rules.Rule) -> CustomsRule:
         """Add a rule record, e.g. a new validity period after a change in the law (operators only).
 
         A record may not overlap another one covering the same country: end the current record
         first (PUT with `valid_to`), then add the new one. An overlap is a 409 `customs_rule_overlap`.
         """
-        return _record(rule_records.create_rule(context.db(), context.require_user(), rule))
+        return rule_records.create_rule(context.db(), context.require_user(), rule)
 
 
 @blp.route("/customs/rules/<rule_id>")
@@ -154,9 +152,9 @@ class RuleRecord(MethodView):
     @blp.alt_response(401, "UNAUTHORIZED")
     @blp.alt_response(404, "NOT_FOUND")
     @raises(OperatorRequired)
-    def get(self, rule_id: str) -> dict[str, Any]:
+    def get(self, rule_id: str) -> CustomsRule:
         """One rule record (operators only)."""
-        return _record(rule_records.get_rule(context.db(), context.require_user(), rule_id))
+        return rule_records.get_rule(context.db(), context.require_user(), rule_id)
 
     @context.user_required
     @blp.arguments(rules.RuleSchema)
@@ -164,15 +162,13 @@ class RuleRecord(MethodView):
     @blp.alt_response(401, "UNAUTHORIZED")
     @blp.alt_response(404, "NOT_FOUND")
     @raises(OperatorRequired, (Conflict, "customs_rule_overlap"))
-    def put(self, rule: rules.Rule, rule_id: str) -> dict[str, Any]:
+    def put(self, rule: rules.Rule, rule_id: str) -> CustomsRule:
         """Replace a rule record (operators only).
 
         The whole record is sent, including `source` and `checked_on`. Once edited, the record
         belongs to the operators: `flask reference load` no longer overwrites it.
         """
-        return _record(
-            rule_records.replace_rule(context.db(), context.require_user(), rule_id, rule)
-        )
+        return rule_records.replace_rule(context.db(), context.require_user(), rule_id, rule)
 
 
 # Landed cost: the response shape, also for other resources that embed an estimate.

@@ -23,7 +23,7 @@ from marketplace.customs.declaration import Category, Declaration, ServiceClass
 from marketplace.customs.documents import exports
 from marketplace.customs.documents.exports import document_filename
 from marketplace.customs.documents.render import KINDS
-from marketplace.customs.documents.store import DocumentNotFound, DocumentsBusy
+from marketplace.customs.documents.store import DocumentNotFound, DocumentsBusy, ListedDocument
 from marketplace.customs.hs import HsCodeInvalid
 from marketplace.customs.models import CustomsDocument
 from marketplace.db import utcnow
@@ -148,20 +148,44 @@ class CorrectionSchema(StrictSchema):
     )
 
 
+class DocumentHref(fields.String):
+    """Where a listed document version is downloaded (`GET .../documents/{kind}`)."""
+
+    def get_value(
+        self, obj: Any, attr: str, accessor: Any = None, default: Any = ma.missing
+    ) -> str:
+        document: CustomsDocument = obj.document
+        return url_for(
+            "customs_documents.get_document",
+            shipment_id=document.shipment_id,
+            kind=document.kind,
+            lang=document.language,
+            version=document.version,
+        )
+
+
 class DocumentSchema(ma.Schema):
-    kind = fields.String(required=True, metadata={"enum": list(KINDS)})
-    language = fields.String(required=True, metadata={"example": "zh-Hans"})
-    version = fields.Integer(required=True)
-    sha256 = fields.String(required=True, metadata={"description": "Also the download's ETag"})
-    size = fields.Integer(required=True)
-    created_at = fields.DateTime(required=True)
+    """Dumps a `store.ListedDocument`: the stored version and whether it is current."""
+
+    kind = fields.String(required=True, attribute="document.kind", metadata={"enum": list(KINDS)})
+    language = fields.String(
+        required=True, attribute="document.language", metadata={"example": "zh-Hans"}
+    )
+    version = fields.Integer(required=True, attribute="document.version")
+    sha256 = fields.String(
+        required=True,
+        attribute="document.sha256",
+        metadata={"description": "Also the download's ETag"},
+    )
+    size = fields.Integer(required=True, attribute="document.size")
+    created_at = fields.DateTime(required=True, attribute="document.created_at")
     current = fields.Boolean(
         required=True,
         metadata={
             "description": "False for superseded versions (and a form the shipment no longer needs)"
         },
     )
-    href = fields.String(required=True)
+    href = DocumentHref(required=True)
 
 
 class DocumentQuerySchema(StrictSchema):
@@ -217,36 +241,6 @@ def caller_or_404(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _declaration_out(declaration: Declaration) -> dict[str, Any]:
-    return {
-        **declaration.to_api(),
-        "invoice_date": declaration.invoice_date,
-        "posting_date": declaration.posting_date,
-        "service_class": declaration.service_class,
-        "category": declaration.category,
-    }
-
-
-def _document_out(document: CustomsDocument, current: set[str]) -> dict[str, Any]:
-    href = url_for(
-        "customs_documents.get_document",
-        shipment_id=document.shipment_id,
-        kind=document.kind,
-        lang=document.language,
-        version=document.version,
-    )
-    return {
-        "kind": document.kind,
-        "language": document.language,
-        "version": document.version,
-        "sha256": document.sha256,
-        "size": document.size,
-        "created_at": document.created_at,
-        "current": document.id in current,
-        "href": href,
-    }
-
-
 def _private(response: Response) -> Response:
     """Documents are personal data: caches may keep them only for the caller, revalidating."""
     response.cache_control.private = True
@@ -261,12 +255,10 @@ class ShipmentCustoms(MethodView):
     @blp.response(200, DeclarationSchema)
     @blp.alt_response(404, response="NOT_FOUND", description=NOT_VISIBLE)
     @raises(SdrRateMissing)
-    def get(self, shipment_id: str) -> dict[str, Any]:
+    def get(self, shipment_id: str) -> Declaration:
         """The shipment's customs declaration (buyer, seller, designated broker, operators)."""
-        return _declaration_out(
-            shipments.get_declaration(
-                context.db(), context.require_user(), shipment_id, now=utcnow()
-            )
+        return shipments.get_declaration(
+            context.db(), context.require_user(), shipment_id, now=utcnow()
         )
 
     @caller_or_404
@@ -274,16 +266,14 @@ class ShipmentCustoms(MethodView):
     @blp.response(200, DeclarationSchema)
     @blp.alt_response(404, response="NOT_FOUND", description=NOT_VISIBLE)
     @raises(CorrectionForbidden, DeclarationLocked, HsCodeInvalid)
-    def patch(self, body: dict[str, Any], shipment_id: str) -> dict[str, Any]:
+    def patch(self, body: dict[str, Any], shipment_id: str) -> Declaration:
         """Correct lines (HS code, English description, origin) before dispatch: seller members.
 
         A paid shipment's documents are issued again: each changed document gets the next
         version, and every earlier version stays served unchanged (`?version=`).
         """
-        return _declaration_out(
-            shipments.correct(
-                context.db(), context.require_user(), shipment_id, body["items"], now=utcnow()
-            )
+        return shipments.correct(
+            context.db(), context.require_user(), shipment_id, body["items"], now=utcnow()
         )
 
 
@@ -292,12 +282,9 @@ class ShipmentCustoms(MethodView):
 @blp.response(200, DocumentSchema(many=True))
 @blp.alt_response(404, response="NOT_FOUND", description=NOT_VISIBLE)
 @raises(ShipmentNotPaid, SdrRateMissing, DocumentsBusy)
-def list_documents(shipment_id: str) -> list[dict[str, Any]]:
+def list_documents(shipment_id: str) -> list[ListedDocument]:
     """Every issued version of the shipment's documents; issued on the first read once it is paid."""
-    documents, current = shipments.list_documents(
-        context.db(), context.require_user(), shipment_id, now=utcnow()
-    )
-    return [_document_out(document, current) for document in documents]
+    return shipments.list_documents(context.db(), context.require_user(), shipment_id, now=utcnow())
 
 
 @blp.route("/shipments/<shipment_id>/documents/<kind>", methods=["GET"])

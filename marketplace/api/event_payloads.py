@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from marketplace.api.customs_documents import DocumentSchema, _document_out
+from marketplace.api.customs_documents import DocumentSchema
 from marketplace.api.listings import ListingSchema
 from marketplace.api.orders.schemas import OrderSchema, ShipmentSchema
 from marketplace.api.payments import PaymentSchema, RefundSchema
@@ -59,14 +59,11 @@ def event_data(
         if shipment is not None:
             return dict(ShipmentSchema().dump(shipment))
     elif kind is EventType.DOCUMENTS_ISSUED:
-        current = {d.id for d in store.current_documents(session, ids["shipment_id"])}
-        documents = store.list_documents(session, ids["shipment_id"])
+        documents = store.listed_documents(session, ids["shipment_id"])
         return {
             "shipment_id": ids["shipment_id"],
             "order_id": ids["order_id"],
-            "documents": DocumentSchema(many=True).dump(
-                [_document_out(document, current) for document in documents]
-            ),
+            "documents": DocumentSchema(many=True).dump(documents),
         }
     elif kind is EventType.LISTING_LOW_STOCK:
         listing = session.get(Listing, ids["listing_id"])

@@ -19,6 +19,7 @@ from marketplace.api.schemas import (
     LocaleTag,
     PageArgsSchema,
     StrictSchema,
+    choices,
     hs_code_field,
     text,
 )
@@ -97,7 +98,7 @@ class ListingCreateSchema(ListingFieldsSchema):
 class ListingPatchSchema(ListingFieldsSchema):
     """Any subset of the fields; `archived` is a status a seller may set here."""
 
-    status = fields.String(validate=validate.OneOf([s.value for s in ListingStatus]))
+    status = fields.String(validate=validate.OneOf(choices(ListingStatus)))
 
 
 class ListingSchema(StrictSchema):
@@ -124,16 +125,14 @@ class ListingSchema(StrictSchema):
     hs_code = fields.String(required=True)
     origin_country = fields.String(required=True)
     ships_to = fields.List(fields.String(), required=True)
-    status = fields.String(required=True, metadata={"enum": [s.value for s in ListingStatus]})
+    status = fields.String(required=True, metadata={"enum": choices(ListingStatus)})
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
 
 
 class ListingQuerySchema(PageArgsSchema):
     seller_id = fields.String(load_default=None, validate=validate.Length(max=36))
-    status = fields.String(
-        load_default=None, validate=validate.OneOf([s.value for s in ListingStatus])
-    )
+    status = fields.String(load_default=None, validate=validate.OneOf(choices(ListingStatus)))
 
 
 class ListingPageSchema(ma.Schema):

@@ -17,7 +17,7 @@ from marketplace.i18n import current_locale
 from marketplace.money import services
 from marketplace.money.formatting import currency_list
 from marketplace.money.models import RateSet
-from marketplace.money.services import RatesUnavailable, table_of
+from marketplace.money.services import RatesUnavailable
 
 blp = Blueprint("money", __name__, description="Currencies and exchange rates")
 
@@ -39,15 +39,24 @@ class RateOriginSchema(StrictSchema):
     stale = fields.Boolean(required=True, metadata={"description": "Older than MAX_RATE_AGE"})
 
 
+class PlainDecimal(fields.String):
+    """A Decimal as plain digits without trailing zeros: "489.5", never "4.895E+2"."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return None if value is None else format(value.normalize(), "f")
+
+
 class RateSetSchema(StrictSchema):
-    id = fields.String(required=True)
-    base = fields.String(required=True, metadata={"example": "EUR"})
-    as_of = fields.Date(required=True)
-    source = fields.String(required=True, metadata={"example": "ecb"})
-    created_at = fields.DateTime(required=True)
+    """Dumps a `services.RateSetStatus`: the stored set's columns and its rates in force."""
+
+    id = fields.String(required=True, attribute="rate_set.id")
+    base = fields.String(required=True, attribute="rate_set.base", metadata={"example": "EUR"})
+    as_of = fields.Date(required=True, attribute="rate_set.as_of")
+    source = fields.String(required=True, attribute="rate_set.source", metadata={"example": "ecb"})
+    created_at = fields.DateTime(required=True, attribute="rate_set.created_at")
     rates = fields.Dict(
         keys=fields.String(),
-        values=fields.String(),
+        values=PlainDecimal(),
         required=True,
         metadata={
             "example": {"USD": "1.0163", "KZT": "489.5"},
@@ -83,23 +92,8 @@ class RatesPutSchema(StrictSchema):
     )
 
 
-def _rate_set(rate_set: RateSet) -> dict[str, Any]:
-    now = utcnow()
-    table = table_of(rate_set)
-    stale = table.stale_currencies(now, context.settings()["MAX_RATE_AGE"])
-    return {
-        "id": rate_set.id,
-        "base": rate_set.base,
-        "as_of": rate_set.as_of,
-        "source": rate_set.source,
-        "created_at": rate_set.created_at,
-        "rates": {code: format(rate.normalize(), "f") for code, rate in table.rates.items()},
-        "origins": {
-            code: {"as_of": origin.as_of, "source": origin.source, "stale": code in stale}
-            for code, origin in table.origins.items()
-        },
-        "stale": stale,
-    }
+def _status(rate_set: RateSet) -> services.RateSetStatus:
+    return services.status_of(rate_set, utcnow(), context.settings()["MAX_RATE_AGE"])
 
 
 @blp.route("/currencies", methods=["GET"])
@@ -113,9 +107,9 @@ def list_currencies(_query: dict[str, Any]) -> list[dict[str, object]]:
 @blp.route("/rates", methods=["GET"])
 @blp.response(200, RateSetSchema)
 @raises(RatesUnavailable)
-def get_rates() -> dict[str, Any]:
+def get_rates() -> services.RateSetStatus:
     """The exchange rates in force, with each rate's date and source."""
-    return _rate_set(services.current_rate_set(context.db()))
+    return _status(services.current_rate_set(context.db()))
 
 
 @blp.route("/rates", methods=["PUT"])
@@ -128,7 +122,7 @@ def get_rates() -> dict[str, Any]:
     (Invalid, "currency_unknown"),
     (Conflict, "rates_changed"),
 )
-def put_rates(body: dict[str, Any]) -> dict[str, Any]:
+def put_rates(body: dict[str, Any]) -> services.RateSetStatus:
     """Replace the operator-entered rates (operators only); ECB rates are kept."""
     rate_set = services.enter_rates(
         context.db(),
@@ -138,12 +132,12 @@ def put_rates(body: dict[str, Any]) -> dict[str, Any]:
         as_of=body["as_of"],
         now=utcnow(),
     )
-    return _rate_set(rate_set)
+    return _status(rate_set)
 
 
 @blp.route("/rates/<rate_set_id>", methods=["GET"])
 @blp.response(200, RateSetSchema)
 @raises((NotFound, "rate_set_not_found"))
-def get_rate_set(rate_set_id: str) -> dict[str, Any]:
+def get_rate_set(rate_set_id: str) -> services.RateSetStatus:
     """One stored rate set by id (an order's fx entries name the set they came from)."""
-    return _rate_set(services.get_rate_set(context.db(), rate_set_id))
+    return _status(services.get_rate_set(context.db(), rate_set_id))

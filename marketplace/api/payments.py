@@ -17,7 +17,7 @@ from marketplace.api import accepts, context
 from marketplace.api.idempotency import HEADER, idempotent
 from marketplace.api.money_fields import MoneyField, MoneyOutputSchema
 from marketplace.api.openapi import raises
-from marketplace.api.schemas import Country, CurrencyCode, StrictSchema, text
+from marketplace.api.schemas import Country, CurrencyCode, OmitsNulls, StrictSchema, choices, text
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound
 from marketplace.i18n import _
@@ -52,7 +52,7 @@ class WebhookAckSchema(Schema):
     )
 
 
-PAYMENT_STATUS = {"enum": [s.value for s in PaymentStatus]}
+PAYMENT_STATUS = {"enum": choices(PaymentStatus)}
 
 
 class PaymentSchema(Schema):
@@ -65,8 +65,10 @@ class PaymentSchema(Schema):
     created_at = fields.DateTime(required=True)
 
 
-class TransferInstructionsSchema(Schema):
-    """Dumps TransferInstructions: the account's details beside what to quote, how much, by when."""
+class TransferInstructionsSchema(OmitsNulls):
+    """Dumps TransferInstructions: the account's details beside what to quote, how much, by when.
+
+    An account has an IBAN or a local number, not always both: the other is absent, not null."""
 
     beneficiary = fields.String(required=True, attribute="account.beneficiary")
     bank_name = fields.String(required=True, attribute="account.bank_name")
@@ -81,11 +83,6 @@ class TransferInstructionsSchema(Schema):
         required=True,
         metadata={"description": "Pay by then: the order holds its stock until this moment"},
     )
-
-    @ma.post_dump
-    def _without_empty(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
-        """An account has an IBAN or a local number, not always both: absent, not null."""
-        return {key: value for key, value in data.items() if value is not None}
 
 
 class PaymentStartedSchema(PaymentSchema):
@@ -116,14 +113,25 @@ class PaymentMethodQuerySchema(StrictSchema):
     country = Country(load_default=None)
 
 
-class PaymentMethodSchema(Schema):
-    gateway = fields.String(required=True, metadata={"enum": sorted(GATEWAY_NAMES)})
-    kind = fields.String(required=True, metadata={"enum": [k.value for k in PaymentKind]})
-    name = fields.String(required=True, metadata={"description": "In the response locale"})
-    currencies = fields.List(fields.String(), required=True)
-
-
 METHOD_NAMES = {PaymentKind.CARD: _("Card"), PaymentKind.BANK_TRANSFER: _("Bank transfer")}
+
+
+class MethodName(fields.String):
+    """The method's kind named for people, in the response locale."""
+
+    def get_value(
+        self, obj: Any, attr: str, accessor: Any = None, default: Any = ma.missing
+    ) -> str:
+        return str(METHOD_NAMES[obj.kind])
+
+
+class PaymentMethodSchema(Schema):
+    """Dumps a `services.PaymentMethod`."""
+
+    gateway = fields.String(required=True, metadata={"enum": sorted(GATEWAY_NAMES)})
+    kind = fields.String(required=True, metadata={"enum": choices(PaymentKind)})
+    name = MethodName(required=True, metadata={"description": "In the response locale"})
+    currencies = fields.List(fields.String(), required=True)
 
 
 class PaymentCreateSchema(StrictSchema):
@@ -232,21 +240,9 @@ class OrderPayments(MethodView):
 @blp.route("/payment-methods", methods=["GET"])
 @blp.arguments(PaymentMethodQuerySchema, location="query")
 @blp.response(200, PaymentMethodSchema(many=True))
-def payment_methods(query: dict[str, Any]) -> list[dict[str, Any]]:
+def payment_methods(query: dict[str, Any]) -> list[services.PaymentMethod]:
     """How a buyer can pay on this marketplace: only the methods it has configured."""
-    return [
-        {
-            "gateway": gateway.name,
-            "kind": gateway.kind.value,
-            "name": str(METHOD_NAMES[gateway.kind]),
-            "currencies": sorted(
-                [query["currency"]] if query["currency"] else gateway.currencies()
-            ),
-        }
-        for gateway in services.payment_methods(
-            context.extension("payment_gateways"), query["currency"]
-        )
-    ]
+    return services.payment_methods(context.extension("payment_gateways"), query["currency"])
 
 
 @blp.route("/orders/<order_id>/refunds", methods=["POST"])
@@ -318,7 +314,7 @@ def stripe_webhook() -> dict[str, Any]:
         )
     )
     outcome = services.apply_webhook_event(context.db(), gateway.name, event, _listeners())
-    return {"received": True, "event_id": event.event_id, "outcome": outcome.value}
+    return {"received": True, "event_id": event.event_id, "outcome": outcome}
 
 
 @blp.route("/payments/<payment_id>/capture", methods=["POST"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 import marshmallow as ma
@@ -18,6 +19,19 @@ class StrictSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
         ordered = True
+
+
+def choices(enum_type: type[enum.StrEnum]) -> list[str]:
+    """An enum's values, for a field's `OneOf` or OpenAPI `enum`: the model's enum is the one list."""
+    return [member.value for member in enum_type]
+
+
+class OmitsNulls(ma.Schema):
+    """Dumps leave an empty optional field out rather than writing null."""
+
+    @ma.post_dump
+    def _without_nulls(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        return {key: value for key, value in data.items() if value is not None}
 
 
 class ProblemSchema(ma.Schema):

@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from marketplace.api import context
 from marketplace.api.openapi import raises
-from marketplace.api.schemas import PageArgsSchema, StrictSchema, page_schema
+from marketplace.api.schemas import PageArgsSchema, StrictSchema, choices, page_schema
 from marketplace.db import utcnow
 from marketplace.errors import Forbidden
 from marketplace.events import endpoints
@@ -34,7 +34,7 @@ class EndpointCreateSchema(StrictSchema):
         metadata={"example": "https://shop.example/hooks/silk-road"},
     )
     events = fields.List(
-        fields.String(validate=validate.OneOf([t.value for t in EventType])),
+        fields.String(validate=validate.OneOf(choices(EventType))),
         required=True,
         validate=validate.Length(min=1, max=len(EventType)),
     )
@@ -57,7 +57,7 @@ class EndpointSchema(Schema):
     status = fields.String(
         required=True,
         metadata={
-            "enum": [s.value for s in EndpointStatus],
+            "enum": choices(EndpointStatus),
             "description": "`failing` once a delivery used up its retries; a success makes it active",
         },
     )
@@ -79,7 +79,7 @@ class DeliverySchema(Schema):
         required=True, metadata={"description": "Also the `webhook-id` header"}
     )
     event_type = fields.String(required=True)
-    status = fields.String(required=True, metadata={"enum": [s.value for s in SendStatus]})
+    status = fields.String(required=True, metadata={"enum": choices(SendStatus)})
     attempts = fields.Integer(required=True)
     last_status = fields.Integer(
         required=True,
@@ -98,7 +98,7 @@ class DeliverySchema(Schema):
     created_at = fields.DateTime(required=True)
 
     def _next_attempt(self, delivery: WebhookDelivery) -> str | None:
-        if delivery.status != SendStatus.PENDING.value:
+        if delivery.status != SendStatus.PENDING:
             return None
         return delivery.next_attempt_at.isoformat()
 

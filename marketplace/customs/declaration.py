@@ -18,10 +18,9 @@ import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from marketplace.money import Money, RateTable
 
@@ -104,15 +103,6 @@ class Exporter:
     tax_id: str | None = None
     eori: str | None = None
 
-    def to_api(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "address": dict(self.address),
-            "country": self.country,
-            "tax_id": self.tax_id,
-            "eori": self.eori,
-        }
-
 
 @dataclass(frozen=True)
 class Importer:
@@ -124,16 +114,6 @@ class Importer:
     reference: str | None = None
     phone: str | None = None
     email: str | None = None
-
-    def to_api(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "address": dict(self.address),
-            "country": self.country,
-            "reference": self.reference,
-            "phone": self.phone,
-            "email": self.email,
-        }
 
 
 def address_lines(address: Mapping[str, str]) -> list[str]:
@@ -167,18 +147,6 @@ class DeclarationItem:
     total_value: Money
     line_id: str | None = None
     listing_id: str | None = None
-
-    def to_api(self) -> dict[str, Any]:
-        return {
-            "description": self.description,
-            "description_original": self.description_original,
-            "hs_code": self.hs_code,
-            "origin_country": self.origin_country,
-            "quantity": self.quantity,
-            "net_weight_grams": self.net_weight_grams,
-            "unit_value": self.unit_value.to_api(),
-            "total_value": self.total_value.to_api(),
-        }
 
 
 @dataclass(frozen=True)
@@ -223,33 +191,6 @@ class Declaration:
     def net_weight_grams(self) -> int:
         return sum(item.net_weight_grams for item in self.items)
 
-    def to_api(self) -> dict[str, Any]:
-        return {
-            "form": self.form,
-            "invoice_number": self.invoice_number,
-            "invoice_date": self.invoice_date.isoformat(),
-            "exporter": self.exporter.to_api(),
-            "importer": self.importer.to_api(),
-            "incoterm": self.incoterm,
-            "currency": self.currency,
-            "reason": self.reason,
-            "items": [item.to_api() for item in self.items],
-            "shipping": self.shipping.to_api(),
-            "insurance": self.insurance.to_api(),
-            "total_value": self.total_value.to_api(),
-            "gross_weight_grams": self.gross_weight_grams,
-            "duties": self.duties.to_api(),
-            "taxes": self.taxes.to_api(),
-            "de_minimis": self.de_minimis,
-            "service_class": self.service_class.value,
-            "crosses_border": self.crosses_border,
-            "category": self.category.value,
-            "licence_numbers": list(self.licence_numbers),
-            "certificate_numbers": list(self.certificate_numbers),
-            "office_of_origin": self.office_of_origin,
-            "posting_date": self.posting_date.isoformat() if self.posting_date else None,
-        }
-
 
 def build_declaration(
     *,
@@ -277,7 +218,7 @@ def build_declaration(
     `rates` (with an SDR rate) are only read for letter post across a border.
     """
     lines = tuple(items)
-    total = sum((item.total_value for item in lines), Money(Decimal(0), currency)).quantize()
+    total = Money.total((item.total_value for item in lines), currency).quantize()
     return Declaration(
         form=form_for(service_class, total, rates, threshold) if crosses_border else None,
         invoice_number=invoice_number,

@@ -280,7 +280,7 @@ def _domestic(
     """No border is crossed: no duties or import taxes."""
     local = shipment.currency
     builder = _Builder(rates, local, shipment.currency)
-    goods = _sum(
+    goods = Money.total(
         (builder.to_local(line.unit_value * line.quantity) for line in shipment.lines), local
     )
     shipping = builder.to_local(shipment.shipping)
@@ -291,13 +291,6 @@ def _domestic(
     return _assemble(
         builder, shipment, applied, goods, shipping, goods, zero, zero, zero, None, None, None, []
     )
-
-
-def _sum(amounts: Any, currency: str) -> Money:
-    total = Money.zero(currency)
-    for amount in amounts:
-        total = total + amount
-    return total
 
 
 @dataclass
@@ -355,7 +348,7 @@ class _Duty:
     taxed_lines: tuple[int, ...] = ()
 
     def total(self, currency: str) -> Money:
-        return _sum((duty for _rate, duty in self.lines), currency) + self.extra
+        return Money.total((duty for _rate, duty in self.lines), currency) + self.extra
 
 
 def _no_duty(p: _Parcel) -> _Duty:
@@ -770,7 +763,7 @@ def _import_tax(p: _Parcel, duties: Money, duty: _Duty, sale: SaleRegime | None)
         )
         taxes = Money.zero(p.local)
         if duty.taxed_lines:
-            base = _sum(
+            base = Money.total(
                 (p.line_value(index) + duty.lines[index][1] for index in duty.taxed_lines),
                 p.local,
             )
@@ -849,7 +842,7 @@ def _parcel(rule: Rule, shipment: LandedCostInput, b: _Builder) -> _Parcel:
     """The parcel's values in the destination currency, its customs value and compared value."""
     local = b.local
     values = [b.to_local(line.unit_value * line.quantity) for line in shipment.lines]
-    goods = _sum(values, local)
+    goods = Money.total(values, local)
     shipping = b.to_local(shipment.shipping)
     insurance = b.to_local(shipment.insurance) if shipment.insurance else Money.zero(local)
     transport = shipping + insurance

@@ -39,9 +39,7 @@ DEMO_RATES = {
 def load(session: Session, settings: dict[str, Any]) -> str:
     now = utcnow()
     exists = session.scalar(
-        select(RateSet.id).where(
-            RateSet.source == SourceKind.DEMO.value, RateSet.as_of == now.date()
-        )
+        select(RateSet.id).where(RateSet.source == SourceKind.DEMO, RateSet.as_of == now.date())
     )
     if exists is None:
         store_rates(

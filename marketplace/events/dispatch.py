@@ -187,7 +187,7 @@ def claim(session: Session, model: type[Row], row_id: str, now: dt.datetime) -> 
         update(model)
         .where(
             model.id == row_id,
-            model.status == SendStatus.PENDING.value,
+            model.status == SendStatus.PENDING,
             model.next_attempt_at <= now,
             or_(model.locked_until.is_(None), model.locked_until < now),
         )
@@ -204,13 +204,13 @@ def settle(
     """Record an attempt's outcome; the delay until the next one, or None when there is none."""
     row.locked_until = None
     if error is None:
-        row.status = SendStatus.DELIVERED.value
+        row.status = SendStatus.DELIVERED
         row.sent_at = now
         row.last_error = None
         return None
     row.last_error = error[:500]
     if row.attempts >= len(RETRY_DELAYS):
-        row.status = SendStatus.FAILED.value
+        row.status = SendStatus.FAILED
         return None
     delay = RETRY_DELAYS[row.attempts]
     row.next_attempt_at = now + delay
@@ -244,8 +244,8 @@ def deliver_webhook(
         delivery.last_status_code = result.status_code
         delay = settle(delivery, error=result.error, now=now())
         status = {
-            SendStatus.FAILED.value: EndpointStatus.FAILING.value,
-            SendStatus.DELIVERED.value: EndpointStatus.ACTIVE.value,
+            SendStatus.FAILED: EndpointStatus.FAILING,
+            SendStatus.DELIVERED: EndpointStatus.ACTIVE,
         }.get(delivery.status, endpoint_status)
         if status != endpoint_status:
             session.execute(
@@ -300,7 +300,7 @@ def due_rows(session: Session, now: dt.datetime) -> tuple[list[str], list[str], 
             session.scalars(
                 select(model.id)
                 .where(
-                    model.status == SendStatus.PENDING.value,
+                    model.status == SendStatus.PENDING,
                     model.next_attempt_at <= now,
                     or_(model.locked_until.is_(None), model.locked_until < now),
                 )
@@ -317,7 +317,7 @@ def due_rows(session: Session, now: dt.datetime) -> tuple[list[str], list[str], 
 
 def retry_now(session: Session, delivery: WebhookDelivery, now: dt.datetime) -> None:
     """Make a delivery due at once (an owner's manual retry); one more attempt even after failing."""
-    delivery.status = SendStatus.PENDING.value
+    delivery.status = SendStatus.PENDING
     delivery.next_attempt_at = now
     delivery.locked_until = None
     if delivery.attempts >= len(RETRY_DELAYS):

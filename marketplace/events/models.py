@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.db import Base, created_at, uuid_pk
+from marketplace.db import Base, StrEnumColumn, created_at, uuid_pk
 
 
 class EndpointStatus(enum.StrEnum):
@@ -51,7 +51,9 @@ class WebhookEndpoint(Base):
     # After a rotation the old secret signs too, until receivers have switched over.
     previous_secret: Mapped[str | None] = mapped_column(String(100))
     previous_secret_expires_at: Mapped[dt.datetime | None]
-    status: Mapped[str] = mapped_column(String(16), default=EndpointStatus.ACTIVE.value)
+    status: Mapped[EndpointStatus] = mapped_column(
+        StrEnumColumn(EndpointStatus, 16), default=EndpointStatus.ACTIVE
+    )
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     created_at: Mapped[created_at]
 
@@ -59,7 +61,9 @@ class WebhookEndpoint(Base):
 class _Outgoing:
     """What webhook deliveries and emails share: attempts on a schedule, claimed by one worker."""
 
-    status: Mapped[str] = mapped_column(String(16), default=SendStatus.PENDING.value)
+    status: Mapped[SendStatus] = mapped_column(
+        StrEnumColumn(SendStatus, 16), default=SendStatus.PENDING
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime]
     # A worker holds a claimed attempt until then; past it, another may try (the first died).

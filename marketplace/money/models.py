@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import Base, created_at, currency_code, uuid_pk
+from marketplace.db import Base, StrEnumColumn, created_at, currency_code, uuid_pk
 
 
 class SourceKind(enum.StrEnum):
@@ -35,7 +35,7 @@ class RateSet(Base):
     seq: Mapped[int] = mapped_column(unique=True)
     base: Mapped[currency_code]
     as_of: Mapped[dt.date] = mapped_column(Date)
-    source: Mapped[str] = mapped_column(String(16))
+    source: Mapped[SourceKind] = mapped_column(StrEnumColumn(SourceKind, 16))
     # The file name or URL imported, or who entered the rates: for the audit trail.
     origin: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str | None] = mapped_column(String(36))
@@ -60,6 +60,6 @@ class Rate(Base):
     currency: Mapped[currency_code]
     rate: Mapped[Decimal]
     as_of: Mapped[dt.date] = mapped_column(Date)
-    source: Mapped[str] = mapped_column(String(16))
+    source: Mapped[SourceKind] = mapped_column(StrEnumColumn(SourceKind, 16))
 
     rate_set: Mapped[RateSet] = relationship(back_populates="rates")

@@ -7,7 +7,7 @@ an amount is rounded (half-up, to the currency's minor units).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -45,6 +45,11 @@ class Money:
     @classmethod
     def zero(cls, currency: str) -> Money:
         return cls(Decimal(0).quantize(quantum(currency)), currency)
+
+    @classmethod
+    def total(cls, amounts: Iterable[Money], currency: str) -> Money:
+        """The sum of `amounts`, all in `currency`; zero when there are none."""
+        return sum(amounts, cls.zero(currency))
 
     @classmethod
     def from_minor(cls, units: int, currency: str) -> Money:

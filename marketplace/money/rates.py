@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
-from typing import Any
 
 from marketplace.errors import Conflict, Invalid
 from marketplace.i18n import _
@@ -53,16 +52,6 @@ class Quote:
     as_of: dt.date
     source: str
     rate_set_id: str | None
-
-    def to_api(self) -> dict[str, Any]:
-        return {
-            "from": self.from_currency,
-            "to": self.to_currency,
-            "rate": format(self.rate, "f"),
-            "as_of": self.as_of.isoformat(),
-            "source": self.source,
-            "rate_set_id": self.rate_set_id,
-        }
 
 
 @dataclass(frozen=True)

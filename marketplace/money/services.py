@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -103,7 +104,7 @@ def get_table(session: Session, rate_set_id: str) -> RateTable:
 
 
 # On the same date, the rate someone typed in on purpose wins over the published one.
-_PRECEDENCE = {SourceKind.ECB.value: 0, SourceKind.DEMO.value: 1, SourceKind.OPERATOR.value: 2}
+_PRECEDENCE = {SourceKind.ECB: 0, SourceKind.DEMO: 1, SourceKind.OPERATOR: 2}
 
 
 def table_of(rate_set: RateSet) -> RateTable:
@@ -123,6 +124,36 @@ def table_of(rate_set: RateSet) -> RateTable:
         },
         set_id=rate_set.id,
     )
+
+
+@dataclass(frozen=True)
+class OriginStatus:
+    """When and where one currency's rate was published, and whether it is too old to order in."""
+
+    as_of: dt.date
+    source: str
+    stale: bool
+
+
+@dataclass(frozen=True)
+class RateSetStatus:
+    """A stored set as people read it: its rates in force, each one's origin, the stale ones."""
+
+    rate_set: RateSet
+    rates: Mapping[str, Decimal]
+    origins: Mapping[str, OriginStatus]
+    stale: list[str]
+
+
+def status_of(rate_set: RateSet, now: dt.datetime, max_age_seconds: int) -> RateSetStatus:
+    """The set's table with staleness judged at `now` (rates older than `max_age_seconds`)."""
+    table = table_of(rate_set)
+    stale = table.stale_currencies(now, max_age_seconds)
+    origins = {
+        code: OriginStatus(origin.as_of, origin.source, code in stale)
+        for code, origin in table.origins.items()
+    }
+    return RateSetStatus(rate_set, table.rates, origins, stale)
 
 
 def _rank(rate: Rate) -> tuple[dt.date, int]:
@@ -197,7 +228,7 @@ def store_rates(session: Session, incoming: IncomingRates, now: dt.datetime) -> 
     current = latest_rate_set(session)
     rows = _carried(current, incoming) if current is not None else []
     rows += [
-        (currency, rate.normalize(), incoming.as_of, incoming.source.value)
+        (currency, rate.normalize(), incoming.as_of, incoming.source)
         for currency, rate in incoming.rates.items()
     ]
     seq = (session.scalar(select(func.max(RateSet.seq))) or 0) + 1
@@ -205,7 +236,7 @@ def store_rates(session: Session, incoming: IncomingRates, now: dt.datetime) -> 
         seq=seq,
         base=incoming.base,
         as_of=incoming.as_of,
-        source=incoming.source.value,
+        source=incoming.source,
         origin=incoming.origin[:2000],
         created_by=incoming.created_by,
         created_at=now,
@@ -241,12 +272,12 @@ def _carried(current: RateSet, incoming: IncomingRates) -> list[Row]:
     elif incoming.base in old.rates:
         link = old.origin(incoming.base)
         factor, link_day = (1 / old.rates[incoming.base]).quantize(RATE_QUANTUM), link.as_of
-        if link.source != incoming.source.value and factor > 0:
+        if link.source != incoming.source and factor > 0:
             rows.append((current.base, factor.normalize(), link.as_of, link.source))
     else:
         return []
     for rate in current.rates:
-        if rate.currency == incoming.base or rate.source == incoming.source.value:
+        if rate.currency == incoming.base or rate.source == incoming.source:
             continue
         value = rate.rate if factor == 1 else (rate.rate * factor).quantize(RATE_QUANTUM)
         if value > 0:

@@ -17,12 +17,12 @@ from marketplace.money import Money
 from marketplace.orders.models import Order, OrderStatus, Shipment, ShipmentStatus
 
 COUNTED_ORDERS = (
-    OrderStatus.PAID.value,
-    OrderStatus.PARTIALLY_SHIPPED.value,
-    OrderStatus.SHIPPED.value,
-    OrderStatus.PARTIALLY_REFUNDED.value,
+    OrderStatus.PAID,
+    OrderStatus.PARTIALLY_SHIPPED,
+    OrderStatus.SHIPPED,
+    OrderStatus.PARTIALLY_REFUNDED,
 )
-COUNTED_SHIPMENTS = (ShipmentStatus.READY.value, ShipmentStatus.DISPATCHED.value)
+COUNTED_SHIPMENTS = (ShipmentStatus.READY, ShipmentStatus.DISPATCHED)
 
 
 def paid_to(

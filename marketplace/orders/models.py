@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.customs.declaration import ServiceClass
 from marketplace.customs.landed_cost import Incoterm
-from marketplace.db import Base, StrEnumColumn, created_at, minor_units, utcnow, uuid_pk
+from marketplace.db import Base, StrEnumColumn, created_at, enum_check, minor_units, utcnow, uuid_pk
 from marketplace.money import MoneyColumn
 
 
@@ -49,10 +49,6 @@ class ShipmentStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-def _in(column: str, values: type[enum.StrEnum]) -> str:
-    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
-
-
 class ShippingRate(Base):
     """One destination of a seller's shipping price list: base plus per-kg, in the seller's currency.
 
@@ -64,7 +60,7 @@ class ShippingRate(Base):
     __table_args__ = (
         CheckConstraint("base_minor >= 0", name="base_not_negative"),
         CheckConstraint("per_kg_minor >= 0", name="per_kg_not_negative"),
-        CheckConstraint(_in("service_class", ServiceClass), name="service_class"),
+        CheckConstraint(enum_check("service_class", ServiceClass), name="service_class"),
     )
 
     seller_id: Mapped[str] = mapped_column(
@@ -76,8 +72,10 @@ class ShippingRate(Base):
     base_minor: Mapped[minor_units]
     per_kg_minor: Mapped[minor_units]
     # How the rate sends parcels (customs.declaration.ServiceClass): it decides the customs form.
-    service_class: Mapped[str] = mapped_column(
-        String(16), default=ServiceClass.LETTER_POST.value, server_default="letter_post"
+    service_class: Mapped[ServiceClass] = mapped_column(
+        StrEnumColumn(ServiceClass, 16),
+        default=ServiceClass.LETTER_POST,
+        server_default="letter_post",
     )
 
     base = MoneyColumn("base_minor")
@@ -107,8 +105,8 @@ class IdempotencyKey(Base):
 class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
-        CheckConstraint(_in("status", OrderStatus), name="status"),
-        CheckConstraint(_in("incoterm", Incoterm), name="incoterm"),
+        CheckConstraint(enum_check("status", OrderStatus), name="status"),
+        CheckConstraint(enum_check("incoterm", Incoterm), name="incoterm"),
         CheckConstraint("grand_total_minor >= 0", name="grand_total_not_negative"),
         # Keyset pagination of a buyer's orders, newest first; expiry sweeps by status and time.
         Index("ix_orders_buyer_created", "buyer_id", "created_at", "id"),
@@ -176,8 +174,8 @@ class Shipment(Base):
 
     __tablename__ = "shipments"
     __table_args__ = (
-        CheckConstraint(_in("status", ShipmentStatus), name="status"),
-        CheckConstraint(_in("service_class", ServiceClass), name="service_class"),
+        CheckConstraint(enum_check("status", ShipmentStatus), name="status"),
+        CheckConstraint(enum_check("service_class", ServiceClass), name="service_class"),
         UniqueConstraint("order_id", "seller_id"),
         Index("ix_shipments_seller_created", "seller_id", "created_at", "id"),
         Index("ix_shipments_brokerage_created", "brokerage_id", "created_at", "id"),
@@ -210,8 +208,10 @@ class Shipment(Base):
     goods_seller_minor: Mapped[minor_units]
     shipping_seller_minor: Mapped[minor_units]
     de_minimis: Mapped[bool] = mapped_column(default=False)
-    service_class: Mapped[str] = mapped_column(
-        String(16), default=ServiceClass.LETTER_POST.value, server_default="letter_post"
+    service_class: Mapped[ServiceClass] = mapped_column(
+        StrEnumColumn(ServiceClass, 16),
+        default=ServiceClass.LETTER_POST,
+        server_default="letter_post",
     )
     # The landed-cost engine's own explanation of the duties and taxes (rates, thresholds, bases).
     landed_cost: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

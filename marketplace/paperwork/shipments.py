@@ -225,13 +225,9 @@ def _readable(session: Session, user: User, shipment_id: str, now: dt.datetime) 
 
 def list_documents(
     session: Session, user: User, shipment_id: str, *, now: dt.datetime
-) -> tuple[list[CustomsDocument], set[str]]:
-    """Every version of every document (old versions stay listed), issued first if due, and the
-    ids of the current ones."""
-    found = _readable(session, user, shipment_id, now)
-    return store.list_documents(session, found), {
-        d.id for d in store.current_documents(session, found)
-    }
+) -> list[store.ListedDocument]:
+    """Every version of every document (old versions stay listed), issued first if due."""
+    return store.listed_documents(session, _readable(session, user, shipment_id, now))
 
 
 def current_documents(

@@ -70,7 +70,7 @@ def _entry(
 ) -> LedgerEntry:
     entry = LedgerEntry(
         seller_id=seller_id,
-        kind=kind.value,
+        kind=kind,
         amount_minor=amount.minor,
         currency=amount.currency,
         **links,
@@ -152,9 +152,9 @@ def shipment_totals(session: Session, seller_id: str, shipment_id: str) -> tuple
     ).all()
     totals = {kind: int(total or 0) for kind, total in rows}
     return (
-        totals.get(LedgerKind.SALE.value, 0),
-        totals.get(LedgerKind.REFUND.value, 0),
-        totals.get(LedgerKind.COMMISSION.value, 0),
+        totals.get(LedgerKind.SALE, 0),
+        totals.get(LedgerKind.REFUND, 0),
+        totals.get(LedgerKind.COMMISSION, 0),
     )
 
 
@@ -168,7 +168,7 @@ def seller_balance(session: Session, seller_id: str) -> SellerBalance:
     totals = {kind: int(total or 0) for kind, total in rows}
 
     def money(kind: LedgerKind) -> Money:
-        return Money.from_minor(totals.get(kind.value, 0), currency)
+        return Money.from_minor(totals.get(kind, 0), currency)
 
     return SellerBalance(
         seller_id=seller_id,
@@ -212,7 +212,7 @@ def create_payout(
         )
     payout = Payout(
         seller_id=seller_id,
-        method=method.value,
+        method=method,
         amount_minor=amount.minor,
         currency=amount.currency,
     )
@@ -266,7 +266,7 @@ def export_bank_payouts(session: Session, now: dt.datetime) -> str:
     rows = session.execute(
         select(Payout, Organisation)
         .join(Organisation, Organisation.id == Payout.seller_id)
-        .where(Payout.method == PayoutMethod.BANK_TRANSFER.value, Payout.exported_at.is_(None))
+        .where(Payout.method == PayoutMethod.BANK_TRANSFER, Payout.exported_at.is_(None))
         .order_by(Payout.created_at, Payout.id)
         .with_for_update(of=Payout)
     ).all()

@@ -19,6 +19,7 @@ from marketplace.db import (
     StrEnumColumn,
     created_at,
     currency_code,
+    enum_check,
     minor_units,
     utcnow,
     uuid_pk,
@@ -27,16 +28,12 @@ from marketplace.money import MoneyColumn
 from marketplace.payments.gateway import PaymentStatus, WebhookAction
 
 
-def _one_of(column: str, values: list[str]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
 class Payment(Base):
     __tablename__ = "payments"
     __table_args__ = (
         UniqueConstraint("gateway", "reference"),
         UniqueConstraint("idempotency_key"),
-        CheckConstraint(_one_of("status", [s.value for s in PaymentStatus]), name="status"),
+        CheckConstraint(enum_check("status", PaymentStatus), name="status"),
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         CheckConstraint(
             "refunded_minor >= 0 AND refunded_minor <= amount_minor", name="refunded_in_range"
@@ -80,7 +77,7 @@ class PaymentRefund(Base):
     amount_minor: Mapped[minor_units]
     currency: Mapped[currency_code]
     reason: Mapped[str] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(24))
+    status: Mapped[PaymentStatus] = mapped_column(StrEnumColumn(PaymentStatus, 24))
     created_at: Mapped[created_at]
 
     amount = MoneyColumn("amount_minor")
@@ -104,9 +101,13 @@ class WebhookEventRecord(Base):
     gateway: Mapped[str] = mapped_column(String(16))
     event_id: Mapped[str] = mapped_column(String(255))
     event_type: Mapped[str] = mapped_column(String(100))
-    action: Mapped[str] = mapped_column(String(32), default=WebhookAction.IGNORED.value)
+    action: Mapped[WebhookAction] = mapped_column(
+        StrEnumColumn(WebhookAction, 32), default=WebhookAction.IGNORED
+    )
     payment_reference: Mapped[str | None] = mapped_column(String(255), index=True)
-    outcome: Mapped[str] = mapped_column(String(16), default=WebhookOutcome.IGNORED.value)
+    outcome: Mapped[WebhookOutcome] = mapped_column(
+        StrEnumColumn(WebhookOutcome, 16), default=WebhookOutcome.IGNORED
+    )
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     occurred_at: Mapped[dt.datetime]
     received_at: Mapped[created_at]
@@ -128,13 +129,13 @@ class LedgerEntry(Base):
 
     __tablename__ = "ledger_entries"
     __table_args__ = (
-        CheckConstraint(_one_of("kind", [k.value for k in LedgerKind]), name="kind"),
+        CheckConstraint(enum_check("kind", LedgerKind), name="kind"),
         Index("ix_ledger_entries_seller_id_currency", "seller_id", "currency"),
     )
 
     id: Mapped[uuid_pk]
     seller_id: Mapped[str] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"))
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[LedgerKind] = mapped_column(StrEnumColumn(LedgerKind, 16))
     amount_minor: Mapped[minor_units]
     currency: Mapped[currency_code]
     order_id: Mapped[str | None] = mapped_column(
@@ -158,7 +159,7 @@ class Payout(Base):
 
     __tablename__ = "payouts"
     __table_args__ = (
-        CheckConstraint(_one_of("method", [m.value for m in PayoutMethod]), name="method"),
+        CheckConstraint(enum_check("method", PayoutMethod), name="method"),
         CheckConstraint("amount_minor > 0", name="amount_positive"),
     )
 
@@ -166,7 +167,7 @@ class Payout(Base):
     seller_id: Mapped[str] = mapped_column(
         ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
     )
-    method: Mapped[str] = mapped_column(String(16))
+    method: Mapped[PayoutMethod] = mapped_column(StrEnumColumn(PayoutMethod, 16))
     amount_minor: Mapped[minor_units]
     currency: Mapped[currency_code]
     reference: Mapped[str | None] = mapped_column(String(255))

@@ -128,7 +128,7 @@ def order_payments(
             .where(
                 PaymentRefund.payment_id.in_([p.id for p in payments]),
                 PaymentRefund.shipment_id.in_(mine),
-                PaymentRefund.status == PaymentStatus.SUCCEEDED.value,
+                PaymentRefund.status == PaymentStatus.SUCCEEDED,
             )
             .group_by(PaymentRefund.payment_id)
         )

@@ -149,12 +149,23 @@ def start_payment(
     )
 
 
+@dataclass(frozen=True)
+class PaymentMethod:
+    """A configured way to pay and the currencies it takes (only the one asked about, if any)."""
+
+    gateway: str
+    kind: PaymentKind
+    currencies: list[str]
+
+
 def payment_methods(
     gateways: Mapping[str, PaymentGateway], currency: str | None = None
-) -> list[PaymentGateway]:
+) -> list[PaymentMethod]:
     """The configured gateways, those taking `currency` when one is given."""
     return [
-        gateway
+        PaymentMethod(
+            gateway.name, gateway.kind, sorted([currency] if currency else gateway.currencies())
+        )
         for gateway in gateways.values()
         if currency is None or gateway.supports_currency(currency)
     ]
@@ -174,9 +185,9 @@ def cancel_pending_transfers(
             .where(
                 Payment.order_id == order_id,
                 Payment.gateway.in_(names),
-                Payment.status == PaymentStatus.PENDING.value,
+                Payment.status == PaymentStatus.PENDING,
             )
-            .values(status=PaymentStatus.CANCELLED.value)
+            .values(status=PaymentStatus.CANCELLED)
             .returning(Payment.id)
             .execution_options(synchronize_session="fetch")
         )
@@ -301,7 +312,7 @@ def apply_webhook_event(
     session.execute(
         update(WebhookEventRecord)
         .where(WebhookEventRecord.id == record_id)
-        .values(outcome=outcome.value, details=details)
+        .values(outcome=outcome, details=details)
     )
     return outcome
 
@@ -321,9 +332,9 @@ def _insert_once(session: Session, record_id: str, gateway_name: str, event: Web
             gateway=gateway_name,
             event_id=event.event_id[:255],
             event_type=event.event_type[:100],
-            action=event.action.value,
+            action=event.action,
             payment_reference=event.payment_reference,
-            outcome=WebhookOutcome.IGNORED.value,
+            outcome=WebhookOutcome.IGNORED,
             details=details,
             occurred_at=event.occurred_at,
             received_at=utcnow(),
@@ -481,9 +492,7 @@ def _locked(session: Session, payment_id: str) -> Payment:
 
 def unhandled_events(session: Session, gateway_name: str | None = None) -> list[WebhookEventRecord]:
     """Events applied to a payment while no listener was registered for their action, oldest first."""
-    query = select(WebhookEventRecord).where(
-        WebhookEventRecord.outcome == WebhookOutcome.UNHANDLED.value
-    )
+    query = select(WebhookEventRecord).where(WebhookEventRecord.outcome == WebhookOutcome.UNHANDLED)
     if gateway_name is not None:
         query = query.where(WebhookEventRecord.gateway == gateway_name)
     return list(session.scalars(query.order_by(WebhookEventRecord.received_at)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from marketplace.db import utcnow
 from marketplace.money import Money, RateTable
 from marketplace.money import services as money_services
 from tests.factories import CATALOGUE_RATES as RATES
-from tests.factories import Shop, store_rates
+from tests.factories import Shop, rate_table, store_rates
 from tests.helpers import Api, assert_problem
 
 
@@ -342,9 +341,7 @@ def test_new_rates_reorder_prices_across_currencies(
     kzt = other_shop.listing(sku="KZT", price={"amount": "6000", "currency": "KZT"})  # 12.00 EUR
     order = [i.id for i in browse.browse(session, CatalogueQuery(sort="price_asc"), RATES).items]
     assert order == [cny["id"], kzt["id"]]
-    cheaper_tenge = RateTable(
-        base="EUR", as_of=RATES.as_of, source="test", rates={**RATES.rates, "KZT": Decimal("1000")}
-    )
+    cheaper_tenge = rate_table({**RATES.rates, "KZT": "1000"}, RATES.as_of)
     order = [
         i.id for i in browse.browse(session, CatalogueQuery(sort="price_asc"), cheaper_tenge).items
     ]

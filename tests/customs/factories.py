@@ -5,12 +5,10 @@ tests."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from marketplace.accounts.models import Organisation, User
 from marketplace.catalogue.models import Listing
 from marketplace.customs.declaration import (
     Declaration,
@@ -27,16 +25,8 @@ from tests import factories
 from tests.helpers import Api, Caller
 
 # 1 EUR buys these; 1 XDR is worth about 1.2 EUR, so 300 XDR is about 2 845 CNY.
-RATES = RateTable(
-    base="EUR",
-    as_of=dt.date(2026, 11, 27),
-    source="test",
-    rates={
-        "CNY": Decimal("7.9"),
-        "XDR": Decimal("0.833"),
-        "KZT": Decimal("540"),
-        "USD": Decimal("1.05"),
-    },
+RATES = factories.rate_table(
+    {"CNY": "7.9", "XDR": "0.833", "KZT": "540", "USD": "1.05"}, dt.date(2026, 11, 27)
 )
 CHINESE = "西湖龙井绿茶 特级 250克"
 ARABIC = "تمر مجدول فاخر من المدينة"
@@ -112,22 +102,8 @@ def declaration(
 def make_shipment(session: Session) -> str:
     """A bare shipment (with its buyer, seller and order) for stored documents to belong to."""
     suffix = new_id()[:8]
-    buyer = User(
-        email=f"{suffix}@example.test",
-        email_key=f"{suffix}@example.test",
-        password_hash="-",
-        name="Buyer",
-    )
-    seller = Organisation(
-        kind="seller",
-        name="Hangzhou Tea",
-        country="CN",
-        address={"line1": "1 Tea Road", "city": "Hangzhou"},
-        currency="CNY",
-        locale="zh-Hans",
-    )
-    session.add_all([buyer, seller])
-    session.flush()
+    buyer = factories.make_user(session, "Buyer")
+    seller_id = factories.make_seller(session, "CNY", "Hangzhou Tea")
     order = Order(
         number=f"SR-{suffix}",
         buyer_id=buyer.id,
@@ -146,7 +122,7 @@ def make_shipment(session: Session) -> str:
     shipment = Shipment(
         position=0,
         number=f"SR-{suffix}-1",
-        seller_id=seller.id,
+        seller_id=seller_id,
         status="ready",
         incoterm="DAP",
         from_country="CN",
@@ -166,25 +142,6 @@ def make_shipment(session: Session) -> str:
     session.add_all([order, shipment])
     session.flush()
     return shipment.id
-
-
-# 1 EUR buys these: 300 SDR = 352.94 EUR; 1 USD = 12,000 UZS.
-RATES_BY_EUR = {
-    "CNY": "7.7341",
-    "KZT": "512.3456",
-    "RUB": "91.5",
-    "XDR": "0.85",
-    "USD": "1.10",
-    "UZS": "13200",
-}
-
-
-def store_rates(session: Session, rates: dict[str, str]) -> None:
-    """`rates` (per EUR, as decimal strings) as today's current set."""
-    table = {code: Decimal(rate) for code, rate in rates.items()}
-    factories.store_rates(
-        session, RateTable(base="EUR", as_of=utcnow().date(), source="test", rates=table)
-    )
 
 
 def sell_one(

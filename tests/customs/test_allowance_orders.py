@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from marketplace.orders.models import Shipment
-from tests.customs.factories import RATES_BY_EUR, paid_order, sell_one, store_rates
+from tests.customs.factories import paid_order, sell_one
+from tests.factories import PAPERWORK_RATES, store_rates
 from tests.helpers import Api
 
 TASHKENT = {"name": "Dilnoza", "line1": "Amir Temur 1", "city": "Tashkent", "country": "UZ"}
@@ -21,7 +22,7 @@ TASHKENT = {"name": "Dilnoza", "line1": "Amir Temur 1", "city": "Tashkent", "cou
 
 @pytest.fixture
 def sellers(api: Api, session: Session) -> dict[str, str]:
-    store_rates(session, RATES_BY_EUR)
+    store_rates(session, PAPERWORK_RATES)
     return {
         "150": sell_one(api, session, "CN", "USD", 15_000, shipping="0.00"),
         "100": sell_one(api, session, "TR", "USD", 10_000, shipping="0.00"),

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.customs.factories import RATES_BY_EUR, paid_order, sell_one, store_rates
+from tests.customs.factories import paid_order, sell_one
 from tests.customs.pdf import pdf_text
+from tests.factories import PAPERWORK_RATES, store_rates
 from tests.helpers import Api, Caller
 
 # A CN 23 names the importer's telephone: an order whose parcel needs one is refused without it.
@@ -31,7 +32,7 @@ PARIS = {"name": "Camille", "line1": "1 rue de Rivoli", "city": "Paris", "countr
 
 @pytest.fixture
 def market(api: Api, session: Session) -> dict[str, Any]:
-    store_rates(session, RATES_BY_EUR)
+    store_rates(session, PAPERWORK_RATES)
     return {"buyer": api.user("Buyer")}
 
 

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 
+from marketplace.api.customs_documents import DeclarationSchema
 from marketplace.customs.declaration import FormThreshold, choose_form, upu_threshold
-from marketplace.money import MissingRate, Money, RateTable
+from marketplace.money import MissingRate, Money
 from tests.customs.factories import declaration
+from tests.factories import rate_table
 
 # 1 EUR = 0.8 XDR = 8 CNY, so 1 XDR = 10 CNY exactly and 300 XDR = 3000.00 CNY.
-TEN_CNY_PER_SDR = RateTable(
-    base="EUR",
-    as_of=dt.date(2026, 11, 27),
-    source="test",
-    rates={"XDR": Decimal("0.8"), "CNY": Decimal("8")},
-)
+TEN_CNY_PER_SDR = rate_table({"XDR": "0.8", "CNY": "8"}, dt.date(2026, 11, 27))
 
 
 def test_the_form_line_is_the_upu_300_sdr_from_the_data_file() -> None:
@@ -53,15 +49,13 @@ def test_the_threshold_is_data_that_a_new_upu_line_changes() -> None:
 
 
 def test_a_rate_set_without_sdr_cannot_choose_a_form() -> None:
-    no_sdr = RateTable(
-        base="EUR", as_of=dt.date(2026, 11, 27), source="test", rates={"CNY": Decimal("8")}
-    )
+    no_sdr = rate_table({"CNY": "8"}, dt.date(2026, 11, 27))
     with pytest.raises(MissingRate):
         choose_form(Money.of("10.00", "CNY"), no_sdr)
 
 
 def test_the_declaration_serializes_to_the_api_fields() -> None:
-    data = declaration(2).to_api()
+    data = DeclarationSchema().dump(declaration(2))
     assert list(data) == [
         "form",
         "invoice_number",

@@ -19,15 +19,15 @@ from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
 from marketplace.orders import lifecycle
-from tests.customs.factories import ARABIC, CHINESE, store_rates
+from tests.customs.factories import ARABIC, CHINESE
 from tests.customs.pdf import pdf_text
-from tests.factories import make_listing
+from tests.factories import make_listing, rate_table, store_rates
 from tests.helpers import Api, Caller, assert_problem
 
 ENGLISH_TEA = "West Lake Longjing green tea"
 FORMULA = '=HYPERLINK("http://evil.example","tea")'
 # 1 EUR buys these. 300 SDR = 352.94 EUR = 2729.7 CNY: 21 teas at 128 CNY are under, 22 over.
-RATES = {"CNY": "7.7341", "KZT": "512.3456", "XDR": "0.85"}
+RATES = rate_table({"CNY": "7.7341", "KZT": "512.3456", "XDR": "0.85"})
 SHIP_TO = {
     "name": "Айгерим Сейткали",
     "line1": "ул. Достык 5",
@@ -447,7 +447,10 @@ def test_the_manifest_lists_every_item_of_the_brokerages_shipments_as_json_and_c
 
 
 def test_without_an_sdr_rate_the_documents_wait_for_an_operator_to_load_one(trade: Trade) -> None:
-    store_rates(trade.session, {code: rate for code, rate in RATES.items() if code != "XDR"})
+    store_rates(
+        trade.session,
+        rate_table({code: rate for code, rate in RATES.rates.items() if code != "XDR"}),
+    )
     shipment = trade.paid_shipment((trade.tea, 1))
     assert_problem(
         trade.api.get(f"/shipments/{shipment['id']}/documents", as_=trade.buyer),

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
 
-from marketplace.db import utcnow
-from marketplace.money import services as money
-from marketplace.money.models import SourceKind
-from marketplace.money.sources import IncomingRates
 from tests.events.receiver import Receiver, start_receiver
-from tests.factories import ORDER_RATES
+from tests.factories import ORDER_RATES, rate_table, store_rates
 
 
 @pytest.fixture
@@ -36,14 +31,4 @@ def app_settings(app_settings: dict[str, Any]) -> dict[str, Any]:
 def sdr_rate(session: Session, current_rates: str) -> None:
     """The test rates with an SDR rate, stored after them: the CN 22 / CN 23 line of the
     documents is in SDR."""
-    money.store_rates(
-        session,
-        IncomingRates(
-            base="EUR",
-            as_of=ORDER_RATES.as_of,
-            source=SourceKind.OPERATOR,
-            rates={**ORDER_RATES.rates, "XDR": Decimal("0.833")},
-        ),
-        utcnow(),
-    )
-    session.flush()
+    store_rates(session, rate_table({**ORDER_RATES.rates, "XDR": "0.833"}))

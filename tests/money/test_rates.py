@@ -22,7 +22,7 @@ from marketplace.accounts.services import require_operator
 from marketplace.errors import Forbidden, Invalid, NotFound
 from marketplace.money import MissingRate, Money, RateTable
 from marketplace.money.models import RateSet
-from marketplace.money.rates import RateOrigin, StaleRate, ensure_fresh
+from marketplace.money.rates import Quote, RateOrigin, StaleRate, ensure_fresh
 from marketplace.money.services import (
     RatesUnavailable,
     current_table,
@@ -223,14 +223,15 @@ def test_cny_to_kzt_goes_through_an_operator_rate_for_tenge(
     # 100 CNY * 489.50 / 6.8095 = 7188.486673...
     assert converted == Money.of("7188.49", "KZT")
     quote = table.quote("CNY", "KZT")
-    assert quote.to_api() == {
-        "from": "CNY",
-        "to": "KZT",
-        "rate": "71.884866730303",
-        "as_of": "2022-07-08",
-        "source": "ecb+operator",
-        "rate_set_id": table.set_id,
-    }
+    assert quote == Quote(
+        from_currency="CNY",
+        to_currency="KZT",
+        rate=Decimal("71.884866730303"),
+        as_of=dt.date(2022, 7, 8),
+        source="ecb+operator",
+        rate_set_id=table.set_id,
+    )
+    assert format(quote.rate, "f") == "71.884866730303"
     assert table.quote("EUR", "KZT").as_of == dt.date(2022, 7, 9)
     assert table.quote("KZT", "KZT").rate == 1
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -12,9 +11,9 @@ from sqlalchemy.orm import Session
 from marketplace.checkout.pricing import needs_cn23
 from marketplace.customs.addresses import required_fields
 from marketplace.customs.declaration import ServiceClass
-from marketplace.money import Money, RateTable
+from marketplace.money import Money
 from marketplace.orders.models import Order
-from tests.factories import ADDRESS, Market, stock_of
+from tests.factories import ADDRESS, Market, rate_table, stock_of
 from tests.helpers import assert_problem
 
 RATES_DAY = dt.date(2026, 12, 1)
@@ -70,9 +69,7 @@ def test_the_missing_field_is_named_in_the_callers_language(market: Market) -> N
 def test_a_cn23_parcel_needs_the_importers_phone_wherever_it_goes() -> None:
     assert "phone" not in required_fields("KZ")
     assert {"name", "phone"} <= set(required_fields("KZ", cn23=True))
-    rates = RateTable(
-        base="EUR", as_of=RATES_DAY, source="test", rates={"XDR": Decimal("0.8"), "USD": Decimal(1)}
-    )
+    rates = rate_table({"XDR": "0.8", "USD": "1"}, RATES_DAY)
     # 300 SDR is 375 EUR at 0.8 SDR per euro: below it a CN 22, from it a CN 23.
     letter, parcel = ServiceClass.LETTER_POST, ServiceClass.PARCEL_POST
     assert not needs_cn23(rates, [(letter, Money.of("374.99", "EUR"))])
@@ -80,7 +77,7 @@ def test_a_cn23_parcel_needs_the_importers_phone_wherever_it_goes() -> None:
         rates, [(letter, Money.of("10.00", "EUR")), (letter, Money.of("375.00", "EUR"))]
     )
     assert needs_cn23(rates, [(parcel, Money.of("1.00", "EUR"))])
-    without_sdr = RateTable(base="EUR", as_of=RATES_DAY, source="test", rates={})
+    without_sdr = rate_table({}, RATES_DAY)
     assert not needs_cn23(without_sdr, [(letter, Money.of("1000.00", "EUR"))])
     assert needs_cn23(without_sdr, [(parcel, Money.of("1.00", "EUR"))])
 

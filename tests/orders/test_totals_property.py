@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Organisation, User
 from marketplace.catalogue.models import Listing
-from marketplace.money import Money, RateTable
+from marketplace.money import Money
 from marketplace.money.currencies import quantum
 from marketplace.orders import placing
 from marketplace.orders.landed_cost import LandedCost, ShipmentForCustoms
 from marketplace.orders.models import ShippingRate
+from tests import factories
 
 CURRENCIES = ("KZT", "USD", "JPY", "KWD", "CNY", "TRY", "EUR")
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
@@ -79,7 +80,7 @@ def test_order_totals_add_up_exactly_for_any_order(
     incoterm: str,
     shares: tuple[int, int, int],
 ) -> None:
-    rate_table = RateTable(base="EUR", as_of=NOW.date(), source="test", rates=table)
+    rate_table = factories.rate_table(table, NOW.date())
     nested = session.begin_nested()
     try:
         n = next(_ids)

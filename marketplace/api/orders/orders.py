@@ -15,7 +15,7 @@ from marketplace.api.idempotency import idempotent
 from marketplace.api.openapi import raises
 from marketplace.api.orders import blp
 from marketplace.api.orders.schemas import OrderPageSchema, OrderSchema, ShipToSchema
-from marketplace.api.schemas import CurrencyCode, PageArgsSchema, StrictSchema
+from marketplace.api.schemas import CurrencyCode, PageArgsSchema, StrictSchema, choices
 from marketplace.catalogue.stock import InsufficientStock
 from marketplace.checkout import placing as checkout
 from marketplace.customs.addresses import AddressIncomplete
@@ -51,7 +51,7 @@ class OrderCreateSchema(StrictSchema):
         fields.Nested(OrderLineInSchema), required=True, validate=validate.Length(min=1, max=100)
     )
     ship_to = fields.Nested(ShipToSchema, required=True)
-    incoterm = fields.String(required=True, validate=validate.OneOf([i.value for i in Incoterm]))
+    incoterm = fields.String(required=True, validate=validate.OneOf(choices(Incoterm)))
     broker_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=36))
 
     @ma.post_load
@@ -66,9 +66,7 @@ class OrderCreateSchema(StrictSchema):
 
 
 class OrderQuerySchema(PageArgsSchema):
-    status = fields.String(
-        load_default=None, validate=validate.OneOf([s.value for s in OrderStatus])
-    )
+    status = fields.String(load_default=None, validate=validate.OneOf(choices(OrderStatus)))
     created_from = fields.AwareDateTime(
         load_default=None,
         default_timezone=dt.UTC,

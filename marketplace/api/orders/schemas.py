@@ -8,10 +8,10 @@ import marshmallow as ma
 from marshmallow import fields
 
 from marketplace.api.money_fields import MoneyOutputSchema
-from marketplace.api.schemas import AddressSchema, page_schema
+from marketplace.api.schemas import AddressSchema, choices, page_schema
 from marketplace.orders.models import Incoterm, OrderStatus, ShipmentStatus
 
-ORDER_STATUS = {"enum": [s.value for s in OrderStatus]}
+ORDER_STATUS = {"enum": choices(OrderStatus)}
 
 
 class ShipToSchema(AddressSchema):
@@ -55,8 +55,8 @@ class ShipmentSummarySchema(ma.Schema):
     number = fields.String(required=True)
     seller_id = fields.String(required=True)
     brokerage_id = fields.String(allow_none=True, required=True)
-    status = fields.String(required=True, metadata={"enum": [s.value for s in ShipmentStatus]})
-    incoterm = fields.String(required=True, metadata={"enum": [i.value for i in Incoterm]})
+    status = fields.String(required=True, metadata={"enum": choices(ShipmentStatus)})
+    incoterm = fields.String(required=True, metadata={"enum": choices(Incoterm)})
     from_country = fields.String(required=True)
     to_country = fields.String(required=True)
     weight_grams = fields.Integer(required=True)
@@ -118,7 +118,7 @@ class OrderSchema(ma.Schema):
     number = fields.String(required=True)
     status = fields.String(required=True, metadata=ORDER_STATUS)
     currency = fields.String(required=True)
-    incoterm = fields.String(required=True, metadata={"enum": [i.value for i in Incoterm]})
+    incoterm = fields.String(required=True, metadata={"enum": choices(Incoterm)})
     buyer_id = fields.String(required=True)
     ship_to = fields.Nested(ShipToSchema, required=True)
     expires_at = fields.DateTime(required=True)

@@ -10,7 +10,7 @@ from marketplace.api import context
 from marketplace.api.openapi import raises
 from marketplace.api.orders import blp
 from marketplace.api.orders.schemas import ShipmentPageSchema, ShipmentSchema
-from marketplace.api.schemas import Country, PageArgsSchema, StrictSchema, text
+from marketplace.api.schemas import Country, PageArgsSchema, StrictSchema, choices, text
 from marketplace.db import utcnow
 from marketplace.errors import Forbidden, Invalid
 from marketplace.orders import lifecycle, queries
@@ -19,9 +19,7 @@ from marketplace.orders.models import ShipmentStatus
 
 
 class ShipmentQuerySchema(PageArgsSchema):
-    status = fields.String(
-        load_default=None, validate=validate.OneOf([s.value for s in ShipmentStatus])
-    )
+    status = fields.String(load_default=None, validate=validate.OneOf(choices(ShipmentStatus)))
     to_country = Country(load_default=None)
 
 

@@ -9,6 +9,7 @@ version instead of adding a copy, so a retried payment webhook cannot multiply d
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -116,6 +117,23 @@ def list_documents(session: Session, shipment_id: str) -> list[CustomsDocument]:
             .order_by(CustomsDocument.kind, CustomsDocument.language, CustomsDocument.version)
         )
     )
+
+
+@dataclass(frozen=True)
+class ListedDocument:
+    """An issued version, and whether it is still in force (superseded versions stay served)."""
+
+    document: CustomsDocument
+    current: bool
+
+
+def listed_documents(session: Session, shipment_id: str) -> list[ListedDocument]:
+    """Every version of the shipment's documents, each marked current or superseded."""
+    current = {document.id for document in current_documents(session, shipment_id)}
+    return [
+        ListedDocument(document, document.id in current)
+        for document in list_documents(session, shipment_id)
+    ]
 
 
 def current_documents(session: Session, shipment_id: str) -> list[CustomsDocument]:
