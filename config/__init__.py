@@ -45,6 +45,9 @@ DEFAULTS: dict[str, Any] = {
     # bank transfer is offered. Each: {beneficiary, bank_name, iban?, account_number?, swift_bic?}.
     "BANK_TRANSFER_ACCOUNTS": "",
     "BANK_TRANSFER_DAYS": 7,
+    # The destinations each gateway is offered for, as JSON {gateway: ["KZ", "UZ", ...]}; a
+    # gateway left out (or empty: all of them) is offered for every country.
+    "PAYMENT_COUNTRIES": "",
     "LOG_LEVEL": "INFO",
     # Background jobs: redis://... (production, shared by every worker), sqlite:///FILE (one
     # machine, no other server), memory:// or immediate:// (tests: kept, or run at once in the

@@ -77,10 +77,11 @@ def _configure_logging(level: str) -> None:
 def _wire_payments(app: Flask, settings: Mapping[str, Any]) -> None:
     """The payment gateways PAYMENT_GATEWAYS enables, and who hears about payment changes."""
     from marketplace.checkout.listeners import payment_listeners
-    from marketplace.payments.adapters import build_gateways
+    from marketplace.payments.adapters import build_gateways, gateway_countries
 
     gateways = build_gateways(settings)
     app.extensions["marketplace"]["payment_gateways"] = gateways
+    app.extensions["marketplace"]["payment_countries"] = gateway_countries(settings)
     app.extensions["marketplace"]["payment_listeners"] = payment_listeners(
         int(settings["PLATFORM_COMMISSION_BPS"]), gateways
     )

@@ -30,6 +30,7 @@ class EventType(enum.StrEnum):
     ORDER_PAID = "order.paid"
     ORDER_CANCELLED = "order.cancelled"
     ORDER_EXPIRED = "order.expired"
+    PAYMENT_CREATED = "payment.created"  # a bank transfer's carries where and by when to pay
     PAYMENT_FAILED = "payment.failed"
     REFUND_CREATED = "refund.created"
     SHIPMENT_DISPATCHED = "shipment.dispatched"

@@ -26,15 +26,9 @@ from marketplace.catalogue.models import Listing
 from marketplace.checkout.models import Cart, CartLine
 from marketplace.db import make_engine, utcnow
 from tests.database import fresh_database
-from tests.orders.bench_orders import (
-    CLIENTS,
-    DEFAULT_URL,
-    _free_port,
-    _load,
-    _percentile,
-    _seed,
-    _serve,
-)
+from tests.live import gunicorn
+from tests.orders.bench_orders import CLIENTS, DEFAULT_URL, _seed, percentile
+from tests.orders.bench_orders import load as _load
 
 SHIP_TO = {
     "name": "Aigerim Bekova",
@@ -128,7 +122,7 @@ def _request(
 def _figures(
     label: str, count: int, latencies: list[float], failed: int, seconds: float
 ) -> dict[str, Any]:
-    p50, p99 = _percentile(latencies, 0.5) * 1000, _percentile(latencies, 0.99) * 1000
+    p50, p99 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.99) * 1000
     print(
         f"checkout: {label}, {CLIENTS} clients, {seconds:.0f} s: {count / seconds:.1f} req/s, "
         f"p50 {p50:.1f} ms, p99 {p99:.1f} ms (p99/p50 {p99 / p50:.1f}), {failed} failed"
@@ -146,13 +140,17 @@ def bench_checkout(seconds: float = 8.0) -> list[str]:
         with fresh_database("bench_checkout") as database:
             tokens, listings = _seed(database)
             listings.append(_third_listing(database, listings))
-            port = _free_port()
-            server = _serve(database, port)
-            try:
+            with gunicorn(
+                database,
+                APP_ENV="development",
+                WEB_CONCURRENCY=os.environ.get("WEB_CONCURRENCY", "2"),
+                # Several workers need their rate limits shared (gunicorn.conf.py insists).
+                REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
+                # Four clients place hundreds of orders each: the hoarding limits would refuse them.
+                MAX_UNPAID_ORDERS_PER_BUYER="1000000",
+                MAX_RESERVED_UNITS_PER_BUYER_LISTING="1000000",
+            ) as port:
                 results = _run(database, port, tokens, listings, seconds)
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
     finally:
         if previous is None:
             os.environ.pop("TEST_DATABASE_URL", None)

@@ -51,6 +51,9 @@ class ApiToken(Base):
     created_at: Mapped[created_at]
     expires_at: Mapped[dt.datetime]
     revoked_at: Mapped[dt.datetime | None]
+    # Set on a guest's token: it reads this one order (and what hangs off it) and nothing else.
+    # No foreign key: accounts sit below orders, and the order outlives no token that names it.
+    order_id: Mapped[str | None] = mapped_column(String(36))
 
 
 class Organisation(Base):

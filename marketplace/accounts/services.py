@@ -162,14 +162,9 @@ def _new_token(
 NO_PASSWORD = "!"  # noqa: S105
 
 
-def guest_buyer(
-    session: Session, email: str, *, name: str, ttl_seconds: int, now: dt.datetime
-) -> tuple[User, str]:
-    """A buyer for one guest checkout and a token to read its order with.
-
-    The guest is a user of its own that cannot log in (no password matches) and never takes over
-    a registered account with the same email: the token reaches this guest's order only.
-    """
+def guest_buyer(session: Session, email: str, *, name: str) -> User:
+    """A buyer for one guest checkout: a user of its own that cannot log in (no password
+    matches) and never takes over a registered account with the same email."""
     user = User(
         email=email,
         email_key=f"guest:{secrets.token_hex(16)}",
@@ -178,11 +173,27 @@ def guest_buyer(
     )
     session.add(user)
     session.flush()
-    raw, _token = _new_token(session, user, ttl_seconds, now)
-    return user, raw
+    return user
 
 
-def authenticate(session: Session, raw_token: str, now: dt.datetime) -> User | None:
+def order_token(
+    session: Session, user: User, order_id: str, *, ttl_seconds: int, now: dt.datetime
+) -> str:
+    """A token that reads one order of `user` only (expiring and revocable like any token)."""
+    raw, token = _new_token(session, user, ttl_seconds, now)
+    token.order_id = order_id
+    return raw
+
+
+@dataclass(frozen=True)
+class Bearer:
+    """Who a token speaks for, and the one order it is limited to (None: all the user may do)."""
+
+    user: User
+    order_id: str | None = None
+
+
+def authenticate(session: Session, raw_token: str, now: dt.datetime) -> Bearer | None:
     """The user a token belongs to, if it is known, unexpired and not revoked."""
     if len(raw_token) > 200:
         return None
@@ -196,7 +207,7 @@ def authenticate(session: Session, raw_token: str, now: dt.datetime) -> User | N
     user, token = row
     if token.revoked_at is not None or token.expires_at <= now:
         return None
-    return user
+    return Bearer(user, token.order_id)
 
 
 def revoke_token(session: Session, token_hash: str, now: dt.datetime) -> None:

@@ -85,7 +85,7 @@ class CartSellerSchema(ma.Schema):
 
 
 class ParcelNoteSchema(ma.Schema):
-    """What the customs engine applied to a parcel; `text` in English, as customs papers keep it."""
+    """What the customs engine applied to a parcel; `text` in the response locale."""
 
     code = fields.String(required=True)
     text = fields.String(required=True)
@@ -197,9 +197,11 @@ def _cart_out(priced: carts.PricedCart) -> dict[str, Any]:
                 "shipping": _money(shipment.shipping_minor, shipment.currency),
                 "duties": _money(shipment.duties_minor, shipment.currency),
                 "taxes": _money(shipment.taxes_minor, shipment.currency),
-                "explanations": list((shipment.landed_cost or {}).get("explanations", [])),
+                "explanations": [
+                    {"code": note.code, "text": str(note.text)} for note in landed.explanations
+                ],
             }
-            for shipment in priced.shipments
+            for shipment, landed in zip(priced.shipments, priced.landed_costs(), strict=True)
         ],
         "totals": None
         if totals is None

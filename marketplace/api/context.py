@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import User
 from marketplace.db import READS, utcnow
-from marketplace.errors import Unauthorized
+from marketplace.errors import Forbidden, NotFound, Unauthorized
+from marketplace.i18n import _
 
 
 def extension(name: str) -> Any:
@@ -89,12 +90,45 @@ def current_user() -> User | None:
                 raise Unauthorized(code="invalid_token")
             g.user = None
         else:
-            user = accounts.authenticate(db(), token, utcnow())
-            if user is None:
+            bearer = accounts.authenticate(db(), token, utcnow())
+            if bearer is None:
                 raise Unauthorized(code="invalid_token")
-            g.user = user
+            if bearer.order_id is not None:
+                _require_in_scope(bearer.order_id)
+            g.user = bearer.user
     found: User | None = g.user
     return found
+
+
+# What a token scoped to one order may call: that order and its payments (reading, and paying
+# it: a guest must be able to finish the checkout), and the shipments and documents of its
+# buyer (a guest's user has no other order). Each entry names the methods and the path
+# parameter that must be the token's order, if any.
+_READ = frozenset({"GET", "HEAD"})
+ORDER_TOKEN_CALLS: dict[str, tuple[frozenset[str], str | None]] = {
+    "orders.get_order": (_READ, "order_id"),
+    "payments.OrderPayments": (_READ | {"POST"}, "order_id"),
+    "orders.list_shipments": (_READ, None),
+    "orders.get_shipment": (_READ, None),
+    "customs_documents.list_documents": (_READ, None),
+    "customs_documents.get_document": (_READ, None),
+    "customs_documents.documents_zip": (_READ, None),
+    "accounts.revoke_token": (frozenset({"DELETE"}), None),  # like any token, it may end itself
+}
+
+
+class TokenScope(Forbidden):
+    code = "token_scope"
+    default_detail = _("This token reaches only the order it was issued for.")
+
+
+def _require_in_scope(order_id: str) -> None:
+    """403 `token_scope` outside an order token's calls; another order is a 404, as for anyone."""
+    methods, name = ORDER_TOKEN_CALLS.get(request.endpoint or "", (frozenset(), None))
+    if request.method not in methods:
+        raise TokenScope()
+    if name is not None and (request.view_args or {}).get(name) != order_id:
+        raise NotFound()
 
 
 def require_user() -> User:

@@ -7,11 +7,11 @@ own shipments and lines only), as `GET /orders/{id}` shows it to the seller's me
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from marketplace.api import context
 from marketplace.api.customs_documents import DocumentSchema
 from marketplace.api.listings import ListingSchema
 from marketplace.api.orders.schemas import OrderSchema, ShipmentSchema
@@ -20,7 +20,10 @@ from marketplace.catalogue.models import Listing
 from marketplace.customs.documents import store
 from marketplace.orders import queries as orders
 from marketplace.outbox import EventType, OutboxEvent
+from marketplace.payments import order_payments
 from marketplace.payments.models import Payment, PaymentRefund
+
+_ORDER = OrderSchema()  # built once: a schema's nested schemas are made on its first dump
 
 ORDER_EVENTS = frozenset(
     {
@@ -33,19 +36,22 @@ ORDER_EVENTS = frozenset(
 
 
 def event_data(
-    session: Session, event: OutboxEvent, seller_id: str | None, now: dt.datetime
+    session: Session, event: OutboxEvent, seller_id: str | None, views: orders.OrderViews
 ) -> dict[str, Any]:
     """The event's resource; what the event recorded when that resource is gone."""
     kind = EventType(event.type)
     ids = event.data
     if kind in ORDER_EVENTS:
-        view = orders.order_view(session, ids["order_id"], seller_id=seller_id, now=now)
+        view = views.get(ids["order_id"], seller_id)
         if view is not None:
-            return dict(OrderSchema().dump(view))
-    elif kind is EventType.PAYMENT_FAILED:
+            return dict(_ORDER.dump(view))
+    elif kind in (EventType.PAYMENT_CREATED, EventType.PAYMENT_FAILED):
         payment = session.get(Payment, ids["payment_id"])
         if payment is not None:
-            return dict(PaymentSchema().dump(payment))
+            gateways = context.extension("payment_gateways")
+            return dict(
+                PaymentSchema().dump(order_payments.whole_payment(session, gateways, payment))
+            )
     elif kind is EventType.REFUND_CREATED:
         refund = session.get(PaymentRefund, ids["refund_id"])
         if refund is not None:
@@ -55,7 +61,7 @@ def event_data(
                 "payment_id": ids["payment_id"],
             }
     elif kind is EventType.SHIPMENT_DISPATCHED:
-        shipment = orders.shipment_view(session, ids["shipment_id"], now=now)
+        shipment = orders.shipment_view(session, ids["shipment_id"], now=views.now)
         if shipment is not None:
             return dict(ShipmentSchema().dump(shipment))
     elif kind is EventType.DOCUMENTS_ISSUED:

@@ -28,6 +28,7 @@ from marketplace.payments.gateway import (
     CurrencyNotSupported,
     GatewayError,
     GatewayUnavailable,
+    NotOfferedThere,
     PaymentGateway,
     PaymentKind,
     PaymentStatus,
@@ -55,16 +56,6 @@ class WebhookAckSchema(Schema):
 PAYMENT_STATUS = {"enum": choices(PaymentStatus)}
 
 
-class PaymentSchema(Schema):
-    id = fields.String(required=True)
-    order_id = fields.String(required=True)
-    gateway = fields.String(required=True, metadata={"enum": ["manual", "stripe"]})
-    status = fields.String(required=True, metadata=PAYMENT_STATUS)
-    amount = fields.Nested(MoneyOutputSchema, required=True)
-    refunded = fields.Nested(MoneyOutputSchema, required=True)
-    created_at = fields.DateTime(required=True)
-
-
 class TransferInstructionsSchema(OmitsNulls):
     """Dumps TransferInstructions: the account's details beside what to quote, how much, by when.
 
@@ -85,6 +76,28 @@ class TransferInstructionsSchema(OmitsNulls):
     )
 
 
+class PaymentSchema(Schema):
+    id = fields.String(required=True)
+    order_id = fields.String(required=True)
+    gateway = fields.String(required=True, metadata={"enum": ["manual", "stripe"]})
+    status = fields.String(required=True, metadata=PAYMENT_STATUS)
+    amount = fields.Nested(MoneyOutputSchema, required=True)
+    refunded = fields.Nested(MoneyOutputSchema, required=True)
+    created_at = fields.DateTime(required=True)
+    instructions = fields.Nested(
+        TransferInstructionsSchema,
+        metadata={
+            "description": "A bank transfer still awaited (`pending`), to its buyer and "
+            "operators: where to pay, what to quote, how much and by when"
+        },
+    )
+
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        if attr == "instructions":
+            return getattr(obj, "instructions", None) or ma.missing
+        return super().get_attribute(obj, attr, default)
+
+
 class PaymentStartedSchema(PaymentSchema):
     """Dumps a StartedPayment: the payment, and what the storefront needs to finish it (the
     card's client secret and publishable key, or a bank transfer's instructions)."""
@@ -97,9 +110,6 @@ class PaymentStartedSchema(PaymentSchema):
     publishable_key = fields.String(
         metadata={"description": "Stripe only: the key Stripe.js is loaded with"}
     )
-    instructions = fields.Nested(
-        TransferInstructionsSchema, metadata={"description": "Bank transfer only: where to pay"}
-    )
 
     def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
         if attr in ("client_secret", "publishable_key", "instructions"):
@@ -109,7 +119,6 @@ class PaymentStartedSchema(PaymentSchema):
 
 class PaymentMethodQuerySchema(StrictSchema):
     currency = CurrencyCode(load_default=None)
-    # The buyer's country: every configured method serves all countries today.
     country = Country(load_default=None)
 
 
@@ -206,7 +215,11 @@ class OrderPayments(MethodView):
         (`amount`) and of what was refunded for them (`refunded`), not the order's whole.
         """
         return order_payments.order_payments(
-            context.db(), context.require_user(), order_id, now=utcnow()
+            context.db(),
+            context.require_user(),
+            order_id,
+            gateways=context.extension("payment_gateways"),
+            now=utcnow(),
         )
 
     @context.user_required
@@ -221,6 +234,7 @@ class OrderPayments(MethodView):
         (Conflict, "payment_in_progress"),
         UnknownGateway,
         CurrencyNotSupported,
+        NotOfferedThere,
         GatewayError,
     )
     def post(self, body: dict[str, Any], order_id: str) -> StartedPayment:
@@ -233,6 +247,7 @@ class OrderPayments(MethodView):
             gateway_name=body["gateway"],
             idempotency_key=request.headers.get(HEADER),
             now=utcnow(),
+            countries=context.extension("payment_countries"),
         )
         return started
 
@@ -241,8 +256,19 @@ class OrderPayments(MethodView):
 @blp.arguments(PaymentMethodQuerySchema, location="query")
 @blp.response(200, PaymentMethodSchema(many=True))
 def payment_methods(query: dict[str, Any]) -> list[services.PaymentMethod]:
-    """How a buyer can pay on this marketplace: only the methods it has configured."""
-    return services.payment_methods(context.extension("payment_gateways"), query["currency"])
+    """How a buyer can pay on this marketplace: only the methods it has configured.
+
+    `currency` keeps the methods that take it. `country` is the buyer's destination (an order's
+    `ship_to.country`) and keeps the methods this marketplace offers there (configured per
+    gateway in PAYMENT_COUNTRIES; a gateway not limited there is offered everywhere). Paying an
+    order by a method not offered for its destination is a 422 `payment_method_not_offered`.
+    """
+    return services.payment_methods(
+        context.extension("payment_gateways"),
+        query["currency"],
+        query["country"],
+        context.extension("payment_countries"),
+    )
 
 
 @blp.route("/orders/<order_id>/refunds", methods=["POST"])

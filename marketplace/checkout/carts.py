@@ -24,6 +24,7 @@ from marketplace.catalogue.stock import InsufficientStock
 from marketplace.checkout import pricing
 from marketplace.checkout.models import Cart, CartLine
 from marketplace.customs import addresses
+from marketplace.customs.landed_cost import LandedCost
 from marketplace.errors import Conflict, DomainError, Invalid, NotFound
 from marketplace.i18n import _
 from marketplace.money import RateTable
@@ -85,6 +86,9 @@ class PricedCart:
     def shipments(self) -> list[Shipment]:
         return self.priced.shipments if self.priced else []
 
+    def landed_costs(self) -> list[LandedCost]:
+        return self.priced.landed_costs if self.priced else []
+
     def totals(self) -> queries.Totals | None:
         if self.priced is not None:
             return self.priced.totals
@@ -111,12 +115,10 @@ def create_cart(
 def get_cart(session: Session, user: User | None, cart_id: str, *, lock: bool = False) -> Cart:
     """The cart for whoever holds its id; a cart bound to a user is that user's alone (404 for
     anyone else). A guest cart read by a signed-in user becomes theirs."""
-    query = select(Cart).where(Cart.id == cart_id)
+    query = select(Cart).where(Cart.id == cart_id).options(joinedload(Cart.lines))
     if lock:
         # The cart row alone is locked (FOR UPDATE cannot apply to an outer join's nullable side).
-        query = query.with_for_update().execution_options(populate_existing=True)
-    else:
-        query = query.options(joinedload(Cart.lines))
+        query = query.with_for_update(of=Cart).execution_options(populate_existing=True)
     cart = session.scalars(query).unique().first()
     if cart is None or (cart.user_id is not None and (user is None or user.id != cart.user_id)):
         raise NotFound()
@@ -277,7 +279,11 @@ def read_cart(
     """The cart priced now with the current rates, stock and rules, and its problems."""
     locales = (cart.locale, *locales) if cart.locale else locales
     rates = money.current_table(session)
-    listings = orders.load_listings(session, {line.listing_id for line in cart.lines})
+    ids = {line.listing_id for line in cart.lines}
+    basket = (
+        None if cart.ship_to is None else orders.load_basket(session, ids, cart.ship_to["country"])
+    )
+    listings = orders.load_listings(session, ids) if basket is None else basket.listings
     currency = cart.currency or _first_currency(cart, listings)
     problems: list[Problem] = []
     priced_lines = [
@@ -317,7 +323,7 @@ def read_cart(
         )
     priced = None
     if cart.ship_to is not None and currency is not None and orderable:
-        priced = _price(session, cart, currency, orderable, rates, now, locales, problems, listings)
+        priced = _price(session, cart, currency, orderable, rates, now, locales, problems, basket)
         _check_rates(rates, currency, priced, now, max_rate_age, problems)
         cn23 = priced is not None and pricing.needs_cn23(rates, pricing.contents(priced))
         country = cart.ship_to["country"]
@@ -355,7 +361,7 @@ def _price(
     now: dt.datetime,
     locales: tuple[str, ...],
     problems: list[Problem],
-    listings: Mapping[str, Listing],
+    basket: orders.Basket | None,
 ) -> orders.PricedOrder | None:
     """Price the orderable lines; lines the pricing refuses become problems and the rest is
     priced again (each round drops at least one line, so this ends)."""
@@ -369,7 +375,7 @@ def _price(
                 now=now,
                 max_rate_age=None,
                 locales=locales,
-                listings=listings,
+                basket=basket,
                 buyer_id=cart.user_id,
             )
         except DomainError as error:
@@ -426,7 +432,7 @@ def _check_rates(
 @dataclass
 class Completed:
     order: queries.OrderView
-    access_token: str | None  # a guest's token to read the order with
+    access_token: str | None  # a guest's token that reads this order only
 
 
 def complete_cart(
@@ -453,16 +459,11 @@ def complete_cart(
     priced_cart = read_cart(session, cart, now=now, max_rate_age=max_rate_age, locales=locales)
     if priced_cart.problems or priced_cart.currency is None:
         raise CartNotOrderable(extra={"problems": [p.to_api() for p in priced_cart.problems]})
-    token = None
     buyer = user
     if buyer is None:
         assert cart.email is not None and cart.ship_to is not None
-        buyer, token = accounts.guest_buyer(
-            session,
-            cart.email,
-            name=str(cart.ship_to.get("name") or cart.email),
-            ttl_seconds=token_ttl,
-            now=now,
+        buyer = accounts.guest_buyer(
+            session, cart.email, name=str(cart.ship_to.get("name") or cart.email)
         )
     assert priced_cart.priced is not None
     try:
@@ -474,6 +475,9 @@ def complete_cart(
         raise CartNotOrderable(extra={"problems": _stock_problems(cart, error)}) from error
     cart.order_id = view.order.id
     cart.updated_at = now
+    token = None
+    if user is None:
+        token = accounts.order_token(session, buyer, view.order.id, ttl_seconds=token_ttl, now=now)
     session.flush()
     return Completed(view, token)
 

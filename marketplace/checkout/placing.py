@@ -69,5 +69,5 @@ def cancel_order(
     payment listeners)."""
     refund = order_payments.refund_cancelled_order(gateways, listeners)
     view = lifecycle.cancel_order(session, user, order_id, now=now, refund=refund)
-    payments.cancel_pending_transfers(session, gateways, order_id)
+    payments.cancel_pending_transfers(session, [order_id])
     return view

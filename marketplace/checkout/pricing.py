@@ -9,16 +9,16 @@ estimate for one listing is priced the same way.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
 from marketplace.catalogue import browse, texts
-from marketplace.catalogue.models import Listing
 from marketplace.customs import landed_cost as customs
 from marketplace.customs import quotes
 from marketplace.customs.declaration import ServiceClass, form_for, upu_threshold
 from marketplace.customs.landed_cost import Incoterm
+from marketplace.customs.rule_records import RulesInForce
 from marketplace.errors import DomainError
 from marketplace.i18n import use_locale
 from marketplace.money import MissingRate, Money, RateTable
@@ -37,19 +37,23 @@ def price(
     now: dt.datetime,
     max_rate_age: dt.timedelta | None,
     locales: tuple[str, ...] = (),
-    listings: Mapping[str, Listing] | None = None,
+    basket: orders.Basket | None = None,
     buyer_id: str | None = None,
 ) -> orders.PricedOrder:
     """Price `request` with `rates` on `now`'s day; nothing is recorded and no stock is taken.
 
     Raises what an order placement raises for lines that cannot be ordered (keyed
     `lines.N.listing_id`) and for missing or stale rates; titles are taken in `locales`.
-    `listings` are the listings already read, if any (see `orders.load_listings`); with the
-    buyer known, a per-period allowance counts what they used of it (see the estimator).
+    `basket` is what was already read for the lines, if anything (see `orders.load_basket`);
+    with the buyer known, a per-period allowance counts what they used of it (see the estimator).
     """
-    if listings is None:
-        listings = orders.load_listings(session, {line.listing_id for line in request.lines})
-    titles = texts.titles_in(session, list(listings.values()), locales)
+    country = request.ship_to["country"]
+    ids = {line.listing_id for line in request.lines}
+    if basket is None or not basket.covers(ids, country):
+        basket = orders.load_basket(session, ids, country)
+    titles = texts.titles_in(
+        session, [basket.listings[i] for i in sorted(ids) if i in basket.listings], locales
+    )
     return orders.price_order(
         session,
         request,
@@ -58,7 +62,7 @@ def price(
         max_rate_age=max_rate_age,
         estimate=landed_cost_estimator(rates, now.date(), buyer_id),
         titles=titles,
-        listings=listings,
+        basket=basket,
     )
 
 
@@ -160,6 +164,7 @@ def landed_cost_estimator(
     count) and, with the buyer known, what the buyer's earlier paid orders there used.
     """
     this_order: list[Money] = []  # goods + shipping of the parcels estimated so far
+    rules = RulesInForce()  # the parcels of one order share their destination's record
 
     def run(
         session: Session, shipment: ShipmentForCustoms, used: Money | None
@@ -186,6 +191,7 @@ def landed_cost_estimator(
                 allowance_used=used,
             ),
             rates,
+            rules=rules,
         )
 
     def estimate(session: Session, shipment: ShipmentForCustoms) -> LandedCost:
@@ -223,6 +229,7 @@ def landed_cost_estimator(
                 for threshold in (result.duty_de_minimis, result.tax_de_minimis)
             ),
             detail=_explained(result),
+            explanations=result.explanations,
         )
 
     return estimate

@@ -77,6 +77,13 @@ def normalize(raw: str) -> str:
     return code
 
 
+# Subheadings read from rows of this process's EDITION: an edition never changes, so they stay
+# valid (a new edition is a new EDITION, shipped with new code), and a checkout of listings
+# seen before reads no HS codes. Codes not found, or found in another edition's rows (the table
+# not yet reloaded), are read again each time.
+_in_edition: set[str] = set()
+
+
 def subheadings_in(session: Session, raws: Iterable[str]) -> set[str]:
     """Which of the codes' six-digit subheadings exist, in one query (for `validate`'s `known`)."""
     wanted = set()
@@ -85,11 +92,17 @@ def subheadings_in(session: Session, raws: Iterable[str]) -> set[str]:
             wanted.add(normalize(raw)[:6])
         except HsCodeInvalid:
             continue  # validate reports it
-    if not wanted:
-        return set()
-    return set(
-        session.scalars(select(HsCode.code).where(HsCode.code.in_(wanted), HsCode.level == 6))
-    )
+    missing = wanted - _in_edition
+    if not missing:
+        return wanted
+    found = set()
+    for code, edition in session.execute(
+        select(HsCode.code, HsCode.edition).where(HsCode.code.in_(missing), HsCode.level == 6)
+    ):
+        found.add(code)
+        if edition == EDITION:
+            _in_edition.add(code)
+    return (wanted & _in_edition) | found
 
 
 class BulkCheck:

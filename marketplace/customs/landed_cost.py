@@ -20,7 +20,7 @@ from babel.support import LazyProxy
 from sqlalchemy.orm import Session
 
 from marketplace.customs import hs
-from marketplace.customs.rule_records import rule_for, rule_in_force
+from marketplace.customs.rule_records import RuleFinder, rule_in_force
 from marketplace.customs.rules import (
     AdditionalDuty,
     AllowancePeriod,
@@ -137,6 +137,9 @@ class LandedCost:
     collected: Money
     de_minimis: bool = False
     detail: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # What the engine applied, rendered in the reader's locale when shown (a cart); `detail`
+    # keeps them in English for the order's record and its customs papers.
+    explanations: tuple[Explanation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -168,16 +171,22 @@ class LandedCostEstimate:
 
 
 def estimate_landed_cost(
-    session: Session, shipment: LandedCostInput, rates: RateTable
+    session: Session,
+    shipment: LandedCostInput,
+    rates: RateTable,
+    *,
+    rules: RuleFinder = rule_in_force,
 ) -> LandedCostEstimate:
-    """Validate the shipment, find the destination's rule in force that day and estimate."""
+    """Validate the shipment, find the destination's rule in force that day and estimate.
+
+    `rules` finds the record (a `RulesInForce` lets an order's parcels read it once)."""
     shipment = dataclasses.replace(shipment, lines=_validated_lines(session, shipment))
     if shipment.ship_from == shipment.destination:
         return _domestic(shipment, rates, None)
-    row = rule_in_force(session, shipment.destination, shipment.date)
-    rule = rule_for(row)
+    found = rules(session, shipment.destination, shipment.date)
+    rule = found.rule
     applied = AppliedRule(
-        id=row.id,
+        id=found.id,
         destination=rule.destination,
         name=rule.name,
         valid_from=rule.valid_from,

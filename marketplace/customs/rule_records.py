@@ -9,8 +9,11 @@ operator edited is theirs: the loader never overwrites it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from dataclasses import dataclass
+from typing import Protocol
 
-from sqlalchemy import or_, select
+from sqlalchemy import Date, Select, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -80,20 +83,39 @@ def rule_for(row: CustomsRule) -> Rule:
     return rule
 
 
-def rule_in_force(session: Session, country: str, on: dt.date) -> CustomsRule:
-    """The record covering `country` on `on`; NoCustomsRule when there is none (never a guess)."""
-    row = session.scalar(
-        select(CustomsRule)
+@dataclass(frozen=True)
+class InForce:
+    """The record in force somewhere on a day: its id and what it says."""
+
+    id: str
+    rule: Rule
+
+
+@functools.cache
+def _in_force_statement() -> Select[str, dt.datetime]:
+    """Built once: every checkout runs it."""
+    on = bindparam("on", type_=Date())
+    return (
+        select(CustomsRule.id, CustomsRule.updated_at)
         .join(CustomsRuleCountry)
         .where(
-            CustomsRuleCountry.country == country,
+            CustomsRuleCountry.country == bindparam("country"),
             CustomsRule.valid_from <= on,
             or_(CustomsRule.valid_to.is_(None), CustomsRule.valid_to >= on),
         )
         .order_by(CustomsRule.valid_from.desc())
         .limit(1)
     )
-    if row is None:
+
+
+def rule_in_force(session: Session, country: str, on: dt.date) -> InForce:
+    """The record covering `country` on `on`; NoCustomsRule when there is none (never a guess).
+
+    Reads the record's id and version; its body only when this process has not parsed that
+    version yet (see `rule_for`), so a checkout does not decode the JSON every time.
+    """
+    found = session.execute(_in_force_statement(), {"country": country, "on": on}).first()
+    if found is None:
         message = _(
             "No customs rules are known for %(country)s on %(date)s.",
             country=country,
@@ -102,7 +124,38 @@ def rule_in_force(session: Session, country: str, on: dt.date) -> CustomsRule:
         raise NoCustomsRule(
             message, errors={"to": [message]}, extra={"country": country, "date": on.isoformat()}
         )
-    return row
+    rule = _parsed.get((found.id, found.updated_at))
+    if rule is None:
+        row = session.get(CustomsRule, found.id)
+        if row is None:  # deleted since: read again, and find what is in force now
+            return rule_in_force(session, country, on)
+        rule = rule_for(row)
+    return InForce(found.id, rule)
+
+
+class RuleFinder(Protocol):
+    def __call__(self, session: Session, country: str, on: dt.date) -> InForce: ...
+
+
+class RulesInForce:
+    """`rule_in_force` that reads each destination and day once: the parcels of one order
+    share a destination, so the order reads its record once. Made per order, never kept:
+    an operator's edit applies to the next order."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[str, dt.date], InForce | NoCustomsRule] = {}
+
+    def __call__(self, session: Session, country: str, on: dt.date) -> InForce:
+        found = self._found.get((country, on))
+        if found is None:
+            try:
+                found = rule_in_force(session, country, on)
+            except NoCustomsRule as missing:
+                found = missing
+            self._found[(country, on)] = found
+        if isinstance(found, NoCustomsRule):
+            raise found
+        return found
 
 
 def same_customs_territory(session: Session, origin: str, destination: str, on: dt.date) -> bool:
@@ -114,10 +167,10 @@ def same_customs_territory(session: Session, origin: str, destination: str, on: 
     if origin == destination:
         return True
     try:
-        row = rule_in_force(session, destination, on)
+        found = rule_in_force(session, destination, on)
     except NoCustomsRule:
         return False
-    return origin in rule_for(row).countries
+    return origin in found.rule.countries
 
 
 def list_rules(

@@ -24,6 +24,7 @@ from marketplace.events.models import PeriodicRun
 from marketplace.money.services import import_rates
 from marketplace.money.sources import EcbXml
 from marketplace.orders import expiry, idempotency
+from marketplace.payments import order_payments
 
 JobFunction = Callable[[Session, dt.datetime, Mapping[str, Any]], str]
 
@@ -72,14 +73,18 @@ def claim(session: Session, job: PeriodicJob, now: dt.datetime) -> bool:
 
 
 def expire_orders(session: Session, now: dt.datetime, settings: Mapping[str, Any]) -> str:
-    """Unpaid orders past their reservation give their stock back; old idempotency keys and
-    carts idle for CART_TTL_DAYS go."""
+    """Unpaid orders past their reservation give their stock back and stop awaiting their bank
+    transfers; old idempotency keys and carts idle for CART_TTL_DAYS go."""
     expired = expiry.expire_due(session, now)
+    transfers = order_payments.cancel_abandoned_transfers(session)
     purged = idempotency.purge_expired(session, now)
     idle = carts.delete_idle_carts(
         session, now, ttl=dt.timedelta(days=int(settings["CART_TTL_DAYS"]))
     )
-    return f"{len(expired)} orders expired, {purged} idempotency keys purged, {idle} idle carts deleted"
+    return (
+        f"{len(expired)} orders expired, {len(transfers)} bank transfers cancelled, "
+        f"{purged} idempotency keys purged, {idle} idle carts deleted"
+    )
 
 
 def refresh_rates(session: Session, now: dt.datetime, settings: Mapping[str, Any]) -> str:

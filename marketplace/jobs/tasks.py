@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,13 +19,14 @@ from marketplace.db import utcnow
 from marketplace.events import dispatch, wake
 from marketplace.events.transport import HttpSender, WebhookSender
 from marketplace.jobs import schedule
-from marketplace.notifications.compose import emails_for
+from marketplace.notifications.compose import email_composer
 from marketplace.notifications.mailer import build_mailer
 from marketplace.outbox import OutboxEvent
 from marketplace.paperwork import shipments as paperwork
 
 log = logging.getLogger("marketplace.jobs")
 WAKE_OUTBOX = "wake_outbox"
+SWEEP_BATCH = 50  # deliveries or emails per task when the sweep queues what it found due
 
 
 def build_huey(settings: Mapping[str, Any]) -> Huey:
@@ -64,6 +66,7 @@ class Jobs:
         self.sessions = sessions
         sender = sender or HttpSender(allow_private=bool(settings["WEBHOOK_ALLOW_PRIVATE"]))
         mailer = build_mailer(settings["SMTP_URL"], settings["MAIL_FROM"])
+        emails_for = email_composer(app.extensions["marketplace"]["payment_gateways"])
         huey = self.huey
 
         @huey.task()
@@ -74,26 +77,32 @@ class Jobs:
             with app.app_context(), app.test_request_context(), sessions() as session:
                 handoff = dispatch.hand_on(session, utcnow(), event_data, emails_for)
                 session.commit()
-            for delivery_id in handoff.deliveries:
-                deliver(delivery_id)
-            for email_id in handoff.emails:
-                send_email(email_id)
+                started = time.monotonic()
+            for ids in handoff.deliveries.values():  # one batch per other endpoint
+                deliver(ids)
             for shipment_id in handoff.paid_shipments:
                 issue_documents(shipment_id)
             if handoff.events == dispatch.BATCH:
                 hand_on()
+            # The first attempts this hand-on claimed for one endpoint: made here, at once.
+            retries = dispatch.attempt(sessions, sender, handoff.claimed, utcnow, started=started)
+            for delay, ids in retries.items():
+                deliver.schedule((ids,), delay=delay.total_seconds())
+            # Its emails, claimed by the hand-on too, go next over one connection.
+            for delay, ids in dispatch.mail(sessions, mailer, handoff.emails, utcnow).items():
+                send_email.schedule((ids,), delay=delay.total_seconds())
 
         @huey.task()
-        def deliver(delivery_id: str) -> None:
-            delay = dispatch.deliver_webhook(sessions, sender, delivery_id, utcnow)
-            if delay is not None:
-                deliver.schedule((delivery_id,), delay=delay.total_seconds())
+        def deliver(delivery_ids: list[str]) -> None:
+            retries = dispatch.deliver_webhooks(sessions, sender, delivery_ids, utcnow)
+            for delay, ids in retries.items():
+                deliver.schedule((ids,), delay=delay.total_seconds())
 
         @huey.task()
-        def send_email(email_id: str) -> None:
-            delay = dispatch.send_email(sessions, mailer, email_id, utcnow)
-            if delay is not None:
-                send_email.schedule((email_id,), delay=delay.total_seconds())
+        def send_email(email_ids: list[str]) -> None:
+            retries = dispatch.send_emails(sessions, mailer, email_ids, utcnow)
+            for delay, ids in retries.items():
+                send_email.schedule((ids,), delay=delay.total_seconds())
 
         @huey.task(retries=3, retry_delay=30)
         def issue_documents(shipment_id: str) -> None:
@@ -109,10 +118,10 @@ class Jobs:
                 deliveries, emails, waiting = dispatch.due_rows(session, utcnow())
             if waiting:
                 hand_on()
-            for delivery_id in deliveries:
-                deliver(delivery_id)
-            for email_id in emails:
-                send_email(email_id)
+            for start in range(0, len(deliveries), SWEEP_BATCH):
+                deliver(deliveries[start : start + SWEEP_BATCH])
+            for start in range(0, len(emails), SWEEP_BATCH):
+                send_email(emails[start : start + SWEEP_BATCH])
 
         @huey.on_startup()
         def catch_up() -> None:
@@ -124,7 +133,7 @@ class Jobs:
             )
 
         self.hand_on: Callable[[], Any] = hand_on
-        self.deliver: Callable[[str], Any] = deliver
+        self.deliver: Callable[[list[str]], Any] = deliver
         self.sweep: Callable[[], Any] = sweep
         self.issue_documents: Callable[[str], Any] = issue_documents
         _wake_after_commit(sessions, self)
@@ -165,7 +174,7 @@ def _wake_after_commit(sessions: sessionmaker[Session], jobs: Jobs) -> None:
         try:
             if outbox:
                 jobs.hand_on()
-            for delivery_id in deliveries:
-                jobs.deliver(delivery_id)
+            if deliveries:
+                jobs.deliver(deliveries)
         except Exception:  # the sweep queues it later; the request must not fail for this
             log.warning("could not queue background work; the sweep will", exc_info=True)

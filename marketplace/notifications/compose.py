@@ -1,7 +1,8 @@
 """What each event tells whom by email, written in the recipient's locale through gettext.
 
-Buyers hear that their order was placed (its totals and how to pay), paid, dispatched (carrier
-and tracking number) and refunded; the members of a seller hear of a new order to ship and of a
+Buyers hear that their order was placed (its totals and how to pay), where to wire a bank
+transfer they chose (account, reference, amount, due date), that a card payment failed, that
+the order was paid, dispatched (carrier and tracking number) and refunded; the members of a seller hear of a new order to ship and of a
 listing running low. The text is fixed when the event is handed on, so a retried email is the
 same email.
 """
@@ -9,7 +10,7 @@ same email.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from babel.dates import format_datetime
 from sqlalchemy import select
@@ -17,20 +18,29 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Membership, User
 from marketplace.catalogue.models import Listing
-from marketplace.events.dispatch import Email
+from marketplace.events.dispatch import Email, EmailComposer
 from marketplace.i18n import gettext, parse_tag, use_locale
 from marketplace.money import Money
 from marketplace.money.formatting import format_money
 from marketplace.orders import queries as orders
-from marketplace.orders.models import Order, Shipment
+from marketplace.orders.models import Order, OrderStatus, Shipment
 from marketplace.outbox import EventType, OutboxEvent
-from marketplace.payments.models import PaymentRefund
+from marketplace.payments import order_payments
+from marketplace.payments.gateway import PaymentGateway
+from marketplace.payments.models import Payment, PaymentRefund
+
+Gateways = Mapping[str, PaymentGateway]
 
 
-def emails_for(session: Session, event: OutboxEvent, now: dt.datetime) -> list[Email]:
-    """Every email the event calls for (none for events that concern nobody's inbox)."""
-    compose = _COMPOSERS.get(EventType(event.type))
-    return [] if compose is None else compose(session, event, now)
+def email_composer(gateways: Gateways) -> EmailComposer:
+    """What writes the emails of each event; a bank transfer's details come from `gateways`."""
+
+    def emails_for(session: Session, event: OutboxEvent, views: orders.OrderViews) -> list[Email]:
+        """Every email the event calls for (none for events that concern nobody's inbox)."""
+        compose = _COMPOSERS.get(EventType(event.type))
+        return [] if compose is None else compose(session, event, views, gateways)
+
+    return emails_for
 
 
 def _email(user: User, subject: str, lines: list[str]) -> Email:
@@ -61,8 +71,10 @@ def _members(session: Session, seller_id: str) -> list[User]:
     )
 
 
-def _placed(session: Session, event: OutboxEvent, now: dt.datetime) -> list[Email]:
-    view = orders.order_view(session, event.data["order_id"], seller_id=None, now=now)
+def _placed(
+    session: Session, event: OutboxEvent, views: orders.OrderViews, gateways: Gateways
+) -> list[Email]:
+    view = views.get(event.data["order_id"])
     if view is None:
         return []
     order, totals = view.order, view.totals
@@ -98,8 +110,10 @@ def _placed(session: Session, event: OutboxEvent, now: dt.datetime) -> list[Emai
         return [_email(buyer, gettext("Your order %(number)s", number=order.number), lines)]
 
 
-def _paid(session: Session, event: OutboxEvent, now: dt.datetime) -> list[Email]:
-    view = orders.order_view(session, event.data["order_id"], seller_id=None, now=now)
+def _paid(
+    session: Session, event: OutboxEvent, views: orders.OrderViews, gateways: Gateways
+) -> list[Email]:
+    view = views.get(event.data["order_id"])
     if view is None:
         return []
     order = view.order
@@ -148,7 +162,85 @@ def _paid(session: Session, event: OutboxEvent, now: dt.datetime) -> list[Email]
     return emails
 
 
-def _dispatched(session: Session, event: OutboxEvent, now: dt.datetime) -> list[Email]:
+def _transfer_details(
+    session: Session, event: OutboxEvent, views: orders.OrderViews, gateways: Gateways
+) -> list[Email]:
+    """A bank transfer was chosen: the buyer gets the account, reference, amount and due date,
+    exactly as the API answered them (the same configured account for the currency)."""
+    payment = session.get(Payment, event.data["payment_id"])
+    if payment is None:
+        return []
+    instructions = order_payments.transfer_instructions(session, gateways, payment)
+    view = views.get(payment.order_id)
+    if instructions is None or view is None:  # a card, or already captured or cancelled
+        return []
+    buyer = _buyer(session, view.order)
+    locale = buyer.locale
+    account = instructions.account
+    with use_locale(locale):
+        lines = [
+            gettext(
+                "Please transfer %(amount)s by %(deadline)s to the account below. Your goods "
+                "are reserved until then.",
+                amount=format_money(instructions.amount, locale),
+                deadline=_when(instructions.due_at, locale),
+            ),
+            "",
+            gettext("Beneficiary: %(name)s", name=account.beneficiary),
+            gettext("Bank: %(name)s", name=account.bank_name),
+        ]
+        if account.iban:
+            lines.append(gettext("IBAN: %(iban)s", iban=account.iban))
+        if account.account_number:
+            lines.append(gettext("Account number: %(number)s", number=account.account_number))
+        if account.swift_bic:
+            lines.append(gettext("SWIFT/BIC: %(code)s", code=account.swift_bic))
+        lines += [
+            gettext("Amount: %(amount)s", amount=format_money(instructions.amount, locale)),
+            gettext("Reference: %(reference)s", reference=instructions.reference),
+            "",
+            gettext("Quote the reference exactly, so that your transfer is matched to your order."),
+        ]
+        subject = gettext("Bank transfer details for order %(number)s", number=view.order.number)
+        return [_email(buyer, subject, lines)]
+
+
+def _payment_failed(
+    session: Session, event: OutboxEvent, views: orders.OrderViews, gateways: Gateways
+) -> list[Email]:
+    """The card was declined: the buyer may try again while the order holds its goods."""
+    payment = session.get(Payment, event.data["payment_id"])
+    view = views.get(event.data["order_id"])
+    if payment is None or view is None:
+        return []
+    order = view.order
+    buyer = _buyer(session, order)
+    locale = buyer.locale
+    with use_locale(locale):
+        lines = [
+            gettext(
+                "Your payment of %(amount)s for order %(number)s did not go through.",
+                amount=format_money(payment.amount, locale),
+                number=order.number,
+            ),
+        ]
+        if payment.failure_code:
+            lines.append(gettext("Reason given: %(code)s", code=payment.failure_code))
+        if order.status == OrderStatus.PENDING_PAYMENT:
+            lines.append(
+                gettext(
+                    "Your goods are reserved until %(deadline)s: you can pay again, by another "
+                    "card or by bank transfer, from your order page.",
+                    deadline=_when(order.expires_at, locale),
+                )
+            )
+        subject = gettext("Payment for order %(number)s failed", number=order.number)
+        return [_email(buyer, subject, lines)]
+
+
+def _dispatched(
+    session: Session, event: OutboxEvent, views: orders.OrderViews, gateways: Gateways
+) -> list[Email]:
     shipment = session.get(Shipment, event.data["shipment_id"])
     order = session.get(Order, event.data["order_id"])
     if shipment is None or order is None:
@@ -174,7 +266,9 @@ def _dispatched(session: Session, event: OutboxEvent, now: dt.datetime) -> list[
         ]
 
 
-def _refunded(session: Session, event: OutboxEvent, now: dt.datetime) -> list[Email]:
+def _refunded(
+    session: Session, event: OutboxEvent, views: orders.OrderViews, gateways: Gateways
+) -> list[Email]:
     refund = session.get(PaymentRefund, event.data["refund_id"])
     order = session.get(Order, event.data["order_id"])
     if refund is None or order is None:
@@ -197,7 +291,9 @@ def _refunded(session: Session, event: OutboxEvent, now: dt.datetime) -> list[Em
         ]
 
 
-def _low_stock(session: Session, event: OutboxEvent, now: dt.datetime) -> list[Email]:
+def _low_stock(
+    session: Session, event: OutboxEvent, views: orders.OrderViews, gateways: Gateways
+) -> list[Email]:
     listing = session.get(Listing, event.data["listing_id"])
     if listing is None:
         return []
@@ -222,8 +318,12 @@ def _low_stock(session: Session, event: OutboxEvent, now: dt.datetime) -> list[E
     return emails
 
 
-_COMPOSERS: dict[EventType, Callable[[Session, OutboxEvent, dt.datetime], list[Email]]] = {
+_COMPOSERS: dict[
+    EventType, Callable[[Session, OutboxEvent, orders.OrderViews, Gateways], list[Email]]
+] = {
     EventType.ORDER_PLACED: _placed,
+    EventType.PAYMENT_CREATED: _transfer_details,
+    EventType.PAYMENT_FAILED: _payment_failed,
     EventType.ORDER_PAID: _paid,
     EventType.SHIPMENT_DISPATCHED: _dispatched,
     EventType.REFUND_CREATED: _refunded,

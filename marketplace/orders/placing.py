@@ -9,13 +9,14 @@ none.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Select, and_, bindparam, select
+from sqlalchemy.orm import Session, joinedload, raiseload
 
 from marketplace.accounts.models import Organisation, OrganisationKind, User
 from marketplace.catalogue import stock
@@ -46,6 +47,7 @@ from marketplace.orders.models import (
     OrderStatus,
     Shipment,
     ShipmentStatus,
+    ShippingRate,
 )
 from marketplace.orders.queries import OrderView, Totals, totals_of
 from marketplace.outbox import LOW_STOCK_AT, EventType, record
@@ -76,6 +78,20 @@ class OrderRequest:
     broker_id: str | None = None
 
 
+@dataclass(frozen=True)
+class Basket:
+    """What pricing reads for a destination: the listings with their destinations, and their
+    sellers with the shipping row each has there (see `load_basket`)."""
+
+    country: str
+    listings: Mapping[str, Listing]
+    sellers: Mapping[str, Organisation]
+    price_lists: Mapping[str, shipping.RateRow]
+
+    def covers(self, listing_ids: Iterable[str], country: str) -> bool:
+        return country == self.country and set(listing_ids) <= set(self.listings)
+
+
 @dataclass
 class PricedOrder:
     """An order priced but not recorded: unsaved rows whose figures are what the buyer pays.
@@ -90,6 +106,7 @@ class PricedOrder:
     seller_currencies: set[str]
     unknown_shipping: set[str] = field(default_factory=set)  # sellers without a rate there
     listings: Mapping[str, Listing] = field(default_factory=dict)  # as read before reservation
+    landed_costs: list[LandedCost] = field(default_factory=list)  # one per shipment, in order
 
     @property
     def totals(self) -> Totals:
@@ -106,7 +123,7 @@ def price_order(
     estimate: LandedCostEstimator = no_duties,
     titles: Mapping[str, tuple[str, str]] | None = None,
     unknown_shipping_free: bool = False,
-    listings: Mapping[str, Listing] | None = None,
+    basket: Basket | None = None,
 ) -> PricedOrder:
     """Price an order without recording it or touching stock.
 
@@ -115,16 +132,22 @@ def price_order(
     when a rate the order needs is older than `max_rate_age`. `titles` holds each listing's
     (title, locale) in the buyer's language, kept on its line. A seller without a shipping rate
     to the destination is a 422 `no_shipping_rate`, or with `unknown_shipping_free` (a quote)
-    ships for nothing and is named in `unknown_shipping`. `listings` may hold the listings
-    already read (with their destinations), so they are not read twice.
+    ships for nothing and is named in `unknown_shipping`. `basket` may hold what was already
+    read for these lines (`load_basket`), so it is not read twice.
     """
     country = request.ship_to["country"]
     currency = request.currency
     rates.rate(currency)  # an order currency without a rate is refused before anything else
-    listings = _orderable_listings(session, request.lines, country, listings)
-    sellers, price_lists = shipping.sellers_shipping_to(
-        session, {listing.seller_id for listing in listings.values()}, country
-    )
+    _check_lines(request.lines)
+    if basket is None or not basket.covers((line.listing_id for line in request.lines), country):
+        basket = load_basket(session, {line.listing_id for line in request.lines}, country)
+    listings = _orderable_listings(request.lines, country, basket.listings)
+    sellers = {
+        listing.seller_id: basket.sellers[listing.seller_id] for listing in listings.values()
+    }
+    price_lists = {
+        seller_id: row for seller_id, row in basket.price_lists.items() if seller_id in sellers
+    }
     unknown = set(sellers) - set(price_lists)
     if not unknown_shipping_free:
         _require_shipping(request.lines, listings, price_lists, country)
@@ -158,8 +181,9 @@ def price_order(
 
     shipments: list[Shipment] = []
     lines: list[OrderLine] = []
+    landed_costs: list[LandedCost] = []
     for position, (seller_id, seller_lines) in enumerate(by_seller.items()):
-        shipment, shipment_lines = _price_shipment(
+        shipment, shipment_lines, landed = _price_shipment(
             session,
             order,
             position,
@@ -173,9 +197,12 @@ def price_order(
         )
         shipments.append(shipment)
         lines.extend(shipment_lines)
+        landed_costs.append(landed)
     lines.sort(key=lambda line: line.position)
 
-    priced = PricedOrder(order, shipments, lines, seller_currencies, unknown, listings)
+    priced = PricedOrder(
+        order, shipments, lines, seller_currencies, unknown, listings, landed_costs
+    )
     totals = priced.totals
     order.goods_minor = totals.goods.minor
     order.shipping_minor = totals.shipping.minor
@@ -273,26 +300,30 @@ def _check_hoarding(
     the other (SQLite's write lock does the same).
     """
     session.execute(select(User.id).where(User.id == buyer.id).with_for_update())
-    unpaid = and_(
-        Order.buyer_id == buyer.id,
-        Order.status == OrderStatus.PENDING_PAYMENT.value,
-        Order.expires_at > now,
-    )
-    orders = session.scalar(select(func.count()).select_from(Order).where(unpaid)) or 0
-    if orders >= limits.unpaid_orders:
-        raise TooManyUnpaidOrders(extra={"limit": limits.unpaid_orders})
     wanted: dict[str, int] = {}
     for line in lines:
         wanted[line.listing_id] = wanted.get(line.listing_id, 0) + line.quantity
-    held: dict[str, int] = {
-        listing_id: int(units)
-        for listing_id, units in session.execute(
-            select(OrderLine.listing_id, func.sum(OrderLine.quantity))
-            .join(Order, Order.id == OrderLine.order_id)
-            .where(unpaid, OrderLine.listing_id.in_(wanted))
-            .group_by(OrderLine.listing_id)
+    # One statement for both limits: each unpaid order of the buyer, with its lines of the
+    # wanted listings (a few rows: the limits keep unpaid orders few).
+    orders: set[str] = set()
+    held: dict[str, int] = {}
+    for order_id, listing_id, units in session.execute(
+        select(Order.id, OrderLine.listing_id, OrderLine.quantity)
+        .outerjoin(
+            OrderLine,
+            and_(OrderLine.order_id == Order.id, OrderLine.listing_id.in_(wanted)),
         )
-    }
+        .where(
+            Order.buyer_id == buyer.id,
+            Order.status == OrderStatus.PENDING_PAYMENT.value,
+            Order.expires_at > now,
+        )
+    ):
+        orders.add(order_id)
+        if listing_id is not None:
+            held[listing_id] = held.get(listing_id, 0) + int(units)
+    if len(orders) >= limits.unpaid_orders:
+        raise TooManyUnpaidOrders(extra={"limit": limits.unpaid_orders})
     over = [
         {"listing_id": listing_id, "requested": quantity, "held": held.get(listing_id, 0)}
         for listing_id, quantity in sorted(wanted.items())
@@ -302,12 +333,7 @@ def _check_hoarding(
         raise ReservationLimit(extra={"lines": over, "limit": limits.units_per_listing})
 
 
-def _orderable_listings(
-    session: Session,
-    requested: Sequence[LineRequest],
-    country: str,
-    preloaded: Mapping[str, Listing] | None = None,
-) -> dict[str, Listing]:
+def _check_lines(requested: Sequence[LineRequest]) -> None:
     if not requested:
         raise Invalid(errors={"lines": [_("An order needs at least one line.")]})
     errors: dict[str, list[Any]] = {}
@@ -320,9 +346,11 @@ def _orderable_listings(
         seen.add(line.listing_id)
     if errors:
         raise Invalid(errors=errors)
-    listings = dict(preloaded) if preloaded is not None and seen <= set(preloaded) else None
-    if listings is None:
-        listings = load_listings(session, seen)
+
+
+def _orderable_listings(
+    requested: Sequence[LineRequest], country: str, listings: Mapping[str, Listing]
+) -> dict[str, Listing]:
     unavailable: dict[str, list[Any]] = {}
     not_shipped: dict[str, list[Any]] = {}
     for index, line in enumerate(requested):
@@ -337,7 +365,7 @@ def _orderable_listings(
         raise ListingUnavailable(errors={**unavailable, **not_shipped})
     if not_shipped:
         raise NotShippedTo(errors=not_shipped)
-    return listings
+    return {line.listing_id: listings[line.listing_id] for line in requested}
 
 
 def load_listings(session: Session, ids: Iterable[str]) -> dict[str, Listing]:
@@ -350,6 +378,39 @@ def load_listings(session: Session, ids: Iterable[str]) -> dict[str, Listing]:
             .options(joinedload(Listing.destinations))
         ).unique()
     }
+
+
+@functools.cache
+def _basket_statement() -> Select[Listing, Organisation, ShippingRate]:
+    """Built once: every cart read and order runs it, and building it costs more than running it."""
+    return (
+        select(Listing, Organisation, ShippingRate)
+        .join(Organisation, Organisation.id == Listing.seller_id)
+        .outerjoin(
+            ShippingRate,
+            and_(
+                ShippingRate.seller_id == Organisation.id,
+                ShippingRate.country.in_(bindparam("countries", expanding=True)),
+            ),
+        )
+        .where(Listing.id.in_(bindparam("ids", expanding=True)))
+        .options(joinedload(Listing.destinations), raiseload(Organisation.served_countries))
+    )
+
+
+def load_basket(session: Session, ids: Iterable[str], country: str) -> Basket:
+    """The listings by id with their destinations, and their sellers with the shipping rows
+    that may apply to `country` (its own and "*"), in one statement."""
+    listings: dict[str, Listing] = {}
+    sellers: dict[str, Organisation] = {}
+    rows: list[tuple[Organisation, ShippingRate | None]] = []
+    for listing, seller, row in session.execute(
+        _basket_statement(), {"ids": sorted(set(ids)), "countries": [country, shipping.EVERYWHERE]}
+    ).unique():
+        listings[listing.id] = listing
+        sellers[seller.id] = seller
+        rows.append((seller, row))
+    return Basket(country, listings, sellers, shipping.applicable_rows(rows))
 
 
 def _ships_to(listing: Listing, country: str) -> bool:
@@ -400,7 +461,7 @@ def _price_shipment(
     estimate: LandedCostEstimator,
     brokerage_id: str | None,
     titles: Mapping[str, tuple[str, str]],
-) -> tuple[Shipment, list[OrderLine]]:
+) -> tuple[Shipment, list[OrderLine], LandedCost]:
     """One seller's parcel: each unit price converted once, shipping by weight, then landed cost.
 
     A listing may be priced in another currency than its seller's: its line keeps the listing's
@@ -491,7 +552,7 @@ def _price_shipment(
     for line in lines:
         line.shipment = shipment
         line.order = order
-    return shipment, lines
+    return shipment, lines, landed
 
 
 def _check_landed_cost(landed: LandedCost, currency: str) -> None:

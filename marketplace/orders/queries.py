@@ -177,6 +177,24 @@ def order_view(
     return views[0] if views else None
 
 
+class OrderViews:
+    """`order_view` read once per order and seller for one event: its webhooks and its emails
+    describe the same order, and it is not read again for each of them."""
+
+    def __init__(self, session: Session, now: dt.datetime) -> None:
+        self._session = session
+        self.now = now
+        self._views: dict[tuple[str, str | None], OrderView | None] = {}
+
+    def get(self, order_id: str, seller_id: str | None = None) -> OrderView | None:
+        key = (order_id, seller_id)
+        if key not in self._views:
+            self._views[key] = order_view(
+                self._session, order_id, seller_id=seller_id, now=self.now
+            )
+        return self._views[key]
+
+
 def _assemble(
     session: Session,
     orders: Sequence[Order],

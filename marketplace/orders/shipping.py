@@ -110,36 +110,35 @@ def replace_rates(
 
 def rates_to(session: Session, seller_ids: Iterable[str], country: str) -> dict[str, RateRow]:
     """For each seller that ships to `country`, the row that applies (its own row, else "*")."""
-    return sellers_shipping_to(session, seller_ids, country)[1]
-
-
-def sellers_shipping_to(
-    session: Session, seller_ids: Iterable[str], country: str
-) -> tuple[dict[str, Organisation], dict[str, RateRow]]:
-    """The sellers, and for each that ships to `country` the row that applies (its own row,
-    else "*"), read together in one statement."""
     wanted = set(seller_ids)
     if not wanted:
-        return {}, {}
-    sellers: dict[str, Organisation] = {}
-    found: dict[str, ShippingRate] = {}
-    for seller, row in session.execute(
-        select(Organisation, ShippingRate)
-        .outerjoin(
-            ShippingRate,
-            and_(
-                ShippingRate.seller_id == Organisation.id,
-                ShippingRate.country.in_((country, EVERYWHERE)),
-            ),
+        return {}
+    return applicable_rows(
+        session.execute(
+            select(Organisation, ShippingRate)
+            .join(
+                ShippingRate,
+                and_(
+                    ShippingRate.seller_id == Organisation.id,
+                    ShippingRate.country.in_((country, EVERYWHERE)),
+                ),
+            )
+            .where(Organisation.id.in_(wanted))
+            .options(raiseload(Organisation.served_countries))
         )
-        .where(Organisation.id.in_(wanted))
-        .options(raiseload(Organisation.served_countries))
-    ):
-        sellers[seller.id] = seller
+    )
+
+
+def applicable_rows(
+    rows: Iterable[tuple[Organisation, ShippingRate | None]],
+) -> dict[str, RateRow]:
+    """Each seller's row for a destination from its own row and its "*" row (its own wins)."""
+    found: dict[str, ShippingRate] = {}
+    for seller, row in rows:
         current = found.get(seller.id)
         if row is not None and (current is None or current.country == EVERYWHERE):
             found[seller.id] = row
-    return sellers, {seller_id: _row([row]) for seller_id, row in found.items()}
+    return {seller_id: _row([row]) for seller_id, row in found.items()}
 
 
 def _row(group: Sequence[ShippingRate]) -> RateRow:

@@ -152,6 +152,16 @@ class PaymentGateway(Protocol):
     def parse_webhook(self, request: WebhookRequest) -> WebhookEvent: ...
 
 
+@runtime_checkable
+class TransferAccounts(Protocol):
+    """Gateways where the buyer wires the money: they say where to (the same answer whenever
+    asked, so an email shows exactly what the API answered)."""
+
+    def instructions(
+        self, amount: Money, reference: str, due_at: dt.datetime
+    ) -> TransferInstructions: ...
+
+
 @dataclass(frozen=True, slots=True)
 class TransferToSeller:
     """Money moved from the platform's balance to a seller's connected account."""
@@ -199,6 +209,11 @@ class GatewayUnavailable(Conflict):
 
     code = "gateway_unavailable"
     default_detail = _("This payment method is not set up on this marketplace.")
+
+
+class NotOfferedThere(Invalid):
+    code = "payment_method_not_offered"
+    default_detail = _("This payment method is not offered for the order's destination.")
 
 
 class UnknownGateway(Invalid):

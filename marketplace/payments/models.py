@@ -38,6 +38,8 @@ class Payment(Base):
         CheckConstraint(
             "refunded_minor >= 0 AND refunded_minor <= amount_minor", name="refunded_in_range"
         ),
+        # The expiry job looks for bank transfers still awaited by orders that will not be paid.
+        Index("ix_payments_status_gateway", "status", "gateway"),
     )
 
     id: Mapped[uuid_pk]

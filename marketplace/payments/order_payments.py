@@ -24,9 +24,15 @@ from marketplace.i18n import _
 from marketplace.money import Money, allocate
 from marketplace.money import services as money
 from marketplace.orders import errors, lifecycle, queries
-from marketplace.orders.models import Order
+from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments import ledger, services
-from marketplace.payments.gateway import PaymentGateway, PaymentStatus
+from marketplace.payments.adapters import TRANSFER_GATEWAYS
+from marketplace.payments.gateway import (
+    PaymentGateway,
+    PaymentStatus,
+    TransferAccounts,
+    TransferInstructions,
+)
 from marketplace.payments.models import Payment, PaymentRefund
 from marketplace.payments.services import Listeners, PaymentChange, StartedPayment
 
@@ -53,14 +59,22 @@ def pay_order(
     gateway_name: str,
     idempotency_key: str | None,
     now: dt.datetime,
+    countries: Mapping[str, frozenset[str]] | None = None,
 ) -> StartedPayment:
     """The buyer starts paying their unpaid order's grand total, in the order currency.
 
     A bank transfer is due by a date; the order holds its stock until then, so a buyer who pays
-    on time is never refunded for being slower than a card.
+    on time is never refunded for being slower than a card. A gateway PAYMENT_COUNTRIES does not
+    offer for the order's destination is refused (422 `payment_method_not_offered`).
     """
     order, amount = lifecycle.payable_order(session, user, order_id, now=now)
-    gateway = services.choose_gateway(gateways, gateway_name, amount.currency)
+    gateway = services.choose_gateway(
+        gateways,
+        gateway_name,
+        amount.currency,
+        country=order.ship_to_country,
+        countries=countries,
+    )
     started = services.start_payment(
         session,
         gateway,
@@ -78,11 +92,13 @@ def pay_order(
 
 @dataclass(frozen=True, slots=True)
 class VisiblePayment:
-    """A payment as one caller may see it: a seller sees only its own shipments' part of it."""
+    """A payment as one caller may see it: a seller sees only its own shipments' part of it;
+    a bank transfer still awaited says where to pay (its buyer's and the operators' view)."""
 
     payment: Payment
     amount: Money
     refunded: Money
+    instructions: TransferInstructions | None = None
 
     @property
     def id(self) -> str:
@@ -105,18 +121,69 @@ class VisiblePayment:
         return self.payment.created_at
 
 
+def transfer_instructions(
+    session: Session, gateways: Mapping[str, PaymentGateway], payment: Payment
+) -> TransferInstructions | None:
+    """Where and by when to wire a bank transfer still awaited, as its creation answered: the
+    configured account for its currency, the order number to quote, its amount and due date."""
+    gateway = gateways.get(payment.gateway)
+    if (
+        payment.status != PaymentStatus.PENDING
+        or payment.due_at is None
+        or not isinstance(gateway, TransferAccounts)
+        or not gateway.supports_currency(payment.currency)
+    ):
+        return None
+    order = session.get(Order, payment.order_id)
+    assert order is not None  # payments restrict deleting their order
+    return gateway.instructions(payment.amount, order.number, payment.due_at)
+
+
+def cancel_abandoned_transfers(session: Session) -> list[str]:
+    """Cancel every bank transfer still awaited by an order that expired or was cancelled (the
+    expiry job's; an order also expires as it is read, outside the job)."""
+    order_ids = session.scalars(
+        select(Payment.order_id)
+        .join(Order, Order.id == Payment.order_id)
+        .where(
+            Payment.status == PaymentStatus.PENDING.value,
+            Payment.gateway.in_(TRANSFER_GATEWAYS),
+            Order.status.in_([OrderStatus.EXPIRED, OrderStatus.CANCELLED]),
+        )
+        .distinct()
+    ).all()
+    return services.cancel_pending_transfers(session, list(order_ids))
+
+
+def whole_payment(
+    session: Session, gateways: Mapping[str, PaymentGateway], payment: Payment
+) -> VisiblePayment:
+    """A payment as its buyer and the operators see it."""
+    return VisiblePayment(
+        payment, payment.amount, payment.refunded, transfer_instructions(session, gateways, payment)
+    )
+
+
 def order_payments(
-    session: Session, user: User, order_id: str, *, now: dt.datetime
+    session: Session,
+    user: User,
+    order_id: str,
+    *,
+    gateways: Mapping[str, PaymentGateway],
+    now: dt.datetime,
 ) -> list[VisiblePayment]:
     """The payments of an order its buyer, one of its sellers or an operator may see (else 404).
 
     A seller of one shipment of several is shown its shipments' share of each payment and of
     what was refunded for them, never the whole: the difference would be the other sellers'.
+    An order that expired or was cancelled (even just now, as it was read) awaits no transfer.
     """
     view = queries.get_order(session, user, order_id, now=now)
+    if view.order.status in (OrderStatus.EXPIRED, OrderStatus.CANCELLED):
+        services.cancel_pending_transfers(session, [order_id])
     payments = services.payments_of_order(session, order_id)
     if view.whole:
-        return [VisiblePayment(payment, payment.amount, payment.refunded) for payment in payments]
+        return [whole_payment(session, gateways, payment) for payment in payments]
     mine = {shipment.id for shipment in view.shipments}
     share = sum(
         s.paid.minor for s in queries.seller_shares(session, order_id) if s.shipment_id in mine

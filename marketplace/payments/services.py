@@ -8,7 +8,7 @@ package never reads the orders' tables.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,12 +22,13 @@ from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.i18n import _
 from marketplace.money import Money
 from marketplace.outbox import EventType, record
-from marketplace.payments.adapters import GATEWAY_NAMES
+from marketplace.payments.adapters import GATEWAY_NAMES, TRANSFER_GATEWAYS
 from marketplace.payments.gateway import (
     CapturePayment,
     CreatePayment,
     CurrencyNotSupported,
     GatewayUnavailable,
+    NotOfferedThere,
     PaymentGateway,
     PaymentKind,
     PaymentStatus,
@@ -70,11 +71,22 @@ class StartedPayment:
     instructions: TransferInstructions | None = None
 
 
+def offered(countries: Mapping[str, frozenset[str]], gateway: str, country: str | None) -> bool:
+    """Whether the gateway is offered for buyers in `country` (PAYMENT_COUNTRIES)."""
+    return country is None or gateway not in countries or country in countries[gateway]
+
+
 def choose_gateway(
-    gateways: Mapping[str, PaymentGateway], name: str, currency: str
+    gateways: Mapping[str, PaymentGateway],
+    name: str,
+    currency: str,
+    *,
+    country: str | None = None,
+    countries: Mapping[str, frozenset[str]] | None = None,
 ) -> PaymentGateway:
-    """An enabled gateway that takes this currency, decided before any call is made: a gateway
-    this deployment has not configured is a 409 `gateway_unavailable`, anything else a 422."""
+    """An enabled gateway that takes this currency (and is offered for this destination),
+    decided before any call is made: a gateway this deployment has not configured is a 409
+    `gateway_unavailable`, anything else a 422."""
     gateway = gateways.get(name)
     if gateway is None and name in GATEWAY_NAMES:
         raise GatewayUnavailable(errors={"gateway": [GatewayUnavailable.default_detail]})
@@ -83,6 +95,9 @@ def choose_gateway(
     if not gateway.supports_currency(currency):
         message = _("This payment method does not accept %(currency)s.", currency=currency)
         raise CurrencyNotSupported(message, errors={"currency": [message]})
+    if not offered(countries or {}, name, country):
+        message = _("This payment method is not offered for %(country)s.", country=country)
+        raise NotOfferedThere(message, errors={"gateway": [message]})
     return gateway
 
 
@@ -144,6 +159,7 @@ def start_payment(
         raise Conflict(
             _("This payment is already being created."), code="payment_in_progress"
         ) from exc
+    record(session, EventType.PAYMENT_CREATED, order_id=order_id, payment_id=payment.id)
     return StartedPayment(
         payment, result.client_secret, result.publishable_key, result.instructions
     )
@@ -159,32 +175,34 @@ class PaymentMethod:
 
 
 def payment_methods(
-    gateways: Mapping[str, PaymentGateway], currency: str | None = None
+    gateways: Mapping[str, PaymentGateway],
+    currency: str | None = None,
+    country: str | None = None,
+    countries: Mapping[str, frozenset[str]] | None = None,
 ) -> list[PaymentMethod]:
-    """The configured gateways, those taking `currency` when one is given."""
+    """The configured gateways; those taking `currency`, and offered for `country`, when given."""
     return [
         PaymentMethod(
             gateway.name, gateway.kind, sorted([currency] if currency else gateway.currencies())
         )
         for gateway in gateways.values()
-        if currency is None or gateway.supports_currency(currency)
+        if (currency is None or gateway.supports_currency(currency))
+        and offered(countries or {}, gateway.name, country)
     ]
 
 
-def cancel_pending_transfers(
-    session: Session, gateways: Mapping[str, PaymentGateway], order_id: str
-) -> list[str]:
-    """The order will not be paid: its bank transfers still awaited are cancelled (money that
-    arrives later is no longer captured but sent back by the operator)."""
-    names = [g.name for g in gateways.values() if g.kind is PaymentKind.BANK_TRANSFER]
-    if not names:
+def cancel_pending_transfers(session: Session, order_ids: Sequence[str]) -> list[str]:
+    """The orders will not be paid (cancelled or expired): the bank transfers they still await
+    are cancelled, whatever is configured now. Money that arrives later is handled as any late
+    money: an operator's capture records it and refunds it in full at once."""
+    if not order_ids:
         return []
     return list(
         session.scalars(
             update(Payment)
             .where(
-                Payment.order_id == order_id,
-                Payment.gateway.in_(names),
+                Payment.order_id.in_(order_ids),
+                Payment.gateway.in_(TRANSFER_GATEWAYS),
                 Payment.status == PaymentStatus.PENDING,
             )
             .values(status=PaymentStatus.CANCELLED)
@@ -212,13 +230,23 @@ def payments_of_order(session: Session, order_id: str) -> list[Payment]:
 def capture_payment(
     session: Session, gateway: PaymentGateway, payment_id: str, listeners: Listeners
 ) -> Payment:
-    """The money arrived (an operator saw the bank transfer): the payment succeeds, once."""
+    """The money arrived (an operator saw the bank transfer): the payment succeeds, once.
+
+    A transfer that arrives after its order was cancelled or expired (the payment cancelled with
+    it) is captured all the same, so that the money is on record: the listeners then refund it
+    in full, as any money that arrives for an order no longer payable.
+    """
     payment = _locked(session, payment_id)
     if payment.gateway != gateway.name:
         raise Conflict(_("This payment is not captured this way."), code="payment_not_capturable")
     if payment.status == PaymentStatus.SUCCEEDED:
         return payment
-    if payment.status not in (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION):
+    late_transfer = (
+        payment.status == PaymentStatus.CANCELLED and payment.gateway in TRANSFER_GATEWAYS
+    )
+    if payment.status not in (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION) and not (
+        late_transfer
+    ):
         raise Conflict(_("This payment can no longer be captured."), code="payment_not_capturable")
     result = gateway.capture_payment(
         CapturePayment(

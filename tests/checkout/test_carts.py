@@ -13,7 +13,7 @@ from marketplace.catalogue.models import Listing
 from marketplace.checkout import carts
 from marketplace.checkout.models import Cart, CartLine
 from marketplace.orders.models import Order
-from tests.factories import ADDRESS, Market, make_listing, stock_of
+from tests.factories import ADDRESS, Market, make_listing, make_operator, stock_of
 from tests.helpers import assert_problem
 
 BEIJING = {
@@ -271,3 +271,21 @@ def test_the_expiry_sweep_deletes_carts_idle_for_the_configured_days(
     assert result.exit_code == 0, result.output
     assert "1 idle carts deleted" in result.output
     assert_problem(market.api.get(f"/carts/{idle['id']}"), 404)
+
+
+def test_an_operators_rule_edit_prices_the_next_cart_read(market: Market, session: Session) -> None:
+    """The rule's parsed form is kept per process, but never past an edit."""
+    cart = _filled(market, as_=market.buyer)
+    before = cart["totals"]["taxes"]
+    operator = market.api.user("Operator")
+    make_operator(session, operator)
+    [record] = [
+        r
+        for r in _ok(market.api.get("/customs/rules?country=KZ", as_=operator))["items"]
+        if r["valid_to"] is None
+    ]
+    body = {k: v for k, v in record.items() if k not in ("id", "edited_by", "updated_at")}
+    body["countries"]["KZ"]["vat_rate"] = "30"
+    _ok(market.api.put(f"/customs/rules/{record['id']}", json=body, as_=operator))
+    after = _ok(market.api.get(f"/carts/{cart['id']}", as_=market.buyer))["totals"]["taxes"]
+    assert after != before

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.events.receiver import Receiver, start_receiver
+from tests.events.smtp_server import Mailbox, start_smtp
 from tests.factories import ORDER_RATES, rate_table, store_rates
 
 
@@ -18,6 +19,14 @@ def receiver() -> Iterator[Receiver]:
     yield receiver
     receiver.server.shutdown()
     receiver.server.server_close()
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[str, Mailbox]]:
+    """A real SMTP server on loopback and its URL, for tests that set SMTP_URL to it."""
+    controller, mailbox = start_smtp()
+    yield f"smtp://{controller.hostname}:{controller.port}", mailbox
+    controller.stop()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ class Received:
     body: bytes
     at: float
     path: str
+    peer: int = 0  # the sender's port: one per connection it opened
 
 
 @dataclass
@@ -43,6 +44,8 @@ def start_receiver(port: int = 0) -> Receiver:
     receiver: Receiver
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keeps the connection open, as receivers in production do
+
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             with receiver.lock:
@@ -52,6 +55,7 @@ def start_receiver(port: int = 0) -> Receiver:
                         body,
                         time.time(),
                         self.path,
+                        self.client_address[1],
                     )
                 )
                 status = receiver.statuses.pop(0) if receiver.statuses else 200

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from email.header import decode_header, make_header
 from typing import Any
 
@@ -12,15 +11,8 @@ from sqlalchemy import update
 from marketplace.accounts.models import User
 from marketplace.money import Money
 from marketplace.money.formatting import format_money
-from tests.events.smtp_server import Mailbox, start_smtp, text_of
+from tests.events.smtp_server import Mailbox, text_of
 from tests.factories import Market, make_operator
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[str, Mailbox]]:
-    controller, mailbox = start_smtp()
-    yield f"smtp://{controller.hostname}:{controller.port}", mailbox
-    controller.stop()
 
 
 @pytest.fixture
@@ -68,7 +60,7 @@ def test_the_buyer_reads_the_order_and_its_payment_in_their_language_with_its_to
         f"/orders/{order['id']}/payments", json={"gateway": "manual"}, as_=market.buyer
     )
     market.api.post(f"/payments/{started.get_json()['id']}/capture", as_=operator)
-    confirmation = box.to(market.buyer.email)[1]
+    _placed, _transfer_details, confirmation = box.to(market.buyer.email)
     assert paid in _subject(confirmation)
     assert _money(totals["grand_total"], locale) in text_of(confirmation)
 

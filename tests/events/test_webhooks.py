@@ -136,7 +136,7 @@ def test_a_receiver_failing_twice_gets_the_third_delivery_with_the_same_webhook_
         row = market.session.get(WebhookDelivery, delivery_id)
         assert row is not None and row.status == SendStatus.PENDING.value
         clock = row.next_attempt_at
-        dispatch.deliver_webhook(session_factory, sender, delivery_id, lambda c=clock: c)
+        dispatch.deliver_webhooks(session_factory, sender, [delivery_id], lambda c=clock: c)
 
     attempts = receiver.wait_for(3)
     assert [r.headers["webhook-id"] for r in attempts] == [attempts[0].headers["webhook-id"]] * 3
@@ -164,7 +164,7 @@ def test_retries_last_more_than_a_day_then_the_endpoint_is_marked_failing(
         if row.status != SendStatus.PENDING.value:
             break
         clock = row.next_attempt_at
-        dispatch.deliver_webhook(session_factory, sender, delivery_id, lambda c=clock: c)
+        dispatch.deliver_webhooks(session_factory, sender, [delivery_id], lambda c=clock: c)
     assert row.status == SendStatus.FAILED.value
     assert row.attempts == len(dispatch.RETRY_DELAYS) == len(receiver.received)
     assert clock - first_attempt >= dt.timedelta(hours=24)
@@ -231,11 +231,12 @@ def test_each_state_change_of_an_order_reaches_an_endpoint_that_asked_for_everyt
     cancelled = market.placed((market.carpet, 1))
     assert market.api.post(f"/orders/{cancelled['id']}/cancel", as_=market.buyer).status_code == 200
 
-    payloads = [_verified(endpoint["secret"], r) for r in receiver.wait_for(8)]
+    payloads = [_verified(endpoint["secret"], r) for r in receiver.wait_for(9)]
     by_type = {p["type"]: p["data"] for p in payloads}
     assert set(by_type) == {
         "order.placed",
         "listing.low_stock",
+        "payment.created",
         "order.paid",
         "shipment.dispatched",
         "refund.created",
@@ -246,6 +247,9 @@ def test_each_state_change_of_an_order_reaches_an_endpoint_that_asked_for_everyt
     assert ("commercial_invoice", "zh-Hans") in kinds
     assert by_type["listing.low_stock"]["id"] == market.tea
     assert by_type["listing.low_stock"]["stock"] == 2
+    # The bank transfer as it was chosen: still awaited, with where and by when to pay.
+    assert by_type["payment.created"]["status"] == "pending"
+    assert by_type["payment.created"]["instructions"]["reference"] == order["number"]
     assert by_type["shipment.dispatched"]["tracking_number"] == "RR1"
     assert by_type["refund.created"]["order_id"] == order["id"]
     assert by_type["order.cancelled"]["status"] == "cancelled"

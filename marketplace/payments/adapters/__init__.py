@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from config import ConfigurationError
+from marketplace.countries import is_country
 from marketplace.payments.adapters.manual import ManualGateway
 from marketplace.payments.adapters.stripe import StripeGateway
-from marketplace.payments.gateway import PaymentGateway
+from marketplace.payments.gateway import PaymentGateway, PaymentKind
 
 _FACTORIES: dict[str, Callable[[Mapping[str, Any]], PaymentGateway]] = {
     "manual": ManualGateway.from_settings,
@@ -20,6 +22,12 @@ _CONFIGURED: dict[str, Callable[[Mapping[str, Any]], bool]] = {
     "stripe": lambda settings: bool(settings.get("STRIPE_API_KEY")),
 }
 GATEWAY_NAMES = frozenset(_FACTORIES)
+# Where the buyer wires the money themselves: what an order that will not be paid stops awaiting.
+TRANSFER_GATEWAYS = frozenset(
+    gateway.name
+    for gateway in (ManualGateway, StripeGateway)
+    if gateway.kind is PaymentKind.BANK_TRANSFER
+)
 
 
 def build_gateways(settings: Mapping[str, Any]) -> dict[str, PaymentGateway]:
@@ -37,3 +45,24 @@ def build_gateways(settings: Mapping[str, Any]) -> dict[str, PaymentGateway]:
     if unknown:
         raise ConfigurationError(f"PAYMENT_GATEWAYS names unknown gateways: {', '.join(unknown)}")
     return {name: _FACTORIES[name](settings) for name in names if _CONFIGURED[name](settings)}
+
+
+def gateway_countries(settings: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+    """PAYMENT_COUNTRIES: JSON {gateway: [ISO 3166-1 alpha-2 codes]}, the destinations each
+    gateway is offered for (a storefront lists a buyer's methods by country). A gateway left out
+    is offered everywhere."""
+    raw = str(settings.get("PAYMENT_COUNTRIES") or "").strip()
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+        countries = {str(name): frozenset(str(c) for c in codes) for name, codes in data.items()}
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ConfigurationError(f"PAYMENT_COUNTRIES is not valid: {exc}") from exc
+    unknown = sorted(set(countries) - GATEWAY_NAMES)
+    wrong = sorted(c for codes in countries.values() for c in codes if not is_country(c))
+    if unknown or wrong:
+        raise ConfigurationError(
+            f"PAYMENT_COUNTRIES names unknown gateways or countries: {unknown + wrong}"
+        )
+    return countries

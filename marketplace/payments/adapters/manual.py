@@ -15,7 +15,7 @@ from typing import Any
 
 from config import ConfigurationError
 from marketplace.db import utcnow
-from marketplace.money import is_known
+from marketplace.money import Money, is_known
 from marketplace.money.currencies import known_currencies
 from marketplace.payments.gateway import (
     BankAccount,
@@ -89,12 +89,24 @@ class ManualGateway:
             reference=reference,
             status=PaymentStatus.PENDING,
             amount=request.amount,
-            instructions=TransferInstructions(
-                account=self._accounts.get(currency) or self._accounts[ANY_CURRENCY],
-                reference=request.reference or reference,
-                amount=request.amount,
-                due_at=requested + dt.timedelta(days=self._days),
+            instructions=self.instructions(
+                request.amount,
+                request.reference or reference,
+                requested + dt.timedelta(days=self._days),
             ),
+        )
+
+    def instructions(
+        self, amount: Money, reference: str, due_at: dt.datetime
+    ) -> TransferInstructions:
+        """The account configured for the amount's currency (else the one for any currency)."""
+        if not self.supports_currency(amount.currency):
+            raise CurrencyNotSupported()
+        return TransferInstructions(
+            account=self._accounts.get(amount.currency) or self._accounts[ANY_CURRENCY],
+            reference=reference,
+            amount=amount,
+            due_at=due_at,
         )
 
     def capture_payment(self, request: CapturePayment) -> PaymentResult:
