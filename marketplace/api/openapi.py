@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from apispec import APISpec, BasePlugin
 
+from marketplace.api.context import TokenScope
 from marketplace.api.problems import PROBLEM_TYPE
 from marketplace.api.schemas import HS_CODE_PATTERN, LOCALE_PATTERN
 from marketplace.countries import COUNTRIES
@@ -97,6 +98,8 @@ def _spread_codes(operation: dict[str, Any], components: dict[str, Any]) -> None
     declared: dict[str, list[str]] = operation.pop(_RAISES, {})
     if "cursor" in query_names(operation):  # every paged list (`PageArgsSchema`)
         declared.setdefault("422", []).append(InvalidCursor.code)
+    if operation.get("security"):  # an order token outside its order's calls
+        declared.setdefault("403", []).append(TokenScope.code)
     responses = operation.setdefault("responses", {})
     for status in declared:
         if status not in responses:
