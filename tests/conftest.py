@@ -20,6 +20,8 @@ from tests.database import backend, fresh_database
 from tests.factories import Market, make_market, store_rates
 from tests.helpers import Api
 
+pytest_plugins = ["tests.error_codes"]
+
 
 def pytest_report_header() -> str:
     return f"database backend: {backend()}"

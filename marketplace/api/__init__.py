@@ -45,9 +45,10 @@ def accepts(*mimetypes: str) -> Callable[[F], F]:
 class ProblemResponses(BasePlugin):
     """Document the problems the request machinery answers on every operation it applies to.
 
-    `user_required` answers 401, a path id that matches nothing 404, a body of the wrong type 415,
-    a malformed, missing, too large or too deeply nested body 400/413, and any query or body
-    field it refuses 422; views document their own domain problems with `alt_response`.
+    An over-long query string answers 414, `user_required` 401, a path id that matches nothing
+    404, a body of the wrong type 415, a malformed, missing, too large or too deeply nested body
+    400/413, and any query or body field it refuses 422; views declare their own domain errors
+    with `openapi.raises`.
     """
 
     def operation_helper(
@@ -55,7 +56,8 @@ class ProblemResponses(BasePlugin):
     ) -> None:
         for operation in (operations or {}).values():
             responses = operation.setdefault("responses", {})
-            wanted: dict[int, str] = {}
+            # Any request line may carry a query string over MAX_QUERY_STRING.
+            wanted: dict[int, str] = {414: "REQUEST_URI_TOO_LONG"}
             if operation.get("security"):
                 wanted[401] = "UNAUTHORIZED"
             if path and "{" in path:

@@ -18,6 +18,7 @@ from marketplace.accounts.models import (
     User,
 )
 from marketplace.api import context
+from marketplace.api.openapi import raises
 from marketplace.api.ratelimit import (
     address_and_email,
     failed_login,
@@ -37,6 +38,7 @@ from marketplace.api.schemas import (
     text,
 )
 from marketplace.db import utcnow
+from marketplace.errors import Conflict, Forbidden, Invalid, Unauthorized
 from marketplace.i18n import N_
 
 blp = Blueprint("accounts", __name__, description="Accounts, sellers and brokerages")
@@ -228,9 +230,7 @@ def _notices() -> services.AccountNotices:
 @blp.arguments(RegisterSchema)
 @blp.response(201, UserSchema)
 @blp.alt_response(429, "TOO_MANY_REQUESTS", description="`rate_limited`: REGISTER_RATE_LIMIT")
-@blp.alt_response(
-    422, "UNPROCESSABLE_ENTITY", description="`password_weak`: a common or easily guessed password"
-)
+@raises((Invalid, "password_weak"))
 def register(body: dict[str, Any]) -> User:
     """Create an account (rate limited per client address).
 
@@ -249,6 +249,7 @@ def register(body: dict[str, Any]) -> User:
 @blp.response(201, TokenSchema)
 @blp.alt_response(401, "UNAUTHORIZED", description="`invalid_credentials`")
 @blp.alt_response(429, "TOO_MANY_REQUESTS", description="`rate_limited`: TOKEN_RATE_LIMIT")
+@raises((Unauthorized, "invalid_credentials"))
 def create_token(body: dict[str, Any]) -> dict[str, Any]:
     """Exchange email and password for a bearer token.
 
@@ -313,6 +314,7 @@ class Seller(MethodView):
     @context.user_required
     @blp.arguments(SellerPatchSchema)
     @blp.response(200, SellerPrivateSchema)
+    @raises((Forbidden, "owner_required"))
     def patch(self, body: dict[str, Any], seller_id: str) -> Organisation:
         """Change a seller's details (owners only)."""
         return services.update_organisation(
@@ -363,7 +365,7 @@ def _member_routes(kind: OrganisationKind, collection: str) -> None:
         @context.user_required
         @blp.arguments(MemberAddSchema)
         @blp.response(201, InvitationSchema)
-        @blp.alt_response(403, "FORBIDDEN", description="`owner_required`: only owners invite")
+        @raises((Forbidden, "owner_required"))
         def post(self, body: dict[str, Any], organisation_id: str) -> Invitation:
             """Invite an email address to the organisation (owners only).
 
@@ -388,8 +390,7 @@ def _member_routes(kind: OrganisationKind, collection: str) -> None:
     )
     @context.user_required
     @blp.response(204)
-    @blp.alt_response(403, "FORBIDDEN", description="`owner_required`: only owners remove members")
-    @blp.alt_response(409, "CONFLICT", description="`last_owner`: the last owner cannot be removed")
+    @raises((Forbidden, "owner_required"), (Conflict, "last_owner"))
     def remove_member(organisation_id: str, user_id: str) -> None:
         """Remove a member (owners only; an owner may leave, the last owner may not)."""
         services.remove_member(context.db(), context.require_user(), organisation_id, kind, user_id)

@@ -11,7 +11,9 @@ from marshmallow import fields, validate
 from marketplace.accounts import addresses
 from marketplace.accounts.models import SavedAddress
 from marketplace.api import context
+from marketplace.api.openapi import raises
 from marketplace.api.schemas import PHONE, AddressSchema, Country, OmitsNulls, StrictSchema, text
+from marketplace.errors import Conflict
 
 blp = Blueprint("addresses", __name__, description="The buyer's address book")
 
@@ -51,7 +53,7 @@ class Addresses(MethodView):
     @context.user_required
     @blp.arguments(SavedAddressInSchema)
     @blp.response(201, SavedAddressSchema)
-    @blp.alt_response(409, response="CONFLICT", description="`address_book_full`")
+    @raises((Conflict, "address_book_full"))
     def post(self, body: dict[str, Any]) -> SavedAddress:
         """Save an address to use as a `ship_to`."""
         return addresses.add_address(context.db(), context.require_user(), body)

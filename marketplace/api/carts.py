@@ -14,12 +14,22 @@ from marketplace.api import context
 from marketplace.api.catalogue import content_locales
 from marketplace.api.idempotency import idempotent
 from marketplace.api.money_fields import MoneyOutputSchema
+from marketplace.api.openapi import raises
 from marketplace.api.orders.orders import hoarding_limits
 from marketplace.api.orders.schemas import OrderSchema, ShipToSchema
 from marketplace.api.schemas import CurrencyCode, LocaleTag, StrictSchema, choices
 from marketplace.checkout import carts
+from marketplace.checkout.carts import CartCompleted, CartNotOrderable
 from marketplace.db import utcnow
+from marketplace.errors import Invalid
 from marketplace.money import Money
+from marketplace.money.services import RatesUnavailable
+from marketplace.orders.errors import (
+    ListingUnavailable,
+    NotShippedTo,
+    ReservationLimit,
+    TooManyUnpaidOrders,
+)
 from marketplace.orders.models import Incoterm
 
 blp = Blueprint("carts", __name__, description="Carts and checkout (storefront side)")
@@ -231,7 +241,7 @@ NOT_FOUND = "No such cart, or one bound to another user"
 @context.user_optional
 @blp.arguments(CartInSchema)
 @blp.response(201, CartSchema)
-@blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description="Invalid fields")
+@raises(RatesUnavailable)
 def create_cart(body: dict[str, Any]) -> dict[str, Any]:
     """A new cart; its id is the capability to read and change it (bound to a signed-in caller)."""
     cart = carts.create_cart(context.db(), context.current_user(), body, now=utcnow())
@@ -251,12 +261,7 @@ class CartResource(MethodView):
     @blp.arguments(CartPatchSchema)
     @blp.response(200, CartSchema)
     @blp.alt_response(404, response="NOT_FOUND", description=NOT_FOUND)
-    @blp.alt_response(409, response="CONFLICT", description="`cart_completed`")
-    @blp.alt_response(
-        422,
-        response="UNPROCESSABLE_ENTITY",
-        description="`not_shipped_to` (a line is not shipped to the new address), invalid fields",
-    )
+    @raises(CartCompleted, NotShippedTo, RatesUnavailable)
     def patch(self, body: dict[str, Any], cart_id: str) -> dict[str, Any]:
         """Change the currency, locale, delivery address, incoterm, email or broker."""
         carts.update_cart(context.db(), context.current_user(), cart_id, body, now=utcnow())
@@ -268,11 +273,13 @@ class CartResource(MethodView):
 @blp.arguments(CartLineInSchema)
 @blp.response(201, CartSchema)
 @blp.alt_response(404, response="NOT_FOUND", description=NOT_FOUND)
-@blp.alt_response(409, response="CONFLICT", description="`cart_completed`")
-@blp.alt_response(
-    422,
-    response="UNPROCESSABLE_ENTITY",
-    description="`listing_unavailable` (also an unknown `variant_id`), `variant_required` (a listing of several variants without `variant_id`), `not_shipped_to` the cart's address, `cart_full`, a quantity out of range",
+@raises(
+    CartCompleted,
+    ListingUnavailable,
+    (ListingUnavailable, "variant_required"),
+    NotShippedTo,
+    (Invalid, "cart_full"),
+    RatesUnavailable,
 )
 def add_line(body: dict[str, Any], cart_id: str) -> dict[str, Any]:
     """Add a listing; the same listing and variant again adds to its line."""
@@ -286,7 +293,7 @@ class CartLineResource(MethodView):
     @blp.arguments(CartLinePatchSchema)
     @blp.response(200, CartSchema)
     @blp.alt_response(404, response="NOT_FOUND", description="No such cart or line")
-    @blp.alt_response(409, response="CONFLICT", description="`cart_completed`")
+    @raises(CartCompleted, RatesUnavailable)
     def patch(self, body: dict[str, Any], cart_id: str, line_id: str) -> dict[str, Any]:
         """Set a line's quantity."""
         carts.update_line(
@@ -302,7 +309,7 @@ class CartLineResource(MethodView):
     @context.user_optional
     @blp.response(200, CartSchema)
     @blp.alt_response(404, response="NOT_FOUND", description="No such cart or line")
-    @blp.alt_response(409, response="CONFLICT", description="`cart_completed`")
+    @raises(CartCompleted, RatesUnavailable)
     def delete(self, cart_id: str, line_id: str) -> dict[str, Any]:
         """Remove a line."""
         carts.delete_line(context.db(), context.current_user(), cart_id, line_id, now=utcnow())
@@ -314,11 +321,7 @@ class CartLineResource(MethodView):
 @idempotent
 @blp.response(201, CompletedSchema)
 @blp.alt_response(404, response="NOT_FOUND", description=NOT_FOUND)
-@blp.alt_response(
-    409,
-    response="CONFLICT",
-    description="`cart_not_orderable` with the cart's `problems` (stock, destination, stale rate, missing address field or email); `cart_completed`; `idempotency_key_reused`",
-)
+@raises(CartNotOrderable, CartCompleted, TooManyUnpaidOrders, ReservationLimit)
 def complete(cart_id: str) -> carts.Completed:
     """Order the cart as priced now: stock reserved and the order created in one transaction."""
     settings = context.settings()

@@ -17,8 +17,10 @@ from marketplace.api import context, listings
 from marketplace.api.customs import LandedCostTotalsSchema
 from marketplace.api.images import ImageUrlsSchema, media_prefix, urls
 from marketplace.api.money_fields import MoneyOutputSchema, money_to_api
+from marketplace.api.openapi import raises
 from marketplace.api.schemas import Country, CurrencyCode, LocaleTag, StrictSchema
 from marketplace.catalogue import browse, categories, facets, locales
+from marketplace.catalogue.browse import CurrencyRequired
 from marketplace.catalogue.search import suggest
 from marketplace.checkout import pricing
 from marketplace.db import utcnow
@@ -31,6 +33,9 @@ blp = Blueprint("catalogue", __name__, description="The public catalogue, locali
 PUBLIC_MAX_AGE = 60
 
 
+_FACET = "|".join(sorted(facets.FACETS))
+
+
 class FacetNames(fields.String):
     """`category,origin,seller,price`: any of them, comma-separated."""
 
@@ -41,7 +46,11 @@ class FacetNames(fields.String):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
             validate=validate.Length(max=64),
-            metadata={"example": "category,price", "description": "Add facet counts"},
+            metadata={
+                "example": "category,price",
+                "description": "Add facet counts",
+                "pattern": rf"^(?:{_FACET})(?:,(?:{_FACET}))*$",
+            },
             **kwargs,
         )
 
@@ -374,6 +383,7 @@ def _item_api(item: browse.CatalogueItem, locale: str, prefix: str) -> dict[str,
 @blp.arguments(CatalogueQuerySchema(), location="query")
 @blp.response(200, CataloguePageSchema, headers={"ETag": {"schema": {"type": "string"}}})
 @blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
+@raises(CurrencyRequired)
 def catalogue(query: dict[str, Any]) -> Response:
     """Published listings: filtered, searched, sorted, in the reader's language and currency."""
     currency = display_currency(query["currency"])

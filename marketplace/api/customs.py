@@ -11,16 +11,22 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
+from marketplace.accounts.services import OperatorRequired
 from marketplace.api import context
 from marketplace.api.money_fields import MoneyOutputSchema
+from marketplace.api.openapi import raises
 from marketplace.api.schemas import Country, CurrencyCode, LocaleTag, StrictSchema
 from marketplace.checkout import pricing
 from marketplace.customs import hs, rule_records, rules
+from marketplace.customs.hs import HsCodeInvalid
 from marketplace.customs.landed_cost import Incoterm, LandedCostEstimate
 from marketplace.customs.models import CustomsRule
+from marketplace.customs.rule_records import NoCustomsRule
 from marketplace.db import utcnow
+from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.i18n import N_, _, current_locale
 from marketplace.money import services as money
+from marketplace.money.services import RatesUnavailable
 
 blp = Blueprint("customs", __name__, description="HS codes, destination rules and landed cost")
 
@@ -64,7 +70,7 @@ class HsCodeSchema(StrictSchema):
 @blp.route("/hs-codes/<code>", methods=["GET"])
 @blp.arguments(HsCodeQuerySchema, location="query")
 @blp.response(200, HsCodeSchema)
-@blp.alt_response(422, "UNPROCESSABLE_ENTITY", description="Malformed code: `hs_code_invalid`")
+@raises(HsCodeInvalid)
 def get_hs_code(query: dict[str, Any], code: str) -> dict[str, Any]:
     """Check and describe an HS code.
 
@@ -119,7 +125,7 @@ class Rules(MethodView):
     @blp.arguments(RuleQuerySchema, location="query")
     @blp.response(200, RuleListSchema)
     @blp.alt_response(401, "UNAUTHORIZED")
-    @blp.alt_response(403, "FORBIDDEN", description="`operator_required`")
+    @raises(OperatorRequired)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """List destination rule records (operators only), by destination and start date."""
         found = rule_records.list_rules(context.db(), context.require_user(), **query)
@@ -129,8 +135,7 @@ class Rules(MethodView):
     @blp.arguments(rules.RuleSchema)
     @blp.response(201, RuleRecordSchema)
     @blp.alt_response(401, "UNAUTHORIZED")
-    @blp.alt_response(403, "FORBIDDEN", description="`operator_required`")
-    @blp.alt_response(409, "CONFLICT", description="`customs_rule_overlap`")
+    @raises(OperatorRequired, (Conflict, "customs_rule_overlap"))
     def post(self, rule: rules.Rule) -> CustomsRule:
         """Add a rule record, e.g. a new validity period after a change in the law (operators only).
 
@@ -145,8 +150,8 @@ class RuleRecord(MethodView):
     @context.user_required
     @blp.response(200, RuleRecordSchema)
     @blp.alt_response(401, "UNAUTHORIZED")
-    @blp.alt_response(403, "FORBIDDEN", description="`operator_required`")
     @blp.alt_response(404, "NOT_FOUND")
+    @raises(OperatorRequired)
     def get(self, rule_id: str) -> CustomsRule:
         """One rule record (operators only)."""
         return rule_records.get_rule(context.db(), context.require_user(), rule_id)
@@ -155,9 +160,8 @@ class RuleRecord(MethodView):
     @blp.arguments(rules.RuleSchema)
     @blp.response(200, RuleRecordSchema)
     @blp.alt_response(401, "UNAUTHORIZED")
-    @blp.alt_response(403, "FORBIDDEN", description="`operator_required`")
     @blp.alt_response(404, "NOT_FOUND")
-    @blp.alt_response(409, "CONFLICT", description="`customs_rule_overlap`")
+    @raises(OperatorRequired, (Conflict, "customs_rule_overlap"))
     def put(self, rule: rules.Rule, rule_id: str) -> CustomsRule:
         """Replace a rule record (operators only).
 
@@ -297,7 +301,9 @@ MAX_BASKET_LINES = 50
 MAX_QUANTITY = 1000
 
 
-_BASKET_LINE = r"[^,:\s]{1,36}:(?:1000|[1-9][0-9]{0,2})"
+# Listing ids are UUIDs: the class is spelt out, since `\s` differs between Python and JSON
+# Schema's ECMA regexes (U+001C-U+001F), and a fuzzer generates from the document's.
+_BASKET_LINE = r"[A-Za-z0-9_-]{1,36}:(?:1000|[1-9][0-9]{0,2})"
 BASKET_LINES_PATTERN = rf"^{_BASKET_LINE}(?:,{_BASKET_LINE}){{0,{MAX_BASKET_LINES - 1}}}$"
 
 
@@ -394,11 +400,12 @@ class BasketQuoteSchema(StrictSchema):
 @blp.arguments(LandedCostQuerySchema, location="query")
 @blp.response(200, BasketQuoteSchema)
 @blp.alt_response(404, "NOT_FOUND", description="`listing_not_found`")
-@blp.alt_response(409, "CONFLICT", description="`rates_unavailable`: no exchange rates loaded")
-@blp.alt_response(
-    422,
-    "UNPROCESSABLE_ENTITY",
-    description="`no_customs_rule`, `not_shipped_to`, `hs_code_invalid` or invalid query",
+@raises(
+    (NotFound, "listing_not_found"),
+    RatesUnavailable,
+    NoCustomsRule,
+    (Invalid, "not_shipped_to"),
+    (Invalid, "hs_code_invalid"),
 )
 def landed_cost(query: dict[str, Any]) -> dict[str, Any]:
     """Duties and import taxes for listings shipped to a country, with the rules and thresholds applied.

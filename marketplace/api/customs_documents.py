@@ -17,16 +17,24 @@ from marshmallow import fields, validate
 
 from marketplace.api import context
 from marketplace.api.money_fields import MoneyOutputSchema
+from marketplace.api.openapi import raises
 from marketplace.api.schemas import Country, StrictSchema, hs_code_field, text
 from marketplace.customs.declaration import Category, Declaration, ServiceClass
 from marketplace.customs.documents import exports
 from marketplace.customs.documents.exports import document_filename
 from marketplace.customs.documents.render import KINDS
-from marketplace.customs.documents.store import ListedDocument
+from marketplace.customs.documents.store import DocumentNotFound, DocumentsBusy, ListedDocument
+from marketplace.customs.hs import HsCodeInvalid
 from marketplace.customs.models import CustomsDocument
 from marketplace.db import utcnow
-from marketplace.errors import NotFound
+from marketplace.errors import Invalid, NotFound
 from marketplace.paperwork import shipments
+from marketplace.paperwork.shipments import (
+    CorrectionForbidden,
+    DeclarationLocked,
+    SdrRateMissing,
+    ShipmentNotPaid,
+)
 
 blp = Blueprint(
     "customs_documents", __name__, description="Customs declarations, documents and manifests"
@@ -260,11 +268,7 @@ class ShipmentCustoms(MethodView):
     @caller_or_404
     @blp.response(200, DeclarationSchema)
     @blp.alt_response(404, response="NOT_FOUND", description=NOT_VISIBLE)
-    @blp.alt_response(
-        409,
-        response="CONFLICT",
-        description="`sdr_rate_missing`: no XDR rate to choose CN 22 or CN 23",
-    )
+    @raises(SdrRateMissing)
     def get(self, shipment_id: str) -> Declaration:
         """The shipment's customs declaration (buyer, seller, designated broker, operators)."""
         return shipments.get_declaration(
@@ -274,18 +278,8 @@ class ShipmentCustoms(MethodView):
     @caller_or_404
     @blp.arguments(CorrectionSchema)
     @blp.response(200, DeclarationSchema)
-    @blp.alt_response(
-        403, response="FORBIDDEN", description="`correction_forbidden`: the buyer or a broker"
-    )
     @blp.alt_response(404, response="NOT_FOUND", description=NOT_VISIBLE)
-    @blp.alt_response(
-        409, response="CONFLICT", description="`declaration_locked`: dispatched or cancelled"
-    )
-    @blp.alt_response(
-        422,
-        response="UNPROCESSABLE_ENTITY",
-        description="Unknown line, `hs_code_invalid`, invalid fields",
-    )
+    @raises(CorrectionForbidden, DeclarationLocked, HsCodeInvalid)
     def patch(self, body: dict[str, Any], shipment_id: str) -> Declaration:
         """Correct lines (HS code, English description, origin) before dispatch: seller members.
 
@@ -301,7 +295,7 @@ class ShipmentCustoms(MethodView):
 @caller_or_404
 @blp.response(200, DocumentSchema(many=True))
 @blp.alt_response(404, response="NOT_FOUND", description=NOT_VISIBLE)
-@blp.alt_response(409, response="CONFLICT", description="`shipment_not_paid`, `sdr_rate_missing`")
+@raises(ShipmentNotPaid, SdrRateMissing, DocumentsBusy)
 def list_documents(shipment_id: str) -> list[ListedDocument]:
     """Every issued version of the shipment's documents; issued on the first read once it is paid."""
     return shipments.list_documents(context.db(), context.require_user(), shipment_id, now=utcnow())
@@ -321,7 +315,7 @@ def list_documents(shipment_id: str) -> list[ListedDocument]:
 @blp.alt_response(
     404, response="NOT_FOUND", description=f"{NOT_VISIBLE}; or no such kind, language or version"
 )
-@blp.alt_response(409, response="CONFLICT", description="`shipment_not_paid`, `sdr_rate_missing`")
+@raises(DocumentNotFound, ShipmentNotPaid, SdrRateMissing, DocumentsBusy)
 def get_document(query: dict[str, Any], shipment_id: str, kind: str) -> Response:
     """One document as PDF: `commercial_invoice`, `packing_list`, `cn22` or `cn23`, `?lang=`, `?version=`."""
     document = shipments.get_document(
@@ -354,7 +348,7 @@ def get_document(query: dict[str, Any], shipment_id: str, kind: str) -> Response
     }
 )
 @blp.alt_response(404, response="NOT_FOUND", description=NOT_VISIBLE)
-@blp.alt_response(409, response="CONFLICT", description="`shipment_not_paid`, `sdr_rate_missing`")
+@raises(ShipmentNotPaid, SdrRateMissing, DocumentsBusy)
 def documents_zip(shipment_id: str) -> Response:
     """Every current document of the shipment in one ZIP (reproducible: same documents, same bytes)."""
     number, content = shipments.bundle(
@@ -373,11 +367,7 @@ def documents_zip(shipment_id: str) -> Response:
 @blp.alt_response(
     404, response="NOT_FOUND", description="No such brokerage, or the caller is not a member"
 )
-@blp.alt_response(
-    422,
-    response="UNPROCESSABLE_ENTITY",
-    description="A period over 92 days, `from` after `to`, `manifest_too_large`",
-)
+@raises((Invalid, "manifest_too_large"))
 def manifest(query: dict[str, Any], brokerage_id: str) -> Response:
     """Items of the paid shipments designated to the brokerage, by payment day; `format=csv` for CSV.
 

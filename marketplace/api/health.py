@@ -9,6 +9,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import text
 
 from marketplace.api import context
+from marketplace.api.openapi import raises
 from marketplace.errors import DomainError
 from marketplace.i18n import _
 
@@ -28,6 +29,7 @@ class HealthSchema(Schema):
 
 @blp.route("/healthz", methods=["GET"])
 @blp.response(200, HealthSchema)
+@raises(Unavailable)
 def healthz() -> dict[str, Any]:
     """The service and its database are up."""
     try:

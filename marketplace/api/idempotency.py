@@ -20,7 +20,9 @@ from typing import Any, TypeVar
 from flask import Response, json, make_response, request
 
 from marketplace.api import context
+from marketplace.api.openapi import raises
 from marketplace.db import utcnow
+from marketplace.errors import Invalid
 from marketplace.orders import idempotency
 
 HEADER = "Idempotency-Key"
@@ -77,4 +79,8 @@ def idempotent(view: F) -> F:
             "at least 24 hours); the same key with another body is a 409.",
         }
     )
-    return wrapper  # type: ignore[return-value]
+    return raises(
+        idempotency.IdempotencyKeyReused,
+        idempotency.IdempotencyKeyInUse,
+        (Invalid, "idempotency_key_invalid"),
+    )(wrapper)  # type: ignore[return-value]

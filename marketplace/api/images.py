@@ -10,9 +10,16 @@ from flask.views import MethodView
 from marshmallow import fields, validate
 
 from marketplace.api import accepts, context
+from marketplace.api.openapi import raises
 from marketplace.api.schemas import LocaleTag, StrictSchema
 from marketplace.api.uploads import FileField, UploadBlueprint, upload_limit
 from marketplace.catalogue import images
+from marketplace.catalogue.images import (
+    GalleryFull,
+    ImageInvalid,
+    ImageTooLarge,
+    ImageTooManyPixels,
+)
 from marketplace.catalogue.media import MediaStore
 from marketplace.catalogue.models import ListingImage
 from marketplace.errors import NotFound
@@ -100,6 +107,7 @@ def _store() -> MediaStore:
 @upload_limit("MAX_IMAGE_BYTES")
 @blp.arguments(ImageUploadSchema, location="multipart")
 @blp.response(201, ImageSchema)
+@raises(ImageTooLarge, ImageInvalid, ImageTooManyPixels, GalleryFull)
 def upload_image(body: dict[str, Any], listing_id: str) -> dict[str, Any]:
     """Add an image to the end of a listing's gallery; three WebP sizes are derived from it."""
     settings = context.settings()

@@ -12,7 +12,9 @@ from marshmallow import fields, validate
 
 from marketplace.api import accepts, context
 from marketplace.api.money_fields import MoneyField, MoneyOutputSchema
+from marketplace.api.openapi import raises
 from marketplace.api.schemas import (
+    DESTINATIONS,
     Country,
     LocaleTag,
     PageArgsSchema,
@@ -23,15 +25,18 @@ from marketplace.api.schemas import (
 )
 from marketplace.api.uploads import body_or_form_file, multipart_file_body, upload_limit
 from marketplace.catalogue import csv_import, services, variants
+from marketplace.catalogue.csv_import import ImportRejected
 from marketplace.catalogue.models import (
     Listing,
     ListingStatus,
     ListingTranslation,
     ListingVariant,
 )
+from marketplace.catalogue.services import InvalidLanguage, SkuTaken, TranslationIsOriginal
 from marketplace.countries import is_country
 from marketplace.customs import hs
 from marketplace.db import utcnow
+from marketplace.errors import Invalid, NotFound
 from marketplace.i18n import N_
 from marketplace.money import Money, RateTable
 from marketplace.money import services as money_services
@@ -47,7 +52,7 @@ class ShipsTo(fields.List):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
-            fields.String(validate=_destination),
+            fields.String(validate=_destination, metadata={"enum": DESTINATIONS}),
             validate=validate.Length(min=1, max=250),
             metadata={"example": ["KZ", "UZ"]},
             **kwargs,
@@ -294,6 +299,7 @@ class Listings(MethodView):
     @context.user_required
     @blp.arguments(ListingQuerySchema, location="query")
     @blp.response(200, ListingPageSchema)
+    @raises(NotFound)
     def get(self, query: dict[str, Any]) -> services.ListingPage:
         """The caller's sellers' listings, drafts and archived ones included, newest first."""
         return services.list_own_listings(
@@ -308,6 +314,7 @@ class Listings(MethodView):
     @context.user_required
     @blp.arguments(ListingCreateSchema)
     @blp.response(201, ListingSchema)
+    @raises(NotFound, SkuTaken)
     def post(self, body: dict[str, Any]) -> Listing:
         """List a good for one of the caller's sellers."""
         return services.create_listing(
@@ -326,6 +333,7 @@ class ListingResource(MethodView):
     @context.user_required
     @blp.arguments(ListingPatchSchema(partial=True))
     @blp.response(200, ListingSchema)
+    @raises(SkuTaken, services.AxesInUse, services.HasVariants)
     def patch(self, body: dict[str, Any], listing_id: str) -> Listing:
         """Change some fields of a listing."""
         return services.update_listing(
@@ -358,6 +366,7 @@ class TranslationResource(MethodView):
     @context.user_required
     @blp.arguments(TranslationBodySchema)
     @blp.response(200, TranslationSchema)
+    @raises(InvalidLanguage, TranslationIsOriginal)
     def put(self, body: dict[str, Any], listing_id: str, locale: str) -> ListingTranslation:
         """Create or replace the listing's title, description and option names in a BCP 47
         locale."""
@@ -373,16 +382,25 @@ class TranslationResource(MethodView):
 
     @context.user_required
     @blp.response(204)
+    @raises(InvalidLanguage)
     def delete(self, listing_id: str, locale: str) -> None:
         """Remove one translation."""
         services.delete_translation(context.db(), context.require_user(), listing_id, locale)
 
 
-VARIANT_PROBLEMS = (
-    "`variants_empty`, `variant_unknown` (an id not of this listing), `variant_duplicate`, "
-    "`sku_duplicate`, `variant_axis_unknown`, `variant_axis_missing`, "
-    "`variant_options_duplicate`, `variant_currency_mismatch`, `hs_code_invalid`, "
-    "`too_many_variants`, each keyed `variants.N.field` in `errors`; nothing is changed"
+VARIANT_PROBLEMS = tuple(
+    (variants.VariantsInvalid, code)
+    for code in (
+        "variants_empty",
+        "variant_unknown",
+        "variant_duplicate",
+        "sku_duplicate",
+        "variant_axis_unknown",
+        "variant_axis_missing",
+        "variant_options_duplicate",
+        "variant_currency_mismatch",
+        "too_many_variants",
+    )
 )
 
 
@@ -405,6 +423,7 @@ def _variant_out(variant: ListingVariant, listing_currency: str) -> dict[str, An
 class Variants(MethodView):
     @context.user_required
     @blp.response(200, VariantSchema(many=True))
+    @raises(NotFound)
     def get(self, listing_id: str) -> list[dict[str, Any]]:
         """The variants a listing offers, in order."""
         listing = variants.list_variants(context.db(), context.require_user(), listing_id)
@@ -413,8 +432,7 @@ class Variants(MethodView):
     @context.user_required
     @blp.arguments(VariantInSchema(many=True))
     @blp.response(200, VariantSchema(many=True))
-    @blp.alt_response(409, response="CONFLICT", description="`sku_taken` (by another listing)")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description=VARIANT_PROBLEMS)
+    @raises(NotFound, SkuTaken, (Invalid, "hs_code_invalid"), *VARIANT_PROBLEMS)
     def put(self, body: list[dict[str, Any]], listing_id: str) -> list[dict[str, Any]]:
         """Replace the variants a listing offers: entries with an id (or an existing SKU) are
         updated, new ones added, the rest removed (kept for the orders that refer to them)."""
@@ -436,6 +454,15 @@ class Variants(MethodView):
 @blp.arguments(ImportQuerySchema, location="query")
 @blp.doc(requestBody=multipart_file_body(csv_import.__doc__ or "", "text/csv"))
 @blp.response(200, ImportResultSchema)
+@raises(
+    NotFound,
+    (Invalid, "seller_required"),
+    ImportRejected,
+    (ImportRejected, "csv_not_utf8"),
+    (ImportRejected, "csv_nul_byte"),
+    (ImportRejected, "csv_empty"),
+    (ImportRejected, "import_too_many_rows"),
+)
 def import_listings(query: dict[str, Any]) -> csv_import.ImportResult:
     """Create or update listings by SKU from a CSV file (the body or a form's `file`): all or none."""
     settings = context.settings()

@@ -7,14 +7,17 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from marketplace.accounts.services import require_operator
+from marketplace.accounts.services import OperatorRequired, require_operator
 from marketplace.api import context
+from marketplace.api.openapi import raises
 from marketplace.api.schemas import CurrencyCode, LocaleTag, StrictSchema
 from marketplace.db import utcnow
+from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.i18n import current_locale
 from marketplace.money import services
 from marketplace.money.formatting import currency_list
 from marketplace.money.models import RateSet
+from marketplace.money.services import RatesUnavailable
 
 blp = Blueprint("money", __name__, description="Currencies and exchange rates")
 
@@ -103,6 +106,7 @@ def list_currencies(_query: dict[str, Any]) -> list[dict[str, object]]:
 
 @blp.route("/rates", methods=["GET"])
 @blp.response(200, RateSetSchema)
+@raises(RatesUnavailable)
 def get_rates() -> services.RateSetStatus:
     """The exchange rates in force, with each rate's date and source."""
     return _status(services.current_rate_set(context.db()))
@@ -112,6 +116,12 @@ def get_rates() -> services.RateSetStatus:
 @context.user_required
 @blp.arguments(RatesPutSchema)
 @blp.response(200, RateSetSchema)
+@raises(
+    OperatorRequired,
+    (Invalid, "rate_invalid"),
+    (Invalid, "currency_unknown"),
+    (Conflict, "rates_changed"),
+)
 def put_rates(body: dict[str, Any]) -> services.RateSetStatus:
     """Replace the operator-entered rates (operators only); ECB rates are kept."""
     rate_set = services.enter_rates(
@@ -127,6 +137,7 @@ def put_rates(body: dict[str, Any]) -> services.RateSetStatus:
 
 @blp.route("/rates/<rate_set_id>", methods=["GET"])
 @blp.response(200, RateSetSchema)
+@raises((NotFound, "rate_set_not_found"))
 def get_rate_set(rate_set_id: str) -> services.RateSetStatus:
     """One stored rate set by id (an order's fx entries name the set they came from)."""
     return _status(services.get_rate_set(context.db(), rate_set_id))

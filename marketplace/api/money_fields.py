@@ -19,16 +19,19 @@ from marketplace.money import Money, parse_amount
 from marketplace.money.formatting import format_money
 from marketplace.money.money import AMOUNT_NOT_A_STRING
 
+NON_NEGATIVE = r"^(0|[1-9][0-9]*)(\.[0-9]+)?$"
+POSITIVE = r"^([1-9][0-9]*(\.[0-9]+)?|0\.[0-9]*[1-9][0-9]*)$"
+
 
 class Amount(fields.String):
     """The amount's string; checked against its currency by the enclosing schema."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, pattern: str = NON_NEGATIVE, **kwargs: Any) -> None:
         kwargs.setdefault(
             "metadata",
             {
                 "example": "12.50",
-                "pattern": r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$",
+                "pattern": pattern,
                 "description": "Decimal string with at most the currency's minor-unit digits",
             },
         )
@@ -66,15 +69,21 @@ class MoneyInputSchema(StrictSchema):
             raise ma.ValidationError({"amount": [str(exc.detail)]}) from exc
 
 
+class PositiveMoneyInputSchema(MoneyInputSchema):
+    """An amount that must be more than zero (a price, a refund): its own component, so that the
+    document says so."""
+
+    amount = Amount(POSITIVE, required=True)
+
+
 class MoneyField(fields.Nested):
     """A nested `{"amount", "currency"}` input that loads as `Money`."""
 
     def __init__(
         self, *, allow_negative: bool = False, allow_zero: bool = True, **kwargs: Any
     ) -> None:
-        super().__init__(
-            MoneyInputSchema(allow_negative=allow_negative, allow_zero=allow_zero), **kwargs
-        )
+        schema = MoneyInputSchema if allow_zero else PositiveMoneyInputSchema
+        super().__init__(schema(allow_negative=allow_negative, allow_zero=allow_zero), **kwargs)
 
     def _load(self, value: Any, partial: Any = None) -> Any:
         """An amount is whole or invalid: a PATCH (partial load) may omit it, never half of it."""

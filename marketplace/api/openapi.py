@@ -3,7 +3,8 @@
 flask-smorest builds the document from the schemas; what it cannot say by itself is added here:
 a stable `operationId` per operation (from its method and path, so it changes only when the
 path does), the `locale` query parameter every operation honours, the codes each documented
-problem may carry, `CountryCode` and `CurrencyCode` as named components, no `default: null` (which
+problem may carry (the request machinery's, and the domain errors the view declares with
+`raises`), `CountryCode` and `CurrencyCode` as named components, no `default: null` (which
 generators read as "required"), and that no string, in or out, holds a NUL character.
 """
 
@@ -13,13 +14,23 @@ import copy
 import re
 from collections.abc import Callable, Iterator
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 from apispec import APISpec, BasePlugin
 
+from marketplace.api.context import TokenScope
+from marketplace.api.problems import PROBLEM_TYPE
 from marketplace.api.schemas import HS_CODE_PATTERN, LOCALE_PATTERN
 from marketplace.countries import COUNTRIES
+from marketplace.errors import DomainError
 from marketplace.money.currencies import known_currencies
+from marketplace.pagination import InvalidCursor
+
+F = TypeVar("F", bound=Callable[..., Any])
+# A domain error class, or a generic one raised with a code of its own: `(Conflict, "last_owner")`.
+Raised = type[DomainError] | tuple[type[DomainError], str]
+# Where `raises` leaves its declarations in the operation until `exact_document` spreads them.
+_RAISES = "x-raises"
 
 # What the request machinery itself answers, by status, whatever the operation.
 MACHINE_CODES: dict[str, list[str]] = {
@@ -52,6 +63,66 @@ PATH_PATTERNS = {
 }
 _STATUS_NAMES = {str(status.value): status.name for status in HTTPStatus}
 _WORD = re.compile(r"[^a-z0-9]+")
+
+
+def raises(*errors: Raised) -> Callable[[F], F]:
+    """Declare the domain errors a view answers: each problem response of its operation then lists
+    their codes (`x-problem-codes` and its description), beside the request machinery's.
+
+    The declaration sits on the view, above or below flask-smorest's decorators; the test suite
+    checks it against every problem the view answers (`tests/error_codes.py`).
+    """
+
+    def mark(view: F) -> F:
+        manual = view.__dict__.setdefault("_apidoc", {}).setdefault("manual_doc", {})
+        declared: dict[str, list[str]] = manual.setdefault(_RAISES, {})
+        for error in errors:
+            kind, code = error if isinstance(error, tuple) else (error, error.code)
+            codes = declared.setdefault(str(kind.status), [])
+            if code not in codes:
+                codes.append(code)
+        return view
+
+    return mark
+
+
+def problem_codes(operation: dict[str, Any], status: str) -> list[str]:
+    """The codes a problem response of the operation may carry, as the document lists them."""
+    response = operation.get("responses", {}).get(status, {})
+    codes: list[str] = response.get("x-problem-codes", MACHINE_CODES.get(status, []))
+    return codes
+
+
+def _spread_codes(operation: dict[str, Any], components: dict[str, Any]) -> None:
+    """Every problem response of the operation lists its codes; a declared status is documented."""
+    declared: dict[str, list[str]] = operation.pop(_RAISES, {})
+    if "cursor" in query_names(operation):  # every paged list (`PageArgsSchema`)
+        declared.setdefault("422", []).append(InvalidCursor.code)
+    if operation.get("security"):  # an order token outside its order's calls
+        declared.setdefault("403", []).append(TokenScope.code)
+    responses = operation.setdefault("responses", {})
+    for status in declared:
+        if status not in responses:
+            responses[status] = {
+                "description": HTTPStatus(int(status)).phrase,
+                "content": {PROBLEM_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            }
+    for status, response in responses.items():
+        if status == "default" or int(status) < 400:
+            continue
+        codes = list(MACHINE_CODES.get(status, []))
+        codes += [code for code in declared.get(status, []) if code not in codes]
+        if "$ref" in response:
+            if not declared.get(status):
+                continue  # the shared response lists the machine codes already
+            shared = components[response["$ref"].rsplit("/", 1)[1]]
+            response.clear()
+            response.update(copy.deepcopy(shared))
+        if not codes:
+            continue
+        response["x-problem-codes"] = codes
+        listed = ", ".join(f"`{code}`" for code in codes)
+        response["description"] = f"{response.get('description', '')}. Codes: {listed}".lstrip(". ")
 
 
 def operation_id(method: str, path: str) -> str:
@@ -94,6 +165,18 @@ def _walk(node: Any) -> Iterator[dict[str, Any]]:
             stack.extend(item)
 
 
+def _multipart_bodies(document: dict[str, Any]) -> set[str]:
+    """The names of the schemas of multipart/form-data request bodies."""
+    names = set()
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            body = operation.get("requestBody", {}) if isinstance(operation, dict) else {}
+            ref = body.get("content", {}).get("multipart/form-data", {}).get("schema", {})
+            if "$ref" in ref:
+                names.add(ref["$ref"].rsplit("/", 1)[1])
+    return names
+
+
 def exact_document(document: dict[str, Any]) -> dict[str, Any]:
     """The final touches on the whole document (see the module docstring)."""
     named = {
@@ -114,6 +197,10 @@ def exact_document(document: dict[str, Any]) -> dict[str, Any]:
                 if "enum" in schema:
                     schema["enum"] = [value for value in schema["enum"] if value is not None]
     for node in list(_walk(document)):
+        for branch in node.get("anyOf", []):
+            if branch == {"type": "object", "nullable": True}:
+                # apispec's "or null" of a nullable nested object: as written it admits any object.
+                branch["enum"] = [None]
         if node.get("default", 0) is None:
             del node["default"]
         if node.get("format") == "url":  # marshmallow's name; JSON Schema's is "uri"
@@ -133,6 +220,10 @@ def exact_document(document: dict[str, Any]) -> dict[str, Any]:
             and "format" not in node
         ):
             node["pattern"] = NO_NUL
+    for name in _multipart_bodies(document):
+        # A form field is absent or a string: it cannot be null.
+        for field in schemas[name].get("properties", {}).values():
+            field.pop("nullable", None)
     schemas["CountryCode"] = {
         "type": "string",
         "description": "ISO 3166-1 alpha-2 country code",
@@ -152,12 +243,8 @@ def exact_document(document: dict[str, Any]) -> dict[str, Any]:
             response["x-problem-codes"] = MACHINE_CODES[status]
     for item in document.get("paths", {}).values():
         for method, operation in item.items():
-            if method == "parameters":
-                continue
-            for status, response in operation.get("responses", {}).items():
-                codes = MACHINE_CODES.get(str(status))
-                if codes and "$ref" not in response:
-                    response.setdefault("x-problem-codes", codes)
+            if method != "parameters":
+                _spread_codes(operation, responses)
     return document
 
 

@@ -9,20 +9,33 @@ import marshmallow as ma
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
 from marketplace.accounts.models import OrganisationKind
-from marketplace.accounts.services import require_member, require_operator
+from marketplace.accounts.services import OperatorRequired, require_member, require_operator
 from marketplace.api import accepts, context
 from marketplace.api.idempotency import HEADER, idempotent
 from marketplace.api.money_fields import MoneyField, MoneyOutputSchema
+from marketplace.api.openapi import raises
 from marketplace.api.schemas import Country, CurrencyCode, OmitsNulls, StrictSchema, choices, text
 from marketplace.db import utcnow
-from marketplace.errors import NotFound
+from marketplace.errors import Conflict, Forbidden, Invalid, NotFound
 from marketplace.i18n import _
+from marketplace.orders.errors import InvalidTransition
 from marketplace.payments import ledger, order_payments, services
 from marketplace.payments.adapters import GATEWAY_NAMES
-from marketplace.payments.gateway import PaymentGateway, PaymentKind, PaymentStatus, WebhookRequest
+from marketplace.payments.gateway import (
+    CurrencyNotSupported,
+    GatewayError,
+    GatewayUnavailable,
+    NotOfferedThere,
+    PaymentGateway,
+    PaymentKind,
+    PaymentStatus,
+    UnknownGateway,
+    WebhookRequest,
+    WebhookSignatureInvalid,
+)
 from marketplace.payments.models import Payment
 from marketplace.payments.services import Listeners, StartedPayment
 
@@ -214,19 +227,15 @@ class OrderPayments(MethodView):
     @blp.arguments(PaymentCreateSchema)
     @blp.response(201, PaymentStartedSchema)
     @blp.alt_response(404, response="NOT_FOUND", description="No such order, or not the caller's")
-    @blp.alt_response(
-        409,
-        response="CONFLICT",
-        description="`invalid_transition`: the order is not awaiting payment; `gateway_unavailable`: a method this marketplace has not configured (e.g. cards without Stripe keys); `idempotency_key_reused`",
-    )
-    @blp.alt_response(
-        422,
-        response="UNPROCESSABLE_ENTITY",
-        description="`payment_gateway_unknown`, `currency_not_supported_by_gateway`, "
-        "`payment_method_not_offered` (not for the order's destination)",
-    )
-    @blp.alt_response(
-        502, response="BAD_GATEWAY", description="`payment_gateway_error`: nothing was recorded"
+    @raises(
+        InvalidTransition,
+        GatewayUnavailable,
+        (Conflict, "payment_gateway_unavailable"),
+        (Conflict, "payment_in_progress"),
+        UnknownGateway,
+        CurrencyNotSupported,
+        NotOfferedThere,
+        GatewayError,
     )
     def post(self, body: dict[str, Any], order_id: str) -> StartedPayment:
         """The buyer pays their order's grand total in the order currency (Stripe or bank transfer)."""
@@ -244,7 +253,7 @@ class OrderPayments(MethodView):
 
 
 @blp.route("/payment-methods", methods=["GET"])
-@blp.arguments(PaymentMethodQuerySchema, location="query", unknown=RAISE)
+@blp.arguments(PaymentMethodQuerySchema, location="query")
 @blp.response(200, PaymentMethodSchema(many=True))
 def payment_methods(query: dict[str, Any]) -> list[services.PaymentMethod]:
     """How a buyer can pay on this marketplace: only the methods it has configured.
@@ -268,24 +277,19 @@ def payment_methods(query: dict[str, Any]) -> list[services.PaymentMethod]:
 @blp.arguments(RefundCreateSchema)
 @blp.response(201, OrderRefundSchema)
 @blp.alt_response(
-    403,
-    response="FORBIDDEN",
-    description="`refund_forbidden`: the buyer, or a caller without a shipment in the order",
-)
-@blp.alt_response(
     404,
     response="NOT_FOUND",
     description="No such order or shipment for the caller (another seller's shipment too)",
 )
-@blp.alt_response(
-    409,
-    response="CONFLICT",
-    description="`refund_exceeds_payment` (with `refundable`), `payment_not_refundable`, `idempotency_key_reused`",
-)
-@blp.alt_response(
-    422,
-    response="UNPROCESSABLE_ENTITY",
-    description="`refund_currency_mismatch`, `shipment_required`, invalid fields",
+@raises(
+    (Forbidden, "refund_forbidden"),
+    (Conflict, "payment_gateway_unavailable"),
+    (Invalid, "refund_amount_invalid"),
+    (Conflict, "payment_not_refundable"),
+    (Conflict, "refund_exceeds_payment"),
+    (Invalid, "refund_currency_mismatch"),
+    (Invalid, "shipment_required"),
+    GatewayError,
 )
 def refund_order(body: dict[str, Any], order_id: str) -> order_payments.OrderRefund:
     """Refund a shipment (its seller) or the order (an operator), fully or partly, never more than paid."""
@@ -326,6 +330,7 @@ def refund_order(body: dict[str, Any], order_id: str) -> order_payments.OrderRef
         },
     },
 )
+@raises(WebhookSignatureInvalid)
 def stripe_webhook() -> dict[str, Any]:
     """Stripe's events: signature checked over the raw body, each event applied once."""
     gateway = _gateway("stripe")
@@ -341,6 +346,7 @@ def stripe_webhook() -> dict[str, Any]:
 @blp.route("/payments/<payment_id>/capture", methods=["POST"])
 @context.user_required
 @blp.response(200, PaymentSchema)
+@raises(OperatorRequired, (Conflict, "payment_not_capturable"))
 def capture_payment(payment_id: str) -> Payment:
     """An operator confirms that a bank transfer arrived: the payment succeeds."""
     require_operator(context.require_user())

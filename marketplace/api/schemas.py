@@ -162,6 +162,10 @@ class Country(fields.String):
         )
 
 
+# A country, or "*" for everywhere (a listing's destinations, a shipping rate's countries).
+DESTINATIONS = [*sorted(COUNTRIES), "*"]
+
+
 class CurrencyCode(fields.String):
     """Active ISO 4217 alphabetic code, upper case (marketplace/money/data/iso4217.csv)."""
 

@@ -9,10 +9,13 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from marketplace.api import context
+from marketplace.api.openapi import raises
 from marketplace.api.schemas import PageArgsSchema, StrictSchema, choices, page_schema
 from marketplace.db import utcnow
+from marketplace.errors import Forbidden
 from marketplace.events import endpoints
 from marketplace.events.models import EndpointStatus, SendStatus, WebhookDelivery, WebhookEndpoint
+from marketplace.events.transport import UnsafeTarget
 from marketplace.outbox import EventType
 
 blp = Blueprint("webhooks", __name__, description="Webhook endpoints and their deliveries")
@@ -119,17 +122,8 @@ class Endpoints(MethodView):
     @context.user_required
     @blp.arguments(EndpointCreateSchema)
     @blp.response(201, EndpointWithSecretSchema)
-    @blp.alt_response(
-        403,
-        response="FORBIDDEN",
-        description="`webhook_seller_required`: platform-wide endpoints are for operators",
-    )
     @blp.alt_response(404, response="NOT_FOUND", description="No such seller, or not the caller's")
-    @blp.alt_response(
-        422,
-        response="UNPROCESSABLE_ENTITY",
-        description="`webhook_url_not_allowed` (not http(s), or not a public address), unknown event types",
-    )
+    @raises((Forbidden, "webhook_seller_required"), UnsafeTarget)
     def post(self, body: dict[str, Any]) -> WebhookEndpoint:
         """Register an endpoint for some events; signed with the `secret` in the answer, shown once."""
         return endpoints.create(

@@ -86,12 +86,12 @@ def _clean(
     errors: dict[str, list[Any]] = {}
     codes: list[str] = []
 
-    def fail(path: str, code: str, message: Any) -> None:
+    def fail(path: str, message: Any, *, code: str) -> None:
         errors.setdefault(path, []).append(message)
         codes.append(code)
 
     if not entries:
-        fail("variants", "variants_empty", _("A listing offers at least one variant."))
+        fail("variants", _("A listing offers at least one variant."), code="variants_empty")
     if len(entries) > MAX_VARIANTS:
         message = _("A listing offers at most %(limit)s variants.", limit=MAX_VARIANTS)
         raise VariantsInvalid(code="too_many_variants", errors={"variants": [message]})
@@ -106,12 +106,18 @@ def _clean(
         variant_id = entry.get("id")
         if variant_id is not None:
             if variant_id not in by_id:
-                fail(f"{at}.id", "variant_unknown", _("This listing has no variant with this id."))
+                fail(
+                    f"{at}.id",
+                    _("This listing has no variant with this id."),
+                    code="variant_unknown",
+                )
             elif variant_id in seen_ids:
-                fail(f"{at}.id", "variant_duplicate", _("This variant is already in the list."))
+                fail(
+                    f"{at}.id", _("This variant is already in the list."), code="variant_duplicate"
+                )
             seen_ids.add(variant_id)
         if entry["sku"] in seen_skus:
-            fail(f"{at}.sku", "sku_duplicate", _("Another variant in the list has this SKU."))
+            fail(f"{at}.sku", _("Another variant in the list has this SKU."), code="sku_duplicate")
         seen_skus.add(entry["sku"])
         options = {str(k): v for k, v in entry["options"].items()}
         unknown = sorted(set(options) - set(axes))
@@ -119,24 +125,24 @@ def _clean(
         if unknown:
             fail(
                 f"{at}.options",
-                "variant_axis_unknown",
                 _(
                     "Unknown option axes: %(axes)s. The listing's axes are set by its option_axes.",
                     axes=", ".join(unknown),
                 ),
+                code="variant_axis_unknown",
             )
         if missing:
             fail(
                 f"{at}.options",
-                "variant_axis_missing",
                 _("A value is missing for: %(axes)s.", axes=", ".join(missing)),
+                code="variant_axis_missing",
             )
         combination = tuple((axis, options.get(axis, "")) for axis in axes)
         if not unknown and not missing and combination in seen_options:
             fail(
                 f"{at}.options",
-                "variant_options_duplicate",
                 _("Another variant in the list has the same options."),
+                code="variant_options_duplicate",
             )
         seen_options.add(combination)
         entry["options"] = {axis: options[axis] for axis in axes if axis in options}
@@ -144,17 +150,17 @@ def _clean(
             try:
                 entry["hs_code"] = hs_check(session, entry["hs_code"])
             except Invalid as exc:
-                fail(f"{at}.hs_code", exc.error_code, exc.detail)
+                fail(f"{at}.hs_code", exc.detail, code=exc.error_code)
         price = entry.pop("price", None)
         if price is not None:
             if price.currency != listing.currency:
                 fail(
                     f"{at}.price",
-                    "variant_currency_mismatch",
                     _(
                         "A variant is priced in its listing's currency, %(currency)s.",
                         currency=listing.currency,
                     ),
+                    code="variant_currency_mismatch",
                 )
             entry["price_minor"] = price.minor
         cleaned.append(entry)

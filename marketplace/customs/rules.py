@@ -350,7 +350,8 @@ class RuleSchema(_Strict):
         required=True,
         validate=validate.Length(min=1),
         metadata={
-            "description": "Each covered country's currency and import VAT/GST rate (percent)"
+            "description": "Each covered country's currency and import VAT/GST rate (percent)",
+            "minProperties": 1,
         },
     )
     customs_value_basis = fields.Enum(ValueBasis, by_value=True, required=True)

@@ -12,14 +12,30 @@ from marshmallow import fields, validate
 from marketplace.api import context
 from marketplace.api.catalogue import content_locales
 from marketplace.api.idempotency import idempotent
+from marketplace.api.openapi import raises
 from marketplace.api.orders import blp
 from marketplace.api.orders.schemas import OrderPageSchema, OrderSchema, ShipToSchema
 from marketplace.api.schemas import CurrencyCode, PageArgsSchema, StrictSchema, choices
+from marketplace.catalogue.stock import InsufficientStock
 from marketplace.checkout import placing as checkout
+from marketplace.customs.addresses import AddressIncomplete
+from marketplace.customs.rule_records import NoCustomsRule
 from marketplace.db import utcnow
+from marketplace.errors import Forbidden, Invalid
 from marketplace.i18n import N_
+from marketplace.money.rates import MissingRate, StaleRate
+from marketplace.money.services import RatesUnavailable
 from marketplace.orders import placing, queries
+from marketplace.orders.errors import (
+    InvalidTransition,
+    ListingUnavailable,
+    NotShippedTo,
+    RefundUnavailable,
+    ReservationLimit,
+    TooManyUnpaidOrders,
+)
 from marketplace.orders.models import Incoterm, OrderStatus
+from marketplace.orders.shipping import NoShippingRate
 
 
 class OrderLineInSchema(StrictSchema):
@@ -92,7 +108,7 @@ def _reservation() -> dt.timedelta:
 @blp.route("/orders")
 class Orders(MethodView):
     @context.user_required
-    @blp.arguments(OrderQuerySchema, location="query", unknown=ma.RAISE)
+    @blp.arguments(OrderQuerySchema, location="query")
     @blp.response(200, OrderPageSchema)
     def get(self, query: dict[str, Any]) -> queries.Page:
         """Orders the caller bought, or holding shipments of the caller's sellers (operators: all),
@@ -103,15 +119,21 @@ class Orders(MethodView):
     @idempotent
     @blp.arguments(OrderCreateSchema)
     @blp.response(201, OrderSchema)
-    @blp.alt_response(
-        409,
-        response="CONFLICT",
-        description="`insufficient_stock` (with `lines`), `rate_stale`, `idempotency_key_reused`, `too_many_unpaid_orders` (with `limit`), `reservation_limit` (with `lines` and `limit`)",
-    )
-    @blp.alt_response(
-        422,
-        response="UNPROCESSABLE_ENTITY",
-        description="`listing_unavailable`, `not_shipped_to`, `no_shipping_rate`, `rate_missing`, `no_customs_rule`, `brokerage_unknown`, `address_incomplete` (with `required` and `missing`), invalid fields",
+    @raises(
+        InsufficientStock,
+        StaleRate,
+        RatesUnavailable,
+        TooManyUnpaidOrders,
+        ReservationLimit,
+        ListingUnavailable,
+        (ListingUnavailable, "variant_required"),
+        NotShippedTo,
+        NoShippingRate,
+        MissingRate,
+        NoCustomsRule,
+        (Invalid, "brokerage_unknown"),
+        (Invalid, "brokerage_not_serving"),
+        AddressIncomplete,
     )
     def post(self, request: placing.OrderRequest) -> queries.OrderView:
         """Place an order: one shipment per seller, rates locked, stock reserved until paid."""
@@ -139,18 +161,9 @@ def get_order(order_id: str) -> queries.OrderView:
 @context.user_required
 @blp.response(200, OrderSchema)
 @blp.alt_response(
-    403,
-    response="FORBIDDEN",
-    description="A seller of the order: only the buyer or an operator cancels",
-)
-@blp.alt_response(
     404, response="NOT_FOUND", description="No such order, or not visible to the caller"
 )
-@blp.alt_response(
-    409,
-    response="CONFLICT",
-    description="`invalid_transition` (dispatched, expired, cancelled) or `refund_unavailable`",
-)
+@raises((Forbidden, "cancel_forbidden"), InvalidTransition, RefundUnavailable)
 def cancel_order(order_id: str) -> queries.OrderView:
     """Cancel before dispatch (buyer or operator): stock comes back; a paid order is refunded."""
     return checkout.cancel_order(

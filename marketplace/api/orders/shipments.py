@@ -7,11 +7,14 @@ from typing import Any
 from marshmallow import fields, validate
 
 from marketplace.api import context
+from marketplace.api.openapi import raises
 from marketplace.api.orders import blp
 from marketplace.api.orders.schemas import ShipmentPageSchema, ShipmentSchema
 from marketplace.api.schemas import Country, PageArgsSchema, StrictSchema, choices, text
 from marketplace.db import utcnow
+from marketplace.errors import Forbidden, Invalid
 from marketplace.orders import lifecycle, queries
+from marketplace.orders.errors import InvalidTransition
 from marketplace.orders.models import ShipmentStatus
 
 
@@ -63,11 +66,7 @@ def get_shipment(shipment_id: str) -> queries.ShipmentView:
     response="NOT_FOUND",
     description="No such shipment, or the caller is not a member of its seller",
 )
-@blp.alt_response(
-    409,
-    response="CONFLICT",
-    description="`invalid_transition`: not paid yet, already dispatched or cancelled",
-)
+@raises(InvalidTransition)
 def dispatch(body: dict[str, Any], shipment_id: str) -> queries.ShipmentView:
     """The seller hands a paid shipment to the carrier."""
     return lifecycle.dispatch(
@@ -82,10 +81,10 @@ def dispatch(body: dict[str, Any], shipment_id: str) -> queries.ShipmentView:
 @blp.alt_response(
     404, response="NOT_FOUND", description="No such shipment, or not visible to the caller"
 )
-@blp.alt_response(
-    422,
-    response="UNPROCESSABLE_ENTITY",
-    description="`brokerage_unknown` or `brokerage_not_serving` the destination",
+@raises(
+    (Forbidden, "broker_forbidden"),
+    (Invalid, "brokerage_unknown"),
+    (Invalid, "brokerage_not_serving"),
 )
 def designate_broker(body: dict[str, Any], shipment_id: str) -> queries.ShipmentView:
     """Name the customs brokerage for a shipment (buyer or seller); its members may then read it."""

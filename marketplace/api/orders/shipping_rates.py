@@ -10,10 +10,12 @@ from marshmallow import fields, validate
 
 from marketplace.api import context
 from marketplace.api.money_fields import MoneyField, MoneyOutputSchema
+from marketplace.api.openapi import raises
 from marketplace.api.orders import blp
-from marketplace.api.schemas import StrictSchema
+from marketplace.api.schemas import DESTINATIONS, StrictSchema
 from marketplace.countries import is_country
 from marketplace.customs.declaration import ServiceClass
+from marketplace.errors import Forbidden
 from marketplace.i18n import N_
 from marketplace.orders import shipping
 
@@ -25,7 +27,7 @@ def _destination(value: str) -> None:
 
 class ShippingRateRowSchema(StrictSchema):
     countries = fields.List(
-        fields.String(validate=_destination),
+        fields.String(validate=_destination, metadata={"enum": DESTINATIONS}),
         required=True,
         validate=validate.Length(min=1, max=250),
         metadata={"example": ["KZ", "UZ"]},
@@ -63,13 +65,8 @@ class ShippingRates(MethodView):
     @context.user_required
     @blp.arguments(ShippingRateRowSchema(many=True))
     @blp.response(200, ShippingRateOutSchema(many=True))
-    @blp.alt_response(403, response="FORBIDDEN", description="A member who is not an owner")
     @blp.alt_response(404, response="NOT_FOUND", description="No such seller, or not the caller's")
-    @blp.alt_response(
-        422,
-        response="UNPROCESSABLE_ENTITY",
-        description="Invalid rows: bad country, amount or currency, a country in two rows",
-    )
+    @raises((Forbidden, "owner_required"))
     def put(self, rows: list[shipping.RateRow], seller_id: str) -> list[shipping.RateRow]:
         """Replace the price list (owners); each country in one row only, amounts in the seller's currency."""
         return shipping.replace_rates(context.db(), context.require_user(), seller_id, rows)
