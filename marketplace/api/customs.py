@@ -17,6 +17,7 @@ from marketplace.api.money_fields import MoneyOutputSchema
 from marketplace.api.openapi import raises
 from marketplace.api.schemas import Country, CurrencyCode, LocaleTag, StrictSchema
 from marketplace.checkout import pricing
+from marketplace.checkout.pricing import QuoteLine
 from marketplace.customs import hs, rule_records, rules
 from marketplace.customs.hs import HsCodeInvalid
 from marketplace.customs.landed_cost import Incoterm, LandedCostEstimate
@@ -27,6 +28,7 @@ from marketplace.errors import Conflict, Invalid, NotFound
 from marketplace.i18n import N_, _, current_locale
 from marketplace.money import services as money
 from marketplace.money.services import RatesUnavailable
+from marketplace.orders.errors import ListingUnavailable
 
 blp = Blueprint("customs", __name__, description="HS codes, destination rules and landed cost")
 
@@ -303,39 +305,46 @@ MAX_QUANTITY = 1000
 
 # Listing ids are UUIDs: the class is spelt out, since `\s` differs between Python and JSON
 # Schema's ECMA regexes (U+001C-U+001F), and a fuzzer generates from the document's.
-_BASKET_LINE = r"[A-Za-z0-9_-]{1,36}:(?:1000|[1-9][0-9]{0,2})"
+_ID = "[A-Za-z0-9_-]{1,36}"
+_BASKET_LINE = rf"{_ID}(?:\.{_ID})?:(?:1000|[1-9][0-9]{{0,2}})"
 BASKET_LINES_PATTERN = rf"^{_BASKET_LINE}(?:,{_BASKET_LINE}){{0,{MAX_BASKET_LINES - 1}}}$"
 
 
 class BasketLines(fields.Field):
-    """`listing_id:quantity,...` as [(listing_id, quantity)], repeated ids added together."""
+    """`listing_id[.variant_id]:quantity,...` as quote lines, repeated lines added together."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
             metadata={
                 "type": "string",
                 "pattern": BASKET_LINES_PATTERN,
-                "example": "6f1c...:2,91ab...:1",
+                "example": "6f1c...:2,91ab....77c0...:1",
                 "description": f"listing_id:quantity pairs (quantity 1 to {MAX_QUANTITY}), "
-                f"comma-separated, at most {MAX_BASKET_LINES}",
+                f"comma-separated, at most {MAX_BASKET_LINES}; `listing_id.variant_id:quantity` "
+                "quotes one variant of a listing (without it, a listing of several variants is "
+                "quoted as its first)",
             },
             **kwargs,
         )
 
     def _deserialize(
         self, value: Any, attr: str | None, data: Any, **kwargs: Any
-    ) -> list[tuple[str, int]]:
+    ) -> list[QuoteLine]:
         if not isinstance(value, str):
             raise ma.ValidationError(N_("Not a valid string."))
         if not re.fullmatch(BASKET_LINES_PATTERN, value):
             raise ma.ValidationError(N_("Each line is listing_id:quantity, e.g. abc:2."))
-        wanted: dict[str, int] = {}
+        wanted: dict[tuple[str, str | None], int] = {}
         for pair in value.split(","):
-            listing_id, _sep, quantity = pair.partition(":")
-            wanted[listing_id] = wanted.get(listing_id, 0) + int(quantity)
+            item, _sep, quantity = pair.partition(":")
+            listing_id, _dot, variant_id = item.partition(".")
+            key = (listing_id, variant_id or None)
+            wanted[key] = wanted.get(key, 0) + int(quantity)
         if any(quantity > MAX_QUANTITY for quantity in wanted.values()):
             raise ma.ValidationError(N_("Quantities are 1 to 1000."))
-        return list(wanted.items())
+        return [
+            QuoteLine(listing, quantity, variant) for (listing, variant), quantity in wanted.items()
+        ]
 
 
 class LandedCostQuerySchema(StrictSchema):
@@ -402,6 +411,7 @@ class BasketQuoteSchema(StrictSchema):
 @blp.alt_response(404, "NOT_FOUND", description="`listing_not_found`")
 @raises(
     (NotFound, "listing_not_found"),
+    ListingUnavailable,
     RatesUnavailable,
     NoCustomsRule,
     (Invalid, "not_shipped_to"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -66,11 +67,20 @@ def price(
     )
 
 
+class QuoteLine(NamedTuple):
+    """A line of a basket to quote; without `variant_id`, a listing of several variants is
+    quoted as its first."""
+
+    listing_id: str
+    quantity: int
+    variant_id: str | None = None
+
+
 def quote(
     session: Session,
     *,
     destination: str,
-    lines: Sequence[tuple[str, int]],
+    lines: Sequence[QuoteLine],
     incoterm: Incoterm,
     on: dt.date,
     rates: RateTable,
@@ -80,17 +90,23 @@ def quote(
     shipping from the sellers' price lists, duties and taxes per shipment), with each shipment's
     full customs estimate. A seller with no shipping rate there ships for nothing in the quote,
     and `shipping_known` says so."""
-    found = quotes.basket_listings(session, destination=destination, lines=lines)
-    wanted: dict[str, int] = {}
-    for listing_id, quantity in lines:  # a listing named twice is one line, as in a cart
-        wanted[listing_id] = wanted.get(listing_id, 0) + quantity
-    requested = currency or found[lines[0][0]].price.currency
+    found = quotes.basket_listings(
+        session, destination=destination, ids=[line.listing_id for line in lines]
+    )
+    wanted: dict[tuple[str, str | None], int] = {}
+    for line in lines:  # a listing (or variant) named twice is one line, as in a cart
+        key = (line.listing_id, line.variant_id)
+        wanted[key] = wanted.get(key, 0) + line.quantity
+    requested = currency or found[lines[0].listing_id].price.currency
     estimates: list[customs.LandedCostEstimate] = []
     priced = orders.price_order(
         session,
         orders.OrderRequest(
             currency=requested,
-            lines=[orders.LineRequest(listing_id, qty) for listing_id, qty in wanted.items()],
+            lines=[
+                orders.LineRequest(listing_id, qty, variant_id)
+                for (listing_id, variant_id), qty in wanted.items()
+            ],
             ship_to={"country": destination},
             incoterm=incoterm.value,
             first_variant=True,  # a listing of several variants is quoted as its first
@@ -295,7 +311,7 @@ def _landed_cost(
         quoted = quote(
             session,
             destination=destination,
-            lines=[(found.id, 1)],
+            lines=[QuoteLine(found.id, 1)],
             incoterm=Incoterm.DDP,
             on=on,
             rates=rates,

@@ -49,11 +49,11 @@ class BasketQuote:
 
 
 def basket_listings(
-    session: Session, *, destination: str, lines: Sequence[tuple[str, int]]
+    session: Session, *, destination: str, ids: Sequence[str]
 ) -> dict[str, ListingFacts]:
-    """The published listings of a basket to quote, by id; unknown or unpublished ones are a 404
-    `listing_not_found`, those not shipped to `destination` a 422 `not_shipped_to`."""
-    ids = [listing_id for listing_id, _quantity in lines]
+    """The published listings of a basket to quote (its lines' listing ids, in line order), by id;
+    unknown or unpublished ones are a 404 `listing_not_found`, those not shipped to `destination`
+    a 422 `not_shipped_to`."""
     found = published_listing_facts(session, ids)
     missing = {
         f"lines.{index}": [_("No published listing has this id.")]

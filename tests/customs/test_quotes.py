@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from marketplace.catalogue.models import Listing
-from marketplace.checkout.pricing import quote
+from marketplace.checkout.pricing import QuoteLine, quote
 from marketplace.customs.landed_cost import Incoterm
 from marketplace.errors import Invalid, NotFound
 from marketplace.money import Money
@@ -74,7 +74,7 @@ def test_each_sellers_shipment_is_estimated_on_its_own(
     quoted = quote(
         session,
         destination="DE",
-        lines=[(tea.id, 2), (rug.id, 1)],
+        lines=[QuoteLine(tea.id, 2), QuoteLine(rug.id, 1)],
         incoterm=Incoterm.DDP,
         on=dt.date(2026, 6, 30),
         rates=RATES,
@@ -102,7 +102,7 @@ def test_a_domestic_shipment_pays_nothing(session: Session, sellers: tuple[str, 
     quoted = quote(
         session,
         destination="CN",
-        lines=[(tea.id, 1)],
+        lines=[QuoteLine(tea.id, 1)],
         incoterm=Incoterm.DAP,
         on=dt.date(2026, 3, 1),
         rates=RATES,
@@ -136,7 +136,7 @@ def test_unknown_draft_or_unshipped_listings_are_refused(
         quote(
             session,
             destination="DE",
-            lines=[(kz_only.id, 1), (draft.id, 1), ("nope", 1)],
+            lines=[QuoteLine(kz_only.id, 1), QuoteLine(draft.id, 1), QuoteLine("nope", 1)],
             incoterm=Incoterm.DDP,
             on=dt.date(2026, 3, 1),
             rates=RATES,
@@ -149,7 +149,7 @@ def test_unknown_draft_or_unshipped_listings_are_refused(
         quote(
             session,
             destination="DE",
-            lines=[(kz_only.id, 1)],
+            lines=[QuoteLine(kz_only.id, 1)],
             incoterm=Incoterm.DDP,
             on=dt.date(2026, 3, 1),
             rates=RATES,

@@ -320,3 +320,38 @@ def test_a_cart_line_names_a_variant_when_the_listing_has_several(market: Market
         select(ListingVariant.stock).where(ListingVariant.id == ids["TEA-L"])
     )
     assert stock == 4  # a cart reserves nothing
+
+
+def test_a_quote_prices_the_variant_it_names_as_its_cart_does(market: Market) -> None:
+    """`lines=listing.variant:quantity` quotes that variant; a cart of it costs the same."""
+    ids = _sized_tea(market)
+    large = f"{market.tea}.{ids['TEA-L']}:2"
+
+    def quoted(lines: str) -> Any:
+        return market.api.get(
+            "/landed-cost", query_string={"to": "KZ", "lines": lines, "currency": "CNY"}
+        )
+
+    response = quoted(large)
+    assert response.status_code == 200, response.get_json()
+    quote = response.get_json()
+    assert quote["totals"]["goods"]["amount"] == "500.00"  # 2 × 250.00, L's own price
+    first = quoted(f"{market.tea}:2").get_json()  # no variant named: its first, S at 128.00
+    assert first["totals"]["goods"]["amount"] == "256.00"
+    cart = market.api.post(
+        "/carts",
+        json={"currency": "CNY", "incoterm": "DDP", "ship_to": ADDRESS},
+        as_=market.buyer,
+    ).get_json()
+    response = market.api.post(
+        f"/carts/{cart['id']}/lines",
+        json={"listing_id": market.tea, "variant_id": ids["TEA-L"], "quantity": 2},
+        as_=market.buyer,
+    )
+    assert response.status_code == 201, response.get_json()
+    totals = response.get_json()["totals"]
+    for name in ("goods", "shipping", "duties", "taxes"):
+        assert totals[name]["amount"] == quote["totals"][name]["amount"], name
+        assert totals[name]["currency"] == "CNY"
+    unknown = quoted(f"{market.tea}.not-a-variant:1")
+    assert_problem(unknown, 422, "listing_unavailable")
