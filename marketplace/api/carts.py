@@ -17,7 +17,13 @@ from marketplace.api.money_fields import MoneyOutputSchema
 from marketplace.api.openapi import raises
 from marketplace.api.orders.orders import hoarding_limits
 from marketplace.api.orders.schemas import OrderSchema, ShipToSchema
-from marketplace.api.schemas import CurrencyCode, LocaleTag, StrictSchema, choices
+from marketplace.api.schemas import (
+    CurrencyCode,
+    LocaleTag,
+    StrictSchema,
+    choices,
+    variant_options,
+)
 from marketplace.checkout import carts
 from marketplace.checkout.carts import CartCompleted, CartNotOrderable
 from marketplace.db import utcnow
@@ -67,12 +73,7 @@ class CartLineSchema(ma.Schema):
     variant_id = fields.String(required=True, allow_none=True)
     quantity = fields.Integer(required=True)
     title = fields.String(required=True, metadata={"description": "In the cart's locale"})
-    options = fields.Dict(
-        keys=fields.String(),
-        values=fields.String(),
-        required=True,
-        metadata={"description": "The variant's options in the cart's locale ({} for none)"},
-    )
+    options = variant_options("The variant's options in the cart's locale ({} for none)")
     unit_price = fields.Nested(
         MoneyOutputSchema,
         required=True,

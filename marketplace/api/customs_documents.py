@@ -18,7 +18,7 @@ from marshmallow import fields, validate
 from marketplace.api import context
 from marketplace.api.money_fields import MoneyOutputSchema
 from marketplace.api.openapi import raises
-from marketplace.api.schemas import Country, StrictSchema, hs_code_field, text
+from marketplace.api.schemas import Country, StrictSchema, hs_code_field, text, variant_options
 from marketplace.customs.declaration import Category, Declaration, ServiceClass
 from marketplace.customs.documents import exports
 from marketplace.customs.documents.exports import document_filename
@@ -70,12 +70,8 @@ class DeclarationItemSchema(ma.Schema):
         required=True, allow_none=True, metadata={"description": "The listing variant sold"}
     )
     sku = fields.String(required=True, allow_none=True, metadata={"description": "The variant's"})
-    options = fields.Dict(
-        keys=fields.String(),
-        values=fields.String(),
-        required=True,
-        attribute="option_values",
-        metadata={"description": "The variant's options as the seller named them ({}: none)"},
+    options = variant_options(
+        "The variant's options as the seller named them ({}: none)", attribute="option_values"
     )
     description = fields.String(
         required=True,

@@ -135,6 +135,17 @@ class PageArgsSchema(StrictSchema):
     )
 
 
+def variant_options(description: str, **kwargs: Any) -> fields.Dict:
+    """A variant's options, axis name to value (`{}` for a listing without variants)."""
+    return fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={"description": description},
+        **kwargs,
+    )
+
+
 def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
     """`{"items": [...], "next_cursor": ...}` around an item schema."""
     attrs: dict[str, Any] = {

@@ -8,7 +8,7 @@ import marshmallow as ma
 from marshmallow import fields
 
 from marketplace.api.money_fields import MoneyOutputSchema
-from marketplace.api.schemas import AddressSchema, choices, page_schema
+from marketplace.api.schemas import AddressSchema, choices, page_schema, variant_options
 from marketplace.orders.models import Incoterm, OrderStatus, ShipmentStatus
 
 ORDER_STATUS = {"enum": choices(OrderStatus)}
@@ -26,19 +26,11 @@ class OrderLineSchema(ma.Schema):
         required=True, allow_none=True, metadata={"description": "The variant bought"}
     )
     sku = fields.String(required=True, metadata={"description": "The variant's SKU"})
-    options = fields.Dict(
-        keys=fields.String(),
-        values=fields.String(),
-        required=True,
-        attribute="buyer_variant",
-        metadata={"description": "The variant's options as the buyer read them ({} for none)"},
+    options = variant_options(
+        "The variant's options as the buyer read them ({} for none)", attribute="buyer_variant"
     )
-    seller_options = fields.Dict(
-        keys=fields.String(),
-        values=fields.String(),
-        required=True,
-        attribute="seller_variant",
-        metadata={"description": "The variant's options as the seller named them"},
+    seller_options = variant_options(
+        "The variant's options as the seller named them", attribute="seller_variant"
     )
     title = fields.String(
         required=True,
