@@ -123,3 +123,15 @@ def test_a_maps_size_limit_is_stated_as_its_number_of_properties(
         as_=market.tea_owner,
     )
     assert "0.options" in assert_problem(refused, 422, "invalid")["errors"]
+
+
+def test_an_empty_option_name_is_a_422_naming_the_field(market: Market) -> None:
+    """The fuzzer's `{"options": {"": "..."}}`: an axis name is a word, a rule OpenAPI 3.0 cannot
+    state of a map's keys (excluded from positive data acceptance for this operation only)."""
+    refused = market.api.put(
+        f"/listings/{market.tea}/variants",
+        json=[{"sku": "TEA-X", "options": {"": "large"}, "stock": 1}],
+        as_=market.tea_owner,
+    )
+    errors = assert_problem(refused, 422, "invalid")["errors"]
+    assert errors and all(path.startswith("0.options.") for path in errors), errors
