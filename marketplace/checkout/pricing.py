@@ -104,7 +104,7 @@ def quote(
                 for (listing_id, variant_id), qty in wanted.items()
             ],
             ship_to={"country": destination},
-            incoterm=incoterm.value,
+            incoterm=incoterm,
             first_variant=True,  # a listing of several variants is quoted as its first
         ),
         rates=rates,
@@ -187,7 +187,7 @@ def landed_cost_estimator(
             customs.LandedCostInput(
                 destination=shipment.to_country,
                 date=on,
-                incoterm=customs.Incoterm(shipment.incoterm),
+                incoterm=shipment.incoterm,
                 lines=[
                     customs.ShipmentLine(
                         item.hs_code,

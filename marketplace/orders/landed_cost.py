@@ -12,7 +12,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from marketplace.customs.landed_cost import LandedCost
+from marketplace.customs.landed_cost import Incoterm, LandedCost
 from marketplace.money import Money
 
 
@@ -35,7 +35,7 @@ class CustomsItem:
 class ShipmentForCustoms:
     from_country: str
     to_country: str
-    incoterm: str
+    incoterm: Incoterm
     currency: str
     items: tuple[CustomsItem, ...]
     shipping: Money

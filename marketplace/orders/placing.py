@@ -72,7 +72,7 @@ class OrderRequest:
     currency: str
     lines: Sequence[LineRequest]
     ship_to: Mapping[str, Any]
-    incoterm: str = Incoterm.DAP.value
+    incoterm: Incoterm = Incoterm.DAP
     broker_id: str | None = None
     # A quote or estimate of a listing with several variants prices its first (orders never).
     first_variant: bool = False
@@ -337,7 +337,7 @@ def _check_hoarding(
         )
         .where(
             Order.buyer_id == buyer.id,
-            Order.status == OrderStatus.PENDING_PAYMENT.value,
+            Order.status == OrderStatus.PENDING_PAYMENT,
             Order.expires_at > now,
         )
     ):
@@ -604,7 +604,7 @@ def _price_shipment(
         goods_seller_minor=goods_seller.minor,
         shipping_seller_minor=table.convert(exact_shipping, seller_currency).minor,
         de_minimis=landed.de_minimis.relieved,
-        service_class=price_list.service_class.value,
+        service_class=price_list.service_class,
         landed_cost=landed.record(),
         created_at=order.created_at,
     )
