@@ -169,8 +169,10 @@ def _counts(engine: Any) -> dict[str, int]:
 
 
 def test_enum_checks_keep_every_row_up_and_down() -> None:
-    """Refunds, webhook events, rate sets and their rates survive 0200 both ways (SQLite
-    rebuilds each table, and dropping the old `rate_sets` would cascade to its rates)."""
+    """Refunds, webhook events, rate sets, shipments and every row that refers to them survive
+    0200 both ways (SQLite rebuilds each table: dropping the old `rate_sets` would cascade to its
+    rates, the old `shipments` to its lines and their corrections, or be refused for its
+    documents, ledger entries and refunds)."""
     with fresh_database("enum_checks") as url:
         engine = make_engine(url)
         config = alembic_config(url)
@@ -181,9 +183,40 @@ def test_enum_checks_keep_every_row_up_and_down() -> None:
                 _insert(
                     connection, "users", id="u1", email="b@example.com", email_key="b@example.com"
                 )
+                _insert(connection, "organisations", id="o1")
+                _insert(connection, "listings", id="l1", seller_id="o1", sku="TEA")
                 _insert(connection, "orders", id="r1", number="SR-1", buyer_id="u1")
+                _insert(
+                    connection, "shipments", id="s1", order_id="r1", seller_id="o1", number="SR-1-1"
+                )
+                _insert(
+                    connection,
+                    "order_lines",
+                    id="ol1",
+                    order_id="r1",
+                    shipment_id="s1",
+                    listing_id="l1",
+                    sku="TEA",
+                )
+                _insert(connection, "customs_corrections", line_id="ol1", shipment_id="s1")
+                _insert(connection, "customs_documents", id="d1", shipment_id="s1", version=1)
                 _insert(connection, "payments", id="p1", order_id="r1")
-                _insert(connection, "payment_refunds", id="pr1", payment_id="p1", reference="re")
+                _insert(
+                    connection,
+                    "payment_refunds",
+                    id="pr1",
+                    payment_id="p1",
+                    reference="re",
+                    shipment_id="s1",
+                )
+                _insert(
+                    connection,
+                    "ledger_entries",
+                    id="le1",
+                    seller_id="o1",
+                    shipment_id="s1",
+                    kind="sale",
+                )
                 _insert(connection, "webhook_events", id="w1", event_id="evt_1")
                 _insert(connection, "rate_sets", id="rs1", seq=1)
                 _insert(
@@ -204,11 +237,12 @@ def test_enum_checks_keep_every_row_up_and_down() -> None:
 
 
 def _rows(engine: Any) -> dict[str, list[tuple[Any, ...]]]:
-    tables = ("payment_refunds", "webhook_events", "rate_sets", "rates")
+    tables = ("payment_refunds", "webhook_events", "rate_sets", "rates", "shipments")
+    tables += ("order_lines", "customs_corrections", "customs_documents", "ledger_entries")
     with engine.connect() as connection:
         return {
             table: [
-                tuple(row) for row in connection.execute(text(f"SELECT * FROM {table} ORDER BY id"))
+                tuple(row) for row in connection.execute(text(f"SELECT * FROM {table} ORDER BY 1"))
             ]
             for table in tables
         }
