@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import CompoundSelect, Select, and_, bindparam, func, null, select, union_all
-from sqlalchemy.orm import Session, joinedload, raiseload
+from sqlalchemy.orm import Session, defer, joinedload, raiseload
 
 from marketplace.accounts.models import Organisation, OrganisationKind, User
 from marketplace.catalogue import stock
@@ -470,6 +470,10 @@ def _basket_statement() -> Select[Listing, Organisation, ShippingRate]:
             joinedload(Listing.destinations),
             joinedload(Listing.variants),
             raiseload(Organisation.served_countries),
+            # Pricing never reads them, and they are a listing's longest columns (every
+            # translation's description, folded, for search).
+            defer(Listing.description),
+            defer(Listing.search_text),
         )
     )
 
