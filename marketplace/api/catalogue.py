@@ -23,6 +23,8 @@ from marketplace.catalogue import browse, categories, facets, locales
 from marketplace.catalogue.browse import CurrencyRequired
 from marketplace.catalogue.search import suggest
 from marketplace.checkout import pricing
+from marketplace.customs.landed_cost import Incoterm
+from marketplace.customs.quotes import BasketQuote
 from marketplace.db import utcnow
 from marketplace.errors import DomainError, Invalid
 from marketplace.i18n import N_, current_locale
@@ -458,7 +460,7 @@ def _facets_api(found: dict[str, list[Any]], locale: str) -> dict[str, list[dict
 def catalogue_item(query: dict[str, Any], listing_id: str) -> Response:
     """One published listing as buyers see it."""
     locale, *fallbacks = content_locales(query["locale"])
-    item = pricing.catalogue_item(
+    item, estimate = pricing.catalogue_item(
         context.read_db(),
         listing_id,
         locale=locale,
@@ -469,24 +471,32 @@ def catalogue_item(query: dict[str, Any], listing_id: str) -> Response:
         on=utcnow().date(),
     )
     data = _item_api(item, current_locale(), media_prefix())
-    if item.landed_cost is not None:
-        data["landed_cost"] = _landed_cost_api(item.landed_cost, current_locale())
+    if estimate is not None:
+        data["landed_cost"] = _landed_cost_api(query["ship_to"], estimate)
     return _cached(data, item.locale)
 
 
-def _landed_cost_api(block: browse.LandedCost, locale: str) -> dict[str, Any]:
-    error = block.unavailable
-    return {
-        "destination": block.destination,
-        "incoterm": block.incoterm,
-        "available": error is None,
-        "shipping_known": block.shipping_known,
-        "totals": None
-        if block.totals is None
-        else {name: _money(amount, locale) for name, amount in block.totals.items()},
-        "code": None if error is None else error.error_code,
-        "detail": None if error is None else str(error.detail),
-    }
+def _landed_cost_api(destination: str, estimate: BasketQuote | DomainError) -> dict[str, Any]:
+    """The one-unit quote, or why there is none, as LandedCostBlockSchema shows it."""
+    if isinstance(estimate, DomainError):
+        block = {
+            "incoterm": Incoterm.DDP,
+            "available": False,
+            "shipping_known": False,
+            "totals": None,
+            "code": estimate.error_code,
+            "detail": estimate.detail,
+        }
+    else:
+        block = {
+            "incoterm": estimate.incoterm,
+            "available": True,
+            "shipping_known": estimate.shipping_known,
+            "totals": estimate.totals,
+            "code": None,
+            "detail": None,
+        }
+    return LandedCostBlockSchema().dump({"destination": destination, **block})
 
 
 @blp.route("/categories", methods=["GET"])

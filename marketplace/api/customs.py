@@ -20,12 +20,13 @@ from marketplace.checkout import pricing
 from marketplace.checkout.pricing import QuoteLine
 from marketplace.customs import hs, rule_records, rules
 from marketplace.customs.hs import HsCodeInvalid
-from marketplace.customs.landed_cost import Incoterm, LandedCostEstimate
+from marketplace.customs.landed_cost import Incoterm
 from marketplace.customs.models import CustomsRule
+from marketplace.customs.quotes import BasketQuote
 from marketplace.customs.rule_records import NoCustomsRule
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, Invalid, NotFound
-from marketplace.i18n import N_, _, current_locale
+from marketplace.i18n import N_, current_locale
 from marketplace.money import services as money
 from marketplace.money.services import RatesUnavailable
 from marketplace.orders.errors import ListingUnavailable
@@ -250,7 +251,9 @@ class LandedCostSchema(StrictSchema):
     currency = fields.String(required=True, metadata={"description": "The destination's currency"})
     requested_currency = fields.String(required=True)
     locale = fields.String(
-        required=True, metadata={"description": "The locale of the explanation texts"}
+        required=True,
+        dump_default=current_locale,
+        metadata={"description": "The locale of the explanation texts"},
     )
     rule = fields.Nested(AppliedRuleSchema, allow_none=True, required=True)
     goods = fields.Nested(AmountsSchema, required=True)
@@ -283,18 +286,6 @@ class LandedCostSchema(StrictSchema):
     lines = fields.List(fields.Nested(LineEstimateSchema), required=True)
     explanations = fields.List(fields.Nested(ExplanationSchema), required=True)
     fx = fields.Nested(FxSchema, required=True)
-
-
-def landed_cost_to_api(estimate: LandedCostEstimate) -> dict[str, Any]:
-    """What LandedCostSchema dumps, with explanations rendered in the request's locale."""
-    data = {field.name: getattr(estimate, field.name) for field in dataclasses.fields(estimate)}
-    data["incoterm"] = estimate.incoterm.value
-    data["locale"] = current_locale()
-    data["de_minimis"] = {"duty": estimate.duty_de_minimis, "tax": estimate.tax_de_minimis}
-    data["explanations"] = [
-        {"code": note.code, "text": str(note.text)} for note in estimate.explanations
-    ]
-    return data
 
 
 # GET /landed-cost: a basket of listings to a destination.
@@ -363,6 +354,11 @@ class ShipmentQuoteSchema(LandedCostSchema):
     seller_id = fields.String(required=True)
     ship_from = fields.String(required=True)
 
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        """A shipment's own seller and origin, and the rest from its estimate."""
+        source = obj if attr in ("seller_id", "ship_from") else obj.estimate
+        return super().get_attribute(source, attr, default)
+
 
 class LandedCostTotalsSchema(StrictSchema):
     """What a parcel costs in all: shared by the basket quote and the catalogue's estimate block."""
@@ -385,7 +381,7 @@ class BasketQuoteSchema(StrictSchema):
     currency = fields.String(required=True)
     incoterm = fields.String(required=True, metadata={"enum": ["DAP", "DDP"]})
     date = fields.Date(required=True)
-    locale = fields.String(required=True)
+    locale = fields.String(required=True, dump_default=current_locale)
     shipping_known = fields.Boolean(
         required=True,
         metadata={
@@ -417,7 +413,7 @@ class BasketQuoteSchema(StrictSchema):
     (Invalid, "not_shipped_to"),
     (Invalid, "hs_code_invalid"),
 )
-def landed_cost(query: dict[str, Any]) -> dict[str, Any]:
+def landed_cost(query: dict[str, Any]) -> BasketQuote:
     """Duties and import taxes for listings shipped to a country, with the rules and thresholds applied.
 
     One estimate per seller's shipment (thresholds apply per parcel), each with its rule's
@@ -430,7 +426,7 @@ def landed_cost(query: dict[str, Any]) -> dict[str, Any]:
     as shipping for nothing (`shipping_known: false`).
     """
     session = context.db()
-    quote = pricing.quote(
+    return pricing.quote(
         session,
         destination=query["to"],
         lines=query["lines"],
@@ -439,28 +435,3 @@ def landed_cost(query: dict[str, Any]) -> dict[str, Any]:
         rates=money.current_table(session),
         currency=query["currency"],
     )
-    totals = {name: getattr(quote, name) for name in BasketTotalsSchema().fields}
-    return {
-        "destination": quote.destination,
-        "currency": quote.currency,
-        "incoterm": quote.incoterm.value,
-        "date": quote.date,
-        "locale": current_locale(),
-        "shipping_known": quote.shipping_known,
-        "shipping_note": None
-        if quote.shipping_known
-        else str(
-            _(
-                "A seller has no shipping rate to this country: its shipping is counted as zero, so duties and taxes on it are not included."
-            )
-        ),
-        "shipments": [
-            {
-                **landed_cost_to_api(shipment.estimate),
-                "seller_id": shipment.seller_id,
-                "ship_from": shipment.ship_from,
-            }
-            for shipment in quote.shipments
-        ],
-        "totals": totals,
-    }

@@ -55,10 +55,18 @@ class ImagePatchSchema(StrictSchema):
     locale = LocaleTag()
 
 
+class MediaUrl(fields.String):
+    """A stored file's name, dumped as the URL readers fetch it from (see `media_prefix`)."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        name = super()._serialize(value, attr, obj, **kwargs)
+        return None if name is None else media_prefix() + name
+
+
 class ImageUrlsSchema(ma.Schema):
-    thumb = fields.String(required=True, metadata={"description": f"{images.SIZES['thumb']} px"})
-    medium = fields.String(required=True, metadata={"description": f"{images.SIZES['medium']} px"})
-    large = fields.String(required=True, metadata={"description": f"{images.SIZES['large']} px"})
+    thumb = MediaUrl(required=True, metadata={"description": f"{images.SIZES['thumb']} px"})
+    medium = MediaUrl(required=True, metadata={"description": f"{images.SIZES['medium']} px"})
+    large = MediaUrl(required=True, metadata={"description": f"{images.SIZES['large']} px"})
 
 
 class ImageSchema(ma.Schema):
@@ -72,7 +80,7 @@ class ImageSchema(ma.Schema):
     )
     width = fields.Integer(required=True, metadata={"description": "Of the upload, upright"})
     height = fields.Integer(required=True)
-    urls = fields.Nested(ImageUrlsSchema, required=True)
+    urls = fields.Nested(ImageUrlsSchema, attribute="files", required=True)
 
 
 def media_prefix() -> str:
@@ -83,17 +91,6 @@ def media_prefix() -> str:
 
 def urls(prefix: str, thumb: str, medium: str, large: str) -> dict[str, str]:
     return {"thumb": prefix + thumb, "medium": prefix + medium, "large": prefix + large}
-
-
-def _image_api(image: ListingImage) -> dict[str, Any]:
-    return {
-        "id": image.id,
-        "position": image.position,
-        "alt": image.alt or {},
-        "width": image.width,
-        "height": image.height,
-        "urls": urls(media_prefix(), image.thumb, image.medium, image.large),
-    }
 
 
 def _store() -> MediaStore:
@@ -108,7 +105,7 @@ def _store() -> MediaStore:
 @blp.arguments(ImageUploadSchema, location="multipart")
 @blp.response(201, ImageSchema)
 @raises(ImageTooLarge, ImageInvalid, ImageTooManyPixels, GalleryFull)
-def upload_image(body: dict[str, Any], listing_id: str) -> dict[str, Any]:
+def upload_image(body: dict[str, Any], listing_id: str) -> ListingImage:
     """Add an image to the end of a listing's gallery; three WebP sizes are derived from it."""
     settings = context.settings()
     image = images.add_image(
@@ -122,7 +119,7 @@ def upload_image(body: dict[str, Any], listing_id: str) -> dict[str, Any]:
         alt=body["alt"],
         locale=body["locale"],
     )
-    return _image_api(image)
+    return image
 
 
 @blp.route("/listings/<listing_id>/images/<image_id>")
@@ -130,12 +127,12 @@ class ImageResource(MethodView):
     @context.user_required
     @blp.arguments(ImagePatchSchema)
     @blp.response(200, ImageSchema)
-    def patch(self, body: dict[str, Any], listing_id: str, image_id: str) -> dict[str, Any]:
+    def patch(self, body: dict[str, Any], listing_id: str, image_id: str) -> ListingImage:
         """Move an image in the gallery or set its alt text in one locale."""
         image = images.update_image(
             context.db(), context.require_user(), listing_id, image_id, body
         )
-        return _image_api(image)
+        return image
 
     @context.user_required
     @blp.response(204)

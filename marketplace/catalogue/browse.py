@@ -43,7 +43,7 @@ from marketplace.catalogue.models import (
 )
 from marketplace.catalogue.texts import options_in
 from marketplace.db import utcnow
-from marketplace.errors import DomainError, Invalid, NotFound
+from marketplace.errors import Invalid, NotFound
 from marketplace.i18n import _
 from marketplace.money import MissingRate, Money, RateTable
 
@@ -93,7 +93,6 @@ class CatalogueItem:
     created_at: dt.datetime
     images: list[GalleryImage] = field(default_factory=list)
     variants: list[VariantOffer] = field(default_factory=list)
-    landed_cost: LandedCost | None = None
 
 
 @dataclass(frozen=True)
@@ -118,18 +117,6 @@ class GalleryImage:
     thumb: str
     medium: str
     large: str
-
-
-@dataclass(frozen=True)
-class LandedCost:
-    """What one unit costs delivered to `destination` (customs' estimate, filled in by checkout's
-    pricing), or why it cannot say."""
-
-    destination: str
-    incoterm: str
-    totals: dict[str, Money] | None
-    shipping_known: bool
-    unavailable: DomainError | None = None
 
 
 @dataclass

@@ -37,9 +37,7 @@ def published_listing_facts(session: Session, ids: Iterable[str]) -> dict[str, L
     if not wanted:
         return {}
     rows = session.scalars(
-        select(Listing).where(
-            Listing.id.in_(wanted), Listing.status == ListingStatus.PUBLISHED.value
-        )
+        select(Listing).where(Listing.id.in_(wanted), Listing.status == ListingStatus.PUBLISHED)
     )
     return {
         row.id: ListingFacts(

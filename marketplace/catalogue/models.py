@@ -268,6 +268,11 @@ class ListingImage(Base):
     alt: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     created_at: Mapped[created_at]
 
+    @property
+    def files(self) -> dict[str, str]:
+        """The stored names of its three sizes."""
+        return {"thumb": self.thumb, "medium": self.medium, "large": self.large}
+
 
 class PriceBasis(Base):
     """Which rate table `listings.price_norm` was computed with (one row): a new table refreshes it."""

@@ -178,7 +178,7 @@ def add_line(
     variant needs none named, one offering several a `variant_id` (422 `variant_required`)."""
     cart = _open(session, user, cart_id)
     listing = session.get(Listing, listing_id)
-    if listing is None or listing.status != ListingStatus.PUBLISHED.value:
+    if listing is None or listing.status != ListingStatus.PUBLISHED:
         message = _("No published listing has this id.")
         raise ListingUnavailable(errors={"listing_id": [message]})
     variant = orders.resolve_variant(listing, variant_id)
@@ -314,7 +314,7 @@ def read_cart(
     for entry in priced_lines:
         listing = listings[entry.line.listing_id]
         variant = chosen[entry.line.id]
-        if listing.status != ListingStatus.PUBLISHED.value or variant is None:
+        if listing.status != ListingStatus.PUBLISHED or variant is None:
             problems.append(
                 Problem(
                     "listing_unavailable",
@@ -373,7 +373,7 @@ def _request(cart: Cart, currency: str, lines: Sequence[PricedLine]) -> orders.O
             for entry in lines
         ],
         ship_to=cart.ship_to,
-        incoterm=cart.incoterm or Incoterm.DDP.value,
+        incoterm=Incoterm(cart.incoterm),
         broker_id=cart.broker_id,
     )
 

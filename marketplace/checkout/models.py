@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import Base, created_at, new_id, utcnow
+from marketplace.customs.landed_cost import Incoterm
+from marketplace.db import Base, StrEnumColumn, created_at, enum_check, new_id, utcnow
 
 
 def _cart_id() -> str:
@@ -24,7 +25,7 @@ def _cart_id() -> str:
 class Cart(Base):
     __tablename__ = "carts"
     __table_args__ = (
-        CheckConstraint("incoterm IN ('DAP', 'DDP')", name="incoterm"),
+        CheckConstraint(enum_check("incoterm", Incoterm), name="incoterm"),
         Index("ix_carts_updated_at", "updated_at"),
     )
 
@@ -34,7 +35,7 @@ class Cart(Base):
     )
     currency: Mapped[str | None] = mapped_column(String(3))
     locale: Mapped[str | None] = mapped_column(String(35))
-    incoterm: Mapped[str] = mapped_column(String(3), default="DDP")
+    incoterm: Mapped[Incoterm] = mapped_column(StrEnumColumn(Incoterm, 3), default=Incoterm.DDP)
     ship_to: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     email: Mapped[str | None] = mapped_column(String(254))
     broker_id: Mapped[str | None] = mapped_column(String(36))

@@ -21,13 +21,10 @@ from marketplace.customs.declaration import ServiceClass, form_for, upu_threshol
 from marketplace.customs.landed_cost import Incoterm
 from marketplace.customs.rule_records import RulesInForce
 from marketplace.errors import DomainError
-from marketplace.i18n import use_locale
 from marketplace.money import MissingRate, Money, RateTable
 from marketplace.orders import allowance
 from marketplace.orders import placing as orders
-from marketplace.orders.landed_cost import LandedCost, LandedCostEstimator, ShipmentForCustoms
-
-TOTALS = ("goods", "shipping", "duties", "taxes", "duties_and_taxes", "landed_cost")
+from marketplace.orders.landed_cost import LandedCostEstimator, ShipmentForCustoms
 
 
 def price(
@@ -98,7 +95,6 @@ def quote(
         key = (line.listing_id, line.variant_id)
         wanted[key] = wanted.get(key, 0) + line.quantity
     requested = currency or found[lines[0].listing_id].price.currency
-    estimates: list[customs.LandedCostEstimate] = []
     priced = orders.price_order(
         session,
         orders.OrderRequest(
@@ -108,12 +104,12 @@ def quote(
                 for (listing_id, variant_id), qty in wanted.items()
             ],
             ship_to={"country": destination},
-            incoterm=incoterm.value,
+            incoterm=incoterm,
             first_variant=True,  # a listing of several variants is quoted as its first
         ),
         rates=rates,
         now=dt.datetime.combine(on, dt.time(12), tzinfo=dt.UTC),
-        estimate=landed_cost_estimator(rates, on, keep=estimates),
+        estimate=landed_cost_estimator(rates, on),
         unknown_shipping_free=True,
     )
     totals = priced.totals
@@ -130,16 +126,18 @@ def quote(
         shipping_known=not priced.unknown_shipping,
         shipments=tuple(
             quotes.ShipmentQuote(shipment.seller_id, shipment.from_country, estimate)
-            for shipment, estimate in zip(priced.shipments, estimates, strict=True)
+            for shipment, estimate in zip(priced.shipments, priced.landed_costs, strict=True)
         ),
-        goods=totals.goods,
-        shipping=totals.shipping,
-        duties=totals.duties,
-        taxes=totals.taxes,
-        duties_and_taxes=charges,
-        payable_at_checkout=collected,
-        due_on_delivery=charges - collected,
-        landed_cost=totals.goods + totals.shipping + charges,
+        totals=quotes.QuoteTotals(
+            goods=totals.goods,
+            shipping=totals.shipping,
+            duties=totals.duties,
+            taxes=totals.taxes,
+            duties_and_taxes=charges,
+            payable_at_checkout=collected,
+            due_on_delivery=charges - collected,
+            landed_cost=totals.goods + totals.shipping + charges,
+        ),
     )
 
 
@@ -171,10 +169,8 @@ def landed_cost_estimator(
     rates: RateTable,
     on: dt.date,
     buyer_id: str | None = None,
-    keep: list[customs.LandedCostEstimate] | None = None,
 ) -> LandedCostEstimator:
-    """The customs engine, estimating each parcel with the order's rates on the order's day
-    (each full estimate appended to `keep`, when given, for a quote to show).
+    """The customs engine, estimating each parcel with the order's rates on the order's day.
 
     A destination whose allowance is per period (Uzbekistan: a month) is told what the parcels
     of this order estimated before used of it (each seller's parcel arrives on its own, and all
@@ -185,13 +181,13 @@ def landed_cost_estimator(
 
     def run(
         session: Session, shipment: ShipmentForCustoms, used: Money | None
-    ) -> customs.LandedCostEstimate:
+    ) -> customs.LandedCost:
         return customs.estimate_landed_cost(
             session,
             customs.LandedCostInput(
                 destination=shipment.to_country,
                 date=on,
-                incoterm=customs.Incoterm(shipment.incoterm),
+                incoterm=shipment.incoterm,
                 lines=[
                     customs.ShipmentLine(
                         item.hs_code,
@@ -211,7 +207,7 @@ def landed_cost_estimator(
             rules=rules,
         )
 
-    def estimate(session: Session, shipment: ShipmentForCustoms) -> LandedCost:
+    def estimate(session: Session, shipment: ShipmentForCustoms) -> customs.LandedCost:
         result = run(session, shipment, None)
         # Only where the engine asks for it (a per-period allowance), count what was used and
         # estimate again: other destinations cost no extra query.
@@ -227,52 +223,11 @@ def landed_cost_estimator(
             for value in [*earlier, *this_order]:
                 used = used + rates.convert(value, shipment.currency)
             result = run(session, shipment, used)
-        if keep is not None:
-            keep.append(result)
         goods = sum((item.total_value for item in shipment.items), Money.zero(shipment.currency))
         this_order.append(goods + shipment.shipping)
-        duties, taxes = result.duties.requested, result.taxes.requested
-        # Converted separately, checkout and delivery parts could miss their sum by a minor unit:
-        # the checkout part is taken as given and bounded, the delivery part is what remains.
-        collected = min(result.payable_at_checkout.requested, duties + taxes)
-        if shipment.incoterm == customs.Incoterm.DDP.value:
-            collected = duties + taxes
-        return LandedCost(
-            duties=duties,
-            taxes=taxes,
-            collected=collected,
-            de_minimis=any(
-                threshold is not None and threshold.applied
-                for threshold in (result.duty_de_minimis, result.tax_de_minimis)
-            ),
-            detail=_explained(result),
-            explanations=result.explanations,
-        )
+        return result
 
     return estimate
-
-
-def _explained(result: customs.LandedCostEstimate) -> dict[str, object]:
-    """What the engine applied, stored with the shipment (explanations in English)."""
-    with use_locale("en"):
-        return {
-            "rule": None
-            if result.rule is None
-            else {
-                "id": result.rule.id,
-                "name": result.rule.name,
-                "source": result.rule.source,
-                "valid_from": result.rule.valid_from.isoformat(),
-                "checked_on": result.rule.checked_on.isoformat(),
-            },
-            "local_currency": result.currency,
-            "duties_local": result.duties.local.to_api(),
-            "taxes_local": result.taxes.local.to_api(),
-            "collected_at_sale": result.collected_at_sale,
-            "explanations": [
-                {"code": note.code, "text": str(note.text)} for note in result.explanations
-            ],
-        }
 
 
 def catalogue_item(
@@ -285,32 +240,21 @@ def catalogue_item(
     ship_to: str | None,
     on: dt.date,
     fallbacks: Sequence[str] = (),
-) -> browse.CatalogueItem:
-    """One published listing; with `ship_to`, the landed-cost estimate for one unit (DDP, in the
-    display currency), or the reason there is none (no rule for that country, not shipped
+) -> tuple[browse.CatalogueItem, quotes.BasketQuote | DomainError | None]:
+    """One published listing and, with `ship_to`, the quote for one unit delivered there (DDP,
+    in the display currency) or the reason there is none (no rule for that country, not shipped
     there, no exchange rates)."""
     found = browse.item(
         session, listing_id, locale=locale, currency=currency, rates=rates, fallbacks=fallbacks
     )
-    if ship_to is not None:
-        found.landed_cost = _landed_cost(session, found, ship_to, currency, rates, on)
-    return found
-
-
-def _landed_cost(
-    session: Session,
-    found: browse.CatalogueItem,
-    destination: str,
-    currency: str | None,
-    rates: RateTable | None,
-    on: dt.date,
-) -> browse.LandedCost:
+    if ship_to is None:
+        return found, None
     try:
         if rates is None:
             raise MissingRate()
-        quoted = quote(
+        return found, quote(
             session,
-            destination=destination,
+            destination=ship_to,
             lines=[QuoteLine(found.id, 1)],
             incoterm=Incoterm.DDP,
             on=on,
@@ -318,6 +262,4 @@ def _landed_cost(
             currency=currency or found.list_price.currency,
         )
     except DomainError as error:
-        return browse.LandedCost(destination, Incoterm.DDP.value, None, False, error)
-    totals = {name: getattr(quoted, name) for name in TOTALS}
-    return browse.LandedCost(destination, quoted.incoterm.value, totals, quoted.shipping_known)
+        return found, error

@@ -33,7 +33,7 @@ from marketplace.customs.rules import (
     ValueBasis,
 )
 from marketplace.errors import Invalid
-from marketplace.i18n import _, current_locale, parse_tag
+from marketplace.i18n import _, current_locale, parse_tag, use_locale
 from marketplace.money import Money, RateTable, is_known
 
 HUNDRED = Decimal(100)
@@ -107,6 +107,19 @@ class Threshold:
 
 
 @dataclass(frozen=True)
+class DeMinimis:
+    """The parcel's duty and tax thresholds, where the destination has them."""
+
+    duty: Threshold | None
+    tax: Threshold | None
+
+    @property
+    def relieved(self) -> bool:
+        """A threshold relieved this parcel."""
+        return any(t is not None and t.applied for t in (self.duty, self.tax))
+
+
+@dataclass(frozen=True)
 class AppliedRule:
     id: str
     destination: str
@@ -126,24 +139,9 @@ class FxUsed:
 
 @dataclass(frozen=True)
 class LandedCost:
-    """Duties and import taxes of one parcel, rounded to the order currency: what an order keeps.
+    """What one parcel costs delivered, and why: the engine's estimate, shown by a quote and a
+    cart and kept (its charges and `record()`) by an order's shipment."""
 
-    `collected` is the part the buyer pays at checkout: all of it under DDP; under DAP only what
-    the destination has collected at sale (the rest is due on delivery).
-    """
-
-    duties: Money
-    taxes: Money
-    collected: Money
-    de_minimis: bool = False
-    detail: dict[str, Any] = dataclasses.field(default_factory=dict)
-    # What the engine applied, rendered in the reader's locale when shown (a cart); `detail`
-    # keeps them in English for the order's record and its customs papers.
-    explanations: tuple[Explanation, ...] = ()
-
-
-@dataclass(frozen=True)
-class LandedCostEstimate:
     destination: str
     date: dt.date
     incoterm: Incoterm
@@ -159,8 +157,7 @@ class LandedCostEstimate:
     payable_at_checkout: Amounts
     due_on_delivery: Amounts
     landed_cost: Amounts
-    duty_de_minimis: Threshold | None
-    tax_de_minimis: Threshold | None
+    de_minimis: DeMinimis
     collected_at_sale: str | None
     lines: tuple[LineEstimate, ...]
     explanations: tuple[Explanation, ...]
@@ -169,6 +166,38 @@ class LandedCostEstimate:
     # last day whose earlier orders a caller who knows the recipient should count.
     allowance_window: tuple[dt.date, dt.date] | None = None
 
+    @property
+    def collected(self) -> Money:
+        """The duties and taxes the buyer pays at checkout, in the requested currency: all of them
+        under DDP; under DAP what the destination collects at sale. Converted on its own, the
+        checkout part could exceed the sum by a minor unit, so it is bounded by it."""
+        charges = self.duties.requested + self.taxes.requested
+        if self.incoterm is Incoterm.DDP:
+            return charges
+        return min(self.payable_at_checkout.requested, charges)
+
+    def record(self) -> dict[str, Any]:
+        """What the engine applied, as an order's shipment keeps it (explanations in English)."""
+        with use_locale("en"):
+            return {
+                "rule": None
+                if self.rule is None
+                else {
+                    "id": self.rule.id,
+                    "name": self.rule.name,
+                    "source": self.rule.source,
+                    "valid_from": self.rule.valid_from.isoformat(),
+                    "checked_on": self.rule.checked_on.isoformat(),
+                },
+                "local_currency": self.currency,
+                "duties_local": self.duties.local.to_api(),
+                "taxes_local": self.taxes.local.to_api(),
+                "collected_at_sale": self.collected_at_sale,
+                "explanations": [
+                    {"code": note.code, "text": str(note.text)} for note in self.explanations
+                ],
+            }
+
 
 def estimate_landed_cost(
     session: Session,
@@ -176,7 +205,7 @@ def estimate_landed_cost(
     rates: RateTable,
     *,
     rules: RuleFinder = rule_in_force,
-) -> LandedCostEstimate:
+) -> LandedCost:
     """Validate the shipment, find the destination's rule in force that day and estimate.
 
     `rules` finds the record (a `RulesInForce` lets an order's parcels read it once)."""
@@ -285,7 +314,7 @@ class _Builder:
 
 def _domestic(
     shipment: LandedCostInput, rates: RateTable, applied: AppliedRule | None
-) -> LandedCostEstimate:
+) -> LandedCost:
     """No border is crossed: no duties or import taxes."""
     local = shipment.currency
     builder = _Builder(rates, local, shipment.currency)
@@ -802,7 +831,7 @@ def _import_tax(p: _Parcel, duties: Money, duty: _Duty, sale: SaleRegime | None)
 
 def estimate(
     rule: Rule, applied: AppliedRule, shipment: LandedCostInput, rates: RateTable
-) -> LandedCostEstimate:
+) -> LandedCost:
     """The arithmetic of one rule; no database access (unit-testable with any Rule)."""
     country = rule.countries[shipment.destination]
     b = _Builder(rates, country.currency, shipment.currency)
@@ -917,7 +946,7 @@ def _assemble(
     tax_threshold: Threshold | None,
     sale: str | None,
     lines: list[LineEstimate],
-) -> LandedCostEstimate:
+) -> LandedCost:
     """Split what is paid at checkout from what is due on delivery, and convert every amount.
 
     Goods, shipping, duties and taxes are each converted once; every total in the requested
@@ -952,7 +981,7 @@ def _assemble(
         goods_a.local + shipping_a.local + charges.local,
         goods_a.requested + shipping_a.requested + charges.requested,
     )
-    return LandedCostEstimate(
+    return LandedCost(
         destination=shipment.destination,
         date=shipment.date,
         incoterm=shipment.incoterm,
@@ -968,8 +997,7 @@ def _assemble(
         payable_at_checkout=at_checkout,
         due_on_delivery=on_delivery,
         landed_cost=landed,
-        duty_de_minimis=duty_threshold,
-        tax_de_minimis=tax_threshold,
+        de_minimis=DeMinimis(duty_threshold, tax_threshold),
         collected_at_sale=sale,
         lines=tuple(lines),
         explanations=tuple(b.notes),

@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from marketplace.catalogue.facts import ListingFacts, published_listing_facts
-from marketplace.customs.landed_cost import Incoterm, LandedCostEstimate
+from marketplace.customs.landed_cost import Incoterm, LandedCost
 from marketplace.errors import Invalid, NotFound
 from marketplace.i18n import _
 from marketplace.money import Money
@@ -25,7 +26,21 @@ from marketplace.money import Money
 class ShipmentQuote:
     seller_id: str
     ship_from: str
-    estimate: LandedCostEstimate
+    estimate: LandedCost
+
+
+@dataclass(frozen=True)
+class QuoteTotals:
+    """The sums of a basket's shipments, in the requested currency."""
+
+    goods: Money
+    shipping: Money
+    duties: Money
+    taxes: Money
+    duties_and_taxes: Money
+    payable_at_checkout: Money
+    due_on_delivery: Money
+    landed_cost: Money
 
 
 @dataclass(frozen=True)
@@ -38,14 +53,16 @@ class BasketQuote:
     date: dt.date
     shipping_known: bool
     shipments: tuple[ShipmentQuote, ...]
-    goods: Money
-    shipping: Money
-    duties: Money
-    taxes: Money
-    duties_and_taxes: Money
-    payable_at_checkout: Money
-    due_on_delivery: Money
-    landed_cost: Money
+    totals: QuoteTotals
+
+    @property
+    def shipping_note(self) -> Any:
+        """Why the totals may be short (a lazy message), or None."""
+        if self.shipping_known:
+            return None
+        return _(
+            "A seller has no shipping rate to this country: its shipping is counted as zero, so duties and taxes on it are not included."
+        )
 
 
 def basket_listings(

@@ -19,6 +19,7 @@ from marketplace.accounts import services as accounts
 from marketplace.accounts.models import OrganisationKind, User
 from marketplace.catalogue.models import Listing, ListingStatus, ListingVariant
 from marketplace.checkout import placing as checkout
+from marketplace.customs.landed_cost import Incoterm
 from marketplace.db import utcnow
 from marketplace.demo.accounts import SELLERS
 from marketplace.errors import DomainError
@@ -116,7 +117,7 @@ def _demo_order(session: Session, settings: dict[str, Any]) -> str:
                 currency="KZT",
                 lines=[placing.LineRequest(listing.id, 1) for listing in chosen.values()],
                 ship_to=DEMO_ADDRESS,
-                incoterm="DDP",
+                incoterm=Incoterm.DDP,
             ),
             now=now,
             reservation=dt.timedelta(minutes=settings["ORDER_RESERVATION_MINUTES"]),

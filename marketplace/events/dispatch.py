@@ -282,7 +282,7 @@ def claim(
         update(model)
         .where(
             model.id.in_(row_ids),
-            model.status == SendStatus.PENDING.value,
+            model.status == SendStatus.PENDING,
             model.next_attempt_at <= now,
             or_(model.locked_until.is_(None), model.locked_until < now),
         )

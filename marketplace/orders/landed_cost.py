@@ -1,8 +1,8 @@
 """The seam to the customs landed-cost engine: one call per shipment, duties and taxes back.
 
 Orders build a `ShipmentForCustoms` for each seller's parcel and ask a `LandedCostEstimator`
-for its duties and taxes in the order currency. The customs package provides the real estimator;
-`no_duties` stands in where none is configured.
+for its landed cost in the order currency; checkout provides the estimator (the customs engine
+with the order's rates and day).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from marketplace.customs.landed_cost import LandedCost
+from marketplace.customs.landed_cost import Incoterm, LandedCost
 from marketplace.money import Money
 
 
@@ -35,7 +35,7 @@ class CustomsItem:
 class ShipmentForCustoms:
     from_country: str
     to_country: str
-    incoterm: str
+    incoterm: Incoterm
     currency: str
     items: tuple[CustomsItem, ...]
     shipping: Money
@@ -43,9 +43,3 @@ class ShipmentForCustoms:
 
 class LandedCostEstimator(Protocol):
     def __call__(self, session: Session, shipment: ShipmentForCustoms) -> LandedCost: ...
-
-
-def no_duties(session: Session, shipment: ShipmentForCustoms) -> LandedCost:
-    """No duties or taxes: the stand-in until a destination's rules are known."""
-    zero = Money.zero(shipment.currency)
-    return LandedCost(duties=zero, taxes=zero, collected=zero, detail={"rules": "none"})

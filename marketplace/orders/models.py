@@ -121,7 +121,7 @@ class Order(Base):
         StrEnumColumn(OrderStatus, 24), default=OrderStatus.PENDING_PAYMENT
     )
     currency: Mapped[str] = mapped_column(String(3))
-    incoterm: Mapped[str] = mapped_column(String(3))
+    incoterm: Mapped[Incoterm] = mapped_column(StrEnumColumn(Incoterm, 3))
     ship_to: Mapped[dict[str, Any]] = mapped_column(JSON)
     ship_to_country: Mapped[str] = mapped_column(String(2))
     # The money package's rate set the prices were converted with (its rates are copied in `fx`).
@@ -192,7 +192,7 @@ class Shipment(Base):
     status: Mapped[ShipmentStatus] = mapped_column(
         StrEnumColumn(ShipmentStatus, 24), default=ShipmentStatus.AWAITING_PAYMENT
     )
-    incoterm: Mapped[str] = mapped_column(String(3))
+    incoterm: Mapped[Incoterm] = mapped_column(StrEnumColumn(Incoterm, 3))
     from_country: Mapped[str] = mapped_column(String(2))
     to_country: Mapped[str] = mapped_column(String(2))
     weight_grams: Mapped[int] = mapped_column(Integer)

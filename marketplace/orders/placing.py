@@ -22,6 +22,7 @@ from marketplace.accounts.models import Organisation, OrganisationKind, User
 from marketplace.catalogue import stock
 from marketplace.catalogue.models import Listing, ListingStatus, ListingVariant
 from marketplace.catalogue.texts import ReaderTexts
+from marketplace.customs.landed_cost import LandedCost
 from marketplace.errors import Invalid
 from marketplace.i18n import _
 from marketplace.money import Money, RateTable
@@ -33,13 +34,7 @@ from marketplace.orders.errors import (
     ReservationLimit,
     TooManyUnpaidOrders,
 )
-from marketplace.orders.landed_cost import (
-    CustomsItem,
-    LandedCost,
-    LandedCostEstimator,
-    ShipmentForCustoms,
-    no_duties,
-)
+from marketplace.orders.landed_cost import CustomsItem, LandedCostEstimator, ShipmentForCustoms
 from marketplace.orders.models import (
     Incoterm,
     Order,
@@ -77,7 +72,7 @@ class OrderRequest:
     currency: str
     lines: Sequence[LineRequest]
     ship_to: Mapping[str, Any]
-    incoterm: str = Incoterm.DAP.value
+    incoterm: Incoterm = Incoterm.DAP
     broker_id: str | None = None
     # A quote or estimate of a listing with several variants prices its first (orders never).
     first_variant: bool = False
@@ -126,7 +121,7 @@ def price_order(
     rates: RateTable,
     now: dt.datetime,
     max_rate_age: dt.timedelta | None = None,
-    estimate: LandedCostEstimator = no_duties,
+    estimate: LandedCostEstimator,
     titles: ReaderTexts | None = None,
     unknown_shipping_free: bool = False,
     basket: Basket | None = None,
@@ -279,8 +274,8 @@ def place_order(
     rates: RateTable,
     now: dt.datetime,
     reservation: dt.timedelta,
+    estimate: LandedCostEstimator,
     max_rate_age: dt.timedelta | None = None,
-    estimate: LandedCostEstimator = no_duties,
     limits: HoardingLimits | None = None,
 ) -> OrderView:
     """Price, reserve and record an order in one transaction; nothing is kept if anything fails."""
@@ -321,7 +316,7 @@ def _held_statement() -> CompoundSelect[str | None, int]:
     database: a row per listing, however many orders there are."""
     unpaid = and_(
         Order.buyer_id == bindparam("buyer_id"),
-        Order.status == OrderStatus.PENDING_PAYMENT.value,
+        Order.status == OrderStatus.PENDING_PAYMENT,
         Order.expires_at > bindparam("now"),
     )
     held = (
@@ -616,15 +611,15 @@ def _price_shipment(
         currency=currency,
         goods_minor=goods.minor,
         shipping_minor=shipping_cost.minor,
-        duties_minor=landed.duties.minor,
-        taxes_minor=landed.taxes.minor,
+        duties_minor=landed.duties.requested.minor,
+        taxes_minor=landed.taxes.requested.minor,
         collected_minor=landed.collected.minor,
         seller_currency=seller_currency,
         goods_seller_minor=goods_seller.minor,
         shipping_seller_minor=table.convert(exact_shipping, seller_currency).minor,
-        de_minimis=landed.de_minimis,
-        service_class=price_list.service_class.value,
-        landed_cost=landed.detail,
+        de_minimis=landed.de_minimis.relieved,
+        service_class=price_list.service_class,
+        landed_cost=landed.record(),
         created_at=order.created_at,
     )
     shipment.order = order
@@ -635,10 +630,11 @@ def _price_shipment(
 
 
 def _check_landed_cost(landed: LandedCost, currency: str) -> None:
-    for amount in (landed.duties, landed.taxes, landed.collected):
+    duties, taxes = landed.duties.requested, landed.taxes.requested
+    for amount in (duties, taxes, landed.collected):
         if amount.currency != currency or not amount.is_quantized() or amount.is_negative():
             raise ValueError(f"landed-cost estimate {amount} is not a rounded {currency} amount")
-    if landed.collected > landed.duties + landed.taxes:
+    if landed.collected > duties + taxes:
         raise ValueError("more duties and taxes collected at checkout than there are")
 
 

@@ -146,7 +146,7 @@ def cancel_abandoned_transfers(session: Session) -> list[str]:
         select(Payment.order_id)
         .join(Order, Order.id == Payment.order_id)
         .where(
-            Payment.status == PaymentStatus.PENDING.value,
+            Payment.status == PaymentStatus.PENDING,
             Payment.gateway.in_(TRANSFER_GATEWAYS),
             Order.status.in_([OrderStatus.EXPIRED, OrderStatus.CANCELLED]),
         )

@@ -694,9 +694,9 @@ def test_the_de_minimis_that_applied_is_reported(session: Session) -> None:
     after = estimate_for(
         session, "US", "2025-08-29", [line(TSHIRT, "100 USD", origin="TR")], "0 USD"
     )
-    assert below.duty_de_minimis is not None and below.duty_de_minimis.applied
-    assert above.duty_de_minimis is not None and not above.duty_de_minimis.applied
-    assert after.duty_de_minimis is None
+    assert below.de_minimis.duty is not None and below.de_minimis.duty.applied
+    assert above.de_minimis.duty is not None and not above.de_minimis.duty.applied
+    assert after.de_minimis.duty is None
 
 
 def test_bulgaria_is_estimated_in_lev_before_the_euro_and_in_euro_after(session: Session) -> None:

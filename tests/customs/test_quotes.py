@@ -88,10 +88,10 @@ def test_each_sellers_shipment_is_estimated_on_its_own(
     # Carpet: 200 EUR > 150: duty 8% = 16.00; VAT 19% x 216 = 41.04.
     assert by_origin["TR"].duties.local == Money.of("16.00", "EUR")
     assert by_origin["TR"].taxes.local == Money.of("41.04", "EUR")
-    assert quoted.duties_and_taxes == Money.of("76.04", "EUR")
-    assert quoted.landed_cost == Money.of("376.04", "EUR")
+    assert quoted.totals.duties_and_taxes == Money.of("76.04", "EUR")
+    assert quoted.totals.landed_cost == Money.of("376.04", "EUR")
     # These sellers have no shipping price lists: shipping is counted as zero, and said to be.
-    assert quoted.shipping_known is False and quoted.shipping.is_zero()
+    assert quoted.shipping_known is False and quoted.totals.shipping.is_zero()
 
 
 def test_a_domestic_shipment_pays_nothing(session: Session, sellers: tuple[str, str]) -> None:
@@ -107,7 +107,7 @@ def test_a_domestic_shipment_pays_nothing(session: Session, sellers: tuple[str, 
         on=dt.date(2026, 3, 1),
         rates=RATES,
     )
-    assert quoted.currency == "CNY" and quoted.duties_and_taxes.is_zero()
+    assert quoted.currency == "CNY" and quoted.totals.duties_and_taxes.is_zero()
 
 
 def test_unknown_draft_or_unshipped_listings_are_refused(

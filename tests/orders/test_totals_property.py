@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Organisation, User
 from marketplace.catalogue.models import Listing
+from marketplace.customs.landed_cost import Amounts, DeMinimis, FxUsed, Incoterm, LandedCost
 from marketplace.money import Money
 from marketplace.money.currencies import quantum
 from marketplace.orders import placing
-from marketplace.orders.landed_cost import LandedCost, ShipmentForCustoms
+from marketplace.orders.landed_cost import ShipmentForCustoms
 from marketplace.orders.models import ShippingRate
 from tests import factories
 
@@ -55,9 +56,43 @@ def _estimator(duty_bps: int, tax_bps: int, collect_bps: int):  # type: ignore[n
         collected = duties + taxes
         if shipment.incoterm == "DAP":
             collected = ((duties + taxes) * (Decimal(collect_bps) / 10_000)).quantize()
-        return LandedCost(duties=duties, taxes=taxes, collected=collected)
+        return _landed(shipment, value, duties, taxes, collected)
 
     return estimate
+
+
+def _landed(
+    shipment: ShipmentForCustoms, value: Money, duties: Money, taxes: Money, collected: Money
+) -> LandedCost:
+    """An estimate carrying the stand-in's charges, every amount in the order currency."""
+    charges = duties + taxes
+    goods = value - shipment.shipping
+
+    def both(amount: Money) -> Amounts:
+        return Amounts(amount, amount)
+
+    return LandedCost(
+        destination=shipment.to_country,
+        date=NOW.date(),
+        incoterm=Incoterm(shipment.incoterm),
+        currency=shipment.currency,
+        requested_currency=shipment.currency,
+        rule=None,
+        goods=both(goods),
+        shipping=both(shipment.shipping),
+        customs_value=both(value),
+        duties=both(duties),
+        taxes=both(taxes),
+        duties_and_taxes=both(charges),
+        payable_at_checkout=both(collected),
+        due_on_delivery=both(charges - collected),
+        landed_cost=both(value + charges),
+        de_minimis=DeMinimis(None, None),
+        collected_at_sale=None,
+        lines=(),
+        explanations=(),
+        fx=FxUsed(shipment.currency, NOW.date(), "test"),
+    )
 
 
 @settings(

@@ -66,7 +66,7 @@ class OrderCreateSchema(StrictSchema):
             currency=data["currency"],
             lines=[placing.LineRequest(**line) for line in data["lines"]],
             ship_to=data["ship_to"],
-            incoterm=data["incoterm"],
+            incoterm=Incoterm(data["incoterm"]),
             broker_id=data["broker_id"],
         )
 

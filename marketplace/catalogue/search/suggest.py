@@ -58,7 +58,7 @@ def suggest(
                 TitleKey.locale == tag,
                 TitleKey.key >= prefix,
                 TitleKey.key < prefix + _LAST,
-                Listing.status == ListingStatus.PUBLISHED.value,
+                Listing.status == ListingStatus.PUBLISHED,
             )
             .order_by(TitleKey.key, TitleKey.listing_id)
             .limit(limit)
