@@ -195,12 +195,16 @@ class Bearer:
 
 
 @functools.cache
-def _bearer_statement() -> Select[User, ApiToken]:
-    """Built once: every authenticated request runs it."""
+def _bearer_statement() -> Select[User, str | None]:
+    """Built once: every authenticated request runs it (the user, and the token's order)."""
     return (
-        select(User, ApiToken)
+        select(User, ApiToken.order_id)
         .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == bindparam("token_hash"))
+        .where(
+            ApiToken.token_hash == bindparam("token_hash"),
+            ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at > bindparam("now"),
+        )
     )
 
 
@@ -208,13 +212,13 @@ def authenticate(session: Session, raw_token: str, now: dt.datetime) -> Bearer |
     """The user a token belongs to, if it is known, unexpired and not revoked."""
     if len(raw_token) > 200:
         return None
-    row = session.execute(_bearer_statement(), {"token_hash": hash_token(raw_token)}).first()
+    row = session.execute(
+        _bearer_statement(), {"token_hash": hash_token(raw_token), "now": now}
+    ).first()
     if row is None:
         return None
-    user, token = row
-    if token.revoked_at is not None or token.expires_at <= now:
-        return None
-    return Bearer(user, token.order_id)
+    user, order_id = row
+    return Bearer(user, order_id)
 
 
 def revoke_token(session: Session, token_hash: str, now: dt.datetime) -> None:
