@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -27,7 +28,15 @@ from marketplace.checkout.models import Cart, CartLine
 from marketplace.db import make_engine, utcnow
 from tests.database import fresh_database
 from tests.live import gunicorn
-from tests.orders.bench_orders import CLIENTS, DEFAULT_URL, _seed, percentile
+from tests.orders.bench_orders import (
+    CLIENTS,
+    DEFAULT_URL,
+    ORDERS_PER_BUYER,
+    BuyerPool,
+    _seed,
+    buyers,
+    percentile,
+)
 from tests.orders.bench_orders import load as _load
 
 SHIP_TO = {
@@ -66,21 +75,22 @@ def _third_listing(url: str, listings: list[str]) -> str:
     return listing_id
 
 
-def _prepared_carts(
-    url: str, tokens: list[str], listings: list[str], per_client: int
-) -> list[list[str]]:
-    """Carts ready to complete (2 lines, 2 sellers), written straight to the database."""
+def _prepared_carts(url: str, listings: list[str], per_client: int) -> list[list[tuple[str, str]]]:
+    """Each client's carts ready to complete (2 lines, 2 sellers) with their buyers' tokens,
+    written straight to the database: `ORDERS_PER_BUYER` carts a buyer, so that completing them
+    all stays within the product's hoarding limits."""
+    tokens = buyers(url, math.ceil(per_client / ORDERS_PER_BUYER) * CLIENTS)
     engine = make_engine(url)
     now = utcnow()
-    carts: list[list[str]] = []
+    carts: list[list[tuple[str, str]]] = [[] for _ in range(CLIENTS)]
     with Session(engine) as session:
-        for token in tokens:
+        for number, token in enumerate(tokens):
             user_id = session.scalar(
                 select(ApiToken.user_id).where(ApiToken.token_hash == hash_token(token))
             )
             assert session.get(User, user_id) is not None
-            mine = []
-            for _ in range(per_client):
+            mine = carts[number % CLIENTS]
+            for _ in range(ORDERS_PER_BUYER):
                 cart = Cart(
                     user_id=user_id,
                     currency="KZT",
@@ -95,8 +105,7 @@ def _prepared_carts(
                 ]
                 session.add(cart)
                 session.flush()
-                mine.append(cart.id)
-            carts.append(mine)
+                mine.append((cart.id, token))
         session.commit()
     engine.dispose()
     return carts
@@ -146,9 +155,6 @@ def bench_checkout(seconds: float = 8.0) -> list[str]:
                 WEB_CONCURRENCY=os.environ.get("WEB_CONCURRENCY", "2"),
                 # Several workers need their rate limits shared (gunicorn.conf.py insists).
                 REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
-                # Four clients place hundreds of orders each: the hoarding limits would refuse them.
-                MAX_UNPAID_ORDERS_PER_BUYER="1000000",
-                MAX_RESERVED_UNITS_PER_BUYER_LISTING="1000000",
             ) as port:
                 results = _run(database, port, tokens, listings, seconds)
     finally:
@@ -206,21 +212,21 @@ def _run(
         "incoterm": "DDP",
     }
 
+    pool = BuyerPool(database, seconds)
+
     def place(connection: http.client.HTTPConnection, index: int) -> int:
-        return _request("POST", "/api/v1/orders", tokens[index], order_body)(connection, index)
+        return _request("POST", "/api/v1/orders", pool.token(index), order_body)(connection, index)
 
     results["orders"] = _figures(
         "POST /orders (2 sellers, DDP)", *_load(port, seconds, place), seconds
     )
 
     per_client = int(results["orders"]["rps"] / CLIENTS * seconds * 2) + 50
-    prepared = _prepared_carts(database, tokens, listings, per_client)
+    prepared = _prepared_carts(database, listings, per_client)
 
     def complete(connection: http.client.HTTPConnection, index: int) -> int:
-        cart_id = prepared[index].pop()
-        return _request("POST", f"/api/v1/carts/{cart_id}/complete", tokens[index])(
-            connection, index
-        )
+        cart_id, token = prepared[index].pop()
+        return _request("POST", f"/api/v1/carts/{cart_id}/complete", token)(connection, index)
 
     results["complete"] = _figures(
         "cart completion (2 sellers, DDP)", *_load(port, seconds, complete), seconds

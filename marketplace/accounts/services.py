@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 import secrets
@@ -12,7 +13,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, tuple_
+from sqlalchemy import Select, bindparam, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
@@ -193,21 +194,31 @@ class Bearer:
     order_id: str | None = None
 
 
+@functools.cache
+def _bearer_statement() -> Select[User, str | None]:
+    """Built once: every authenticated request runs it (the user, and the token's order)."""
+    return (
+        select(User, ApiToken.order_id)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == bindparam("token_hash"),
+            ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at > bindparam("now"),
+        )
+    )
+
+
 def authenticate(session: Session, raw_token: str, now: dt.datetime) -> Bearer | None:
     """The user a token belongs to, if it is known, unexpired and not revoked."""
     if len(raw_token) > 200:
         return None
     row = session.execute(
-        select(User, ApiToken)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == hash_token(raw_token))
+        _bearer_statement(), {"token_hash": hash_token(raw_token), "now": now}
     ).first()
     if row is None:
         return None
-    user, token = row
-    if token.revoked_at is not None or token.expires_at <= now:
-        return None
-    return Bearer(user, token.order_id)
+    user, order_id = row
+    return Bearer(user, order_id)
 
 
 def revoke_token(session: Session, token_hash: str, now: dt.datetime) -> None:

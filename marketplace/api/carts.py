@@ -6,6 +6,8 @@ import datetime as dt
 from typing import Any
 
 import marshmallow as ma
+import orjson
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
@@ -166,7 +168,12 @@ def _money(units: int, currency: str) -> dict[str, str]:
     return Money.from_minor(units, currency).to_api()
 
 
+_SHIP_TO = ShipToSchema()
+
+
 def _cart_out(priced: carts.PricedCart) -> dict[str, Any]:
+    """The cart as `CartSchema` dumps it, key for key and in its order: built directly, as
+    marshmallow walking every nested field cost more than pricing a line."""
     cart = priced.cart
     by_position = {entry.priced.position: entry.line.id for entry in priced.lines if entry.priced}
     totals = priced.totals()
@@ -175,7 +182,7 @@ def _cart_out(priced: carts.PricedCart) -> dict[str, Any]:
         "currency": priced.currency,
         "locale": cart.locale,
         "incoterm": cart.incoterm,
-        "ship_to": cart.ship_to,
+        "ship_to": None if cart.ship_to is None else _SHIP_TO.dump(cart.ship_to),
         "email": cart.email,
         "broker_id": cart.broker_id,
         "order_id": cart.order_id,
@@ -214,17 +221,29 @@ def _cart_out(priced: carts.PricedCart) -> dict[str, Any]:
         "totals": None
         if totals is None
         else {
-            **{name: amount.to_api() for name, amount in totals.as_dict().items()},
+            "goods": totals.goods.to_api(),
+            "shipping": totals.shipping.to_api(),
+            "duties": totals.duties.to_api(),
+            "taxes": totals.taxes.to_api(),
+            "grand_total": totals.grand_total.to_api(),
             "payable_at_checkout": totals.grand_total.to_api(),
+            "due_on_delivery": totals.due_on_delivery.to_api(),
         },
-        "problems": [problem.to_api() for problem in priced.problems],
+        "problems": [_problem_out(problem) for problem in priced.problems],
     }
 
 
-def _priced(cart_id: str) -> dict[str, Any]:
+def _problem_out(problem: carts.Problem) -> dict[str, str]:
+    """In `CartProblemSchema`'s order (a 409's `problems` keep `Problem.to_api`'s)."""
+    if problem.line_id is None:
+        return {"code": problem.code, "detail": problem.detail}
+    return {"code": problem.code, "line_id": problem.line_id, "detail": problem.detail}
+
+
+def _priced(cart_id: str, status: int = 200) -> Response:
     session = context.db()
     cart = carts.get_cart(session, context.current_user(), cart_id)
-    return _cart_out(
+    payload = _cart_out(
         carts.read_cart(
             session,
             cart,
@@ -233,6 +252,8 @@ def _priced(cart_id: str) -> dict[str, Any]:
             locales=content_locales(None),
         )
     )
+    # The bytes Flask's JSON provider writes for the same dict (compact, trailing newline).
+    return Response(orjson.dumps(payload) + b"\n", status=status, mimetype="application/json")
 
 
 NOT_FOUND = "No such cart, or one bound to another user"
@@ -243,10 +264,10 @@ NOT_FOUND = "No such cart, or one bound to another user"
 @blp.arguments(CartInSchema)
 @blp.response(201, CartSchema)
 @raises(RatesUnavailable)
-def create_cart(body: dict[str, Any]) -> dict[str, Any]:
+def create_cart(body: dict[str, Any]) -> Response:
     """A new cart; its id is the capability to read and change it (bound to a signed-in caller)."""
     cart = carts.create_cart(context.db(), context.current_user(), body, now=utcnow())
-    return _priced(cart.id)
+    return _priced(cart.id, 201)
 
 
 @blp.route("/carts/<cart_id>")
@@ -254,7 +275,7 @@ class CartResource(MethodView):
     @context.user_optional
     @blp.response(200, CartSchema)
     @blp.alt_response(404, response="NOT_FOUND", description=NOT_FOUND)
-    def get(self, cart_id: str) -> dict[str, Any]:
+    def get(self, cart_id: str) -> Response:
         """The cart priced now: current rates, stock and rules; what stops it in `problems`."""
         return _priced(cart_id)
 
@@ -263,7 +284,7 @@ class CartResource(MethodView):
     @blp.response(200, CartSchema)
     @blp.alt_response(404, response="NOT_FOUND", description=NOT_FOUND)
     @raises(CartCompleted, NotShippedTo, RatesUnavailable)
-    def patch(self, body: dict[str, Any], cart_id: str) -> dict[str, Any]:
+    def patch(self, body: dict[str, Any], cart_id: str) -> Response:
         """Change the currency, locale, delivery address, incoterm, email or broker."""
         carts.update_cart(context.db(), context.current_user(), cart_id, body, now=utcnow())
         return _priced(cart_id)
@@ -282,10 +303,10 @@ class CartResource(MethodView):
     (Invalid, "cart_full"),
     RatesUnavailable,
 )
-def add_line(body: dict[str, Any], cart_id: str) -> dict[str, Any]:
+def add_line(body: dict[str, Any], cart_id: str) -> Response:
     """Add a listing; the same listing and variant again adds to its line."""
     carts.add_line(context.db(), context.current_user(), cart_id, now=utcnow(), **body)
-    return _priced(cart_id)
+    return _priced(cart_id, 201)
 
 
 @blp.route("/carts/<cart_id>/lines/<line_id>")
@@ -295,7 +316,7 @@ class CartLineResource(MethodView):
     @blp.response(200, CartSchema)
     @blp.alt_response(404, response="NOT_FOUND", description="No such cart or line")
     @raises(CartCompleted, RatesUnavailable)
-    def patch(self, body: dict[str, Any], cart_id: str, line_id: str) -> dict[str, Any]:
+    def patch(self, body: dict[str, Any], cart_id: str, line_id: str) -> Response:
         """Set a line's quantity."""
         carts.update_line(
             context.db(),
@@ -311,7 +332,7 @@ class CartLineResource(MethodView):
     @blp.response(200, CartSchema)
     @blp.alt_response(404, response="NOT_FOUND", description="No such cart or line")
     @raises(CartCompleted, RatesUnavailable)
-    def delete(self, cart_id: str, line_id: str) -> dict[str, Any]:
+    def delete(self, cart_id: str, line_id: str) -> Response:
         """Remove a line."""
         carts.delete_line(context.db(), context.current_user(), cart_id, line_id, now=utcnow())
         return _priced(cart_id)

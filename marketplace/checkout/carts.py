@@ -10,11 +10,12 @@ are the cart's.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.orm import Session, joinedload
 
 from marketplace.accounts import services as accounts
@@ -112,14 +113,20 @@ def create_cart(
     return cart
 
 
-def get_cart(session: Session, user: User | None, cart_id: str, *, lock: bool = False) -> Cart:
-    """The cart for whoever holds its id; a cart bound to a user is that user's alone (404 for
-    anyone else). A guest cart read by a signed-in user becomes theirs."""
-    query = select(Cart).where(Cart.id == cart_id).options(joinedload(Cart.lines))
+@functools.cache
+def _cart_statement(lock: bool) -> Select[Cart]:
+    """The cart with its lines, built once (every cart read and completion runs it)."""
+    query = select(Cart).where(Cart.id == bindparam("cart_id")).options(joinedload(Cart.lines))
     if lock:
         # The cart row alone is locked (FOR UPDATE cannot apply to an outer join's nullable side).
         query = query.with_for_update(of=Cart).execution_options(populate_existing=True)
-    cart = session.scalars(query).unique().first()
+    return query
+
+
+def get_cart(session: Session, user: User | None, cart_id: str, *, lock: bool = False) -> Cart:
+    """The cart for whoever holds its id; a cart bound to a user is that user's alone (404 for
+    anyone else). A guest cart read by a signed-in user becomes theirs."""
+    cart = session.scalars(_cart_statement(lock), {"cart_id": cart_id}).unique().first()
     if cart is None or (cart.user_id is not None and (user is None or user.id != cart.user_id)):
         raise NotFound()
     if cart.user_id is None and user is not None:

@@ -17,12 +17,13 @@ between the two bases (and take the older date of the two); without a link they 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -54,6 +55,12 @@ def current_rate_set(session: Session) -> RateSet:
     return rate_set
 
 
+@functools.cache
+def _current_set_statement() -> Select[str]:
+    """Built once: every price read runs it."""
+    return select(RateSet.id).order_by(RateSet.seq.desc()).limit(1)
+
+
 _tables: dict[str, RateTable] = {}
 _checked: dict[str, tuple[float, str | None]] = {}
 
@@ -71,7 +78,7 @@ def current_rates(session: Session, *, reuse_for: float = 0) -> RateTable | None
     if reuse_for and checked is not None and now - checked[0] < reuse_for:
         set_id = checked[1]
     else:
-        set_id = session.scalar(select(RateSet.id).order_by(RateSet.seq.desc()).limit(1))
+        set_id = session.scalar(_current_set_statement())
         _checked["current"] = (now, set_id)
     if set_id is None:
         return None

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, select
-from sqlalchemy.orm import Session, joinedload, raiseload
+from sqlalchemy import CompoundSelect, Select, and_, bindparam, func, null, select, union_all
+from sqlalchemy.orm import Session, defer, joinedload, raiseload
 
 from marketplace.accounts.models import Organisation, OrganisationKind, User
 from marketplace.catalogue import stock
@@ -309,6 +309,25 @@ def _record_low_stock(
             )
 
 
+@functools.cache
+def _held_statement() -> CompoundSelect[str | None, int]:
+    """One statement for both limits, built once: the units of each wanted listing the buyer's
+    unpaid orders hold, then (listing None) how many unpaid orders they have. Summed in the
+    database: a row per listing, however many orders there are."""
+    unpaid = and_(
+        Order.buyer_id == bindparam("buyer_id"),
+        Order.status == OrderStatus.PENDING_PAYMENT,
+        Order.expires_at > bindparam("now"),
+    )
+    held = (
+        select(OrderLine.listing_id, func.sum(OrderLine.quantity))
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(unpaid, OrderLine.listing_id.in_(bindparam("listing_ids", expanding=True)))
+        .group_by(OrderLine.listing_id)
+    )
+    return union_all(held, select(null().label("listing_id"), func.count(Order.id)).where(unpaid))
+
+
 def _check_hoarding(
     session: Session,
     buyer: User,
@@ -325,26 +344,17 @@ def _check_hoarding(
     wanted: dict[str, int] = {}
     for line in lines:
         wanted[line.listing_id] = wanted.get(line.listing_id, 0) + line.quantity
-    # One statement for both limits: each unpaid order of the buyer, with its lines of the
-    # wanted listings (a few rows: the limits keep unpaid orders few).
-    orders: set[str] = set()
+    unpaid_orders = 0
     held: dict[str, int] = {}
-    for order_id, listing_id, units in session.execute(
-        select(Order.id, OrderLine.listing_id, OrderLine.quantity)
-        .outerjoin(
-            OrderLine,
-            and_(OrderLine.order_id == Order.id, OrderLine.listing_id.in_(wanted)),
-        )
-        .where(
-            Order.buyer_id == buyer.id,
-            Order.status == OrderStatus.PENDING_PAYMENT,
-            Order.expires_at > now,
-        )
+    for listing_id, amount in session.execute(
+        _held_statement(),
+        {"buyer_id": buyer.id, "now": now, "listing_ids": sorted(wanted)},
     ):
-        orders.add(order_id)
-        if listing_id is not None:
-            held[listing_id] = held.get(listing_id, 0) + int(units)
-    if len(orders) >= limits.unpaid_orders:
+        if listing_id is None:
+            unpaid_orders = int(amount)
+        else:
+            held[listing_id] = int(amount)
+    if unpaid_orders >= limits.unpaid_orders:
         raise TooManyUnpaidOrders(extra={"limit": limits.unpaid_orders})
     over = [
         {"listing_id": listing_id, "requested": quantity, "held": held.get(listing_id, 0)}
@@ -455,6 +465,10 @@ def _basket_statement() -> Select[Listing, Organisation, ShippingRate]:
             joinedload(Listing.destinations),
             joinedload(Listing.variants),
             raiseload(Organisation.served_countries),
+            # Pricing never reads them, and they are a listing's longest columns (every
+            # translation's description, folded, for search).
+            defer(Listing.description),
+            defer(Listing.search_text),
         )
     )
 

@@ -4,11 +4,13 @@ into an order with the cart's totals, for signed-in buyers and guests."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from marketplace.api.carts import CartSchema
 from marketplace.catalogue.models import ListingVariant
 from marketplace.checkout import carts
 from marketplace.checkout.models import Cart, CartLine
@@ -193,6 +195,23 @@ def test_a_currency_without_a_rate_is_a_problem_of_the_cart_not_a_failure(
         market.api.patch(f"/carts/{cart['id']}", json={"currency": "KZT"}, as_=market.buyer)
     )
     assert repriced["problems"] == [] and repriced["totals"]["grand_total"]["currency"] == "KZT"
+
+
+def _as_schema_dumps(response: Any) -> None:
+    """The body, written without marshmallow, is byte for byte what `CartSchema` would dump."""
+    dumped = CartSchema().dump(response.get_json())
+    expected = json.dumps(dumped, ensure_ascii=False, separators=(",", ":")) + "\n"
+    assert response.get_data(as_text=True) == expected
+
+
+def test_a_cart_is_written_exactly_as_its_schema_dumps_it(market: Market) -> None:
+    cart = _filled(market, as_=market.buyer, locale="ru")
+    _as_schema_dumps(market.api.get(f"/carts/{cart['id']}", as_=market.buyer))
+    moved = market.api.patch(f"/carts/{cart['id']}", json={"ship_to": BEIJING}, as_=market.buyer)
+    assert {p["code"] for p in moved.get_json()["problems"]} >= {"address_incomplete"}
+    _as_schema_dumps(moved)
+    guest = _cart(market)
+    _as_schema_dumps(_add(market, guest, market.tea, 50))  # no address, no email, short stock
 
 
 def test_bad_input_is_refused_and_changes_nothing(market: Market, session: Session) -> None:

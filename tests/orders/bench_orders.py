@@ -2,9 +2,10 @@
 
 `make bench` calls `bench_orders()`; alone: `.venv/bin/python -m tests.orders.bench_orders`.
 A fresh PostgreSQL database (TEST_DATABASE_URL, default the local server) is migrated and seeded
-(two sellers in CNY and TRY, listings with ample stock, a rate set, four buyers), gunicorn serves
+(two sellers in CNY and TRY, listings with ample stock, a rate set, buyers), gunicorn serves
 it with the production settings, and each client places two-seller orders in KZT (DDP, so the
-customs engine runs) over a keep-alive connection. The same clients then hit GET /healthz for
+customs engine runs) over a keep-alive connection, each buyer as many as the product's hoarding
+limits let one buyer hold unpaid, so every order should succeed (refusals print as failures). The same clients then hit GET /healthz for
 the ceiling of this machine, so the two figures come from one run and compare fairly.
 """
 
@@ -13,7 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import json
+import math
 import os
+import secrets
 import sys
 import threading
 import time
@@ -23,11 +26,12 @@ from decimal import Decimal
 from alembic import command
 from sqlalchemy.orm import Session
 
+from config import DEFAULTS
 from marketplace.accounts import services as accounts
-from marketplace.accounts.models import OrganisationKind
+from marketplace.accounts.models import ApiToken, OrganisationKind, User
 from marketplace.catalogue.models import Listing
 from marketplace.cli import alembic_config
-from marketplace.db import make_engine, utcnow
+from marketplace.db import make_engine, new_id, utcnow
 from marketplace.money import Money
 from marketplace.money import services as money
 from marketplace.money.models import SourceKind
@@ -39,6 +43,12 @@ from tests.live import gunicorn
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 CLIENTS = 4
+# The product's hoarding limits stand (the server runs with the defaults): each buyer places at
+# most this many orders, of one unit per listing, so no order is refused for hoarding.
+ORDERS_PER_BUYER = int(DEFAULTS["MAX_UNPAID_ORDERS_PER_BUYER"])
+# Buyers are made for at most this many orders a second per client (far above this machine's);
+# beyond it a client's last buyer is refused, and the refusals show as failures.
+MAX_ORDERS_PER_CLIENT_SECOND = 100
 RATES = {"CNY": "7.7341", "TRY": "35.1234", "KZT": "512.3456", "USD": "1.0832"}
 
 
@@ -132,6 +142,58 @@ def _seed(url: str) -> tuple[list[str], list[str]]:
     return tokens, listings
 
 
+def buyers(url: str, count: int) -> list[str]:
+    """`count` buyers with a bearer token each, written straight to the database: no password
+    hash each (none of them ever logs in)."""
+    engine = make_engine(url)
+    now = utcnow()
+    raw = [secrets.token_urlsafe(32) for _ in range(count)]
+    ids = [new_id() for _ in raw]
+    with Session(engine) as session:
+        for user_id in ids:
+            email = f"buyer-{user_id}@bench.test"
+            session.add(
+                User(
+                    id=user_id,
+                    email=email,
+                    email_key=email,
+                    password_hash=accounts.NO_PASSWORD,
+                    name="Buyer",
+                    created_at=now,
+                )
+            )
+        session.flush()  # the users before their tokens (no relationship orders them)
+        for user_id, token in zip(ids, raw, strict=True):
+            session.add(
+                ApiToken(
+                    user_id=user_id,
+                    token_hash=accounts.hash_token(token),
+                    expires_at=now + dt.timedelta(hours=1),
+                )
+            )
+        session.commit()
+    engine.dispose()
+    return raw
+
+
+class BuyerPool:
+    """Each client's own buyers, each used for `ORDERS_PER_BUYER` orders then the next: a bench
+    of successful orders under the product's own hoarding limits."""
+
+    def __init__(self, url: str, seconds: float, clients: int = CLIENTS) -> None:
+        per_client = math.ceil((seconds + 1) * MAX_ORDERS_PER_CLIENT_SECOND / ORDERS_PER_BUYER)
+        tokens = buyers(url, per_client * clients)
+        self._tokens = [tokens[i * per_client : (i + 1) * per_client] for i in range(clients)]
+        self._used = [0] * clients
+
+    def token(self, client: int) -> str:
+        """The token for this client's next order."""
+        mine = self._tokens[client]
+        index = min(self._used[client] // ORDERS_PER_BUYER, len(mine) - 1)
+        self._used[client] += 1
+        return mine[index]
+
+
 def load(
     port: int,
     seconds: float,
@@ -183,7 +245,8 @@ def bench_orders(seconds: float = 10.0, catalogue_ceiling: float | None = None) 
     os.environ["TEST_DATABASE_URL"] = url
     try:
         with fresh_database("bench_orders") as database:
-            tokens, listings = _seed(database)
+            _tokens, listings = _seed(database)
+            pool = BuyerPool(database, seconds)
             with gunicorn(
                 database,
                 APP_ENV="development",
@@ -206,7 +269,7 @@ def bench_orders(seconds: float = 10.0, catalogue_ceiling: float | None = None) 
                         "/api/v1/orders",
                         body=body,
                         headers={
-                            "Authorization": f"Bearer {tokens[index]}",
+                            "Authorization": f"Bearer {pool.token(index)}",
                             "Content-Type": "application/json",
                         },
                     )

@@ -16,6 +16,9 @@ from tests.helpers import count_statements
 BUDGET = 12
 # A cart adds two: the cart row (locked) with its lines, and marking it completed.
 CART_BUDGET = BUDGET + 2
+# Reading a priced cart: who the caller is, the cart with its lines, the current rate set, the
+# listings with their sellers and shipping rows, and the destination's customs rule.
+READ_BUDGET = 5
 
 
 def _issued(statements: list[str]) -> list[str]:
@@ -71,3 +74,17 @@ def test_completing_a_two_seller_cart_takes_at_most_its_budget_of_statements(
     issued = _issued(statements)
     _assert_order_statements(issued, CART_BUDGET)
     assert sum(s.startswith("UPDATE carts") for s in issued) == 1
+
+
+def test_reading_a_priced_two_seller_cart_takes_at_most_its_budget_of_statements(
+    market: Market, connection: Connection
+) -> None:
+    market.placed((market.tea, 1), (market.carpet, 1))
+    cart_id = _filled_cart(market)
+    with count_statements(connection) as statements:
+        response: Any = market.api.get(f"/carts/{cart_id}", as_=market.buyer)
+    assert response.status_code == 200 and response.get_json()["problems"] == []
+    issued = _issued(statements)
+    assert len(issued) <= READ_BUDGET, "\n".join(issued)
+    assert sum(s.startswith("SELECT customs_rules") for s in issued) == 1
+    assert not any(s.startswith(("INSERT", "UPDATE", "DELETE")) for s in issued)
