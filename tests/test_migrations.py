@@ -9,7 +9,7 @@ from typing import Any
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import JSON, MetaData, Table, insert, inspect, text
+from sqlalchemy import JSON, CheckConstraint, MetaData, Table, insert, inspect, text
 
 from marketplace.cli import alembic_config
 from marketplace.db import make_engine
@@ -35,6 +35,12 @@ def test_upgrade_to_head_gives_the_models_schema_and_downgrade_empties_it() -> N
                     },
                 )
                 assert compare_metadata(context, metadata) == []
+                # Autogenerate compares no CHECK constraints: every model's must exist by name.
+                found = inspect(connection)
+                for table in metadata.sorted_tables:
+                    assert {c["name"] for c in found.get_check_constraints(table.name)} == {
+                        c.name for c in table.constraints if isinstance(c, CheckConstraint)
+                    }, table.name
             with engine.begin() as connection:
                 config.attributes["connection"] = connection
                 command.downgrade(config, "base")
@@ -53,6 +59,11 @@ _KNOWN = {
     "order_lines": {"quantity": 2},
     "carts": {"incoterm": "DDP"},
     "cart_lines": {"quantity": 1, "variant_id": None},
+    "payments": {"status": "succeeded", "amount_minor": 5_000, "refunded_minor": 1_000},
+    "payment_refunds": {"status": "succeeded", "amount_minor": 1_000},
+    "webhook_events": {"action": "refunded", "outcome": "applied"},
+    "rate_sets": {"source": "ecb"},
+    "rates": {"source": "operator"},
 }
 
 
@@ -154,4 +165,84 @@ def _counts(engine: Any) -> dict[str, int]:
         return {
             table: connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
             for table in (*tables, "customs_corrections", "listing_translations", "carts")
+        }
+
+
+def test_enum_checks_keep_every_row_up_and_down() -> None:
+    """Refunds, webhook events, rate sets, shipments and every row that refers to them survive
+    0200 both ways (SQLite rebuilds each table: dropping the old `rate_sets` would cascade to its
+    rates, the old `shipments` to its lines and their corrections, or be refused for its
+    documents, ledger entries and refunds)."""
+    with fresh_database("enum_checks") as url:
+        engine = make_engine(url)
+        config = alembic_config(url)
+        try:
+            with engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "0160_variants")
+                _insert(
+                    connection, "users", id="u1", email="b@example.com", email_key="b@example.com"
+                )
+                _insert(connection, "organisations", id="o1")
+                _insert(connection, "listings", id="l1", seller_id="o1", sku="TEA")
+                _insert(connection, "orders", id="r1", number="SR-1", buyer_id="u1")
+                _insert(
+                    connection, "shipments", id="s1", order_id="r1", seller_id="o1", number="SR-1-1"
+                )
+                _insert(
+                    connection,
+                    "order_lines",
+                    id="ol1",
+                    order_id="r1",
+                    shipment_id="s1",
+                    listing_id="l1",
+                    sku="TEA",
+                )
+                _insert(connection, "customs_corrections", line_id="ol1", shipment_id="s1")
+                _insert(connection, "customs_documents", id="d1", shipment_id="s1", version=1)
+                _insert(connection, "payments", id="p1", order_id="r1")
+                _insert(
+                    connection,
+                    "payment_refunds",
+                    id="pr1",
+                    payment_id="p1",
+                    reference="re",
+                    shipment_id="s1",
+                )
+                _insert(
+                    connection,
+                    "ledger_entries",
+                    id="le1",
+                    seller_id="o1",
+                    shipment_id="s1",
+                    kind="sale",
+                )
+                _insert(connection, "webhook_events", id="w1", event_id="evt_1")
+                _insert(connection, "rate_sets", id="rs1", seq=1)
+                _insert(
+                    connection, "rates", id=1, rate_set_id="rs1", currency="KZT", rate="512.3456"
+                )
+                _insert(connection, "rates", id=2, rate_set_id="rs1", currency="USD", rate="1.0832")
+            rows = _rows(engine)
+            for target in ("head", "0160_variants"):
+                with engine.begin() as connection:
+                    config.attributes["connection"] = connection
+                    if target == "head":
+                        command.upgrade(config, target)
+                    else:
+                        command.downgrade(config, target)
+                assert _rows(engine) == rows
+        finally:
+            engine.dispose()
+
+
+def _rows(engine: Any) -> dict[str, list[tuple[Any, ...]]]:
+    tables = ("payment_refunds", "webhook_events", "rate_sets", "rates", "shipments")
+    tables += ("order_lines", "customs_corrections", "customs_documents", "ledger_entries")
+    with engine.connect() as connection:
+        return {
+            table: [
+                tuple(row) for row in connection.execute(text(f"SELECT * FROM {table} ORDER BY 1"))
+            ]
+            for table in tables
         }

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import Base, StrEnumColumn, country_code, created_at, uuid_pk
+from marketplace.db import Base, StrEnumColumn, country_code, created_at, enum_check, uuid_pk
 
 
 class OrganisationKind(enum.StrEnum):
@@ -61,7 +61,7 @@ class Organisation(Base):
 
     __tablename__ = "organisations"
     __table_args__ = (
-        CheckConstraint("kind IN ('seller', 'brokerage')", name="kind"),
+        CheckConstraint(enum_check("kind", OrganisationKind), name="kind"),
         Index("ix_organisations_kind_country", "kind", "country"),
     )
 
@@ -102,7 +102,7 @@ class Membership(Base):
     __tablename__ = "memberships"
     __table_args__ = (
         UniqueConstraint("organisation_id", "user_id"),
-        CheckConstraint("role IN ('owner', 'member')", name="role"),
+        CheckConstraint(enum_check("role", Role), name="role"),
     )
 
     id: Mapped[uuid_pk]
@@ -145,7 +145,7 @@ class Invitation(Base):
     __tablename__ = "invitations"
     __table_args__ = (
         UniqueConstraint("organisation_id", "email_key"),
-        CheckConstraint("role IN ('owner', 'member')", name="role"),
+        CheckConstraint(enum_check("role", Role), name="role"),
     )
 
     id: Mapped[uuid_pk]

@@ -22,6 +22,7 @@ from marketplace.catalogue.images import (
 )
 from marketplace.catalogue.media import MediaStore
 from marketplace.catalogue.models import ListingImage
+from marketplace.catalogue.services import InvalidLanguage
 from marketplace.errors import NotFound
 
 blp = UploadBlueprint("images", __name__, description="Listing image galleries and their files")
@@ -104,7 +105,7 @@ def _store() -> MediaStore:
 @upload_limit("MAX_IMAGE_BYTES")
 @blp.arguments(ImageUploadSchema, location="multipart")
 @blp.response(201, ImageSchema)
-@raises(ImageTooLarge, ImageInvalid, ImageTooManyPixels, GalleryFull)
+@raises(ImageTooLarge, ImageInvalid, ImageTooManyPixels, GalleryFull, InvalidLanguage)
 def upload_image(body: dict[str, Any], listing_id: str) -> ListingImage:
     """Add an image to the end of a listing's gallery; three WebP sizes are derived from it."""
     settings = context.settings()
@@ -127,6 +128,7 @@ class ImageResource(MethodView):
     @context.user_required
     @blp.arguments(ImagePatchSchema)
     @blp.response(200, ImageSchema)
+    @raises(InvalidLanguage)
     def patch(self, body: dict[str, Any], listing_id: str, image_id: str) -> ListingImage:
         """Move an image in the gallery or set its alt text in one locale."""
         image = images.update_image(

@@ -5,7 +5,8 @@ a stable `operationId` per operation (from its method and path, so it changes on
 path does), the `locale` query parameter every operation honours, the codes each documented
 problem may carry (the request machinery's, and the domain errors the view declares with
 `raises`), `CountryCode` and `CurrencyCode` as named components, no `default: null` (which
-generators read as "required"), and that no string, in or out, holds a NUL character.
+generators read as "required"), a map's size limits as `minProperties`/`maxProperties`, and that
+no string, in or out, holds a NUL character.
 """
 
 from __future__ import annotations
@@ -205,6 +206,11 @@ def exact_document(document: dict[str, Any]) -> dict[str, Any]:
             del node["default"]
         if node.get("format") == "url":  # marshmallow's name; JSON Schema's is "uri"
             node["format"] = "uri"
+        if node.get("type") == "object":
+            # apispec writes a Length on a Dict as a string's, which no validator reads on an object.
+            for length, size in (("minLength", "minProperties"), ("maxLength", "maxProperties")):
+                if length in node:
+                    node[size] = node.pop(length)
         for name, values in named.items():
             enum = node.get("enum")
             if node.get("type") == "string" and enum and [v for v in enum if v] == values:

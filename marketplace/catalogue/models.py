@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import Base, StrEnumColumn, created_at, utcnow, uuid_pk
+from marketplace.db import Base, StrEnumColumn, created_at, enum_check, utcnow, uuid_pk
 from marketplace.money import MoneyColumn
 
 
@@ -58,7 +58,7 @@ class Listing(Base):
         CheckConstraint("stock >= 0", name="stock_not_negative"),
         CheckConstraint("price_minor >= 0", name="price_not_negative"),
         CheckConstraint("weight_grams > 0", name="weight_positive"),
-        CheckConstraint("status IN ('draft', 'published', 'archived')", name="status"),
+        CheckConstraint(enum_check("status", ListingStatus), name="status"),
         # The public catalogue only ever reads published listings: every index leads with status.
         Index("ix_listings_status_created", "status", "created_at", "id"),
         Index("ix_listings_status_price_norm", "status", "price_norm", "id"),

@@ -30,7 +30,7 @@ from marketplace.errors import Conflict, DomainError, Invalid, NotFound
 from marketplace.i18n import _
 from marketplace.money import RateTable
 from marketplace.money import services as money
-from marketplace.money.rates import StaleRate, ensure_fresh
+from marketplace.money.rates import MissingRate, StaleRate, ensure_fresh
 from marketplace.orders import placing as orders
 from marketplace.orders import queries
 from marketplace.orders.errors import ListingUnavailable, NotShippedTo
@@ -449,6 +449,11 @@ def _check_rates(
         ensure_fresh(rates, used, now, int(max_rate_age.total_seconds()))
     except StaleRate as error:
         problems.append(Problem(error.error_code, str(error.detail)))
+    except MissingRate as error:
+        # A currency no rate set has is what stops this cart, not an error of the request that
+        # read or changed it (the pricing may have said so already).
+        if not any(problem.code == error.error_code for problem in problems):
+            problems.append(Problem(error.error_code, str(error.detail)))
 
 
 # ---------------------------------------------------------------------------------------------

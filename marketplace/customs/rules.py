@@ -350,8 +350,7 @@ class RuleSchema(_Strict):
         required=True,
         validate=validate.Length(min=1),
         metadata={
-            "description": "Each covered country's currency and import VAT/GST rate (percent)",
-            "minProperties": 1,
+            "description": "Each covered country's currency and import VAT/GST rate (percent)"
         },
     )
     customs_value_basis = fields.Enum(ValueBasis, by_value=True, required=True)

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from marketplace.db import Base, StrEnumColumn, created_at, uuid_pk
+from marketplace.db import Base, StrEnumColumn, created_at, enum_check, uuid_pk
 
 
 class EndpointStatus(enum.StrEnum):
@@ -36,7 +36,7 @@ class WebhookEndpoint(Base):
 
     __tablename__ = "webhook_endpoints"
     __table_args__ = (
-        CheckConstraint("status IN ('active', 'failing')", name="status"),
+        CheckConstraint(enum_check("status", EndpointStatus), name="status"),
         Index("ix_webhook_endpoints_seller_id_created_at", "seller_id", "created_at"),
     )
 
@@ -79,7 +79,7 @@ class WebhookDelivery(_Outgoing, Base):
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
         UniqueConstraint("endpoint_id", "event_id"),
-        CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status"),
+        CheckConstraint(enum_check("status", SendStatus), name="status"),
         Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_webhook_deliveries_endpoint_id_created_at", "endpoint_id", "created_at"),
     )
@@ -97,7 +97,7 @@ class EmailMessage(_Outgoing, Base):
 
     __tablename__ = "email_messages"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status"),
+        CheckConstraint(enum_check("status", SendStatus), name="status"),
         Index("ix_email_messages_status_next_attempt_at", "status", "next_attempt_at"),
     )
 

@@ -6,10 +6,10 @@ import datetime as dt
 import enum
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import Base, StrEnumColumn, created_at, currency_code, uuid_pk
+from marketplace.db import Base, StrEnumColumn, created_at, currency_code, enum_check, uuid_pk
 
 
 class SourceKind(enum.StrEnum):
@@ -29,6 +29,7 @@ class RateSet(Base):
     """
 
     __tablename__ = "rate_sets"
+    __table_args__ = (CheckConstraint(enum_check("source", SourceKind), name="source"),)
 
     id: Mapped[uuid_pk]
     # Storage order, immune to clock steps: the current set is the one with the highest seq.
@@ -53,7 +54,10 @@ class Rate(Base):
     """Units of `currency` per one unit of the set's base, as one source published it."""
 
     __tablename__ = "rates"
-    __table_args__ = (UniqueConstraint("rate_set_id", "currency", "source"),)
+    __table_args__ = (
+        UniqueConstraint("rate_set_id", "currency", "source"),
+        CheckConstraint(enum_check("source", SourceKind), name="source"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     rate_set_id: Mapped[str] = mapped_column(ForeignKey("rate_sets.id", ondelete="CASCADE"))

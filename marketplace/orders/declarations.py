@@ -123,7 +123,7 @@ def declaration_data(session: Session, shipment_id: str, *, now: dt.datetime) ->
         de_minimis=shipment.de_minimis,
         landed_cost=dict(shipment.landed_cost),
         rate_set_id=order.rate_set_id,
-        service_class=ServiceClass(shipment.service_class),
+        service_class=shipment.service_class,
         importer_phone=order.ship_to.get("phone"),
         importer_email=order.ship_to.get("email") or buyer.email,
         dispatched_on=shipment.dispatched_at.date() if shipment.dispatched_at else None,

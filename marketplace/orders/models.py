@@ -175,6 +175,7 @@ class Shipment(Base):
     __tablename__ = "shipments"
     __table_args__ = (
         CheckConstraint(enum_check("status", ShipmentStatus), name="status"),
+        CheckConstraint(enum_check("incoterm", Incoterm), name="incoterm"),
         CheckConstraint(enum_check("service_class", ServiceClass), name="service_class"),
         UniqueConstraint("order_id", "seller_id"),
         Index("ix_shipments_seller_created", "seller_id", "created_at", "id"),

@@ -97,7 +97,7 @@ def replace_rates(
             "currency": row.base.currency,
             "base_minor": row.base.minor,
             "per_kg_minor": row.per_kg.minor,
-            "service_class": row.service_class.value,
+            "service_class": row.service_class,
         }
         for index, row in enumerate(rows)
         for country in row.countries
@@ -147,5 +147,5 @@ def _row(group: Sequence[ShippingRate]) -> RateRow:
         countries=tuple(row.country for row in group),
         base=first.base,
         per_kg=first.per_kg,
-        service_class=ServiceClass(first.service_class),
+        service_class=first.service_class,
     )

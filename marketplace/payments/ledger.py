@@ -79,6 +79,29 @@ def _entry(
     return entry
 
 
+@dataclass(frozen=True, slots=True)
+class _ShipmentEntries:
+    """A sale's or a refund's entries: one seller's, each linked to the shipment and to the
+    order and payment the money came with."""
+
+    session: Session
+    seller_id: str
+    shipment_id: str
+    order_id: str | None
+    payment_id: str | None
+
+    def add(self, kind: LedgerKind, amount: Money) -> LedgerEntry:
+        return _entry(
+            self.session,
+            kind,
+            amount,
+            self.seller_id,
+            order_id=self.order_id,
+            shipment_id=self.shipment_id,
+            payment_id=self.payment_id,
+        )
+
+
 def record_sale(
     session: Session,
     *,
@@ -92,11 +115,11 @@ def record_sale(
     """A paid shipment: the seller is owed its goods and shipping, less the platform's commission."""
     _seller_currency(session, seller_id, amount)
     _positive(amount)
-    links = {"order_id": order_id, "shipment_id": shipment_id, "payment_id": payment_id}
-    entries = [_entry(session, LedgerKind.SALE, amount, seller_id, **links)]
+    shipment = _ShipmentEntries(session, seller_id, shipment_id, order_id, payment_id)
+    entries = [shipment.add(LedgerKind.SALE, amount)]
     commission = commission_of(amount, commission_bps)
     if not commission.is_zero():
-        entries.append(_entry(session, LedgerKind.COMMISSION, -commission, seller_id, **links))
+        entries.append(shipment.add(LedgerKind.COMMISSION, -commission))
     session.flush()
     return entries
 
@@ -123,22 +146,14 @@ def record_refund(
         raise Conflict(
             _("The refund is larger than what remains of the sale."), code="refund_exceeds_sale"
         )
-    links = {"order_id": order_id, "shipment_id": shipment_id, "payment_id": payment_id}
-    entries = [_entry(session, LedgerKind.REFUND, -amount, seller_id, **links)]
+    shipment = _ShipmentEntries(session, seller_id, shipment_id, order_id, payment_id)
+    entries = [shipment.add(LedgerKind.REFUND, -amount)]
     if amount.minor == sold + refunded:
         give_back = -commission_net
     else:
         give_back = min(commission_of(amount, commission_bps).minor, -commission_net)
     if give_back > 0:
-        entries.append(
-            _entry(
-                session,
-                LedgerKind.COMMISSION,
-                Money.from_minor(give_back, currency),
-                seller_id,
-                **links,
-            )
-        )
+        entries.append(shipment.add(LedgerKind.COMMISSION, Money.from_minor(give_back, currency)))
     session.flush()
     return entries
 

@@ -65,6 +65,7 @@ class PaymentRefund(Base):
     __tablename__ = "payment_refunds"
     __table_args__ = (
         UniqueConstraint("payment_id", "reference"),
+        CheckConstraint(enum_check("status", PaymentStatus), name="status"),
         CheckConstraint("amount_minor > 0", name="amount_positive"),
     )
 
@@ -97,7 +98,11 @@ class WebhookEventRecord(Base):
     """A gateway event, stored once by its id: the unique key is what makes delivery idempotent."""
 
     __tablename__ = "webhook_events"
-    __table_args__ = (UniqueConstraint("gateway", "event_id"),)
+    __table_args__ = (
+        UniqueConstraint("gateway", "event_id"),
+        CheckConstraint(enum_check("action", WebhookAction), name="action"),
+        CheckConstraint(enum_check("outcome", WebhookOutcome), name="outcome"),
+    )
 
     id: Mapped[uuid_pk]
     gateway: Mapped[str] = mapped_column(String(16))

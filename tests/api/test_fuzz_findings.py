@@ -9,6 +9,7 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+from tests.factories import Market
 from tests.helpers import Api, assert_problem
 
 
@@ -99,3 +100,38 @@ def test_what_the_api_checks_of_syntax_the_document_says(client: FlaskClient, ap
     listing = document["paths"]["/api/v1/listings"]["post"]["requestBody"]["content"]
     price = schemas[listing["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]]
     assert price["properties"]["price"]["$ref"].endswith("/PositiveMoneyInput")
+
+
+def test_a_maps_size_limit_is_stated_as_its_number_of_properties(
+    client: FlaskClient, market: Market
+) -> None:
+    """apispec wrote a Dict's Length as `maxLength`, which no validator reads on an object: the
+    document let a variant name six option axes, which the API refuses."""
+    document = _document(client)
+    for node in _objects(document):
+        if node.get("type") == "object":
+            assert not {"minLength", "maxLength"} & set(node), node
+    schemas = document["components"]["schemas"]
+    assert schemas["VariantIn"]["properties"]["options"]["maxProperties"] == 5
+    assert schemas["TranslationBody"]["properties"]["options"]["maxProperties"] == 5
+    assert schemas["OptionText"]["properties"]["values"]["maxProperties"] == 100
+    assert schemas["Rule"]["properties"]["countries"]["minProperties"] == 1
+    six = {f"axis{n}": "x" for n in range(6)}
+    refused = market.api.put(
+        f"/listings/{market.tea}/variants",
+        json=[{"sku": "TEA-6", "options": six, "stock": 1}],
+        as_=market.tea_owner,
+    )
+    assert "0.options" in assert_problem(refused, 422, "invalid")["errors"]
+
+
+def test_an_empty_option_name_is_a_422_naming_the_field(market: Market) -> None:
+    """The fuzzer's `{"options": {"": "..."}}`: an axis name is a word, a rule OpenAPI 3.0 cannot
+    state of a map's keys (excluded from positive data acceptance for this operation only)."""
+    refused = market.api.put(
+        f"/listings/{market.tea}/variants",
+        json=[{"sku": "TEA-X", "options": {"": "large"}, "stock": 1}],
+        as_=market.tea_owner,
+    )
+    errors = assert_problem(refused, 422, "invalid")["errors"]
+    assert errors and all(path.startswith("0.options.") for path in errors), errors

@@ -229,6 +229,27 @@ def test_the_gallery_is_ordered_and_alt_text_falls_back_like_titles(
     assert set(images[0]["urls"]) == {"thumb", "medium", "large"}
 
 
+def test_an_alt_text_in_a_language_cldr_does_not_know_is_a_declared_422(
+    api: Api, shop: Shop
+) -> None:
+    """Found by the fuzzer: `Vsi-HBj` is a well-formed tag of no language; both image operations
+    answered `language_invalid` without declaring it."""
+    listing = shop.listing()
+    refused = upload(api, shop, listing["id"], webp(), "a.webp", alt="x", locale="Vsi-HBj")
+    assert "locale" in assert_problem(refused, 422, "language_invalid")["errors"]
+    image = upload(api, shop, listing["id"], webp(), "a.webp").get_json()
+    refused = api.patch(
+        f"/listings/{listing['id']}/images/{image['id']}",
+        json={"alt": "Banka", "locale": "Vsi-HBj"},
+        as_=shop.owner,
+    )
+    assert "locale" in assert_problem(refused, 422, "language_invalid")["errors"]
+    document = api.get("/openapi.json").get_json()["paths"]
+    for path, method in (("", "post"), ("/{image_id}", "patch")):
+        operation = document[f"/api/v1/listings/{{listing_id}}/images{path}"][method]
+        assert "language_invalid" in operation["responses"]["422"]["x-problem-codes"]
+
+
 def test_media_urls_point_at_the_configured_cdn(
     app_settings: dict[str, Any], api: Api, shop: Shop
 ) -> None:

@@ -171,6 +171,32 @@ def test_what_stops_an_order_is_listed_as_problems_not_failures(
     assert (_count(session, Order), stock_of(session, market.carpet)) == before
 
 
+def test_a_currency_without_a_rate_is_a_problem_of_the_cart_not_a_failure(
+    market: Market, session: Session
+) -> None:
+    """Found by the fuzzer: a cart in AZN (an ISO currency no rate set has) answered its next
+    change with an undeclared 422 `rate_missing`, whatever the change was."""
+    cart = _cart(market, as_=market.buyer, currency="AZN")
+    _ok(_add(market, cart, market.tea, 1, market.buyer), 201)
+    for change in ({"ship_to": ADDRESS}, {"currency": "AZN"}):
+        changed = _ok(market.api.patch(f"/carts/{cart['id']}", json=change, as_=market.buyer))
+        assert [p["code"] for p in changed["problems"]] == ["rate_missing"], changed["problems"]
+        assert "AZN" in changed["problems"][0]["detail"]
+        assert changed["lines"][0]["unit_price"] is None
+    before = _count(session, Order)
+    problem = assert_problem(
+        market.api.post(f"/carts/{cart['id']}/complete", as_=market.buyer),
+        409,
+        "cart_not_orderable",
+    )
+    assert [p["code"] for p in problem["problems"]] == ["rate_missing"]
+    assert _count(session, Order) == before
+    repriced = _ok(
+        market.api.patch(f"/carts/{cart['id']}", json={"currency": "KZT"}, as_=market.buyer)
+    )
+    assert repriced["problems"] == [] and repriced["totals"]["grand_total"]["currency"] == "KZT"
+
+
 def _as_schema_dumps(response: Any) -> None:
     """The body, written without marshmallow, is byte for byte what `CartSchema` would dump."""
     dumped = CartSchema().dump(response.get_json())
