@@ -38,7 +38,7 @@ from marketplace.customs import hs
 from marketplace.db import utcnow
 from marketplace.errors import Invalid, NotFound
 from marketplace.i18n import N_
-from marketplace.money import Money, RateTable
+from marketplace.money import RateTable
 from marketplace.money import services as money_services
 
 blp = Blueprint("listings", __name__, description="Sellers' listings and their translations")
@@ -404,39 +404,23 @@ VARIANT_PROBLEMS = tuple(
 )
 
 
-def _variant_out(variant: ListingVariant, listing_currency: str) -> dict[str, Any]:
-    return {
-        "id": variant.id,
-        "sku": variant.sku,
-        "options": dict(variant.options),
-        "price": None
-        if variant.price_minor is None
-        else Money.from_minor(variant.price_minor, listing_currency),
-        "stock": variant.stock,
-        "weight_grams": variant.weight_grams,
-        "hs_code": variant.hs_code,
-        "low_stock_threshold": variant.low_stock_threshold,
-    }
-
-
 @blp.route("/listings/<listing_id>/variants")
 class Variants(MethodView):
     @context.user_required
     @blp.response(200, VariantSchema(many=True))
     @raises(NotFound)
-    def get(self, listing_id: str) -> list[dict[str, Any]]:
+    def get(self, listing_id: str) -> list[ListingVariant]:
         """The variants a listing offers, in order."""
-        listing = variants.list_variants(context.db(), context.require_user(), listing_id)
-        return [_variant_out(variant, listing.currency) for variant in listing.offered]
+        return variants.list_variants(context.db(), context.require_user(), listing_id)
 
     @context.user_required
     @blp.arguments(VariantInSchema(many=True))
     @blp.response(200, VariantSchema(many=True))
     @raises(NotFound, SkuTaken, (Invalid, "hs_code_invalid"), *VARIANT_PROBLEMS)
-    def put(self, body: list[dict[str, Any]], listing_id: str) -> list[dict[str, Any]]:
+    def put(self, body: list[dict[str, Any]], listing_id: str) -> list[ListingVariant]:
         """Replace the variants a listing offers: entries with an id (or an existing SKU) are
         updated, new ones added, the rest removed (kept for the orders that refer to them)."""
-        listing = variants.replace_variants(
+        return variants.replace_variants(
             context.db(),
             context.require_user(),
             listing_id,
@@ -444,7 +428,6 @@ class Variants(MethodView):
             hs_check=hs.validate,
             now=utcnow(),
         )
-        return [_variant_out(variant, listing.currency) for variant in listing.offered]
 
 
 @blp.route("/listings/import", methods=["POST"])

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Base, StrEnumColumn, created_at, enum_check, utcnow, uuid_pk
-from marketplace.money import MoneyColumn
+from marketplace.money import Money, MoneyColumn
 
 
 class ListingStatus(enum.StrEnum):
@@ -193,6 +193,14 @@ class ListingVariant(Base):
     created_at: Mapped[created_at]
 
     listing: Mapped[Listing] = relationship(back_populates="variants", lazy="raise")
+
+    @property
+    def price(self) -> Money | None:
+        """Its own price in the listing's currency (None: the listing's); the listing must have
+        been loaded with it (see `Listing.offered_with_listing`)."""
+        if self.price_minor is None:
+            return None
+        return Money.from_minor(self.price_minor, self.listing.currency)
 
     def effective(self, listing: Listing) -> tuple[int, int, str, int | None]:
         """(price minor units, weight in grams, HS code, low-stock threshold), the listing's

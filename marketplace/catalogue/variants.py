@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.accounts.models import User
 from marketplace.catalogue import services
@@ -31,9 +32,17 @@ class VariantsInvalid(Invalid):
     default_detail = _("Some variants are invalid; nothing was changed.")
 
 
-def list_variants(session: Session, user: User, listing_id: str) -> Listing:
-    """A listing of the user's sellers, for its offered variants (`Listing.offered`)."""
-    return services.get_own_listing(session, user, listing_id)
+def list_variants(session: Session, user: User, listing_id: str) -> list[ListingVariant]:
+    """The offered variants of a listing of the user's sellers, in order."""
+    return _offered(services.get_own_listing(session, user, listing_id))
+
+
+def _offered(listing: Listing) -> list[ListingVariant]:
+    """`listing.offered`, each variant holding the listing it came with: its `price` is in the
+    listing's currency, read then without a query."""
+    for variant in listing.variants:
+        set_committed_value(variant, "listing", listing)
+    return listing.offered
 
 
 def replace_variants(
@@ -44,7 +53,7 @@ def replace_variants(
     *,
     hs_check: services.HsCheck,
     now: dt.datetime,
-) -> Listing:
+) -> list[ListingVariant]:
     """Make the listing offer exactly `entries`: those naming an id (or the SKU of one of the
     listing's variants) update it, the others are new, and offered variants left out are removed
     (deleted, or only marked removed when orders refer to them). All or nothing: 422 naming
@@ -72,7 +81,7 @@ def replace_variants(
         variant.removed_at = None
     services.flush_unique(session)
     _delete_unreferenced(session, listing)
-    return listing
+    return _offered(listing)
 
 
 def _clean(
