@@ -67,6 +67,25 @@ _KNOWN = {
 }
 
 
+def _insert_sold_line(connection: Any, **listing: Any) -> None:
+    """A buyer, a seller, listing l1 and its order line ol1 on shipment s1, with a correction."""
+    _insert(connection, "users", id="u1", email="b@example.com", email_key="b@example.com")
+    _insert(connection, "organisations", id="o1")
+    _insert(connection, "listings", id="l1", seller_id="o1", sku="TEA", **listing)
+    _insert(connection, "orders", id="r1", number="SR-1", buyer_id="u1")
+    _insert(connection, "shipments", id="s1", order_id="r1", seller_id="o1", number="SR-1-1")
+    _insert(
+        connection,
+        "order_lines",
+        id="ol1",
+        order_id="r1",
+        shipment_id="s1",
+        listing_id="l1",
+        sku="TEA",
+    )
+    _insert(connection, "customs_corrections", line_id="ol1", shipment_id="s1")
+
+
 def _insert(connection: Any, table: str, **values: Any) -> None:
     """A row with `values`, every other required column filled with a plain value of its type."""
     reflected = Table(table, MetaData(), autoload_with=connection)
@@ -101,26 +120,8 @@ def test_every_listing_becomes_its_default_variant_and_back_with_every_row_kept(
             with engine.begin() as connection:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "0190_pending_transfers")
-                _insert(
-                    connection, "users", id="u1", email="b@example.com", email_key="b@example.com"
-                )
-                _insert(connection, "organisations", id="o1")
-                _insert(connection, "listings", id="l1", seller_id="o1", sku="TEA", stock=7)
+                _insert_sold_line(connection, stock=7)
                 _insert(connection, "listings", id="l2", seller_id="o1", sku="POT", stock=0)
-                _insert(connection, "orders", id="r1", number="SR-1", buyer_id="u1")
-                _insert(
-                    connection, "shipments", id="s1", order_id="r1", seller_id="o1", number="SR-1-1"
-                )
-                _insert(
-                    connection,
-                    "order_lines",
-                    id="ol1",
-                    order_id="r1",
-                    shipment_id="s1",
-                    listing_id="l1",
-                    sku="TEA",
-                )
-                _insert(connection, "customs_corrections", line_id="ol1", shipment_id="s1")
                 _insert(connection, "listing_translations", listing_id="l1", locale="ru")
                 _insert(connection, "carts", id="c1")
                 _insert(connection, "cart_lines", id="cl1", cart_id="c1", listing_id="l2")
@@ -180,25 +181,7 @@ def test_enum_checks_keep_every_row_up_and_down() -> None:
             with engine.begin() as connection:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "0160_variants")
-                _insert(
-                    connection, "users", id="u1", email="b@example.com", email_key="b@example.com"
-                )
-                _insert(connection, "organisations", id="o1")
-                _insert(connection, "listings", id="l1", seller_id="o1", sku="TEA")
-                _insert(connection, "orders", id="r1", number="SR-1", buyer_id="u1")
-                _insert(
-                    connection, "shipments", id="s1", order_id="r1", seller_id="o1", number="SR-1-1"
-                )
-                _insert(
-                    connection,
-                    "order_lines",
-                    id="ol1",
-                    order_id="r1",
-                    shipment_id="s1",
-                    listing_id="l1",
-                    sku="TEA",
-                )
-                _insert(connection, "customs_corrections", line_id="ol1", shipment_id="s1")
+                _insert_sold_line(connection)
                 _insert(connection, "customs_documents", id="d1", shipment_id="s1", version=1)
                 _insert(connection, "payments", id="p1", order_id="r1")
                 _insert(
