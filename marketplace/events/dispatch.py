@@ -404,8 +404,8 @@ def attempt(
             if delay is not None:
                 retries.setdefault(delay, []).append(row.id)
             statuses[row.endpoint_id] = {
-                SendStatus.FAILED.value: EndpointStatus.FAILING.value,
-                SendStatus.DELIVERED.value: EndpointStatus.ACTIVE.value,
+                SendStatus.FAILED: EndpointStatus.FAILING,
+                SendStatus.DELIVERED: EndpointStatus.ACTIVE,
             }.get(row.status, statuses[row.endpoint_id])
         for endpoint_id, status in statuses.items():
             if status != before[endpoint_id]:
