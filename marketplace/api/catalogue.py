@@ -190,6 +190,9 @@ class LandedCostBlockSchema(ma.Schema):
     detail = fields.String(allow_none=True, required=True)
 
 
+_LANDED_COST_BLOCK = LandedCostBlockSchema()
+
+
 class CatalogueDetailSchema(CatalogueItemSchema):
     landed_cost = fields.Nested(
         LandedCostBlockSchema, metadata={"description": "Only with ?ship_to="}
@@ -496,7 +499,7 @@ def _landed_cost_api(destination: str, estimate: BasketQuote | DomainError) -> d
             "code": None,
             "detail": None,
         }
-    return LandedCostBlockSchema().dump({"destination": destination, **block})
+    return _LANDED_COST_BLOCK.dump({"destination": destination, **block})
 
 
 @blp.route("/categories", methods=["GET"])
