@@ -162,7 +162,7 @@ def _before_request() -> Response | None:
     g.locale = locale
     if len(request.query_string) > MAX_QUERY_STRING:
         return problem(414, code="uri_too_long")
-    if _refuses_anonymous(_view_for_request()) and not request.headers.get("Authorization"):
+    if _refuses_anonymous(context.view_for_request()) and not request.headers.get("Authorization"):
         return None  # the view answers 401 before it looks at the body or the query
     return _check_query() or _check_content_type() or input_guard.check_request()
 
@@ -183,7 +183,7 @@ def _check_query() -> Response | None:
     a misspelt filter must not look like an empty result."""
     if request.endpoint is None or not request.args or request.method == "OPTIONS":
         return None
-    view = _view_for_request()
+    view = context.view_for_request()
     if view is None:
         return None
     errors = {name: [_("Unknown field.")] for name in set(request.args) - _declared_query(view)}
@@ -191,14 +191,6 @@ def _check_query() -> Response | None:
     if locale is not None and (len(locale) > 35 or not re.match(LOCALE_PATTERN, locale)):
         errors["locale"] = [_("Not a valid language tag.")]
     return problem(422, errors=dict(sorted(errors.items()))) if errors else None
-
-
-def _view_for_request() -> Any:
-    view = context.current_app.view_functions.get(request.endpoint or "")
-    view_class = getattr(view, "view_class", None)
-    if view_class is not None:
-        return getattr(view_class, request.method.lower(), None)
-    return view
 
 
 def _refuses_anonymous(view: Any) -> bool:
@@ -214,7 +206,7 @@ def _check_content_type() -> Response | None:
     """A body of the wrong type is a 415; a required JSON body that is absent is a 400."""
     if request.method not in ("POST", "PUT", "PATCH"):
         return None
-    view = _view_for_request()
+    view = context.view_for_request()
     has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding") == "chunked"
     if not has_body:
         if _requires_json_body(view):

@@ -275,6 +275,7 @@ class CartResource(MethodView):
     @context.user_optional
     @blp.response(200, CartSchema)
     @blp.alt_response(404, response="NOT_FOUND", description=NOT_FOUND)
+    @context.without_transaction
     def get(self, cart_id: str) -> Response:
         """The cart priced now: current rates, stock and rules; what stops it in `problems`."""
         return _priced(cart_id)

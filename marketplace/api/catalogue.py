@@ -389,6 +389,7 @@ def _item_api(item: browse.CatalogueItem, locale: str, prefix: str) -> dict[str,
 @blp.response(200, CataloguePageSchema, headers={"ETag": {"schema": {"type": "string"}}})
 @blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
 @raises(CurrencyRequired)
+@context.without_transaction
 def catalogue(query: dict[str, Any]) -> Response:
     """Published listings: filtered, searched, sorted, in the reader's language and currency."""
     currency = display_currency(query["currency"])
@@ -404,7 +405,7 @@ def catalogue(query: dict[str, Any]) -> Response:
             "max_price": _bound("max_price", query["max_price"], currency),
         }
     )
-    session = context.read_db()
+    session = context.db()
     rates = listings.current_rates()
     page = browse.browse(
         session, request_query, rates, max_rate_age=context.settings()["MAX_RATE_AGE"]
@@ -430,6 +431,7 @@ def catalogue(query: dict[str, Any]) -> Response:
 @blp.arguments(SuggestQuerySchema, location="query")
 @blp.response(200, SuggestionsSchema, headers={"ETag": {"schema": {"type": "string"}}})
 @blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
+@context.without_transaction
 def catalogue_suggest(query: dict[str, Any]) -> Response:
     """Type-ahead: published titles in the reader's locale with a word starting with q."""
     locale = content_locales(query["locale"])[0]
@@ -460,11 +462,12 @@ def _facets_api(found: dict[str, list[Any]], locale: str) -> dict[str, list[dict
 @blp.arguments(ItemQuerySchema(), location="query")
 @blp.response(200, CatalogueDetailSchema, headers={"ETag": {"schema": {"type": "string"}}})
 @blp.alt_response(304, description="Not modified (If-None-Match matched the ETag)")
+@context.without_transaction
 def catalogue_item(query: dict[str, Any], listing_id: str) -> Response:
     """One published listing as buyers see it."""
     locale, *fallbacks = content_locales(query["locale"])
     item, estimate = pricing.catalogue_item(
-        context.read_db(),
+        context.db(),
         listing_id,
         locale=locale,
         fallbacks=fallbacks,

@@ -26,6 +26,7 @@ from marketplace.checkout import pricing
 from marketplace.checkout.models import Cart, CartLine
 from marketplace.customs import addresses
 from marketplace.customs.landed_cost import LandedCost
+from marketplace.customs.rule_records import RulesInForce
 from marketplace.errors import Conflict, DomainError, Invalid, NotFound
 from marketplace.i18n import _
 from marketplace.money import RateTable
@@ -294,7 +295,11 @@ def read_cart(
 ) -> PricedCart:
     """The cart priced now with the current rates, stock and rules, and its problems."""
     locales = (cart.locale, *locales) if cart.locale else locales
-    rates = money.current_table(session)
+    rules = None
+    if cart.ship_to is None:
+        rates = money.current_table(session)
+    else:
+        rates, rules = pricing.in_force(session, cart.ship_to["country"], now.date())
     ids = {line.listing_id for line in cart.lines}
     basket = (
         None if cart.ship_to is None else orders.load_basket(session, ids, cart.ship_to["country"])
@@ -346,7 +351,9 @@ def read_cart(
         )
     priced = None
     if cart.ship_to is not None and currency is not None and orderable:
-        priced = _price(session, cart, currency, orderable, rates, now, locales, problems, basket)
+        priced = _price(
+            session, cart, currency, orderable, rates, rules, now, locales, problems, basket
+        )
         _check_rates(rates, currency, priced, now, max_rate_age, problems)
         cn23 = priced is not None and pricing.needs_cn23(rates, pricing.contents(priced))
         country = cart.ship_to["country"]
@@ -384,6 +391,7 @@ def _price(
     currency: str,
     orderable: list[PricedLine],
     rates: RateTable,
+    rules: RulesInForce | None,
     now: dt.datetime,
     locales: tuple[str, ...],
     problems: list[Problem],
@@ -403,6 +411,7 @@ def _price(
                 locales=locales,
                 basket=basket,
                 buyer_id=cart.user_id,
+                rules=rules,
             )
         except DomainError as error:
             refused = _refused_lines(error, len(lines))

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import User
 from marketplace.checkout import pricing
 from marketplace.customs import addresses
-from marketplace.money import services as money
 from marketplace.orders import lifecycle, queries
 from marketplace.orders import placing as ordering
 from marketplace.payments import order_payments
@@ -37,7 +36,7 @@ def place_order(
     refusing (422 `address_incomplete`) a `ship_to` its parcels cannot travel on; its lines keep
     their titles in the buyer's `locales` (best first) too."""
     addresses.require_complete(request.ship_to)
-    rates = money.current_table(session)
+    rates, rules = pricing.in_force(session, request.ship_to["country"], now.date())
     priced = pricing.price(
         session,
         request,
@@ -46,6 +45,7 @@ def place_order(
         max_rate_age=max_rate_age,
         locales=locales,
         buyer_id=buyer.id,
+        rules=rules,
     )
     addresses.require_complete(
         request.ship_to, cn23=pricing.needs_cn23(rates, pricing.contents(priced))

@@ -92,8 +92,9 @@ class InForce:
 
 
 @functools.cache
-def _in_force_statement() -> Select[str, dt.datetime]:
-    """Built once: every checkout runs it."""
+def in_force_statement() -> Select[str, dt.datetime]:
+    """The id and version of the record covering `:country` on `:on`; built once: every checkout
+    runs it (or folds it into a statement of its own, see `checkout.pricing.in_force`)."""
     on = bindparam("on", type_=Date())
     return (
         select(CustomsRule.id, CustomsRule.updated_at)
@@ -114,8 +115,18 @@ def rule_in_force(session: Session, country: str, on: dt.date) -> InForce:
     Reads the record's id and version; its body only when this process has not parsed that
     version yet (see `rule_for`), so a checkout does not decode the JSON every time.
     """
-    found = session.execute(_in_force_statement(), {"country": country, "on": on}).first()
-    if found is None:
+    found = session.execute(in_force_statement(), {"country": country, "on": on}).first()
+    return in_force_of(
+        session, country, on, None if found is None else (found.id, found.updated_at)
+    )
+
+
+def in_force_of(
+    session: Session, country: str, on: dt.date, version: tuple[str, dt.datetime] | None
+) -> InForce:
+    """The record `in_force_statement` found for `country` on `on` (its id and version, or None
+    for none: NoCustomsRule)."""
+    if version is None:
         message = _(
             "No customs rules are known for %(country)s on %(date)s.",
             country=country,
@@ -124,13 +135,13 @@ def rule_in_force(session: Session, country: str, on: dt.date) -> InForce:
         raise NoCustomsRule(
             message, errors={"to": [message]}, extra={"country": country, "date": on.isoformat()}
         )
-    rule = _parsed.get((found.id, found.updated_at))
+    rule = _parsed.get(version)
     if rule is None:
-        row = session.get(CustomsRule, found.id)
+        row = session.get(CustomsRule, version[0])
         if row is None:  # deleted since: read again, and find what is in force now
             return rule_in_force(session, country, on)
         rule = rule_for(row)
-    return InForce(found.id, rule)
+    return InForce(version[0], rule)
 
 
 class RuleFinder(Protocol):
@@ -144,6 +155,19 @@ class RulesInForce:
 
     def __init__(self) -> None:
         self._found: dict[tuple[str, dt.date], InForce | NoCustomsRule] = {}
+
+    def know(
+        self,
+        session: Session,
+        country: str,
+        on: dt.date,
+        version: tuple[str, dt.datetime] | None,
+    ) -> None:
+        """Take what a caller's own statement found (see `in_force_of`) instead of reading it."""
+        try:
+            self._found[(country, on)] = in_force_of(session, country, on, version)
+        except NoCustomsRule as missing:
+            self._found[(country, on)] = missing
 
     def __call__(self, session: Session, country: str, on: dt.date) -> InForce:
         found = self._found.get((country, on))

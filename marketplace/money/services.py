@@ -56,8 +56,9 @@ def current_rate_set(session: Session) -> RateSet:
 
 
 @functools.cache
-def _current_set_statement() -> Select[str]:
-    """Built once: every price read runs it."""
+def current_set_statement() -> Select[str]:
+    """The id of the set in force; built once: every price read runs it (or folds it into a
+    statement of its own, see `checkout.pricing.in_force`)."""
     return select(RateSet.id).order_by(RateSet.seq.desc()).limit(1)
 
 
@@ -78,14 +79,17 @@ def current_rates(session: Session, *, reuse_for: float = 0) -> RateTable | None
     if reuse_for and checked is not None and now - checked[0] < reuse_for:
         set_id = checked[1]
     else:
-        set_id = session.scalar(_current_set_statement())
+        set_id = session.scalar(current_set_statement())
         _checked["current"] = (now, set_id)
-    if set_id is None:
-        return None
+    return None if set_id is None else table_of_set(session, set_id)
+
+
+def table_of_set(session: Session, set_id: str) -> RateTable:
+    """The table of a stored set, read once per process (only the current set is kept)."""
     table = _tables.get(set_id)
     if table is None:
         table = table_of(get_rate_set(session, set_id))
-        _tables.clear()  # only the current set is worth keeping
+        _tables.clear()
         _tables[set_id] = table
     return table
 

@@ -257,6 +257,9 @@ def record_order(
         if variant_id in wanted
     }
     stock.reserve(session, wanted)
+    # The engine's English record is written only for what is kept (a cart read never is).
+    for shipment, landed in zip(priced.shipments, priced.landed_costs, strict=True):
+        shipment.landed_cost = landed.record()
     session.add(order)  # shipments and lines come along through their relationships
     session.flush()
     record(session, EventType.ORDER_PLACED, order_id=order.id)
@@ -619,7 +622,6 @@ def _price_shipment(
         shipping_seller_minor=table.convert(exact_shipping, seller_currency).minor,
         de_minimis=landed.de_minimis.relieved,
         service_class=price_list.service_class,
-        landed_cost=landed.record(),
         created_at=order.created_at,
     )
     shipment.order = order
