@@ -241,12 +241,11 @@ def _problem_out(problem: carts.Problem) -> dict[str, str]:
 
 
 def _priced(cart_id: str, status: int = 200) -> Response:
-    session = context.db()
-    cart = carts.get_cart(session, context.current_user(), cart_id)
     payload = _cart_out(
-        carts.read_cart(
-            session,
-            cart,
+        carts.price_cart(
+            context.db(),
+            context.current_user(),
+            cart_id,
             now=utcnow(),
             max_rate_age=dt.timedelta(seconds=context.settings()["MAX_RATE_AGE"]),
             locales=content_locales(None),

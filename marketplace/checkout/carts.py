@@ -115,24 +115,60 @@ def create_cart(
 
 
 @functools.cache
-def _cart_statement(lock: bool) -> Select[Cart]:
-    """The cart with its lines, built once (every cart read and completion runs it)."""
-    query = select(Cart).where(Cart.id == bindparam("cart_id")).options(joinedload(Cart.lines))
+def _cart_statement(lock: bool, priced: bool) -> Select[Any]:
+    """The cart with its lines, built once (every cart read and completion runs it); `priced`
+    adds what pricing it needs first, the rate set and the customs record in force for its
+    destination on `:on` (`pricing.in_force_columns`), so they cost no statement of their own."""
+    columns = pricing.in_force_columns(Cart.ship_to["country"].as_string()) if priced else []
+    query = (
+        select(Cart, *columns)
+        .where(Cart.id == bindparam("cart_id"))
+        .options(joinedload(Cart.lines))
+    )
     if lock:
         # The cart row alone is locked (FOR UPDATE cannot apply to an outer join's nullable side).
         query = query.with_for_update(of=Cart).execution_options(populate_existing=True)
     return query
 
 
-def get_cart(session: Session, user: User | None, cart_id: str, *, lock: bool = False) -> Cart:
-    """The cart for whoever holds its id; a cart bound to a user is that user's alone (404 for
-    anyone else). A guest cart read by a signed-in user becomes theirs."""
-    cart = session.scalars(_cart_statement(lock), {"cart_id": cart_id}).unique().first()
-    if cart is None or (cart.user_id is not None and (user is None or user.id != cart.user_id)):
+def _found(
+    session: Session, user: User | None, cart_id: str, *, lock: bool, on: dt.date | None
+) -> tuple[Cart, pricing.InForceIds | None]:
+    """The cart for whoever holds its id; with `on`, what prices it that day too."""
+    parameters: dict[str, Any] = {"cart_id": cart_id}
+    if on is not None:
+        parameters["on"] = on
+    row = session.execute(_cart_statement(lock, on is not None), parameters).unique().first()
+    if row is None:
+        raise NotFound()
+    cart: Cart = row[0]
+    if cart.user_id is not None and (user is None or user.id != cart.user_id):
         raise NotFound()
     if cart.user_id is None and user is not None:
         cart.user_id = user.id
-    return cart
+    return cart, None if on is None else pricing.InForceIds(*row[1:])
+
+
+def get_cart(session: Session, user: User | None, cart_id: str) -> Cart:
+    """The cart for whoever holds its id; a cart bound to a user is that user's alone (404 for
+    anyone else). A guest cart read by a signed-in user becomes theirs."""
+    return _found(session, user, cart_id, lock=False, on=None)[0]
+
+
+def price_cart(
+    session: Session,
+    user: User | None,
+    cart_id: str,
+    *,
+    now: dt.datetime,
+    max_rate_age: dt.timedelta,
+    locales: tuple[str, ...] = (),
+) -> PricedCart:
+    """The cart (as `get_cart` finds it) priced now: see `read_cart`."""
+    cart, ids = _found(session, user, cart_id, lock=False, on=now.date())
+    return read_cart(
+        session, cart, now=now, max_rate_age=max_rate_age, locales=locales, in_force=ids
+    )
 
 
 def update_cart(
@@ -292,14 +328,23 @@ def read_cart(
     now: dt.datetime,
     max_rate_age: dt.timedelta,
     locales: tuple[str, ...] = (),
+    in_force: pricing.InForceIds | None = None,
 ) -> PricedCart:
-    """The cart priced now with the current rates, stock and rules, and its problems."""
+    """The cart priced now with the current rates, stock and rules, and its problems.
+
+    `in_force` is what the statement that found the cart read of the rates and rules, if it did.
+    """
     locales = (cart.locale, *locales) if cart.locale else locales
     rules = None
     if cart.ship_to is None:
         rates = money.current_table(session)
     else:
-        rates, rules = pricing.in_force(session, cart.ship_to["country"], now.date())
+        country, on = cart.ship_to["country"], now.date()
+        rates, rules = (
+            pricing.in_force(session, country, on)
+            if in_force is None
+            else pricing.in_force_of(session, country, on, in_force)
+        )
     ids = {line.listing_id for line in cart.lines}
     basket = (
         None if cart.ship_to is None else orders.load_basket(session, ids, cart.ship_to["country"])
@@ -493,10 +538,12 @@ def complete_cart(
     changes); 409 `cart_completed` when it was ordered already. The cart row is locked, so two
     completions of one cart at once make one order.
     """
-    cart = get_cart(session, user, cart_id, lock=True)
+    cart, in_force = _found(session, user, cart_id, lock=True, on=now.date())
     if cart.order_id is not None:
         raise CartCompleted()
-    priced_cart = read_cart(session, cart, now=now, max_rate_age=max_rate_age, locales=locales)
+    priced_cart = read_cart(
+        session, cart, now=now, max_rate_age=max_rate_age, locales=locales, in_force=in_force
+    )
     if priced_cart.problems or priced_cart.currency is None:
         raise CartNotOrderable(extra={"problems": [p.to_api() for p in priced_cart.problems]})
     buyer = user

@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, literal, select, true
+from sqlalchemy import ColumnElement, ScalarSelect, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from marketplace.catalogue import browse, texts
@@ -21,6 +21,7 @@ from marketplace.customs import landed_cost as customs
 from marketplace.customs import quotes, rule_records
 from marketplace.customs.declaration import ServiceClass, form_for, upu_threshold
 from marketplace.customs.landed_cost import Incoterm
+from marketplace.customs.models import CustomsRule
 from marketplace.customs.rule_records import RulesInForce
 from marketplace.errors import DomainError
 from marketplace.money import MissingRate, Money, RateTable
@@ -76,15 +77,30 @@ class InForce(NamedTuple):
     rules: RulesInForce
 
 
+class InForceIds(NamedTuple):
+    """What `in_force_columns` read: the current rate set's id, and the id and version of the
+    destination's record in force (None where there is none)."""
+
+    rate_set_id: str | None
+    rule_id: str | None
+    rule_updated_at: dt.datetime | None
+
+
+def in_force_columns(country: ColumnElement[str]) -> list[ScalarSelect[Any]]:
+    """The columns of `InForceIds` for `country` on `:on`, to add to a statement that is run
+    anyway (every cart read and order needs both, and each statement is a round trip)."""
+    record = rule_records.in_force_query(country)
+    return [
+        money.current_set_statement().scalar_subquery(),
+        record.with_only_columns(CustomsRule.id).scalar_subquery(),
+        record.with_only_columns(CustomsRule.updated_at).scalar_subquery(),
+    ]
+
+
 @functools.cache
-def _in_force_statement() -> Select[str | None, str, dt.datetime | None]:
-    """The current rate set's id beside the destination's record in force (or nulls), built once:
-    every cart read and order needs both, and one statement is one round trip less."""
-    record = rule_records.in_force_statement().subquery()
-    one = select(literal(1).label("one")).subquery()
-    return select(
-        money.current_set_statement().scalar_subquery(), record.c.id, record.c.updated_at
-    ).select_from(one.outerjoin(record, true()))
+def _in_force_statement() -> Select[str | None, str | None, dt.datetime | None]:
+    """`in_force_columns` alone, for `:country`; built once."""
+    return select(*in_force_columns(bindparam("country")))
 
 
 def in_force(session: Session, country: str, on: dt.date) -> InForce:
@@ -93,14 +109,22 @@ def in_force(session: Session, country: str, on: dt.date) -> InForce:
     409 `rates_unavailable` before any rates were loaded; a destination without a record is
     refused by the estimate that needs it (as `rule_records.rule_in_force` would).
     """
-    set_id, rule_id, updated_at = session.execute(
-        _in_force_statement(), {"country": country, "on": on}
-    ).one()
-    if set_id is None:
+    ids = InForceIds(*session.execute(_in_force_statement(), {"country": country, "on": on}).one())
+    return in_force_of(session, country, on, ids)
+
+
+def in_force_of(session: Session, country: str, on: dt.date, ids: InForceIds) -> InForce:
+    """What `ids` name, read by the caller's own statement (see `in_force_columns`)."""
+    if ids.rate_set_id is None:
         raise money.RatesUnavailable()
     rules = RulesInForce()
-    rules.know(session, country, on, None if updated_at is None else (rule_id, updated_at))
-    return InForce(money.table_of_set(session, set_id), rules)
+    version = (
+        None
+        if ids.rule_id is None or ids.rule_updated_at is None
+        else (ids.rule_id, ids.rule_updated_at)
+    )
+    rules.know(session, country, on, version)
+    return InForce(money.table_of_set(session, ids.rate_set_id), rules)
 
 
 class QuoteLine(NamedTuple):

@@ -13,7 +13,7 @@ import functools
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import Date, Select, bindparam, or_, select
+from sqlalchemy import ColumnElement, Date, Select, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -91,22 +91,28 @@ class InForce:
     rule: Rule
 
 
-@functools.cache
-def in_force_statement() -> Select[str, dt.datetime]:
-    """The id and version of the record covering `:country` on `:on`; built once: every checkout
-    runs it (or folds it into a statement of its own, see `checkout.pricing.in_force`)."""
+def in_force_query(country: ColumnElement[str]) -> Select[str, dt.datetime]:
+    """The id and version of the record covering `country` (a parameter, or a column of the
+    caller's statement) on `:on`."""
     on = bindparam("on", type_=Date())
     return (
         select(CustomsRule.id, CustomsRule.updated_at)
         .join(CustomsRuleCountry)
         .where(
-            CustomsRuleCountry.country == bindparam("country"),
+            CustomsRuleCountry.country == country,
             CustomsRule.valid_from <= on,
             or_(CustomsRule.valid_to.is_(None), CustomsRule.valid_to >= on),
         )
         .order_by(CustomsRule.valid_from.desc())
         .limit(1)
     )
+
+
+@functools.cache
+def in_force_statement() -> Select[str, dt.datetime]:
+    """`in_force_query` for `:country`, built once: every checkout runs it (or folds the query
+    into a statement of its own, see `checkout.pricing.in_force_columns`)."""
+    return in_force_query(bindparam("country"))
 
 
 def rule_in_force(session: Session, country: str, on: dt.date) -> InForce:
