@@ -58,7 +58,7 @@ def current_rate_set(session: Session) -> RateSet:
 @functools.cache
 def current_set_statement() -> Select[str]:
     """The id of the set in force; built once: every price read runs it (or folds it into a
-    statement of its own, see `checkout.pricing.in_force`)."""
+    statement of its own, see `checkout.pricing.in_force_columns`)."""
     return select(RateSet.id).order_by(RateSet.seq.desc()).limit(1)
 
 
