@@ -8,6 +8,7 @@ same at any depth and a cursor stays valid while listings are added or removed.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -474,29 +475,19 @@ def browse(
             params = {"after_moment": moment, "after_id": last}
         plain = _plain_newest(chain, dialect, query.limit, query.cursor is not None)
         found = connection.execute(plain, params).all()
-    else:
-        statement = _columns(chain, dialect)
-        where = conditions(query, rates, dialect)
-        score: ColumnElement[Any] | None = None
-        if plan is not None and plan.empty:
-            where.append(false())  # a word no listing has (or only punctuation)
-            score = literal(0)
-        elif plan is not None:
-            ranked = search.ranked(plan, where, dialect)
-            if sort == "relevance":  # the page is chosen among the candidates, then joined
-                order, after = _keyset(sort, query.cursor, ranked.c.score, ranked.c.listing_id)
-                page_of = select(ranked).order_by(*order).limit(query.limit + 1)
-                ranked = (page_of if after is None else page_of.where(after)).subquery("page")
-            score = ranked.c.score
-            statement = statement.join(ranked, ranked.c.listing_id == Listing.id).add_columns(
-                score.label("score")
+    elif plan is not None and not plan.empty and sort == "relevance" and _first_search(query):
+        key = (chain, dialect, query.limit, search.shape(plan))
+        statement = _search_pages.get(key)
+        if statement is None:
+            if len(_search_pages) >= 512:  # shapes are few; a flood of odd ones is not kept
+                _search_pages.clear()
+            statement = _search_pages[key] = _filtered_page(
+                query, plan, sort, rates, chain, dialect
             )
-        order, after = _keyset(sort, query.cursor, score)
-        if after is not None:
-            where.append(after)
-        found = connection.execute(
-            statement.where(*where).order_by(*order).limit(query.limit + 1)
-        ).all()
+        found = connection.execute(statement, search.parameters(plan)).all()
+    else:
+        statement = _filtered_page(query, plan, sort, rates, chain, dialect)
+        found = connection.execute(statement).all()
     rows, next_cursor = pagination.page(found, query.limit, lambda last: _next_cursor(sort, last))
     items = [_item(row, chain, query.currency, rates) for row in rows]
     stale = max_rate_age is not None and _priced_with_stale_rates(
@@ -511,6 +502,48 @@ def browse(
         stale,
         None if plan is None else plan.did_you_mean,
     )
+
+
+# The first page of a search without filters, by locale chain, dialect, page size and the
+# plan's shape: built and compiled once, then run with each plan's parameters (building the
+# statement and its cache key cost more than a third of such a search).
+_search_pages: dict[tuple[Any, ...], Select[Any]] = {}
+
+
+def _first_search(query: CatalogueQuery) -> bool:
+    """Search words, no filter, no cursor: what a search box sends first."""
+    return _plain(dataclasses.replace(query, q=None)) and query.cursor is None
+
+
+def _filtered_page(
+    query: CatalogueQuery,
+    plan: search.Plan | None,
+    sort: str,
+    rates: RateTable | None,
+    chain: tuple[str, ...],
+    dialect: str,
+) -> Select[Any]:
+    """The page's statement for filters, a search (ranked by `search.ranked`) and a cursor."""
+    statement = _columns(chain, dialect)
+    where = conditions(query, rates, dialect)
+    score: ColumnElement[Any] | None = None
+    if plan is not None and plan.empty:
+        where.append(false())  # a word no listing has (or only punctuation)
+        score = literal(0)
+    elif plan is not None:
+        ranked = search.ranked(plan, where, dialect)
+        if sort == "relevance":  # the page is chosen among the candidates, then joined
+            order, after = _keyset(sort, query.cursor, ranked.c.score, ranked.c.listing_id)
+            page_of = select(ranked).order_by(*order).limit(query.limit + 1)
+            ranked = (page_of if after is None else page_of.where(after)).subquery("page")
+        score = ranked.c.score
+        statement = statement.join(ranked, ranked.c.listing_id == Listing.id).add_columns(
+            score.label("score")
+        )
+    order, after = _keyset(sort, query.cursor, score)
+    if after is not None:
+        where.append(after)
+    return statement.where(*where).order_by(*order).limit(query.limit + 1)
 
 
 def _priced_with_stale_rates(

@@ -9,6 +9,7 @@ from flask import Flask
 from sqlalchemy import delete, event
 from sqlalchemy.orm import Session
 
+from marketplace.catalogue import browse
 from marketplace.catalogue.search import query as search_query
 from marketplace.catalogue.search.models import Posting
 from marketplace.money import RateTable
@@ -269,6 +270,27 @@ def test_a_common_word_ranks_only_its_best_candidates(
     # Filters apply while candidates are read, not after: the weakest match is still found.
     assert search(api, "tea", ship_to="KZ") == ["Tea for Kazakhstan"]
     assert search(api, "jasmine tea") == ["Tea with jasmine"]  # the rarer word drives
+
+
+def test_searches_of_one_shape_share_a_statement_each_with_its_own_words(
+    api: Api, shop: Shop
+) -> None:
+    """A first page without filters is built once per plan shape, then run with each plan's
+    parameters: the second search must find its own words, not the first one's."""
+    shop.listing(sku="S", language="en", title="Silk scarf", description="")
+    shop.listing(sku="W", language="en", title="Wool shawl", description="")
+    browse._search_pages.clear()
+    assert search(api, "scarf") == ["Silk scarf"]
+    built = dict(browse._search_pages)
+    assert len(built) == 1
+    assert search(api, "shawl") == ["Wool shawl"]
+    assert search(api, "silk scarf") == ["Silk scarf"]
+    assert search(api, "wool shawl") == ["Wool shawl"]
+    assert len(browse._search_pages) == 2  # one statement per shape: one word, two words
+    assert browse._search_pages[next(iter(built))] is next(iter(built.values()))
+    # With a filter the page is built for the request, and finds the same.
+    assert search(api, "shawl", origin="CN") == ["Wool shawl"]
+    assert search(api, "shawl", origin="TR") == []
 
 
 def test_a_search_costs_at_most_two_sql_statements(

@@ -7,6 +7,18 @@ titles as a buyer types. The README's "Search" section says how and what it cost
 
 from marketplace.catalogue.search.analysis import fold
 from marketplace.catalogue.search.index import SEPARATOR, Text, document, reindex, replace
-from marketplace.catalogue.search.query import Plan, plan, ranked
+from marketplace.catalogue.search.query import Plan, parameters, plan, ranked, shape
 
-__all__ = ["SEPARATOR", "Plan", "Text", "document", "fold", "plan", "ranked", "reindex", "replace"]
+__all__ = [
+    "SEPARATOR",
+    "Plan",
+    "Text",
+    "document",
+    "fold",
+    "parameters",
+    "plan",
+    "ranked",
+    "reindex",
+    "replace",
+    "shape",
+]

@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
+    Integer,
     Subquery,
     and_,
     bindparam,
@@ -218,36 +220,67 @@ def _cover(run: str, frequency: dict[str, int]) -> list[Term]:
     return terms
 
 
-def _factor(term: Term, search_text: Any, dialect: str) -> ColumnElement[Any]:
+def _factor(index: int, term: Term, search_text: Any, dialect: str) -> ColumnElement[Any]:
     """4 for the word as typed (a whole word, or inside an unspaced run), 3 for a stem only."""
     if term.typo:
         return literal(TYPO)
-    needle = term.form if term.unspaced else f" {term.form} "
     position = func.instr if dialect == "sqlite" else func.strpos
-    return case((position(search_text, needle) > 0, EXACT), else_=STEM)
+    return case(
+        (position(search_text, bindparam(f"n{index}", _needle(term))) > 0, EXACT), else_=STEM
+    )
+
+
+def _needle(term: Term) -> str:
+    return term.form if term.unspaced else f" {term.form} "
+
+
+def _by_driver(plan: Plan) -> list[Term]:
+    """The terms, rarest first: the first drives the search."""
+    return sorted(plan.terms, key=lambda t: (t.frequency, t.form))
+
+
+def shape(plan: Plan) -> tuple[Any, ...]:
+    """What `ranked`'s statement is built from, apart from its parameters: two plans of one
+    shape share the statement (built and compiled once), with their own `parameters`."""
+    return (CANDIDATES, *((len(term.tokens), term.typo) for term in _by_driver(plan)))
+
+
+def parameters(plan: Plan) -> dict[str, Any]:
+    """The values `ranked` binds for `plan`, by name: the driving tokens (`d0`, ...), each other
+    term's tokens (`o1`, ...), needles (`n0`, ...) and weights (`w0`, ...)."""
+    terms = _by_driver(plan)
+    values: dict[str, Any] = {f"d{j}": token for j, token in enumerate(terms[0].tokens)}
+    for i, term in enumerate(terms):
+        values[f"w{i}"] = term.weight
+        if i:
+            values[f"o{i}"] = list(term.tokens)
+        if not term.typo:
+            values[f"n{i}"] = _needle(term)
+    return values
 
 
 def ranked(plan: Plan, filters: Sequence[ColumnElement[bool]], dialect: str) -> Subquery:
     """(listing_id, score) of the listings matching every term, filters applied, bounded.
 
     The listing row read to apply the filters also gives each term's exact-word factor, so no
-    listing is read twice.
+    listing is read twice. Every value of the plan is a named parameter (see `parameters`), so
+    a statement built for one plan serves any plan of its `shape`.
     """
-    terms = sorted(plan.terms, key=lambda t: (t.frequency, t.form))
+    terms = _by_driver(plan)
     driver, others = terms[0], terms[1:]
     branches = []
-    for token in driver.tokens:
+    for j, token in enumerate(driver.tokens):
         walked = (
             select(
                 Posting.listing_id.label("listing_id"),
                 Posting.score.label("score"),
                 *(
-                    _factor(term, Listing.search_text, dialect).label(f"f{i}")
+                    _factor(i, term, Listing.search_text, dialect).label(f"f{i}")
                     for i, term in enumerate(terms)
                 ),
             )
             .join(Listing, Listing.id == Posting.listing_id)
-            .where(Posting.token == token, *filters)
+            .where(Posting.token == bindparam(f"d{j}", token), *filters)
             .order_by(Posting.score.desc(), Posting.listing_id.desc())
             .limit(CANDIDATES)
             .subquery()
@@ -266,9 +299,10 @@ def ranked(plan: Plan, filters: Sequence[ColumnElement[bool]], dialect: str) -> 
     scores = [candidates.c.listing_id, candidates.c.s0]
     for i, term in enumerate(others, start=1):
         probe = aliased(Posting)
+        tokens: BindParameter[list[str]] = bindparam(f"o{i}", list(term.tokens), expanding=True)
         scores.append(
             select(func.max(probe.score))
-            .where(probe.listing_id == candidates.c.listing_id, probe.token.in_(term.tokens))
+            .where(probe.listing_id == candidates.c.listing_id, probe.token.in_(tokens))
             .scalar_subquery()
             .label(f"s{i}")
         )
@@ -276,7 +310,8 @@ def ranked(plan: Plan, filters: Sequence[ColumnElement[bool]], dialect: str) -> 
     per_term_query = per_term.subquery("per_term")
     total: ColumnElement[Any] = literal_column("0")
     for i, term in enumerate(terms):
-        total = total + per_term_query.c[f"s{i}"] * term.weight * per_term_query.c[f"f{i}"]
+        weight = bindparam(f"w{i}", term.weight, type_=Integer())
+        total = total + per_term_query.c[f"s{i}"] * weight * per_term_query.c[f"f{i}"]
     present = [per_term_query.c[f"s{i}"].is_not(None) for i in range(1, len(terms))]
     return (
         select(per_term_query.c.listing_id, total.label("score"))
