@@ -15,8 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, select
+from sqlalchemy import Select, Update, bindparam, delete, select, update
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import User
@@ -560,13 +561,36 @@ def complete_cart(
         )
     except InsufficientStock as error:
         raise CartNotOrderable(extra={"problems": _stock_problems(cart, error)}) from error
-    cart.order_id = view.order.id
-    cart.updated_at = now
+    _mark_completed(session, cart, view.order.id, now)
     token = None
     if user is None:
         token = accounts.order_token(session, buyer, view.order.id, ttl_seconds=token_ttl, now=now)
     session.flush()
     return Completed(view, token)
+
+
+@functools.cache
+def _completed_statement() -> Update:
+    """Built once: every completion runs it."""
+    carts = Cart.__table__.c
+    return (
+        update(Cart.__table__)  # type: ignore[arg-type]  # a mapped class's Table
+        .where(carts.id == bindparam("cart_id"))
+        .values(
+            order_id=bindparam("order_id", type_=carts.order_id.type),
+            updated_at=bindparam("now", type_=carts.updated_at.type),
+        )
+    )
+
+
+def _mark_completed(session: Session, cart: Cart, order_id: str, now: dt.datetime) -> None:
+    """Set the cart's order in one plain UPDATE, in the completion's transaction: the ORM's
+    flush of the changed object cost a completion about a tenth of its time."""
+    session.connection().execute(
+        _completed_statement(), {"cart_id": cart.id, "order_id": order_id, "now": now}
+    )
+    set_committed_value(cart, "order_id", order_id)
+    set_committed_value(cart, "updated_at", now)
 
 
 def _stock_problems(cart: Cart, error: DomainError) -> list[dict[str, Any]]:
