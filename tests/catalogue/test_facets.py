@@ -57,6 +57,22 @@ def test_facets_count_each_value_for_the_same_filters(
     assert "facets" not in api.get("/catalogue").get_json()
 
 
+def test_facets_of_a_search_count_the_listings_it_finds(
+    api: Api, shop: Shop, other_shop: Shop, rates: RateTable
+) -> None:
+    shop.listing(sku="SILK", language="en", title="Silk scarf", description="", origin_country="CN")
+    shop.listing(sku="WOOL", language="en", title="Wool scarf", description="", origin_country="TR")
+    other_shop.listing(sku="TEA", language="en", title="Green tea", description="")
+    searched = facets(api, facets="origin,seller,price", q="scarf", currency="EUR", limit=20)
+    assert searched["origin"] == [{"value": "CN", "count": 1}, {"value": "TR", "count": 1}]
+    assert searched["seller"] == [
+        {"value": shop.seller["id"], "name": shop.seller["name"], "count": 2}
+    ]
+    assert sum(band["count"] for band in searched["price"]) == 2
+    both = facets(api, facets="origin", q="silk scarf")
+    assert both["origin"] == [{"value": "CN", "count": 1}]
+
+
 def test_price_bands_are_in_the_display_currency_and_match_the_price_filter(
     api: Api, shop: Shop, other_shop: Shop, rates: RateTable
 ) -> None:
