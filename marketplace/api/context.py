@@ -54,7 +54,7 @@ _WITHOUT_TRANSACTION = "_reads_without_transaction"
 def without_transaction(view: F) -> F:
     """Mark a view whose GET only reads, each statement consistent on its own: it runs without
     BEGIN and COMMIT, which double a one-statement page's round trips to the database and add
-    two to a priced cart's five. Whatever such a view still writes commits as it is flushed.
+    two to a priced cart's three. Whatever such a view still writes commits as it is flushed.
     Only where the session works on an engine of its own (a test's session shares a connection
     already in a transaction, and keeps it)."""
     setattr(view, _WITHOUT_TRANSACTION, True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -170,21 +171,25 @@ class RulesInForce:
         version: tuple[str, dt.datetime] | None,
     ) -> None:
         """Take what a caller's own statement found (see `in_force_of`) instead of reading it."""
-        try:
-            self._found[(country, on)] = in_force_of(session, country, on, version)
-        except NoCustomsRule as missing:
-            self._found[(country, on)] = missing
+        self._keep(country, on, lambda: in_force_of(session, country, on, version))
 
     def __call__(self, session: Session, country: str, on: dt.date) -> InForce:
         found = self._found.get((country, on))
         if found is None:
-            try:
-                found = rule_in_force(session, country, on)
-            except NoCustomsRule as missing:
-                found = missing
-            self._found[(country, on)] = found
+            found = self._keep(country, on, lambda: rule_in_force(session, country, on))
         if isinstance(found, NoCustomsRule):
             raise found
+        return found
+
+    def _keep(
+        self, country: str, on: dt.date, find: Callable[[], InForce]
+    ) -> InForce | NoCustomsRule:
+        """The record `find` gives, or its refusal, kept for the destination and day."""
+        try:
+            found: InForce | NoCustomsRule = find()
+        except NoCustomsRule as missing:
+            found = missing
+        self._found[(country, on)] = found
         return found
 
 
